@@ -1,0 +1,60 @@
+# The application loop: a fixed-period control tick, communication polled between
+# ticks, the watchdog fed only when a tick completed. service() never blocks, so
+# one loop serves a board (real time) and the simulators (virtual time) alike.
+from co2hr.io import N_IN, SAFE_OUTPUTS
+from co2hr.ticks import ticks_add, ticks_diff
+
+try:
+    from gc import mem_alloc as _mem_alloc  # MicroPython only
+except ImportError:
+    _mem_alloc = None
+
+
+class App:
+    def __init__(self, hw, control, period_ms=1000, comms=()):
+        self.hw = hw
+        self.control = control
+        self.period_ms = period_ms
+        self.comms = list(comms)
+        self.raw = [0.0] * N_IN
+        self.ok = bytearray(N_IN)
+        self.out = list(SAFE_OUTPUTS)
+        self.ticks = 0
+        self.overruns = 0  # control slots missed or ticks that outlasted the period
+        self.tick_alloc = 0  # bytes allocated by the last tick (MicroPython)
+        self.measure_alloc = False
+        hw.write(self.out)  # safe state before the first tick
+        self._next = hw.ticks_ms()
+
+    def service(self):
+        """One pass of the cooperative loop. Returns True when a tick ran."""
+        now = self.hw.ticks_ms()
+        late = ticks_diff(now, self._next)
+        ran = False
+        if late >= 0:
+            if late >= self.period_ms:
+                missed = late // self.period_ms
+                self.overruns += missed
+                self._next = ticks_add(self._next, missed * self.period_ms)
+            self._next = ticks_add(self._next, self.period_ms)
+            self._tick(now)
+            ran = True
+        for c in self.comms:
+            c.poll()
+        return ran
+
+    def ms_to_next_tick(self):
+        return ticks_diff(self._next, self.hw.ticks_ms())
+
+    def _tick(self, now):
+        hw = self.hw
+        a0 = _mem_alloc() if (self.measure_alloc and _mem_alloc) else 0
+        hw.read(self.raw, self.ok)
+        self.control.step(now, self.raw, self.ok, self.out)
+        hw.write(self.out)
+        if a0:
+            self.tick_alloc = _mem_alloc() - a0
+        self.ticks += 1
+        if ticks_diff(hw.ticks_ms(), now) > self.period_ms:
+            self.overruns += 1
+        hw.feed_watchdog()

@@ -1,0 +1,17 @@
+# Boot: build the application from a board description. Every target (board,
+# simulator, HIL link) comes through here, so they all run the same assembly.
+from co2hr.app import App
+from co2hr.controller import Controller
+
+
+def load_board(path):
+    import json
+
+    with open(path) as f:
+        return json.load(f)
+
+
+def build(hw, board):
+    control = Controller(board)
+    app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
+    return app

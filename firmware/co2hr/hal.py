@@ -1,0 +1,38 @@
+# The hardware interface: everything the controller knows of the world.
+#
+# Three implementations exist: the board's drivers (co2hr.hw), the simulated
+# board on the host (rig.targets.sil) and the HIL link (co2hr.hil_link), where
+# a host feeds terminal values and time over a byte stream. The controller only
+# ever sees this class, so the same firmware runs on all three.
+from co2hr.io import N_IN, N_OUT
+
+
+class Hardware:
+    """Base class and contract. Terminal values are raw (mA, V, ohm, 0/1,
+    pulse count); the signal layer turns them into engineering units."""
+
+    n_in = N_IN
+    n_out = N_OUT
+
+    def ticks_ms(self):
+        """Monotonic milliseconds, wrapping at 2**30 (see co2hr.ticks)."""
+        raise NotImplementedError
+
+    def read(self, raw, ok):
+        """Fill raw[i] with terminal value i and ok[i] with 1, or ok[i] = 0
+        when the bus or driver could not read it. Never raises."""
+        raise NotImplementedError
+
+    def write(self, out):
+        """Drive the outputs: out[i] is % (0..100) or 0/1, in io.OUTPUTS order."""
+        raise NotImplementedError
+
+    def feed_watchdog(self):
+        """Called once per completed control tick, never elsewhere."""
+
+    def reset_cause(self):
+        return "unknown"
+
+    def comm_ports(self):
+        """Byte ports the Modbus server polls (RTU UART, TCP listener): list."""
+        return []

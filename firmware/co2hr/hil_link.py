@@ -1,0 +1,130 @@
+# Device end of the HIL link: the host owns time and the terminals, the firmware
+# runs unchanged behind LinkHardware. One ASCII line in, one line out, so the link
+# can be watched in a terminal and driven over USB serial, a pty or a pipe.
+# Protocol (docs/hil-link.md):
+#   I <t_ms> <ok_mask_hex> <v0> .. <v14>  -> O <ticks> <overruns> <o0> .. <o7>
+#   M <unit> <pdu_hex>                    -> R <pdu_hex> | R -      (Modbus PDU)
+#   P                                     -> P co2hr <version> <board>
+#   S          -> S <ticks> <overruns> <tick_alloc> <mem_alloc> <mem_free>
+#   C <0|1>                               -> C <0|1>     (measure bytes allocated per tick)
+#   X                                     -> X           (reboot: the loop ends)
+#   Q                                     -> Q           (quit)
+# A failing command answers "! <traceback line>"... then "E <type>: <message>".
+import sys
+
+from co2hr import VERSION
+from co2hr.hal import Hardware
+from co2hr.io import N_IN, N_OUT
+
+try:
+    import gc
+except ImportError:  # pragma: no cover
+    gc = None
+
+
+class LinkHardware(Hardware):
+    """Terminal values and time as last sent by the host; outputs kept for the reply."""
+
+    def __init__(self):
+        self.now = 0
+        self.raw = [0.0] * N_IN
+        self.okv = bytearray(N_IN)
+        self.out = [0.0] * N_OUT
+
+    def ticks_ms(self):
+        return self.now
+
+    def read(self, raw, ok):
+        for i in range(N_IN):
+            raw[i] = self.raw[i]
+            ok[i] = self.okv[i]
+
+    def write(self, out):
+        for i in range(N_OUT):
+            self.out[i] = out[i]
+
+
+def _mem():
+    if gc is not None and hasattr(gc, "mem_alloc"):
+        return gc.mem_alloc(), gc.mem_free()
+    return 0, 0
+
+
+class HilLink:
+    def __init__(self, rd, wr, build_app, board_name="?"):
+        """rd: binary stream with readline(); wr: text writer function;
+        build_app(hw) -> App (co2hr.boot.build bound to the board)."""
+        self.rd = rd
+        self.wr = wr
+        self.hw = LinkHardware()
+        self.app = build_app(self.hw)
+        self.board_name = board_name
+        self.reboot = False
+
+    def step(self):
+        """Serve one command. Returns False when the loop must end (Q, X, EOF)."""
+        line = self.rd.readline()
+        if not line:
+            return False
+        try:
+            return self._dispatch(line.decode().split())
+        except Exception as e:  # report, keep serving: the host decides
+            self._report(e)
+            return True
+
+    def _report(self, e):
+        try:
+            import io
+
+            buf = io.StringIO()
+            sys.print_exception(e, buf)
+            text = buf.getvalue()
+        except (ImportError, AttributeError):
+            import traceback  # CPython
+
+            text = "".join(traceback.format_exception(e))
+        for ln in text.split("\n"):
+            if ln:
+                self.wr("! " + ln + "\n")
+        self.wr("E %s: %s\n" % (type(e).__name__, e))
+
+    def _dispatch(self, f):
+        if not f:
+            return True
+        c = f[0]
+        app = self.app
+        if c == "I":
+            hw = self.hw
+            hw.now = int(f[1])
+            mask = int(f[2], 16)
+            for i in range(N_IN):
+                hw.raw[i] = float(f[3 + i])
+                hw.okv[i] = (mask >> i) & 1
+            app.service()
+            o = hw.out
+            self.wr("O %d %d %s\n" % (app.ticks, app.overruns,
+                                       " ".join(["%.4f" % o[i] for i in range(N_OUT)])))
+        elif c == "M":
+            modbus = getattr(app, "modbus", None)
+            if modbus is None:
+                raise RuntimeError("no Modbus server in this build")
+            resp = modbus.handle_pdu(int(f[1]), bytes.fromhex(f[2]))
+            self.wr("R %s\n" % (resp.hex() if resp else "-"))
+        elif c == "P":
+            self.wr("P co2hr %s %s\n" % (VERSION, self.board_name))
+        elif c == "S":
+            a, fr = _mem()
+            self.wr("S %d %d %d %d %d\n" % (app.ticks, app.overruns, app.tick_alloc, a, fr))
+        elif c == "C":
+            app.measure_alloc = f[1] == "1"
+            self.wr("C %d\n" % (1 if app.measure_alloc else 0))
+        elif c == "X":
+            self.reboot = True
+            self.wr("X\n")
+            return False
+        elif c == "Q":
+            self.wr("Q\n")
+            return False
+        else:
+            self.wr("E ValueError: unknown command %s\n" % c)
+        return True

@@ -1,0 +1,81 @@
+# The canonical order of the rig's signals. Board files, the signal layer, the
+# simulated board, the HIL link and the register map all index by these lists,
+# so this is the one place a signal is added.
+try:
+    from micropython import const
+except ImportError:  # CPython (sil target, host tools)
+
+    def const(x):
+        return x
+
+
+# Inputs: what the board's terminals measure, in engineering units after scaling.
+AI_P_GC = const(0)  # gas cooler (high side) pressure, bar a
+AI_P_REC = const(1)  # receiver (IPR) pressure, bar a
+AI_P_SUC = const(2)  # MT suction pressure, bar a
+AI_T_GC_OUT = const(3)  # gas cooler outlet temperature T3, degC
+AI_T_AMB = const(4)  # ambient air, degC
+AI_T_DISCH = const(5)  # compressor discharge = CO2 entering the HRHX, degC
+AI_T_W_IN = const(6)  # HR water into the HRHX (return), degC
+AI_T_W_OUT = const(7)  # HR water out of the HRHX (supply), degC
+AI_T_TANK = const(8)  # HR buffer tank, degC
+AI_DEMAND = const(9)  # heat-recovery demand from the heating system, 0-10 V
+DI_COMP_RUN = const(10)  # compressor pack running
+DI_HP_OK = const(11)  # HP safety switch closed (1 = healthy)
+DI_EXT_ENABLE = const(12)  # external enable for heat recovery (grid / heating system)
+CI_ENERGY = const(13)  # compressor energy meter, S0 pulse count
+DI_FAN_OK = const(14)  # gas cooler fan healthy (EC fan alarm contact)
+N_IN = const(15)
+
+INPUTS = (
+    "p_gc_bar",
+    "p_rec_bar",
+    "p_suc_bar",
+    "t_gc_out_c",
+    "t_amb_c",
+    "t_disch_c",
+    "t_w_in_c",
+    "t_w_out_c",
+    "t_tank_c",
+    "demand_v",
+    "comp_run",
+    "hp_ok",
+    "ext_enable",
+    "energy_pulses",
+    "fan_ok",
+)
+
+# Outputs: what the controller drives. Percentages 0..100, switches 0/1.
+AO_HPEV = const(0)  # high-pressure expansion valve opening, %
+AO_BEV = const(1)  # gas bypass valve opening, %
+AO_HR_VALVE = const(2)  # 3-way valve: share of CO2 through the HRHX, %
+AO_FAN = const(3)  # gas cooler fan speed, %
+AO_HR_PUMP = const(4)  # HR water pump speed, % (0 = off)
+DO_GC_BYPASS = const(5)  # gas cooler bypass valve, 0/1
+DO_COMP_ENABLE = const(6)  # compressor enable (released by the HP override), 0/1
+DO_ALARM = const(7)  # common alarm relay, 0/1
+N_OUT = const(8)
+
+OUTPUTS = (
+    "hpev_pct",
+    "bev_pct",
+    "hr_valve_pct",
+    "fan_pct",
+    "hr_pump_pct",
+    "gc_bypass",
+    "comp_enable",
+    "alarm_relay",
+)
+
+# The safe state every output takes before the first tick and on a fault:
+# expansion valve part-open (no trapped high side), bypass closed, fans full,
+# heat recovery off, compressors allowed (the pack has its own safeties).
+SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 1.0, 1.0)
+
+
+def input_index(name):
+    return INPUTS.index(name)
+
+
+def output_index(name):
+    return OUTPUTS.index(name)

@@ -1,0 +1,23 @@
+"""The three places the same firmware runs: sil (CPython in-process), mpy (the real
+MicroPython interpreter under wasmtime) and serial (a real board)."""
+
+from rig.targets.base import FirmwareError, StepResult, Target
+
+
+def open_target(name: str, board: dict, **kw) -> Target:
+    if name == "sil":
+        from rig.targets.sil import SilTarget
+
+        return SilTarget(board, **kw)
+    if name == "mpy":
+        from rig.targets.mpy import MpyTarget
+
+        return MpyTarget(board, **kw)
+    if name == "serial":
+        from rig.targets.serial_board import SerialTarget
+
+        return SerialTarget(board, **kw)
+    raise ValueError(f"unknown target {name!r}: choose sil, mpy or serial")
+
+
+__all__ = ["FirmwareError", "StepResult", "Target", "open_target"]

@@ -1,0 +1,58 @@
+"""Host end of the HIL link (the protocol is in docs/hil-link.md and
+firmware/co2hr/hil_link.py). Works over anything with write(bytes) and a
+readline(timeout) -> bytes: the MicroPython VM's pipes, a pty, a USB serial port."""
+
+from __future__ import annotations
+
+from rig.targets.base import FirmwareError, StepResult, Target
+
+
+class LinkTarget(Target):
+    timeout_s = 10.0
+
+    def _write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _readline(self, timeout: float) -> bytes:
+        """One line without its newline; raise TimeoutError when none came."""
+        raise NotImplementedError
+
+    def command(self, line: str, expect: str) -> list[str]:
+        self._write(line.encode() + b"\n")
+        trace: list[str] = []
+        while True:
+            reply = self._readline(self.timeout_s).decode(errors="replace").rstrip("\r")
+            if not reply:
+                continue
+            head, _, rest = reply.partition(" ")
+            if head == "!":
+                trace.append(rest)
+            elif head == "E":
+                raise FirmwareError(rest, "\n".join(trace))
+            elif head == expect:
+                return rest.split()
+            # anything else is the board's own chatter (boot banner): skip it
+
+    def step(self, t_ms, raw, ok) -> StepResult:
+        mask = 0
+        for i, v in enumerate(ok):
+            if v:
+                mask |= 1 << i
+        vals = " ".join("%.7g" % v for v in raw)
+        f = self.command("I %d %x %s" % (t_ms & 0x3FFFFFFF, mask, vals), "O")
+        return StepResult(int(f[0]), int(f[1]), [float(x) for x in f[2:]])
+
+    def modbus(self, unit, pdu):
+        f = self.command("M %d %s" % (unit, bytes(pdu).hex()), "R")
+        return None if f[0] == "-" else bytes.fromhex(f[0])
+
+    def ping(self) -> list[str]:
+        return self.command("P", "P")
+
+    def stats(self) -> dict:
+        f = [int(x) for x in self.command("S", "S")]
+        return {"ticks": f[0], "overruns": f[1], "tick_alloc": f[2], "mem_alloc": f[3],
+                "mem_free": f[4]}
+
+    def measure_alloc(self, on: bool) -> None:
+        self.command("C %d" % (1 if on else 0), "C")

