@@ -1,0 +1,79 @@
+# Settings: one schema for every setpoint and limit. Modbus writes, persistence
+# and the generated documentation all read it; a value outside [min, max] is
+# refused (ValueError) and never stored.
+#
+# A schema row: (name, default, min, max, unit, scale, description)
+#   scale: the Modbus holding register carries round(value * scale) as int16.
+# Rows are append-only within each table: a setting's index (and so its register
+# address) never moves between firmware versions.
+from co2hr.settings_comm import COMM_SCHEMA
+from co2hr.settings_control import CONTROL_SCHEMA
+
+SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA
+N_SETTINGS = len(SCHEMA)
+NAME = 0
+DEFAULT = 1
+MIN = 2
+MAX = 3
+UNIT = 4
+SCALE = 5
+DESCRIPTION = 6
+
+_INDEX = {}
+for _i in range(N_SETTINGS):
+    _INDEX[SCHEMA[_i][NAME]] = _i
+
+
+def index(name):
+    return _INDEX[name]
+
+
+class Settings:
+    """Live setting values, by schema index. on_change(i) is called after an
+    accepted change (the storage layer debounces and persists)."""
+
+    def __init__(self):
+        self.values = [row[DEFAULT] for row in SCHEMA]
+        self.on_change = None
+        self.version = 0  # bumped on every accepted change
+
+    def get(self, name):
+        return self.values[_INDEX[name]]
+
+    def check(self, i, value):
+        row = SCHEMA[i]
+        if not (value == value) or value < row[MIN] or value > row[MAX]:  # NaN fails too
+            raise ValueError("%s=%s outside %s..%s %s" % (row[NAME], value, row[MIN], row[MAX],
+                                                          row[UNIT]))
+
+    def set_index(self, i, value):
+        self.check(i, value)
+        if self.values[i] != value:
+            self.values[i] = value
+            self.version += 1
+            if self.on_change:
+                self.on_change(i)
+
+    def set(self, name, value):
+        self.set_index(_INDEX[name], value)
+
+    def to_dict(self):
+        d = {}
+        for i in range(N_SETTINGS):
+            d[SCHEMA[i][NAME]] = self.values[i]
+        return d
+
+    def load_dict(self, d):
+        """Take stored values by name; unknown names are ignored and values out of
+        range are left at their defaults. Returns the names rejected."""
+        rejected = []
+        for name in d:
+            i = _INDEX.get(name)
+            if i is None:
+                continue
+            try:
+                self.check(i, d[name])
+                self.values[i] = d[name]
+            except (ValueError, TypeError):
+                rejected.append(name)
+        return rejected
