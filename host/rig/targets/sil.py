@@ -5,7 +5,6 @@ from __future__ import annotations
 from co2hr import boot
 from co2hr.hal import Hardware
 from co2hr.io import N_IN, N_OUT
-
 from rig.targets.base import FirmwareError, StepResult, Target
 
 

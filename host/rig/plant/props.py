@@ -1,0 +1,203 @@
+"""CO2 (R744) properties for the plant model, from CoolProp 8.0.0.
+
+Why this module: the dynamic plant evaluates a few hundred property points per simulated
+second, so it uses CoolProp's tabulated ``BICUBIC&HEOS`` backend (tables built once from
+the Span-Wagner equation of state and cached in ~/.CoolProp) and falls back to the full
+``HEOS`` equation where the table refuses. No hand-made fit of CO2 properties anywhere.
+
+Near the critical point (73.77 bar, 31 degC) flashes are ill-conditioned and can fail or
+jump; pressures inside a +-0.2 bar guard band around p_crit are evaluated at the band
+edges and interpolated linearly in pressure.
+
+Units at this interface: pressure in bar (absolute), temperature in degC, enthalpy in
+J/kg, entropy in J/(kg K), density in kg/m3, cp in J/(kg K).
+"""
+
+from __future__ import annotations
+
+import math
+
+import CoolProp.CoolProp as CP
+
+FLUID = "CO2"
+_K = 273.15
+
+_heos = CP.AbstractState("HEOS", FLUID)
+_tab = CP.AbstractState("BICUBIC&HEOS", FLUID)
+
+P_CRIT_BAR = _heos.p_critical() / 1e5  # 73.773 bar
+T_CRIT_C = _heos.T_critical() - _K  # 30.978 degC
+P_TRIPLE_BAR = _heos.trivial_keyed_output(CP.iP_triple) / 1e5  # 5.18 bar
+T_TRIPLE_C = _heos.Ttriple() - _K  # -56.56 degC
+P_MAX_BAR = 200.0  # upper end of what the model (and the CLI) accepts
+GUARD_BAR = 0.2  # half-width of the band around p_crit that is interpolated
+
+_P_LO_GUARD = P_CRIT_BAR - GUARD_BAR
+_P_HI_GUARD = P_CRIT_BAR + GUARD_BAR
+
+_HP = CP.HmassP_INPUTS
+_PT = CP.PT_INPUTS
+_PS = CP.PSmass_INPUTS
+_PQ = CP.PQ_INPUTS
+_QT = CP.QT_INPUTS
+
+
+class PropsError(ValueError):
+    """A property point CoolProp cannot evaluate (outside the fluid's valid range)."""
+
+
+def _update(pair: int, a: float, b: float):
+    """Flash on the table; on refusal, on the full equation of state. Returns the state."""
+    try:
+        _tab.update(pair, a, b)
+        return _tab
+    except ValueError:
+        pass
+    try:
+        _heos.update(pair, a, b)
+        return _heos
+    except ValueError as exc:
+        raise PropsError(f"CO2 property point out of range: {exc}") from None
+
+
+def _in_guard(p_bar: float) -> bool:
+    return _P_LO_GUARD < p_bar < _P_HI_GUARD
+
+
+def _w(p_bar: float) -> float:
+    return (p_bar - _P_LO_GUARD) / (2.0 * GUARD_BAR)
+
+
+# --- pressure-enthalpy ------------------------------------------------------------------
+
+
+def state_ph(p_bar: float, h_j_kg: float) -> tuple[float, float, float, float]:
+    """(t_c, rho_kg_m3, cp_j_kgk, quality) at (p, h). cp is inf and 0<=quality<=1 in the
+    two-phase dome; quality is -1 for single phase. The workhorse of the HX marches."""
+    if _in_guard(p_bar):
+        a = state_ph(_P_LO_GUARD, h_j_kg)
+        b = state_ph(_P_HI_GUARD, h_j_kg)
+        w = _w(p_bar)
+        cp = a[2] + w * (b[2] - a[2]) if a[2] != math.inf and b[2] != math.inf else math.inf
+        return (a[0] + w * (b[0] - a[0]), a[1] + w * (b[1] - a[1]), cp, -1.0)
+    s = _update(_HP, h_j_kg, p_bar * 1e5)
+    q = s.Q()
+    if 0.0 <= q <= 1.0:
+        return (s.T() - _K, s.rhomass(), math.inf, q)
+    try:
+        cp = s.cpmass()
+    except ValueError:
+        cp = math.inf
+    if not cp > 0.0:
+        cp = math.inf
+    return (s.T() - _K, s.rhomass(), cp, -1.0)
+
+
+def t_ph(p_bar: float, h_j_kg: float) -> float:
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = t_ph(_P_LO_GUARD, h_j_kg), t_ph(_P_HI_GUARD, h_j_kg)
+        return a + w * (b - a)
+    return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
+
+
+def rho_ph(p_bar: float, h_j_kg: float) -> float:
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = rho_ph(_P_LO_GUARD, h_j_kg), rho_ph(_P_HI_GUARD, h_j_kg)
+        return a + w * (b - a)
+    return _update(_HP, h_j_kg, p_bar * 1e5).rhomass()
+
+
+def s_ph(p_bar: float, h_j_kg: float) -> float:
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = s_ph(_P_LO_GUARD, h_j_kg), s_ph(_P_HI_GUARD, h_j_kg)
+        return a + w * (b - a)
+    return _update(_HP, h_j_kg, p_bar * 1e5).smass()
+
+
+def quality_ph(p_bar: float, h_j_kg: float) -> float:
+    """Vapour quality in the dome, -1 outside it (and at or above p_crit)."""
+    if p_bar >= _P_LO_GUARD:
+        return -1.0
+    q = _update(_HP, h_j_kg, p_bar * 1e5).Q()
+    return q if 0.0 <= q <= 1.0 else -1.0
+
+
+# --- pressure-temperature, pressure-entropy ------------------------------------------------
+
+
+def h_pt(p_bar: float, t_c: float) -> float:
+    """Enthalpy at (p, T). On the saturation line itself the liquid side is returned."""
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = h_pt(_P_LO_GUARD, t_c), h_pt(_P_HI_GUARD, t_c)
+        return a + w * (b - a)
+    return _update(_PT, p_bar * 1e5, t_c + _K).hmass()
+
+
+def rho_pt(p_bar: float, t_c: float) -> float:
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = rho_pt(_P_LO_GUARD, t_c), rho_pt(_P_HI_GUARD, t_c)
+        return a + w * (b - a)
+    return _update(_PT, p_bar * 1e5, t_c + _K).rhomass()
+
+
+def s_pt(p_bar: float, t_c: float) -> float:
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = s_pt(_P_LO_GUARD, t_c), s_pt(_P_HI_GUARD, t_c)
+        return a + w * (b - a)
+    return _update(_PT, p_bar * 1e5, t_c + _K).smass()
+
+
+def h_ps(p_bar: float, s_j_kgk: float) -> float:
+    """Enthalpy at (p, s): the isentropic compression end point."""
+    if _in_guard(p_bar):
+        w = _w(p_bar)
+        a, b = h_ps(_P_LO_GUARD, s_j_kgk), h_ps(_P_HI_GUARD, s_j_kgk)
+        return a + w * (b - a)
+    return _update(_PS, p_bar * 1e5, s_j_kgk).hmass()
+
+
+# --- saturation ---------------------------------------------------------------------------
+
+
+def sat_p(p_bar: float) -> tuple[float, float, float, float, float]:
+    """(t_sat_c, h_liq, h_vap, rho_liq, rho_vap) at a subcritical pressure.
+    Pressures closer to p_crit than the guard band are clamped to its lower edge."""
+    if p_bar < P_TRIPLE_BAR:
+        raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
+    p_pa = min(p_bar, _P_LO_GUARD) * 1e5
+    s = _update(_PQ, p_pa, 0.0)
+    t, hl, rl = s.T() - _K, s.hmass(), s.rhomass()
+    s = _update(_PQ, p_pa, 1.0)
+    return (t, hl, s.hmass(), rl, s.rhomass())
+
+
+def t_sat_c(p_bar: float) -> float:
+    if p_bar < P_TRIPLE_BAR:
+        raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
+    return _update(_PQ, min(p_bar, _P_LO_GUARD) * 1e5, 0.0).T() - _K
+
+
+def p_sat_bar(t_c: float) -> float:
+    """Saturation pressure at a temperature between the triple and the critical point."""
+    if t_c < T_TRIPLE_C - 1e-9 or t_c > T_CRIT_C:
+        raise PropsError(f"no saturation pressure at {t_c:.2f} degC")
+    t_c = max(t_c, T_TRIPLE_C + 1e-6)
+    return _update(_QT, 0.0, min(t_c + _K, _heos.T_critical() - 0.01)).p() / 1e5
+
+
+def drho_dp_t(p_bar: float, t_c: float) -> float:
+    """(d rho / d p) at constant T in kg/m3 per bar; finite difference (works in the guard)."""
+    dp = 0.05
+    return (rho_pt(p_bar + dp, t_c) - rho_pt(p_bar - dp, t_c)) / (2 * dp)
+
+
+def heos_state(p_bar: float, h_j_kg: float) -> tuple[float, float]:
+    """(t_c, rho) straight from the HEOS equation: the reference the tests compare with."""
+    _heos.update(_HP, h_j_kg, p_bar * 1e5)
+    return (_heos.T() - _K, _heos.rhomass())
