@@ -1,13 +1,14 @@
 # The application loop: a fixed-period control tick, communication polled between
 # ticks, the watchdog fed only when a tick completed. service() never blocks, so
 # one loop serves a board (real time) and the simulators (virtual time) alike.
+import gc
+
 from co2hr.io import N_IN, SAFE_OUTPUTS
 from co2hr.ticks import ticks_add, ticks_diff
 
-try:
-    from gc import mem_alloc as _mem_alloc  # MicroPython only
-except ImportError:
-    _mem_alloc = None
+
+def _mem_alloc():
+    return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0  # MicroPython only
 
 
 class App:
@@ -48,7 +49,7 @@ class App:
 
     def _tick(self, now):
         hw = self.hw
-        a0 = _mem_alloc() if (self.measure_alloc and _mem_alloc) else 0
+        a0 = _mem_alloc() if self.measure_alloc else 0
         hw.read(self.raw, self.ok)
         self.control.step(now, self.raw, self.ok, self.out)
         hw.write(self.out)

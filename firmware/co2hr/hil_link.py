@@ -10,16 +10,12 @@
 #   X                                     -> X           (reboot: the loop ends)
 #   Q                                     -> Q           (quit)
 # A failing command answers "! <traceback line>"... then "E <type>: <message>".
+import gc
 import sys
 
 from co2hr import VERSION
 from co2hr.hal import Hardware
 from co2hr.io import N_IN, N_OUT
-
-try:
-    import gc
-except ImportError:  # pragma: no cover
-    gc = None
 
 
 class LinkHardware(Hardware):
@@ -45,7 +41,7 @@ class LinkHardware(Hardware):
 
 
 def _mem():
-    if gc is not None and hasattr(gc, "mem_alloc"):
+    if hasattr(gc, "mem_alloc"):
         return gc.mem_alloc(), gc.mem_free()
     return 0, 0
 
@@ -73,16 +69,14 @@ class HilLink:
             return True
 
     def _report(self, e):
-        try:
+        text = ""
+        print_exception = getattr(sys, "print_exception", None)  # MicroPython
+        if print_exception:
             import io
 
             buf = io.StringIO()
-            sys.print_exception(e, buf)
+            print_exception(e, buf)
             text = buf.getvalue()
-        except (ImportError, AttributeError):
-            import traceback  # CPython
-
-            text = "".join(traceback.format_exception(e))
         for ln in text.split("\n"):
             if ln:
                 self.wr("! " + ln + "\n")

@@ -1,13 +1,7 @@
 # The canonical order of the rig's signals. Board files, the signal layer, the
 # simulated board, the HIL link and the register map all index by these lists,
 # so this is the one place a signal is added.
-try:
-    from micropython import const
-except ImportError:  # CPython (sil target, host tools)
-
-    def const(x):
-        return x
-
+from micropython import const
 
 # Inputs: what the board's terminals measure, in engineering units after scaling.
 AI_P_GC = const(0)  # gas cooler (high side) pressure, bar a

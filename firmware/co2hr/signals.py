@@ -1,14 +1,8 @@
 # Signal layer: raw terminal values -> engineering units, with a validity flag.
 # Scaling comes from the board file: {"kind": "ma420", "lo": 0, "hi": 160}, ...
+from micropython import const
+
 from co2hr.io import INPUTS, N_IN
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
 
 K_MA420 = const(1)  # 4-20 mA transmitter: terminal value mA
 K_RATIO = const(2)  # ratiometric 0.5-4.5 V transmitter: volts

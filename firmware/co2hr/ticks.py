@@ -1,12 +1,6 @@
 # Wrap-safe millisecond arithmetic, as MicroPython's time.ticks_* do (period 2**30),
 # written out so the same code runs on virtual time in the simulator.
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 TICKS_PERIOD = const(0x40000000)
 TICKS_MAX = const(0x3FFFFFFF)

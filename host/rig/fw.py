@@ -14,11 +14,15 @@ FIRMWARE_DIR = REPO / "firmware"
 BOARDS_DIR = REPO / "boards"
 
 
+UPY_SHIM_DIR = Path(__file__).resolve().parent / "upy"
+
+
 def ensure_importable() -> None:
-    """Put firmware/ on sys.path so `import co2hr` works under CPython."""
-    p = str(FIRMWARE_DIR)
-    if p not in sys.path:
-        sys.path.insert(0, p)
+    """Put firmware/ (and the `micropython` stand-in) on sys.path so `import co2hr`
+    works under CPython."""
+    for p in (str(UPY_SHIM_DIR), str(FIRMWARE_DIR)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
 
 
 ensure_importable()
