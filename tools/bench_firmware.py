@@ -1,0 +1,61 @@
+"""Firmware loop figures on the sil and mpy targets (make bench).
+
+mpy: heap in use after boot (gc.mem_alloc()), bytes allocated per control tick,
+cost per tick in wasm fuel and wall time. sil: ticks per second.
+"""
+
+from __future__ import annotations
+
+import time
+
+from co2hr.io import INPUTS
+from rig.boards import load_board
+from rig.targets import open_target
+from rig.terminals import terminal_value
+
+ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,
+       "t_amb_c": 28.0, "t_disch_c": 105.0, "t_w_in_c": 30.0, "t_w_out_c": 50.0, "t_tank_c": 50.0,
+       "demand_v": 4.0, "comp_run": 1, "hp_ok": 1, "ext_enable": 1, "energy_pulses": 0,
+       "fan_ok": 1}
+
+
+def drive(target, board, n: int, t0: int = 0) -> float:
+    raw = [terminal_value(board["inputs"][k], ENG[k]) for k in INPUTS]
+    ok = [1] * len(INPUTS)
+    start = time.perf_counter()
+    for k in range(n):
+        raw[0] = terminal_value(board["inputs"]["p_gc_bar"], 90.0 + (k % 20) * 0.2)
+        target.step(t0 + k * 1000, raw, ok)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    board = load_board("esp32_devkitc")
+    with open_target("sil", board) as sil:
+        drive(sil, board, 200)
+        n = 5000
+        wall = drive(sil, board, n, 200_000)
+        print(f"sil: {n / wall:,.0f} control ticks per second ({wall / n * 1e6:.0f} us per tick)")
+
+    with open_target("mpy", board) as mpy:
+        print(f"mpy: heap in use after boot {mpy.heap_after_boot:,} B "
+              f"(firmware application objects {mpy.app_heap:,} B)")
+        drive(mpy, board, 100)
+        mpy.measure_alloc(True)
+        allocs = []
+        for k in range(50):
+            drive(mpy, board, 1, 100_000 + k * 1000)
+            allocs.append(mpy.stats()["tick_alloc"])
+        mpy.measure_alloc(False)
+        print(f"mpy: bytes allocated per control tick: median {sorted(allocs)[25]:,} B, "
+              f"max {max(allocs):,} B")
+        f0 = mpy.vm.fuel_used()
+        n = 1000
+        wall = drive(mpy, board, n, 200_000)
+        fuel = (mpy.vm.fuel_used() - f0) / n
+        print(f"mpy: cost per tick {fuel:,.0f} wasm fuel (incl. the HIL link), "
+              f"{wall / n * 1e3:.2f} ms wall")
+
+
+if __name__ == "__main__":
+    main()
