@@ -1,0 +1,106 @@
+"""Counter-flow heat-recovery exchanger (CO2 / water), discretised along its length.
+
+Why discretised: above the critical pressure the CO2 heat capacity peaks near the
+pseudo-critical temperature, so the smallest CO2-water temperature difference (the pinch)
+can lie inside the exchanger instead of at an end. The exchanger is cut into n segments
+of equal UA; each segment is a small counter-flow exchanger (epsilon-NTU with the local
+CO2 cp); the unknown water outlet temperature is found by shooting (secant) from the CO2
+inlet end. Water properties are taken constant (cp 4186 J/kg K): the loop is liquid water
+and is deliberately allowed to exceed 100 degC so the model can show the boiling risk.
+
+UA scales with both flows (Dittus-Boelter, h ~ m^0.8) around the design point.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import props as P
+
+CP_W = 4186.0
+
+
+def ua_w_k(ua0_w_k: float, m_co2: float, m_w: float, m_co2_0: float, m_w_0: float) -> float:
+    """Overall UA from two film resistances (equal at the design point)."""
+    if m_co2 <= 0.0 or m_w <= 0.0:
+        return 0.0
+    h_c = 2.0 * ua0_w_k * (m_co2 / m_co2_0) ** 0.8
+    h_w = 2.0 * ua0_w_k * (m_w / m_w_0) ** 0.8
+    return 1.0 / (1.0 / h_c + 1.0 / h_w)
+
+
+def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_floor):
+    """March from the CO2 inlet (= water outlet) end. Returns (h_out, t_w_in_calc, rho_sum)."""
+    c_w = m_w * CP_W
+    h = h_in
+    t_w = t_w_out
+    t_c, rho, cp, _ = P.state_ph(p_bar, h)
+    rho_sum = 0.5 * rho
+    for i in range(n):
+        c_c = m_c * cp
+        if c_c < c_w:
+            c_min, cr = c_c, c_c / c_w
+        else:
+            c_min, cr = c_w, c_w / c_c if c_c != math.inf else 0.0
+        ntu = ua_seg / c_min
+        if cr < 0.999:
+            e = math.exp(-ntu * (1.0 - cr))
+            eps = (1.0 - e) / (1.0 - cr * e)
+        else:
+            eps = ntu / (1.0 + ntu)
+        # segment inlet temps are T_co2 (here) and the water temp at the far end (unknown):
+        # q = eps*cmin*(t_c - t_w_far), t_w_far = t_w - q/c_w  ->  closed form in t_w
+        den = 1.0 - eps * c_min / c_w
+        q = eps * c_min * (t_c - t_w) / den if den > 1e-9 else c_w * (t_c - t_w)
+        h_new = h - q / m_c
+        if q > 0.0 and h_new < h_floor:  # never cool the CO2 below the coldest water
+            h_new = h_floor
+            q = (h - h_new) * m_c
+        h = h_new
+        t_w -= q / c_w
+        t_c, rho, cp, _ = P.state_ph(p_bar, h)
+        rho_sum += rho if i < n - 1 else 0.5 * rho
+    return h, t_w, rho_sum / n
+
+
+class HRHX:
+    """Quasi-steady counter-flow exchanger; remembers the last water outlet as warm start."""
+
+    def __init__(self, ua0_w_k: float, m_co2_0: float, m_w_0: float, n_seg: int = 8):
+        self.ua0, self.m_c0, self.m_w0, self.n = ua0_w_k, m_co2_0, m_w_0, n_seg
+        self.t_w_out_c = 20.0
+
+    def solve(self, p_bar: float, h_in: float, m_co2: float, t_w_in_c: float,
+              m_w: float) -> tuple[float, float, float]:
+        """(h_co2_out, q_w, rho_mean_co2) for the given inlet states and flows."""
+        if m_co2 < 1e-4:  # stagnant CO2 takes the water's temperature
+            h = P.h_pt(p_bar, t_w_in_c) if m_w > 0.0 else h_in
+            self.t_w_out_c = t_w_in_c if m_w > 0.0 else self.t_w_out_c
+            return h, 0.0, P.rho_ph(p_bar, h)
+        ua = ua_w_k(self.ua0, m_co2, m_w, self.m_c0, self.m_w0)
+        if ua <= 0.0:
+            return h_in, 0.0, P.rho_ph(p_bar, h_in)
+        ua_seg = ua / self.n
+        h_floor = P.h_pt(p_bar, t_w_in_c) if t_w_in_c > P.T_TRIPLE_C else -math.inf
+        t_co2_in = P.t_ph(p_bar, h_in)
+        if t_co2_in < t_w_in_c:  # CO2 colder than the water: heat would flow backwards
+            h_floor = -math.inf
+        # secant on the water outlet temperature so the march returns t_w_in
+        x0 = self.t_w_out_c
+        r = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x0, h_floor)
+        f0 = r[1] - t_w_in_c
+        x1 = x0 - f0
+        for _ in range(12):
+            if abs(f0) < 1e-3:
+                break
+            r1 = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x1, h_floor)
+            f1 = r1[1] - t_w_in_c
+            if abs(f1) < abs(f0):
+                r = r1
+            if abs(f1) < 1e-3 or f1 == f0:
+                break
+            x0, x1, f0 = x1, x1 - f1 * (x1 - x0) / (f1 - f0), f1
+        h_out, _, rho_mean = r
+        q = (h_in - h_out) * m_co2
+        self.t_w_out_c = t_w_in_c + q / (m_w * CP_W)
+        return h_out, q, rho_mean

@@ -1,0 +1,462 @@
+"""The dynamic plant: the rig of DOMAIN.md section 1 as lumped volumes.
+
+Why: the firmware is judged against this. Three CO2 volumes hold mass (and the two
+two-phase/low-pressure ones also energy) that only valves and the compressor move:
+
+* high side (discharge line, HRHX, gas cooler, liquid line to the HPEV): the inventory
+  M = sum(V_i * rho(p, h_i)) over the heat-exchanger profiles; the heat exchangers are
+  quasi-steady (they settle in seconds, far faster than the inventory), so each step
+  marches them at the current pressure and the pressure is moved towards the value whose
+  inventory equals the integrated mass (one under-relaxed Newton step with an upper bound
+  of the compressibility dM/dp, so it cannot overshoot);
+* receiver and suction volume: mass and internal energy, pressure solved from both.
+
+Mass moves only between these three states, so the total charge is conserved to
+round-off. Integrator: explicit, fixed step, internally sub-stepped to <= max_substep_s.
+Reference plant (about 100 kW MT cooling): see PlantParams for the sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from . import compressor as comp
+from . import gas_cooler as gcm
+from . import props as P
+from . import receiver as rec
+from .evaporator import PackController, PackParams, delivered_load_kw, evaporator_outlet_h
+from .hrhx import HRHX
+from .valves import Actuator, FirstOrder, kv_flow_kg_s
+from .water_loop import CP_W, WaterLoop, WaterParams
+
+
+@dataclass
+class PlantParams:
+    """Reference plant: 100 kW MT cooling class (te -10 degC), 2 m3 HR buffer tank."""
+
+    comp: comp.CompressorParams = field(default_factory=comp.CompressorParams)
+    gc: gcm.GasCoolerParams = field(default_factory=gcm.GasCoolerParams)
+    pack: PackParams = field(default_factory=PackParams)
+    water: WaterParams = field(default_factory=WaterParams)
+    # CO2 volumes, m3
+    v_disch_m3: float = 0.010  # discharge line, oil separator
+    v_hrhx_m3: float = 0.006  # HRHX CO2 side (brazed plate)
+    v_gc_m3: float = 0.030  # gas cooler tubes and headers
+    v_liq_m3: float = 0.006  # gas cooler outlet line to the HPEV
+    v_rec_m3: float = 0.25  # receiver
+    v_suc_m3: float = 0.15  # suction header, accumulator, evaporator vapour space
+    # valves and actuators
+    kv_hpev_m3_h: float = 1.2
+    kv_bev_m3_h: float = 3.0
+    hpev_stroke_s: float = 8.0
+    bev_stroke_s: float = 8.0
+    hr_valve_stroke_s: float = 60.0  # 3-way valve motor
+    pump_ramp_s: float = 5.0
+    fan_tau_s: float = 15.0  # fan spin-up and coil thermal lag
+    # heat-recovery exchanger
+    ua_hrhx_w_k: float = 8000.0
+    hrhx_m_co2_0_kg_s: float = 0.6
+    hrhx_m_w_0_kg_s: float = 0.8
+    hrhx_n_seg: int = 8
+    # safety
+    p_hp_trip_bar: float = 115.0
+    p_hp_reset_bar: float = 100.0
+    p_relief_hs_bar: float = 120.0  # relief valve on the high side (vents to atmosphere)
+    p_relief_rec_bar: float = 90.0  # relief valve on the receiver
+    k_relief_rec_kg_s_bar: float = 0.5
+    coil_tau_s: float = 90.0  # metal + gas hold-up: how fast the high side cools after a stop
+    # initial state
+    p_gc0_bar: float = 85.0
+    p_rec0_bar: float = 35.0
+    rec_level0_pct: float = 40.0
+    t_amb0_c: float = 20.0
+    t_tank0_c: float = 35.0
+    max_substep_s: float = 1.0
+
+
+@dataclass
+class Actuators:
+    hpev_pct: float = 50.0
+    bev_pct: float = 30.0
+    hr_valve_pct: float = 0.0  # share of CO2 flow through the HRHX, 0 = all bypassed
+    fan_pct: float = 60.0
+    hr_pump_pct: float = 0.0
+    gc_bypass: int = 0
+    comp_enable: int = 1
+
+
+@dataclass
+class Boundary:
+    t_amb_c: float = 20.0  # air onto the gas cooler
+    q_load_kw: float = 80.0  # cooling demand of the display cases
+    q_heat_use_kw: float = 20.0  # heat the consumer draws from the tank
+    t_w_return_c: float = 30.0  # consumer's return water temperature into the tank bottom
+
+
+@dataclass
+class Faults:
+    fan_failed: bool = False
+    hpev_stuck_pct: float | None = None
+    bev_stuck_pct: float | None = None
+
+
+@dataclass
+class PlantState:
+    t_s: float = 0.0
+    p_gc_bar: float = 0.0
+    p_rec_bar: float = 0.0
+    p_suc_bar: float = 0.0
+    t_gc_out_c: float = 0.0
+    t_disch_c: float = 0.0
+    t_w_in_c: float = 0.0
+    t_w_out_c: float = 0.0
+    t_tank_c: float = 0.0
+    t_amb_c: float = 0.0
+    te_c: float = 0.0
+    q_evap_kw: float = 0.0
+    w_comp_kw: float = 0.0
+    q_gc_kw: float = 0.0  # all high-side rejection (HRHX + air)
+    q_hr_kw: float = 0.0  # recovered to water
+    q_air_kw: float = 0.0
+    q_heat_use_kw: float = 0.0
+    m_dot_hp_kg_s: float = 0.0  # compressor (high-pressure) flow
+    m_dot_hpev_kg_s: float = 0.0
+    m_dot_bev_kg_s: float = 0.0
+    m_dot_evap_kg_s: float = 0.0
+    rec_level_pct: float = 0.0
+    cop: float = 0.0
+    comp_running: bool = False
+    comp_speed_hz: float = 0.0
+    hp_switch_ok: bool = True
+    energy_kwh: float = 0.0
+    heat_kwh: float = 0.0
+    water_boiling: bool = False
+    hpev_pos_pct: float = 0.0
+    bev_pos_pct: float = 0.0
+    hr_valve_pos_pct: float = 0.0
+    fan_speed_pct: float = 0.0
+    m_total_kg: float = 0.0  # CO2 in the plant
+    vented_kg: float = 0.0  # CO2 blown off by the relief valves (cumulative)
+    relief_open: bool = False
+
+
+def _check_finite(obj, names) -> None:
+    for n in names:
+        v = getattr(obj, n)
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"{type(obj).__name__}.{n} = {v!r} is not a finite number")
+
+
+class Plant:
+    def __init__(self, params: PlantParams | None = None):
+        self.params = pp = params or PlantParams()
+        self.faults = Faults()
+        self.state = st = PlantState()
+        self.pack = PackController(pp.pack, pp.comp.speed_min_hz, pp.comp.speed_max_hz)
+        self.hpev = Actuator(50.0, pp.hpev_stroke_s)
+        self.bev = Actuator(30.0, pp.bev_stroke_s)
+        self.hr_valve = Actuator(0.0, pp.hr_valve_stroke_s)
+        self.pump = Actuator(0.0, pp.pump_ramp_s)
+        self.fan = FirstOrder(60.0, pp.fan_tau_s)
+        self.hrhx = HRHX(pp.ua_hrhx_w_k, pp.hrhx_m_co2_0_kg_s, pp.hrhx_m_w_0_kg_s, pp.hrhx_n_seg)
+        self.water = WaterLoop(pp.water, pp.t_tank0_c)
+        self.hrhx.t_w_out_c = pp.t_tank0_c
+        self.t_disch_lag = FirstOrder(pp.t_amb0_c + 60.0, 30.0)
+        self._hp_ok = True
+        self.vented_kg = 0.0
+        self._m_prof_lag = 0.0  # CO2 flow the coil's temperature profile still reflects
+        self._h_dis_lag = None  # discharge-line enthalpy relaxing after a stop
+        # suction volume: superheated vapour at the pack's set point
+        p_suc = self.pack.p_set_bar
+        h_suc = evaporator_outlet_h(p_suc, pp.pack.sh_k)
+        self.m_suc = P.rho_ph(p_suc, h_suc) * pp.v_suc_m3
+        self.u_suc = self.m_suc * h_suc - p_suc * 1e5 * pp.v_suc_m3
+        self.p_suc = p_suc
+        # receiver: saturated at p_rec0 with the given level
+        self.p_rec = pp.p_rec0_bar
+        _, hl, hv, rl, rv = P.sat_p(self.p_rec)
+        vl = pp.v_rec_m3 * pp.rec_level0_pct / 100.0
+        vv = pp.v_rec_m3 - vl
+        self.m_rec = rl * vl + rv * vv
+        p_pa = self.p_rec * 1e5
+        self.u_rec = rl * vl * (hl - p_pa / rl) + rv * vv * (hv - p_pa / rv)
+        # high side: profile at the initial pressure, running at a moderate speed
+        self.p_gc = pp.p_gc0_bar
+        self._bnd = Boundary(t_amb_c=pp.t_amb0_c)
+        self._h3 = P.h_pt(self.p_gc, pp.t_amb0_c + 3.0)
+        self._slope_hs = 0.5  # last dM/dp of the high side, kg/bar
+        self._dt = 1.0
+        self.pack.speed_hz = 0.5 * (pp.comp.speed_min_hz + pp.comp.speed_max_hz)
+        self._high_side(self.pack.speed_hz, Actuators(), self._bnd)
+        self.m_hs = self._gc[4]
+        st.t_amb_c = pp.t_amb0_c
+        self._publish_static()
+
+    # -- public -----------------------------------------------------------------------
+
+    @property
+    def total_mass_kg(self) -> float:
+        return self.m_hs + self.m_rec + self.m_suc
+
+    def step(self, dt_s: float, act: Actuators, bnd: Boundary) -> None:
+        if not (isinstance(dt_s, (int, float)) and 0.0 < dt_s <= 60.0):
+            raise ValueError(f"dt_s = {dt_s!r}: must be 0 < dt <= 60 s")
+        _check_finite(act, ("hpev_pct", "bev_pct", "hr_valve_pct", "fan_pct", "hr_pump_pct",
+                            "gc_bypass", "comp_enable"))
+        _check_finite(bnd, ("t_amb_c", "q_load_kw", "q_heat_use_kw", "t_w_return_c"))
+        if not -50.0 <= bnd.t_amb_c <= 60.0:
+            raise ValueError(f"t_amb_c = {bnd.t_amb_c}: outside -50..60 degC")
+        if bnd.q_load_kw < 0.0 or bnd.q_heat_use_kw < 0.0:
+            raise ValueError("loads must not be negative")
+        if not 0.0 < bnd.t_w_return_c < 100.0:
+            raise ValueError(f"t_w_return_c = {bnd.t_w_return_c}: outside 0..100 degC")
+        n = max(1, math.ceil(dt_s / self.params.max_substep_s - 1e-9))
+        h = dt_s / n
+        for _ in range(n):
+            self._substep(h, act, bnd)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _high_side(self, speed_hz: float, act: Actuators, bnd: Boundary) -> None:
+        """Compressor, HRHX and the 3-way valve mix at the current pressures; then the gas
+        cooler (self._gc_at). Results are left in self._hs for the flow computation."""
+        pp = self.params
+        p_gc, p_suc = self.p_gc, self.p_suc
+        h_suc = (self.u_suc + p_suc * 1e5 * pp.v_suc_m3) / self.m_suc
+        rho_suc = self.m_suc / pp.v_suc_m3
+        a = 1.0 - math.exp(-self._dt / pp.coil_tau_s)
+        if speed_hz > 0.0:
+            m = comp.mass_flow_kg_s(rho_suc, speed_hz, p_suc, p_gc, pp.comp)
+            h_dis = comp.discharge_h(p_suc, h_suc, p_gc, pp.comp.eta_is)
+            self._h_dis_lag = h_dis
+            self._m_prof_lag = m
+        else:  # stopped: the discharge line and coils cool towards ambient over minutes
+            m = 0.0
+            h_amb = P.h_pt(p_gc, bnd.t_amb_c)
+            if self._h_dis_lag is None:
+                self._h_dis_lag = h_amb
+            self._h_dis_lag += (h_amb - self._h_dis_lag) * a
+            h_dis = self._h_dis_lag
+            self._m_prof_lag *= 1.0 - a
+        t_dis = P.t_ph(p_gc, h_dis)
+        m = max(m, 0.0)
+        m_p = max(m, self._m_prof_lag)  # flow that shapes the exchanger profiles
+        m_hr = m_p * self.hr_valve.pos_pct / 100.0
+        m_w = pp.water.m_w_max_kg_s * self.pump.pos_pct / 100.0
+        t_w_in = self.water.t_bottom_c
+        if m_hr > 1e-4 and m_w > 1e-4:
+            h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_dis, m_hr, t_w_in, m_w)
+            t_w_target = self.hrhx.t_w_out_c
+        else:
+            q_hr = 0.0
+            # stagnant CO2 side (valve bypassing) takes the water's temperature; stagnant
+            # water with CO2 flowing through takes the CO2's (the boiling case)
+            h_hr = P.h_pt(p_gc, t_w_in) if m_hr <= 1e-4 else h_dis
+            if m_hr > 1e-4:
+                t_w_target = t_dis
+            else:
+                t_w_target = t_w_in if m_w > 1e-4 else self.water.t_hx_out_c
+        h_mix = h_dis - q_hr / m_p if m_p > 1e-4 else h_dis
+        if m <= 0.0:
+            q_hr = 0.0  # a profile left over from before the stop carries no heat
+        m_gc = m_p if (act.gc_bypass < 0.5 and m_p > 1e-4) else 0.0
+        m_air = gcm.air_flow_kg_s(self.fan.y, self.faults.fan_failed, pp.gc)
+        self._hs = [m, h_suc, h_dis, t_dis, q_hr, h_hr, h_mix, m_gc, m_air, t_w_target, m_w]
+        self._gc_at(p_gc, bnd.t_amb_c)
+
+    def _gc_at(self, p_gc: float, t_amb_c: float) -> float:
+        """Gas cooler (or its bypass) at pressure p_gc; returns the high-side inventory."""
+        pp = self.params
+        m, _, h_dis, _, _, h_hr, h_mix, m_gc, m_air = self._hs[:9]
+        if m_gc > 0.0:
+            h3, q_air, rho_gc = gcm.solve(p_gc, h_mix, m_gc, t_amb_c, m_air, pp.gc)
+            if m <= 0.0:
+                q_air = 0.0
+        else:
+            h_gc, _, rho_gc = gcm.solve(p_gc, h_mix, 0.0, t_amb_c, m_air, pp.gc)
+            q_air = 0.0
+            h3 = h_mix if self._m_prof_lag > 1e-4 else h_gc
+        t3, rho3, _, _ = P.state_ph(p_gc, h3)
+        m_inv = (pp.v_disch_m3 * P.rho_ph(p_gc, h_dis) + pp.v_hrhx_m3 * P.rho_ph(p_gc, h_hr)
+                 + pp.v_gc_m3 * rho_gc + pp.v_liq_m3 * rho3)
+        self._gc = (h3, q_air, t3, rho3, m_inv)
+        return m_inv
+
+    def _solve_p_gc(self, t_amb_c: float) -> None:
+        """Pressure whose high-side inventory equals the integrated mass (safeguarded
+        secant on the gas cooler march; the inventory rises monotonically with p)."""
+        target = self.m_hs
+        tol = 2e-5 * target + 1e-4
+        p0, m0 = self.p_gc, self._gc[4]
+        if abs(m0 - target) < tol:
+            return
+        lo = hi = None  # brackets (p, m - target)
+        f0 = m0 - target
+        if f0 < 0:
+            lo = (p0, f0)
+        else:
+            hi = (p0, f0)
+        slope = self._slope_hs
+        p_min, p_max = rec.P_MIN_BAR, P.P_MAX_BAR
+        for _ in range(20):
+            step = -f0 / slope
+            step = max(-15.0, min(15.0, step))
+            p1 = p0 + step
+            if lo is not None and hi is not None and not (min(lo[0], hi[0]) < p1 <
+                                                            max(lo[0], hi[0])):
+                p1 = lo[0] - lo[1] * (hi[0] - lo[0]) / (hi[1] - lo[1])  # regula falsi
+            p1 = min(max(p1, p_min), p_max)
+            if p1 == p0:
+                break
+            f1 = self._gc_at(p1, t_amb_c) - target
+            if abs(f1) < tol:
+                p0 = p1
+                break
+            if f1 < 0:
+                lo = (p1, f1)
+            else:
+                hi = (p1, f1)
+            s = (f1 - f0) / (p1 - p0)
+            if s > 1e-4:
+                slope = s
+                self._slope_hs = min(max(s, 0.05), 50.0)
+            else:
+                slope *= 2.0
+            p0, f0 = p1, f1
+        self.p_gc = p0
+
+    def _substep(self, dt: float, act: Actuators, bnd: Boundary) -> None:
+        pp, st, f = self.params, self.state, self.faults
+        self._dt = dt
+        # actuators
+        self.hpev.stuck_pct = f.hpev_stuck_pct
+        self.bev.stuck_pct = f.bev_stuck_pct
+        hpev = self.hpev.move(act.hpev_pct, dt) / 100.0
+        bev = self.bev.move(act.bev_pct, dt) / 100.0
+        self.hr_valve.move(act.hr_valve_pct, dt)
+        self.pump.move(act.hr_pump_pct, dt)
+        self.fan.update(min(100.0, max(0.0, act.fan_pct)), dt)
+        # HP safety switch (latched until the pressure has fallen below the reset level)
+        if self._hp_ok and self.p_gc > pp.p_hp_trip_bar:
+            self._hp_ok = False
+        elif not self._hp_ok and self.p_gc < pp.p_hp_reset_bar:
+            self._hp_ok = True
+        allowed = act.comp_enable >= 0.5 and self._hp_ok
+        speed = self.pack.update(self.p_suc, allowed, dt)
+        self._high_side(speed, act, bnd)
+        m_comp, h_suc, h_dis, t_dis, q_hr, _, _, _, _, t_w_target, m_w = self._hs
+        h3, q_air, t3, rho3, _ = self._gc
+        running = speed > 0.0
+        # receiver outlets
+        p_rec, p_suc = self.p_rec, self.p_suc
+        level = rec.level_pct(self.m_rec, p_rec, pp.v_rec_m3)
+        h_rec_mean = (self.u_rec + p_rec * 1e5 * pp.v_rec_m3) / self.m_rec
+        h_liq, h_vap = rec.outlet_h(p_rec, h_rec_mean, level)
+        rho_vap = P.rho_ph(p_rec, h_vap)
+        # flows
+        m_hpev = kv_flow_kg_s(pp.kv_hpev_m3_h, hpev, rho3 if self.p_gc >= p_rec else
+                              self.m_rec / pp.v_rec_m3, self.p_gc, p_rec)
+        rho_suc = self.m_suc / pp.v_suc_m3
+        m_bev = kv_flow_kg_s(pp.kv_bev_m3_h, bev, rho_vap if p_rec >= p_suc else rho_suc,
+                             p_rec, p_suc)
+        # no valve may move more mass in one step than would equalise its two sides
+        # (explicit Euler would overshoot near dp = 0); C = lower bounds of dM/dp
+        c_hs = 0.5 * self._slope_hs
+        c_rec = pp.v_rec_m3 * rho_vap / (1.6 * p_rec)
+        c_suc = pp.v_suc_m3 * rho_suc / (1.6 * p_suc)
+        m_hpev = _limit(m_hpev, self.p_gc - p_rec, c_hs, c_rec, dt)
+        m_bev = _limit(m_bev, p_rec - p_suc, c_rec, c_suc, dt)
+        h_bev = h_vap if m_bev >= 0.0 else h_suc
+        h_hpev = h3 if m_hpev >= 0.0 else h_rec_mean
+        q_evap_kw = delivered_load_kw(bnd.q_load_kw, running, level)
+        if q_evap_kw > 0.0:
+            h_eo = evaporator_outlet_h(p_suc, pp.pack.sh_k)
+            m_evap = q_evap_kw * 1e3 / (h_eo - h_liq)
+        else:
+            h_eo, m_evap = h_suc, 0.0
+        # conservation: mass moves only between the three volumes
+        self.m_hs += (m_comp - m_hpev) * dt
+        self.m_rec += (m_hpev - m_evap - m_bev) * dt
+        self.u_rec += (m_hpev * h_hpev - m_evap * h_liq - m_bev * h_bev) * dt
+        self.m_suc += (m_evap + m_bev - m_comp) * dt
+        self.u_suc += (m_evap * h_eo + m_bev * h_bev - m_comp * h_suc) * dt
+        if min(self.m_hs, self.m_rec, self.m_suc) <= 0.0:
+            raise ValueError("a CO2 volume ran empty: the step is far too long for the flows")
+        # pressures
+        self._solve_p_gc(bnd.t_amb_c)
+        relief = False
+        if self.p_gc > pp.p_relief_hs_bar:  # relief valve: blow off what does not fit
+            self.p_gc = pp.p_relief_hs_bar
+            m_fit = self._gc_at(self.p_gc, bnd.t_amb_c)
+            if m_fit < self.m_hs:
+                self.vented_kg += self.m_hs - m_fit
+                self.m_hs = m_fit
+            relief = True
+        if p_rec > pp.p_relief_rec_bar:
+            m_v = min(pp.k_relief_rec_kg_s_bar * (p_rec - pp.p_relief_rec_bar) * dt,
+                      0.5 * self.m_rec)
+            self.m_rec -= m_v
+            self.u_rec -= m_v * h_vap
+            self.vented_kg += m_v
+            relief = True
+        self.p_rec = rec.pressure_from_mu(self.m_rec, self.u_rec, pp.v_rec_m3, p_rec)
+        self.p_suc = rec.pressure_from_mu(self.m_suc, self.u_suc, pp.v_suc_m3, p_suc)
+        # water loop
+        self.water.step(dt, m_w, t_w_target, bnd.q_heat_use_kw * 1e3, bnd.t_w_return_c)
+        # sensors and bookkeeping
+        w_kw = m_comp * (h_dis - h_suc) / 1e3
+        st.t_s += dt
+        st.energy_kwh += w_kw * dt / 3600.0
+        st.heat_kwh += q_hr * dt / 3.6e6
+        st.p_gc_bar, st.p_rec_bar, st.p_suc_bar = self.p_gc, self.p_rec, self.p_suc
+        st.t_gc_out_c = t3
+        st.t_disch_c = self.t_disch_lag.update(t_dis if running else bnd.t_amb_c, dt)
+        st.t_amb_c = bnd.t_amb_c
+        st.te_c = P.t_sat_c(self.p_suc)
+        st.q_evap_kw = q_evap_kw
+        st.w_comp_kw = w_kw
+        st.q_hr_kw = q_hr / 1e3
+        st.q_air_kw = q_air / 1e3
+        st.q_gc_kw = (q_hr + q_air) / 1e3
+        st.q_heat_use_kw = self.water.q_use_w / 1e3
+        st.m_dot_hp_kg_s = m_comp
+        st.m_dot_hpev_kg_s = m_hpev
+        st.m_dot_bev_kg_s = m_bev
+        st.m_dot_evap_kg_s = m_evap
+        st.rec_level_pct = level
+        st.cop = q_evap_kw / w_kw if w_kw > 1e-6 else 0.0
+        st.comp_running = running
+        st.comp_speed_hz = speed
+        st.hp_switch_ok = self._hp_ok
+        st.hpev_pos_pct = self.hpev.pos_pct
+        st.bev_pos_pct = self.bev.pos_pct
+        st.hr_valve_pos_pct = self.hr_valve.pos_pct
+        st.fan_speed_pct = self.fan.y
+        st.relief_open = relief
+        self._publish_static()
+
+    def _publish_static(self) -> None:
+        st = self.state
+        st.t_w_in_c = self.water.t_bottom_c
+        st.t_w_out_c = self.water.t_hx_out_c
+        st.t_tank_c = self.water.t_top_c
+        st.water_boiling = st.t_w_out_c >= 100.0
+        st.m_total_kg = self.total_mass_kg
+        st.vented_kg = self.vented_kg
+        if st.p_gc_bar == 0.0:
+            st.p_gc_bar, st.p_rec_bar, st.p_suc_bar = self.p_gc, self.p_rec, self.p_suc
+            st.t_gc_out_c = P.t_ph(self.p_gc, self._h3)
+            st.t_disch_c = self.t_disch_lag.y
+            st.te_c = P.t_sat_c(self.p_suc)
+            st.rec_level_pct = rec.level_pct(self.m_rec, self.p_rec, self.params.v_rec_m3)
+            st.hp_switch_ok = True
+            st.hpev_pos_pct, st.bev_pos_pct = self.hpev.pos_pct, self.bev.pos_pct
+
+
+def _limit(m: float, dp_bar: float, c_up: float, c_down: float, dt: float) -> float:
+    m_eq = 0.8 * abs(dp_bar) / ((1.0 / c_up + 1.0 / c_down) * dt)
+    return max(-m_eq, min(m_eq, m))
+
+
+__all__ = ["Plant", "PlantParams", "Actuators", "Boundary", "Faults", "PlantState", "CP_W"]
