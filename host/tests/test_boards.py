@@ -1,0 +1,143 @@
+"""Board files: both shipped boards validate, and each kind of mistake is refused
+with a message that names the field and the rule."""
+
+import copy
+import json
+
+import pytest
+
+from co2hr.io import INPUTS, OUTPUTS
+from rig.boards import BoardError, load_board, validate
+
+
+@pytest.mark.parametrize("name", ["esp32_devkitc", "rp2040_pico"])
+def test_shipped_boards_validate(name):
+    board = load_board(name)
+    assert validate(board) == []
+    assert set(board["inputs"]) == set(INPUTS)
+    assert set(board["outputs"]) == set(OUTPUTS)
+
+
+def test_esp32_keeps_analog_signals_off_the_on_chip_adc():
+    board = load_board("esp32_devkitc")
+    for name, spec in board["inputs"].items():
+        if spec["kind"] in ("ma420", "ratio", "v010", "ntc", "pt1000"):
+            assert spec.get("adc") in ("ads1115", "max31865"), name
+
+
+@pytest.fixture
+def esp32():
+    return copy.deepcopy(load_board("esp32_devkitc"))
+
+
+@pytest.fixture
+def pico():
+    return copy.deepcopy(load_board("rp2040_pico"))
+
+
+def _one(errors, *needles):
+    hits = [e for e in errors if all(n in e for n in needles)]
+    assert hits, f"no error containing {needles} in {errors}"
+    return hits[0]
+
+
+def test_unknown_pin(esp32, pico):
+    esp32["outputs"]["fan_pct"]["pin"] = 40
+    _one(validate(esp32), "outputs.fan_pct.pin", "unknown pin GPIO40")
+    esp32["outputs"]["fan_pct"]["pin"] = 7
+    _one(validate(esp32), "outputs.fan_pct.pin", "SPI flash")
+    pico["outputs"]["fan_pct"]["pin"] = 30
+    _one(validate(pico), "outputs.fan_pct.pin", "unknown pin GP30")
+
+
+def test_input_only_pin_used_as_output(esp32):
+    esp32["outputs"]["gc_bypass"]["pin"] = 37
+    _one(validate(esp32), "outputs.gc_bypass.pin", "input-only")
+    esp32["uart"]["rx"] = 36  # an input-only pin is fine for an input
+    assert not [e for e in validate(esp32) if e.startswith("uart.rx")]
+
+
+def test_pin_used_twice(esp32):
+    esp32["outputs"]["fan_pct"]["pin"] = esp32["outputs"]["bev_pct"]["pin"]
+    _one(validate(esp32), "outputs.fan_pct.pin", "used twice", "outputs.bev_pct.pin")
+
+
+def test_adc_channel_used_twice(esp32):
+    esp32["inputs"]["p_rec_bar"]["ch"] = 0
+    _one(validate(esp32), "inputs.p_rec_bar.ch", "used twice", "inputs.p_gc_bar")
+
+
+def test_rp2040_pwm_slice_shared(pico):
+    pico["led"] = 24
+    pico["outputs"]["fan_pct"]["pin"] = 25  # GP25 is PWM slice 4B, like bev_pct on GP9
+    _one(validate(pico), "outputs.fan_pct.pin", "used twice", "slice 4B", "outputs.bev_pct")
+
+
+def test_rp2040_bus_on_wrong_function_pin(pico):
+    pico["uart"]["tx"] = 3  # GP3 cannot be UART0 TX
+    pico["outputs"]["alarm_relay"]["pin"] = 23
+    _one(validate(pico), "uart.tx", "unknown pin GP3 for uart0 tx")
+
+
+def test_missing_signal(esp32):
+    del esp32["inputs"]["t_tank_c"]
+    del esp32["outputs"]["hr_pump_pct"]
+    errors = validate(esp32)
+    _one(errors, "inputs.t_tank_c", "missing signal")
+    _one(errors, "outputs.hr_pump_pct", "missing signal")
+
+
+def test_unknown_signal_and_kind(esp32):
+    esp32["inputs"]["p_gc_bar"]["kind"] = "ma0_20"
+    esp32["outputs"]["fan_pct"]["kind"] = "dac"
+    esp32["inputs"]["p_xyz_bar"] = {"kind": "ma420", "lo": 0, "hi": 1, "pin": 38}
+    errors = validate(esp32)
+    _one(errors, "inputs.p_gc_bar.kind", "unknown kind 'ma0_20'")
+    _one(errors, "outputs.fan_pct.kind", "unknown kind 'dac'")
+    _one(errors, "inputs.p_xyz_bar", "unknown signal")
+
+
+def test_scaling_out_of_range(esp32):
+    esp32["inputs"]["p_gc_bar"]["lo"] = 160
+    esp32["inputs"]["p_rec_bar"]["shunt_ohm"] = 240  # 20.5 mA * 240 = 4.9 V > 3.6 V
+    esp32["inputs"]["demand_v"]["divider"] = 2.0  # 10.5 V / 2 = 5.25 V
+    esp32["inputs"]["t_amb_c"]["beta"] = 100
+    esp32["inputs"]["energy_pulses"]["kwh_per_pulse"] = 0
+    esp32["outputs"]["hpev_pct"]["max_sps"] = 5000
+    esp32["wdt_ms"] = 1500  # shorter than two ticks
+    errors = validate(esp32)
+    _one(errors, "inputs.p_gc_bar.lo", "scaling out of range", "lo 160 >= hi 160")
+    _one(errors, "inputs.p_rec_bar.shunt_ohm", "out of range", "4.92 V")
+    _one(errors, "inputs.demand_v.divider", "out of range")
+    _one(errors, "inputs.t_amb_c.beta", "out of range")
+    _one(errors, "inputs.energy_pulses.kwh_per_pulse", "out of range")
+    _one(errors, "outputs.hpev_pct.max_sps", "out of range")
+    _one(errors, "board.wdt_ms", "at least two ticks")
+
+
+def test_esp32_on_chip_adc_refused_for_analog(esp32):
+    esp32["inputs"]["p_suc_bar"] = {"kind": "ma420", "lo": 0, "hi": 60, "pin": 38,
+                                    "shunt_ohm": 150}
+    _one(validate(esp32), "inputs.p_suc_bar.pin", "non-linear")
+
+
+def test_missing_bus_and_wiring(esp32):
+    del esp32["spi"]
+    del esp32["inputs"]["t_disch_c"]["cs"]
+    errors = validate(esp32)
+    _one(errors, "spi", "missing section")
+    _one(errors, "inputs.t_disch_c.cs", "missing field")
+
+
+def test_load_board_raises_with_every_message(tmp_path, esp32):
+    esp32["mcu"] = "stm32"
+    esp32["led"] = "LED"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(esp32))
+    with pytest.raises(BoardError) as ei:
+        load_board(path)
+    assert "unknown mcu 'stm32'" in str(ei.value)
+    assert "unknown pin 'LED'" in str(ei.value)
+    assert len(ei.value.errors) >= 2
+    with pytest.raises(BoardError, match="known boards: esp32_devkitc, rp2040_pico"):
+        load_board("no_such_board")
