@@ -129,28 +129,56 @@ def quality_ph(p_bar: float, h_j_kg: float) -> float:
 
 
 def h_pt(p_bar: float, t_c: float) -> float:
-    """Enthalpy at (p, T). On the saturation line itself the liquid side is returned."""
+    """Enthalpy at (p, T). On the saturation line itself the liquid side is returned.
+
+    The table's own (p, T) lookup is kJ/kg off near saturation and the pseudo-critical
+    line, so the accurate (p, h) table is inverted by a bracketed Newton iteration."""
     if _in_guard(p_bar):
         w = _w(p_bar)
         a, b = h_pt(_P_LO_GUARD, t_c), h_pt(_P_HI_GUARD, t_c)
         return a + w * (b - a)
-    return _update(_PT, p_bar * 1e5, t_c + _K).hmass()
+    p_pa = p_bar * 1e5
+    lo, hi = -math.inf, math.inf
+    if p_bar < _P_LO_GUARD:
+        t_sat, hl, hv, _, _ = sat_p(p_bar)
+        if t_c <= t_sat:
+            hi = hl
+            if t_c > t_sat - 1e-6:
+                return hl
+        else:
+            lo = hv
+    try:
+        h = _update(_PT, p_pa, t_c + _K).hmass()
+    except PropsError:
+        h = 0.5 * (lo + hi) if math.isfinite(lo + hi) else 300e3
+    h = min(max(h, lo), hi)
+    tk = t_c + _K
+    for _ in range(30):
+        st = _update(_HP, h, p_pa)
+        err = st.T() - tk
+        if abs(err) < 1e-5:
+            return h
+        if err > 0.0:
+            hi = min(hi, h)
+        else:
+            lo = max(lo, h)
+        try:
+            cp = st.cpmass()
+        except ValueError:
+            cp = 0.0
+        h_new = h - err * cp if cp > 0.0 else h - err * 2000.0
+        if not lo < h_new < hi:
+            h_new = 0.5 * (lo + hi) if math.isfinite(lo + hi) else h - err * 1000.0
+        h = h_new
+    return h
 
 
 def rho_pt(p_bar: float, t_c: float) -> float:
-    if _in_guard(p_bar):
-        w = _w(p_bar)
-        a, b = rho_pt(_P_LO_GUARD, t_c), rho_pt(_P_HI_GUARD, t_c)
-        return a + w * (b - a)
-    return _update(_PT, p_bar * 1e5, t_c + _K).rhomass()
+    return rho_ph(p_bar, h_pt(p_bar, t_c))
 
 
 def s_pt(p_bar: float, t_c: float) -> float:
-    if _in_guard(p_bar):
-        w = _w(p_bar)
-        a, b = s_pt(_P_LO_GUARD, t_c), s_pt(_P_HI_GUARD, t_c)
-        return a + w * (b - a)
-    return _update(_PT, p_bar * 1e5, t_c + _K).smass()
+    return s_ph(p_bar, h_pt(p_bar, t_c))
 
 
 def h_ps(p_bar: float, s_j_kgk: float) -> float:
