@@ -2,6 +2,7 @@
 # simulator, HIL link) comes through here, so they all run the same assembly.
 from co2hr.app import App
 from co2hr.controller import Controller
+from co2hr.settings import Settings
 
 
 def load_board(path):
@@ -12,6 +13,10 @@ def load_board(path):
 
 
 def build(hw, board):
-    control = Controller(board)
+    control = Controller(board, Settings())
     app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
+    from co2hr.modbus.server import ModbusServer
+
+    app.modbus = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))
+    app.comms.extend(app.modbus.transports)
     return app

@@ -1,25 +1,348 @@
-# Control law composition. Placeholder until the full control package lands:
-# proportional laws that make each output follow its input.
-from co2hr.io import AI_P_GC, AI_T_AMB, AI_T_GC_OUT, AO_FAN, AO_HPEV, N_OUT, SAFE_OUTPUTS
+# Control law composition: signals -> modes/staging -> loops -> output stage -> alarms,
+# status and counters, once per tick (DOMAIN.md section 2).
+#
+# Fallbacks when an input a loop needs is invalid (each also raises its alarm):
+#   p_gc     HPEV to hpev_fail_pct (fixed safe opening)
+#   T3       pressure reference p_ref_fail_bar; fans 100 %
+#   t_amb    fans 100 %
+#   p_rec    BEV to bev_fail_pct
+#   demand   heat recovery off (no forcing)
+#   t_disch / t_w_in / t_w_out   HRHX bypassed (3-way valve 0)
+#   p_suc    EHR estimate uses 27 bar; energy pulses invalid: no compressor energy
+#   comp_run (invalid)  the compressor counts as running while it is enabled
+# Output stage: every % output moves at most its rate limit per second, whatever the
+# mode, manual value, safety or fallback asks for, so no transfer makes it jump.
+from co2hr import alarms as A
+from co2hr import status as S
+from co2hr.alarms import Alarms
+from co2hr.energy import Energy
+from co2hr.fans import Fans
+from co2hr.gc_pressure import REG_SUB, GcPressure
+from co2hr.hr_staging import HrStaging
+from co2hr.io import (
+    AI_DEMAND,
+    AI_P_GC,
+    AI_P_REC,
+    AI_P_SUC,
+    AI_T_AMB,
+    AI_T_DISCH,
+    AI_T_GC_OUT,
+    AI_T_TANK,
+    AI_T_W_IN,
+    AI_T_W_OUT,
+    AO_BEV,
+    AO_FAN,
+    AO_HPEV,
+    AO_HR_PUMP,
+    AO_HR_VALVE,
+    CI_ENERGY,
+    DI_COMP_RUN,
+    DI_EXT_ENABLE,
+    DI_FAN_OK,
+    DI_HP_OK,
+    DO_ALARM,
+    DO_COMP_ENABLE,
+    DO_GC_BYPASS,
+    N_OUT,
+    SAFE_OUTPUTS,
+)
+from co2hr.modes import HEAT_RECOVERY, MAX_COP, OFF, STANDBY, Modes
+from co2hr.pi import clamp
+from co2hr.receiver import Receiver
 from co2hr.signals import Signals
+from co2hr.ticks import ticks_diff
 
-
-def _clamp(x, lo, hi):
-    return lo if x < lo else hi if x > hi else x
+N_ANALOG_OUT = 5  # outputs 0..4 are % and rate-limited; 5..7 are switches
+_SENSOR_ALARMS = (
+    (AI_P_GC, A.A_P_GC_SENSOR),
+    (AI_P_REC, A.A_P_REC_SENSOR),
+    (AI_P_SUC, A.A_P_SUC_SENSOR),
+    (AI_T_GC_OUT, A.A_T3_SENSOR),
+    (AI_T_AMB, A.A_T_AMB_SENSOR),
+    (AI_T_DISCH, A.A_T_DISCH_SENSOR),
+    (AI_T_W_IN, A.A_T_W_IN_SENSOR),
+    (AI_T_W_OUT, A.A_T_W_OUT_SENSOR),
+    (AI_T_TANK, A.A_T_TANK_SENSOR),
+    (AI_DEMAND, A.A_DEMAND_SENSOR),
+)
 
 
 class Controller:
-    def __init__(self, board):
-        self.sig = Signals(board.get("inputs", {}))
+    def __init__(self, board, settings=None):
+        if settings is None:
+            from co2hr.settings import Settings
 
+            settings = Settings()
+        self.settings = settings
+        self.board = board
+        self.sig = Signals(board.get("inputs", {}))
+        self.gc = GcPressure()
+        self.rec = Receiver()
+        self.fans = Fans()
+        self.hr = HrStaging()
+        self.modes = Modes()
+        self.alarms = Alarms()
+        self.energy = Energy()
+        self.counters = self.energy.counters
+        self.status = [0.0] * S.N_STATUS
+        self.prev_out = list(SAFE_OUTPUTS)  # the output stage ramps from here
+        self.rate = [0.0] * N_ANALOG_OUT
+        self.now_s = 0.0
+        self._last_ms = None
+        self._period_s = float(board.get("tick_ms", 1000)) / 1000.0
+        self._ver = -1
+        self._alarm_seen = 0
+        self._stops_seen = 0
+        self.kwh_per_pulse = self.sig.p1[CI_ENERGY]
+        self._configure()
+
+    # --- settings
+    def _configure(self):
+        s = self.settings
+        self._ver = s.version
+        self.sig.configure(s.get("filt_p_s"), s.get("filt_t_s"), s.get("sensor_stuck_s"))
+        self.gc.configure(s)
+        self.rec.configure(s)
+        self.fans.configure(s)
+        self.hr.configure(s)
+        self.modes.configure(s)
+        self.rate[AO_HPEV] = s.get("hpev_rate_pct_s")
+        self.rate[AO_BEV] = s.get("bev_rate_pct_s")
+        self.rate[AO_HR_VALVE] = s.get("hrv_rate_pct_s")
+        self.rate[AO_FAN] = s.get("fan_rate_pct_s")
+        self.rate[AO_HR_PUMP] = 10.0
+        self.p_gc_max = self.gc.p_max
+        self.p_hp_alarm = s.get("p_hp_alarm_bar")
+        self.p_rec_hi = self.rec.hi
+        self.p_rec_lo = self.rec.lo
+        self.t_disch_max = s.get("t_disch_max_c")
+        self.hr_flow = s.get("hr_flow_kg_s")
+
+    # --- technician commands (COMMANDS rows)
+    def command(self, i, value):
+        if i < 0 or i >= S.N_COMMANDS:
+            raise ValueError("no command %d" % i)
+        row = S.COMMANDS[i]
+        if not (value == value) or value < row[1] or value > row[2]:
+            raise ValueError("%s=%s outside %s..%s" % (row[0], value, row[1], row[2]))
+        if i == S.CMD_ALARM_ACK:
+            if value:
+                self.alarms.ack_all(self.now_s)
+        elif S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + N_OUT:
+            self.modes.set_manual(i - S.CMD_MAN_FIRST, value, self.now_s)
+        elif i == S.CMD_MAN_RELEASE:
+            if value:
+                self.modes.release()
+        elif i == S.CMD_HIST_CLEAR:
+            if value:
+                self.alarms.history_clear()
+
+    def command_value(self, i):
+        """Read-back of a COMMANDS row (manual values, -1 when auto)."""
+        if S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + N_OUT:
+            k = i - S.CMD_MAN_FIRST
+            return self.modes.man[k] if self.modes.man_set[k] else -1
+        return 0
+
+    def restore_counters(self, values):
+        self.energy.restore(values)
+
+    # --- the tick
     def step(self, now_ms, raw, ok, out):
+        if self._last_ms is None:
+            dt = self._period_s
+        else:
+            dt = ticks_diff(now_ms, self._last_ms) / 1000.0
+            if dt < 0.001:
+                dt = 0.001
+            elif dt > 10.0:
+                dt = 10.0
+        self._last_ms = now_ms
+        self.now_s += dt
+        now_s = self.now_s
+        if self.settings.version != self._ver:
+            self._configure()
         sig = self.sig
-        sig.update(raw, ok)
+        sig.update(raw, ok, dt)
         v = sig.value
         ok_ = sig.valid
-        for i in range(N_OUT):
-            out[i] = SAFE_OUTPUTS[i]
-        if ok_[AI_P_GC]:
-            out[AO_HPEV] = _clamp(30.0 + 4.0 * (v[AI_P_GC] - 90.0), 0.0, 100.0)
-        if ok_[AI_T_GC_OUT] and ok_[AI_T_AMB]:
-            out[AO_FAN] = _clamp(10.0 * (v[AI_T_GC_OUT] - v[AI_T_AMB] - 3.0), 0.0, 100.0)
+        modes = self.modes
+        mode = modes.update(self.settings.values[0], now_s)
+
+        # --- heat recovery permission and staging
+        ext_ok = ok_[DI_EXT_ENABLE] and v[DI_EXT_ENABLE] > 0.5
+        if mode == HEAT_RECOVERY:
+            allow = 2
+        elif mode == MAX_COP or mode == 4:
+            allow = 1
+        else:
+            allow = 0
+        if not ext_ok:
+            allow = 0
+        demand_ok = ok_[AI_DEMAND]
+        if not demand_ok:
+            allow = 0
+        hr = self.hr
+        hr.staging(v[AI_DEMAND], allow)
+        temps_ok = ok_[AI_T_DISCH] and ok_[AI_T_W_IN] and ok_[AI_T_W_OUT]
+        hr.water(v[AI_T_DISCH], v[AI_T_W_IN], v[AI_T_W_OUT], temps_ok, dt)
+
+        # --- gas cooler pressure
+        gc = self.gc
+        gc.reference(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], hr.raise_frac, dt)
+        p_ok = ok_[AI_P_GC]
+        p_gc = v[AI_P_GC]
+        hpev = gc.step(p_gc, p_ok, dt, now_s)
+
+        # --- receiver
+        bev = self.rec.step(v[AI_P_REC], ok_[AI_P_REC], dt)
+
+        # --- fans
+        fans = self.fans
+        fan = fans.step(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], v[AI_T_AMB], ok_[AI_T_AMB],
+                        gc.regime == REG_SUB, hr.fan_reduce,
+                        p_ok and p_gc > self.p_gc_max - 2.0, gc.override,
+                        v[AI_T_DISCH], ok_[AI_T_DISCH], dt)
+
+        # --- compressor enable
+        comp = 0.0 if (mode == OFF or mode == STANDBY or gc.comp_stop) else 1.0
+
+        # --- output targets, manual values, output stage
+        prev = self.prev_out
+        tgt0 = hpev
+        tgt1 = bev
+        tgt2 = hr.valve
+        tgt3 = fan
+        tgt4 = hr.pump
+        byp = float(hr.bypass)
+        if modes.mode == 4:
+            if modes.manual(AO_HPEV) and not gc.override:
+                tgt0 = modes.man[AO_HPEV]
+                gc.pi.track(prev[AO_HPEV])
+            if modes.manual(AO_BEV):
+                tgt1 = modes.man[AO_BEV]
+                self.rec.pi.track(prev[AO_BEV])
+            if modes.manual(AO_HR_VALVE) and not hr.w_hot:
+                tgt2 = modes.man[AO_HR_VALVE]
+                hr.valve_pi.track(prev[AO_HR_VALVE])
+            if modes.manual(AO_FAN) and not gc.override:
+                tgt3 = modes.man[AO_FAN]
+                fans.pi.track(prev[AO_FAN])
+            if modes.manual(AO_HR_PUMP):
+                tgt4 = modes.man[AO_HR_PUMP]
+            if modes.manual(DO_GC_BYPASS):
+                byp = 1.0 if modes.man[DO_GC_BYPASS] > 0.5 else 0.0
+            if modes.manual(DO_COMP_ENABLE) and not gc.comp_stop:
+                comp = 1.0 if modes.man[DO_COMP_ENABLE] > 0.5 else 0.0
+        self._ramp(out, AO_HPEV, tgt0, dt)
+        self._ramp(out, AO_BEV, tgt1, dt)
+        self._ramp(out, AO_HR_VALVE, tgt2, dt)
+        self._ramp(out, AO_FAN, tgt3, dt)
+        self._ramp(out, AO_HR_PUMP, tgt4, dt)
+        out[DO_GC_BYPASS] = byp
+        out[DO_COMP_ENABLE] = comp
+
+        # --- alarms
+        al = self.alarms
+        for k in range(len(_SENSOR_ALARMS)):
+            row = _SENSOR_ALARMS[k]
+            al.set(row[1], sig.kind[row[0]] != 0 and not ok_[row[0]], now_s)
+        al.high(A.A_HP_HIGH, p_gc if p_ok else 0.0, self.p_hp_alarm, now_s)
+        al.set(A.A_HP_SWITCH, ok_[DI_HP_OK] and v[DI_HP_OK] < 0.5, now_s)
+        al.set(A.A_HP_OVERRIDE, gc.override, now_s)
+        al.set(A.A_HP_STOP, gc.comp_stop, now_s)
+        p_rec_ok = ok_[AI_P_REC]
+        al.high(A.A_P_REC_HIGH, v[AI_P_REC] if p_rec_ok else 0.0, self.p_rec_hi, now_s)
+        al.low(A.A_P_REC_LOW, v[AI_P_REC] if p_rec_ok else 100.0, self.p_rec_lo, now_s)
+        al.set(A.A_W_HOT, hr.w_hot, now_s)
+        al.high(A.A_T_DISCH_HIGH, v[AI_T_DISCH] if ok_[AI_T_DISCH] else 0.0,
+                self.t_disch_max, now_s)
+        al.set(A.A_FAN_FAIL, ok_[DI_FAN_OK] and v[DI_FAN_OK] < 0.5, now_s)
+        man = modes.any_manual()
+        al.set(A.A_MANUAL, man, now_s)
+        al.set(A.A_NO_BACKHEAT, hr.on and hr.no_backheat, now_s)
+        di_bad = 0
+        for i in (DI_COMP_RUN, DI_HP_OK, DI_EXT_ENABLE, DI_FAN_OK):
+            if sig.kind[i] != 0 and not ok_[i]:
+                di_bad = 1
+        al.set(A.A_DI_FAULT, di_bad, now_s)
+        relay = float(al.relay())
+        if modes.manual(DO_ALARM):
+            relay = 1.0 if modes.man[DO_ALARM] > 0.5 else 0.0
+        out[DO_ALARM] = relay
+
+        # --- operating state and counters
+        if ok_[DI_COMP_RUN]:
+            running = 1 if v[DI_COMP_RUN] > 0.5 else 0
+        else:
+            running = 1 if comp > 0.5 else 0
+        forced = gc.raise_bar > 0.5
+        en = self.energy
+        en.step(dt, running, forced, out[AO_HR_PUMP], self.hr_flow, v[AI_T_W_IN],
+                v[AI_T_W_OUT], ok_[AI_T_W_IN] and ok_[AI_T_W_OUT], v[CI_ENERGY],
+                ok_[CI_ENERGY], self.kwh_per_pulse, gc.p_opt, gc.ref, v[AI_P_SUC],
+                ok_[AI_P_SUC])
+        en.count_events(al.activations - self._alarm_seen, gc.stops - self._stops_seen)
+        self._alarm_seen = al.activations
+        self._stops_seen = gc.stops
+
+        # --- status
+        st = self.status
+        st[S.ST_MODE] = mode
+        st[S.ST_P_GC_REF] = gc.ref
+        st[S.ST_P_GC_OPT] = gc.p_opt
+        st[S.ST_REGIME] = gc.regime
+        st[S.ST_HR_STAGE] = hr.stage
+        st[S.ST_OP_STATE] = en.state
+        st[S.ST_T3_SP] = fans.sp
+        st[S.ST_HPEV_PI] = gc.pi.u
+        st[S.ST_BEV_PI] = self.rec.pi.u
+        st[S.ST_FAN_PI] = fans.pi.u
+        st[S.ST_HRV_PI] = hr.valve_pi.u
+        ov = 0
+        if gc.override:
+            ov |= S.OV_HP
+        if gc.comp_stop:
+            ov |= S.OV_COMP_STOP
+        if hr.w_hot:
+            ov |= S.OV_W_HOT
+        if hr.on and hr.no_backheat:
+            ov |= S.OV_NO_BACKHEAT
+        if fans.safety:
+            ov |= S.OV_FAN_SAFETY
+        if gc.fallback:
+            ov |= S.OV_P_GC_FB
+        if self.rec.fallback:
+            ov |= S.OV_P_REC_FB
+        if gc.t3_fallback:
+            ov |= S.OV_T3_FB
+        if man:
+            ov |= S.OV_MANUAL
+        if not ext_ok and (mode == HEAT_RECOVERY or mode == MAX_COP):
+            ov |= S.OV_EXT_OFF
+        if not demand_ok:
+            ov |= S.OV_DEMAND_FB
+        if self.rec.limit:
+            ov |= S.OV_P_REC_LIM
+        if hr.temp_fallback:
+            ov |= S.OV_W_FB
+        st[S.ST_OVERRIDES] = ov
+        st[S.ST_Q_HR_KW] = en.q_hr_kw
+        st[S.ST_P_COMP_KW] = en.p_comp_kw
+        st[S.ST_EHR] = en.ehr()
+        st[S.ST_MANUAL_LEFT] = modes.manual_left_s(now_s)
+        st[S.ST_ALARMS_ACTIVE] = al.n_active
+        st[S.ST_FAN_LIMIT] = fans.limit
+        st[S.ST_HR_RAISE] = gc.raise_bar
+
+    def _ramp(self, out, k, target, dt):
+        prev = self.prev_out[k]
+        target = clamp(target, 0.0, 100.0)
+        step = self.rate[k] * dt
+        d = target - prev
+        if d > step:
+            target = prev + step
+        elif d < -step:
+            target = prev - step
+        self.prev_out[k] = target
+        out[k] = target

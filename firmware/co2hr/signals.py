@@ -1,5 +1,15 @@
 # Signal layer: raw terminal values -> engineering units, with a validity flag.
 # Scaling comes from the board file: {"kind": "ma420", "lo": 0, "hi": 160}, ...
+#
+# A signal is invalid when: the channel could not be read; the terminal value is in a
+# fault band of its kind (4-20 mA below 3.6 = open loop, above 21 = short; PT1000
+# below 600 ohm = short, above 2500 ohm = open; NTC likewise); the engineering value is
+# outside what the rig can physically show (PLAUS_LO/HI); it jumped faster than the
+# process can move (RATE_MAX per second: one sample is rejected, a real step is
+# accepted on the next tick when it holds); or it has not changed at all for
+# stuck_s seconds (optional: simulators can hold values exactly). `value` is
+# first-order filtered (time constants from the settings); it keeps its last good
+# value while invalid, and the filter restarts from the raw value on recovery.
 from micropython import const
 
 from co2hr.io import INPUTS, N_IN
@@ -11,6 +21,12 @@ K_NTC = const(4)  # NTC thermistor: ohms
 K_V010 = const(5)  # 0-10 V signal: volts
 K_DI = const(6)  # digital input: 0/1
 K_PULSE = const(7)  # pulse counter: count
+F_READ = const(1)  # channel not read / not wired / NaN
+F_OPEN = const(2)  # open circuit (below the live-zero / above the PT1000 range)
+F_SHORT = const(3)  # short circuit
+F_RANGE = const(4)  # outside the physically plausible range
+F_RATE = const(5)  # implausible rate of change
+F_STUCK = const(6)  # unchanged for longer than stuck_s
 KINDS = {"ma420": K_MA420, "ratio": K_RATIO, "pt1000": K_PT1000, "ntc": K_NTC,
          "v010": K_V010, "di": K_DI, "pulse": K_PULSE}
 
@@ -38,6 +54,17 @@ def ntc_c(r_ohm, r25_ohm, beta):
     return 1.0 / (1.0 / 298.15 + math.log(r_ohm / r25_ohm) / beta) - 273.15
 
 
+# Physical plausibility per input (engineering units) and the largest credible change
+# per second (0 = not checked). Order: co2hr.io.INPUTS.
+PLAUS_LO = (0.5, 0.5, 0.5, -50.0, -50.0, -50.0, -10.0, -10.0, -10.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 0.0)
+PLAUS_HI = (150.0, 100.0, 80.0, 150.0, 70.0, 200.0, 130.0, 130.0, 130.0, 10.0,
+            1.0, 1.0, 1.0, 4.0e9, 1.0)
+RATE_MAX = (20.0, 15.0, 15.0, 10.0, 5.0, 20.0, 10.0, 10.0, 10.0, 0.0,
+            0.0, 0.0, 0.0, 0.0, 0.0)
+_N_AI = 10  # inputs 0..9 are analog (filtered, rate- and stuck-checked)
+
+
 class Signals:
     """Converts and validates every input once per tick into self.value/self.valid."""
 
@@ -47,8 +74,15 @@ class Signals:
         self.hi = [1.0] * N_IN
         self.p1 = [0.0] * N_IN
         self.p2 = [0.0] * N_IN
-        self.value = [0.0] * N_IN
+        self.value = [0.0] * N_IN  # filtered engineering value (last good while invalid)
         self.valid = bytearray(N_IN)
+        self.fault = bytearray(N_IN)  # why invalid: F_* code, 0 = valid
+        self._eng = [0.0] * N_IN  # last unfiltered engineering value
+        self._have = bytearray(N_IN)  # _eng holds a sample
+        self._same_s = [0.0] * N_IN  # time the raw value has not changed
+        self._raw_prev = [0.0] * N_IN
+        self.tau_s = [0.0] * N_IN
+        self.stuck_s = 0.0
         for i in range(N_IN):
             spec = board_inputs.get(INPUTS[i])
             if spec is None:
@@ -59,32 +93,80 @@ class Signals:
             self.p1[i] = float(spec.get("r25_ohm", spec.get("kwh_per_pulse", 0.0)))
             self.p2[i] = float(spec.get("beta", 0.0))
 
-    def update(self, raw, ok):
+    def configure(self, filt_p_s, filt_t_s, stuck_s):
+        for i in range(_N_AI):
+            self.tau_s[i] = filt_p_s if i < 3 else filt_t_s
+        self.stuck_s = float(stuck_s)
+
+    def _convert(self, i, k, x):
+        """(engineering value, fault code) for terminal value x of kind k."""
+        if k == K_MA420:
+            if x < 3.6:
+                return 0.0, F_OPEN
+            if x > 21.0:
+                return 0.0, F_SHORT
+            return self.lo[i] + (x - 4.0) * (self.hi[i] - self.lo[i]) / 16.0, 0
+        if k == K_RATIO:
+            if x < 0.25:
+                return 0.0, F_OPEN
+            if x > 4.75:
+                return 0.0, F_SHORT
+            return self.lo[i] + (x - 0.5) * (self.hi[i] - self.lo[i]) / 4.0, 0
+        if k == K_PT1000:
+            if x < 600.0:
+                return 0.0, F_SHORT
+            if x > 2500.0:
+                return 0.0, F_OPEN
+            return pt1000_c(x), 0
+        if k == K_NTC:
+            if x < 10.0:
+                return 0.0, F_SHORT
+            if x > 5.0e6:
+                return 0.0, F_OPEN
+            return ntc_c(x, self.p1[i], self.p2[i]), 0
+        if k == K_V010:
+            if x < -0.5 or x > 10.5:
+                return 0.0, F_RANGE
+            return min(max(x, 0.0), 10.0), 0
+        return x, 0  # digital and pulse inputs pass through
+
+    def update(self, raw, ok, dt_s=1.0):
         for i in range(N_IN):
             k = self.kind[i]
             x = raw[i]
-            good = ok[i] and k != 0 and x == x  # x == x rejects NaN
-            v = 0.0
-            if good:
-                if k == K_MA420:
-                    good = 3.6 <= x <= 21.0  # NAMUR NE43 fault bands
-                    v = self.lo[i] + (x - 4.0) * (self.hi[i] - self.lo[i]) / 16.0
-                elif k == K_RATIO:
-                    good = 0.25 <= x <= 4.75
-                    v = self.lo[i] + (x - 0.5) * (self.hi[i] - self.lo[i]) / 4.0
-                elif k == K_PT1000:
-                    good = 600.0 <= x <= 2500.0  # about -100..+400 degC
-                    if good:
-                        v = pt1000_c(x)
-                elif k == K_NTC:
-                    good = 10.0 <= x <= 5.0e6
-                    if good:
-                        v = ntc_c(x, self.p1[i], self.p2[i])
-                elif k == K_V010:
-                    good = -0.5 <= x <= 10.5
-                    v = min(max(x, 0.0), 10.0)
-                else:  # digital and pulse inputs pass through
-                    v = x
-            self.valid[i] = 1 if good else 0
-            if good:
+            if not ok[i] or k == 0:
+                f = F_READ
+                v = 0.0
+            elif not (x == x):  # NaN
+                f = F_READ
+                v = 0.0
+            else:
+                v, f = self._convert(i, k, x)
+            if f == 0 and not (PLAUS_LO[i] <= v <= PLAUS_HI[i]):
+                f = F_RANGE
+            if f == 0 and i < _N_AI:
+                rmax = RATE_MAX[i]
+                if rmax > 0.0 and self._have[i] and abs(v - self._eng[i]) > rmax * dt_s:
+                    f = F_RATE  # this sample jumped; the next one decides
+                if x == self._raw_prev[i]:
+                    self._same_s[i] += dt_s
+                else:
+                    self._same_s[i] = 0.0
+                self._raw_prev[i] = x
+                if f == 0 and self.stuck_s > 0.0 and self._same_s[i] >= self.stuck_s:
+                    f = F_STUCK
+            if f == 0 or f == F_RATE or f == F_STUCK:
+                self._eng[i] = v  # the rate check compares with the last sample
+                self._have[i] = 1
+            else:
+                self._have[i] = 0  # after a hard fault, the first good sample is taken
+            self.fault[i] = f
+            if f:
+                self.valid[i] = 0
+                continue
+            tau = self.tau_s[i]
+            if self.valid[i] and tau > 0.0 and i < _N_AI:
+                self.value[i] += (v - self.value[i]) * dt_s / (tau + dt_s)
+            else:
                 self.value[i] = v
+            self.valid[i] = 1

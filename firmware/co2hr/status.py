@@ -6,27 +6,114 @@
 #               (32-bit unsigned in two registers, high word first)
 # COMMANDS row: (name, min, max, unit, scale, description)  volatile writable values:
 #               controller.command(i, value) acts on them (not persisted)
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 ST_MODE = const(0)
 ST_P_GC_REF = const(1)
+ST_P_GC_OPT = const(2)
+ST_REGIME = const(3)
+ST_HR_STAGE = const(4)
+ST_OP_STATE = const(5)
+ST_T3_SP = const(6)
+ST_HPEV_PI = const(7)
+ST_BEV_PI = const(8)
+ST_FAN_PI = const(9)
+ST_HRV_PI = const(10)
+ST_OVERRIDES = const(11)
+ST_Q_HR_KW = const(12)
+ST_P_COMP_KW = const(13)
+ST_EHR = const(14)
+ST_MANUAL_LEFT = const(15)
+ST_ALARMS_ACTIVE = const(16)
+ST_FAN_LIMIT = const(17)
+ST_HR_RAISE = const(18)
+N_STATUS = const(19)
+
+# Bits of STATUS overrides
+OV_HP = const(0x001)  # HP override: HPEV driven open
+OV_COMP_STOP = const(0x002)  # compressor enable released by the HP stop
+OV_W_HOT = const(0x004)  # HR water over-temperature: HRHX bypassed
+OV_NO_BACKHEAT = const(0x008)  # CO2 not warmer than the water: HRHX bypassed
+OV_FAN_SAFETY = const(0x010)  # fan cap / HR reduction lifted by a safety
+OV_P_GC_FB = const(0x020)  # p_gc invalid: HPEV at its fixed opening
+OV_P_REC_FB = const(0x040)  # p_rec invalid: BEV at its fixed opening
+OV_T3_FB = const(0x080)  # T3 invalid: fixed reference, fans full
+OV_MANUAL = const(0x100)  # at least one output under a manual value
+OV_EXT_OFF = const(0x200)  # external enable off: no heat recovery / forcing
+OV_DEMAND_FB = const(0x400)  # demand invalid: heat recovery off
+OV_P_REC_LIM = const(0x800)  # receiver pressure beyond a limit: BEV forced
+OV_W_FB = const(0x1000)  # HR water/discharge temperature invalid: HRHX bypassed
+
 STATUS = (
     ("mode", "", 1, "Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual"),
     ("p_gc_ref_bar", "bar", 10, "Gas cooler pressure reference in force"),
+    ("p_gc_opt_bar", "bar", 10, "COP-optimal reference for the measured T3 (before HR raise)"),
+    ("regime", "", 1, "0 subcritical, 1 transition, 2 transcritical"),
+    ("hr_stage", "", 1,
+     "HR stage: 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass"),
+    ("op_state", "", 1, "Operating state: 0 stopped, 1 refrigeration only, 2 forced (HR raise)"),
+    ("t3_sp_c", "degC", 10, "Fan loop T3 setpoint"),
+    ("hpev_pi_pct", "%", 10, "HPEV PI output"),
+    ("bev_pi_pct", "%", 10, "BEV PI output"),
+    ("fan_pi_pct", "%", 10, "Fan PI output"),
+    ("hrv_pi_pct", "%", 10, "HR 3-way valve PI output"),
+    ("overrides", "", 1,
+     "Bits: 1 HP override, 2 comp stop, 4 water hot, 8 no backwards heat, 16 fan safety, "
+     "32 p_gc fallback, 64 p_rec fallback, 128 T3 fallback, 256 manual, 512 ext enable off, "
+     "1024 demand fallback, 2048 receiver limit, 4096 HR temperature fallback"),
+    ("q_hr_kw", "kW", 10, "Recovered heat (estimate from pump speed and water temperatures)"),
+    ("p_comp_kw", "kW", 10, "Compressor power from the energy-meter pulses"),
+    ("ehr", "", 10, "Efficiency of heat recovery since counters began (estimate)"),
+    ("manual_left_s", "s", 1, "Seconds until the last manual value falls back to auto"),
+    ("alarms_active", "", 1, "Number of active alarms"),
+    ("fan_limit_pct", "%", 10, "Fan speed limit after noise cap and HR reduction"),
+    ("hr_raise_bar", "bar", 10, "Pressure raise for heat recovery above the optimum"),
 )
 
 CNT_UPTIME = const(0)
+CNT_RUN_REFRIG = const(1)
+CNT_RUN_FORCED = const(2)
+CNT_HR_REFRIG = const(3)
+CNT_HR_FORCED = const(4)
+CNT_COMP = const(5)
+CNT_COMP_REFRIG = const(6)
+CNT_COMP_FORCED = const(7)
+CNT_COMP_EXTRA = const(8)
+CNT_ALARMS = const(9)
+CNT_HP_STOPS = const(10)
+CNT_COMP_STARTS = const(11)
+N_COUNTERS = const(12)
 COUNTERS = (
-    ("uptime_s", "s", 1, "Seconds since boot"),
+    ("uptime_s", "s", 1, "Seconds since boot (not restored)"),
+    ("run_refrig_s", "s", 1, "Compressor running as a refrigeration plant (surplus heat only)"),
+    ("run_forced_s", "s", 1, "Compressor running forced (pressure raised for heat recovery)"),
+    ("hr_refrig_wh", "Wh", 1, "Heat recovered in refrigeration-only state"),
+    ("hr_forced_wh", "Wh", 1, "Heat recovered in forced state"),
+    ("comp_wh", "Wh", 1, "Compressor energy from the meter pulses"),
+    ("comp_refrig_wh", "Wh", 1, "Compressor energy in refrigeration-only state"),
+    ("comp_forced_wh", "Wh", 1, "Compressor energy in forced state"),
+    ("comp_extra_wh", "Wh", 1,
+     "Estimated extra compressor energy caused by forcing (for EHR)"),
+    ("alarm_count", "", 1, "Alarm activations"),
+    ("hp_stop_count", "", 1, "Compressor enable releases by the HP stop"),
+    ("comp_starts", "", 1, "Compressor starts (comp_run rising edges)"),
 )
 
 CMD_ALARM_ACK = const(0)
+CMD_MAN_FIRST = const(1)  # CMD_MAN_FIRST + output index = manual value of that output
+CMD_MAN_RELEASE = const(9)
+CMD_HIST_CLEAR = const(10)
+N_COMMANDS = const(11)
 COMMANDS = (
     ("alarm_ack", 0, 1, "", 1, "Write 1 to acknowledge all alarms"),
+    ("man_hpev_pct", -1, 100, "%", 10, "Manual HPEV opening (mode Manual); -1 = auto"),
+    ("man_bev_pct", -1, 100, "%", 10, "Manual BEV opening (mode Manual); -1 = auto"),
+    ("man_hr_valve_pct", -1, 100, "%", 10, "Manual HR 3-way valve (mode Manual); -1 = auto"),
+    ("man_fan_pct", -1, 100, "%", 10, "Manual fan speed (mode Manual); -1 = auto"),
+    ("man_hr_pump_pct", -1, 100, "%", 10, "Manual HR pump speed (mode Manual); -1 = auto"),
+    ("man_gc_bypass", -1, 1, "", 1, "Manual GC bypass 0/1 (mode Manual); -1 = auto"),
+    ("man_comp_enable", -1, 1, "", 1, "Manual compressor enable 0/1 (mode Manual); -1 = auto"),
+    ("man_alarm_relay", -1, 1, "", 1, "Manual alarm relay 0/1 (relay test); -1 = auto"),
+    ("manual_release", 0, 1, "", 1, "Write 1 to return every manual output to auto"),
+    ("alarm_hist_clear", 0, 1, "", 1, "Write 1 to clear the alarm history"),
 )

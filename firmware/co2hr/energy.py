@@ -1,0 +1,125 @@
+# Operating state and energy counters (DOMAIN.md 2.5).
+# Each tick is registered as stopped, refrigeration-only ("refrigeration plant with
+# surplus heat") or forced ("heat pump": the pressure is raised above the COP optimum
+# for heat recovery), and hours, recovered heat and compressor energy are counted per
+# state. Counters are 32-bit unsigned integers; fractions are carried between ticks.
+#
+# Recovered heat: no heat meter is wired, so it is estimated from the pump speed, the
+#   nominal water flow and the water temperature rise across the HRHX.
+# Compressor power: from the S0 energy-meter pulse count (kwh_per_pulse from the board).
+# EHR (efficiency of heat recovery) = heat recovered while forced / extra compressor
+#   energy caused by forcing. The extra energy is estimated from the compressor power
+#   and the pressure ratios: work ~ (p/p_suc)**0.23 - 1 (polytropic, k ~ 1.3), so
+#   extra = P * (1 - w(p_opt)/w(p_ref)). The suction pressure (or 27 bar, -7 degC,
+#   when it is invalid) sets the ratio.
+from co2hr.status import (
+    CNT_ALARMS,
+    CNT_COMP,
+    CNT_COMP_EXTRA,
+    CNT_COMP_FORCED,
+    CNT_COMP_REFRIG,
+    CNT_COMP_STARTS,
+    CNT_HP_STOPS,
+    CNT_HR_FORCED,
+    CNT_HR_REFRIG,
+    CNT_RUN_FORCED,
+    CNT_RUN_REFRIG,
+    CNT_UPTIME,
+    N_COUNTERS,
+)
+
+ST_STOPPED = 0
+ST_REFRIG = 1
+ST_FORCED = 2
+_CP_W_KJ = 4.186
+_MASK = 0xFFFFFFFF
+_P_SUC_DEFAULT = 27.0
+
+
+class Energy:
+    def __init__(self):
+        self.counters = [0] * N_COUNTERS
+        self._frac = [0.0] * N_COUNTERS
+        self.state = ST_STOPPED
+        self.q_hr_kw = 0.0
+        self.p_comp_kw = 0.0
+        self._pulses = -1.0  # last pulse count seen, -1 = none yet
+        self._pulse_t = 0.0  # seconds since the last pulse
+        self._run_prev = 0
+
+    def restore(self, values):
+        """Counters from storage; uptime is since boot and is not restored."""
+        for i in range(1, N_COUNTERS):
+            if i < len(values):
+                self.counters[i] = int(values[i]) & _MASK
+
+    def _add(self, i, x):
+        if x <= 0.0 or not (x == x):
+            return
+        f = self._frac[i] + x
+        n = int(f)
+        self._frac[i] = f - n
+        if n:
+            self.counters[i] = (self.counters[i] + n) & _MASK
+
+    def set_count(self, i, n):
+        self.counters[i] = int(n) & _MASK
+
+    def step(self, dt_s, running, forced, pump_pct, flow_kg_s, t_w_in, t_w_out, w_ok,
+             pulses, pulses_ok, kwh_per_pulse, p_opt, p_ref, p_suc, p_suc_ok):
+        self._add(CNT_UPTIME, dt_s)
+        if running and not self._run_prev:
+            self.counters[CNT_COMP_STARTS] = (self.counters[CNT_COMP_STARTS] + 1) & _MASK
+        self._run_prev = running
+        self.state = ST_STOPPED if not running else ST_FORCED if forced else ST_REFRIG
+        # recovered heat, kW
+        q = 0.0
+        if w_ok and pump_pct > 0.0 and t_w_out > t_w_in:
+            q = pump_pct * 0.01 * flow_kg_s * _CP_W_KJ * (t_w_out - t_w_in)
+        self.q_hr_kw = q
+        # compressor energy from pulses (a counter reset or wrap restarts the base)
+        e_wh = 0.0
+        if pulses_ok and kwh_per_pulse > 0.0:
+            if self._pulses >= 0.0 and pulses >= self._pulses:
+                dn = pulses - self._pulses
+                e_wh = dn * kwh_per_pulse * 1000.0
+                self._pulse_t += dt_s
+                if dn > 0:
+                    self.p_comp_kw = e_wh * 3.6 / self._pulse_t  # Wh over seconds -> kW
+                    self._pulse_t = 0.0
+                elif self._pulse_t > 60.0 and self.p_comp_kw > 0.0:
+                    # no pulse for a minute: the power is at most one pulse per period
+                    cap = kwh_per_pulse * 3600.0 / self._pulse_t
+                    if self.p_comp_kw > cap:
+                        self.p_comp_kw = cap
+            self._pulses = pulses
+        else:
+            self.p_comp_kw = 0.0
+        self._add(CNT_COMP, e_wh)
+        hr_wh = q * dt_s / 3.6
+        if self.state == ST_REFRIG:
+            self._add(CNT_RUN_REFRIG, dt_s)
+            self._add(CNT_HR_REFRIG, hr_wh)
+            self._add(CNT_COMP_REFRIG, e_wh)
+        elif self.state == ST_FORCED:
+            self._add(CNT_RUN_FORCED, dt_s)
+            self._add(CNT_HR_FORCED, hr_wh)
+            self._add(CNT_COMP_FORCED, e_wh)
+            ps = p_suc if (p_suc_ok and p_suc > 1.0) else _P_SUC_DEFAULT
+            if p_ref > p_opt > ps:
+                w_opt = (p_opt / ps) ** 0.23 - 1.0
+                w_ref = (p_ref / ps) ** 0.23 - 1.0
+                self._add(CNT_COMP_EXTRA, self.p_comp_kw * (1.0 - w_opt / w_ref) * dt_s / 3.6)
+
+    def ehr(self):
+        extra = self.counters[CNT_COMP_EXTRA]
+        if extra <= 0:
+            return 0.0
+        return self.counters[CNT_HR_FORCED] / extra
+
+    def count_events(self, alarms_new, hp_stops_new):
+        """Add events since the last call (restored counters keep counting)."""
+        if alarms_new > 0:
+            self.counters[CNT_ALARMS] = (self.counters[CNT_ALARMS] + alarms_new) & _MASK
+        if hp_stops_new > 0:
+            self.counters[CNT_HP_STOPS] = (self.counters[CNT_HP_STOPS] + hp_stops_new) & _MASK

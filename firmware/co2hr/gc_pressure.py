@@ -1,0 +1,147 @@
+# HPEV: the gas cooler pressure reference and its PI loop, with the HP protections.
+#
+# Reference (DOMAIN.md 2.1), from the measured gas cooler outlet temperature T3:
+#   subcritical   T3 <= t_trans:  p_sat(max(T3 + subcooling, t_cond_min))
+#   transition    t_trans < T3 < 30.2: linear from there to the first transcritical
+#                 point, so the reference is continuous as T3 crosses the critical zone
+#   transcritical T3 >= 30.2: the COP-optimal table of co2sat (biased above the optimum
+#                 near the critical point, see there why)
+# then the heat-recovery raise (demand 1..8 V -> 0..1 of the way up to p_hr_max), the
+# floor p_sat(t_cond_min), the ceiling p_gc_max, and a rate limit on the reference.
+# T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level).
+#
+# Loop: PI on (p_gc - ref), opening lowers the pressure. Protections, in order:
+#   p_gc > p_hp_ovr: the HPEV is driven open at its rate limit (the PI tracks it, so
+#                    control resumes bumplessly), until p_gc < p_hp_ovr - 2 bar;
+#   p_gc > p_hp_stop: compressor enable released; it returns comp_restart_s after
+#                    p_gc fell below p_hp_ovr - 5 bar (counted, alarmed, latched alarm).
+# p_gc invalid -> HPEV to hpev_fail_pct (fixed safe opening) and alarm.
+from co2hr.co2sat import T_CRIT_C, TC_P, TC_T, p_sat_bar, p_tc_bar
+from co2hr.pi import PI, clamp
+
+REG_SUB = 0
+REG_TRANS = 1
+REG_TC = 2
+
+
+def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c):
+    """(reference in bar, regime) for the COP-optimal pressure at T3 (no HR raise)."""
+    p_min = p_sat_bar(t_cond_min_c)
+    if t3_c <= t_trans_c:
+        t = t3_c + subcool_k
+        if t < t_cond_min_c:
+            t = t_cond_min_c
+        p = p_sat_bar(t)
+        reg = REG_SUB
+    elif t3_c < TC_T[0]:
+        t0 = t_trans_c + subcool_k
+        if t0 < t_cond_min_c:
+            t0 = t_cond_min_c
+        p0 = p_sat_bar(t0)
+        p = p0 + (TC_P[0] - p0) * (t3_c - t_trans_c) / (TC_T[0] - t_trans_c)
+        reg = REG_TRANS
+    else:
+        p = p_tc_bar(t3_c)
+        reg = REG_TC if t3_c >= T_CRIT_C else REG_TRANS
+    if p < p_min:
+        p = p_min
+    return p, reg
+
+
+class GcPressure:
+    def __init__(self):
+        self.pi = PI(2.0, 20.0, 5.0, 100.0, 10.0, 30.0)
+        self.p_min = 45.0
+        self.p_max = 105.0
+        self.ref = 0.0  # reference in force, bar (0 until the first tick)
+        self.p_opt = 0.0  # COP-optimal reference before the HR raise
+        self.raise_bar = 0.0
+        self.regime = REG_SUB
+        self.override = 0  # HP override active
+        self.comp_stop = 0  # compressor enable released
+        self.fallback = 0  # p_gc invalid
+        self.t3_fallback = 0
+        self.stops = 0  # HP stop events
+        self._restart_s = 0.0
+        self.out = 30.0
+
+    def configure(self, s):
+        self.subcool = s.get("subcool_k")
+        self.t_trans = s.get("t_trans_c")
+        self.t_cond_min = s.get("t_cond_min_c")
+        self.p_min = p_sat_bar(self.t_cond_min)
+        self.p_max = max(s.get("p_gc_max_bar"), self.p_min)
+        self.p_hr_max = s.get("p_hr_max_bar")
+        self.ref_rate = s.get("p_ref_rate_bar_s")
+        self.p_fail = s.get("p_ref_fail_bar")
+        self.p_ovr = max(s.get("p_hp_ovr_bar"), self.p_max + 1.0)
+        self.p_stop = max(s.get("p_hp_stop_bar"), self.p_ovr + 1.0)
+        self.fail_pct = s.get("hpev_fail_pct")
+        self.rate = s.get("hpev_rate_pct_s")
+        self.restart_delay = s.get("comp_restart_s")
+        pi = self.pi
+        pi.kp = s.get("hpev_kp")
+        pi.ti_s = s.get("hpev_ti_s")
+        pi.rate_per_s = self.rate
+        pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
+
+    def reference(self, t3_c, t3_ok, raise_frac, dt_s):
+        """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V)."""
+        if t3_ok:
+            p, self.regime = cop_reference_bar(t3_c, self.subcool, self.t_trans,
+                                               self.t_cond_min)
+            self.t3_fallback = 0
+        else:
+            p = self.p_fail
+            self.regime = REG_TC
+            self.t3_fallback = 1
+        p = clamp(p, self.p_min, self.p_max)
+        self.p_opt = p
+        raise_frac = clamp(raise_frac, 0.0, 1.0)
+        target = p
+        if raise_frac > 0.0 and self.p_hr_max > p:
+            target = p + (self.p_hr_max - p) * raise_frac
+        target = clamp(target, self.p_min, self.p_max)
+        self.raise_bar = target - p
+        if self.ref <= 0.0:
+            self.ref = target  # first tick: no ramp from nothing
+        else:
+            step = self.ref_rate * dt_s
+            d = target - self.ref
+            self.ref += step if d > step else -step if d < -step else d
+        self.ref = clamp(self.ref, self.p_min, self.p_max)
+        return self.ref
+
+    def step(self, p_gc, p_ok, dt_s, now_s):
+        """HPEV opening target (before the output stage); sets the protection flags."""
+        pi = self.pi
+        if not p_ok:
+            self.fallback = 1
+            self.override = 0
+            pi.track(self.fail_pct)  # resume from the fixed opening when p_gc returns
+            self.out = self.fail_pct
+            return self.out
+        self.fallback = 0
+        if p_gc > self.p_ovr:
+            self.override = 1
+        elif p_gc < self.p_ovr - 2.0:
+            self.override = 0
+        if p_gc > self.p_stop:
+            if not self.comp_stop:
+                self.stops += 1
+            self.comp_stop = 1
+            self._restart_s = now_s + self.restart_delay
+        elif self.comp_stop:
+            if p_gc > self.p_ovr - 5.0:
+                self._restart_s = now_s + self.restart_delay
+            elif now_s >= self._restart_s:
+                self.comp_stop = 0
+        if self.override:
+            u = pi.u + self.rate * dt_s
+            if u > 100.0:
+                u = 100.0
+            pi.track(u)
+            self.out = u
+        else:
+            self.out = pi.step(p_gc - self.ref, dt_s)
+        return self.out

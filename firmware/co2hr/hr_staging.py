@@ -1,0 +1,121 @@
+# Heat-recovery staging from the 0-10 V demand, exactly as DOMAIN.md 2.3:
+#   pump + 3-way valve on rising past 0.5 V, off falling past 0.3 V
+#   1 -> 8 V   pressure raise fraction 0 -> 1 (to p_hr_max)
+#   8 -> 9 V   fan reduction fraction 0 -> 1
+#   GC bypass on rising past 9.6 V, off falling past 9.3 V
+# Stage (status): 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass.
+# allow: 0 = no heat recovery (mode, external enable, demand invalid), 1 = surplus heat
+# only (Max-COP: pump and valve, no forcing), 2 = full staging (Heat-recovery mode).
+#
+# The 3-way valve modulates (PI) the share of CO2 through the HRHX so the water leaves at
+# t_w_out_sp. It goes to 0 (CO2 bypasses the HRHX) when
+#   * the CO2 entering the HRHX (t_disch) is not at least hr_dt_min warmer than the
+#     water coming in (no backwards heat; 2 K hysteresis), or
+#   * the water outlet is over t_w_max (boiling protection; back 5 K below), or
+#   * a temperature it needs (t_disch, t_w_in, t_w_out) is invalid.
+from co2hr.pi import PI
+
+ON_V = 0.5
+OFF_V = 0.3
+RAISE_LO_V = 1.0
+RAISE_HI_V = 8.0
+FAN_LO_V = 8.0
+FAN_HI_V = 9.0
+BYP_ON_V = 9.6
+BYP_OFF_V = 9.3
+_BACKHEAT_HYST_K = 2.0
+_HOT_HYST_K = 5.0
+
+
+class HrStaging:
+    def __init__(self):
+        self.valve_pi = PI(3.0, 60.0, 0.0, 100.0, 5.0, 0.0)
+        self.on = 0
+        self.bypass = 0
+        self.stage = 0
+        self.raise_frac = 0.0
+        self.fan_reduce = 0.0
+        self.no_backheat = 0  # 1 while the CO2 is too cold to recover
+        self.w_hot = 0
+        self.temp_fallback = 0
+        self.valve = 0.0
+        self.pump = 0.0
+
+    def configure(self, s):
+        self.w_sp = s.get("t_w_out_sp_c")
+        self.w_max = s.get("t_w_max_c")
+        self.dt_min = s.get("hr_dt_min_k")
+        self.pump_pct = s.get("hr_pump_pct")
+        pi = self.valve_pi
+        pi.kp = s.get("hrv_kp")
+        pi.ti_s = s.get("hrv_ti_s")
+        pi.rate_per_s = s.get("hrv_rate_pct_s")
+
+    def staging(self, demand_v, allow):
+        """Update on/bypass/raise/fan fractions and the stage from the demand."""
+        if allow == 0 or not (demand_v == demand_v):
+            d = 0.0
+        else:
+            d = demand_v
+        if self.on:
+            if d < OFF_V:
+                self.on = 0
+        elif d > ON_V:
+            self.on = 1
+        if allow < 2 or not self.on:
+            self.bypass = 0
+            self.raise_frac = 0.0
+            self.fan_reduce = 0.0
+        else:
+            if self.bypass:
+                if d < BYP_OFF_V:
+                    self.bypass = 0
+            elif d > BYP_ON_V:
+                self.bypass = 1
+            f = (d - RAISE_LO_V) / (RAISE_HI_V - RAISE_LO_V)
+            self.raise_frac = 0.0 if f < 0.0 else 1.0 if f > 1.0 else f
+            f = (d - FAN_LO_V) / (FAN_HI_V - FAN_LO_V)
+            self.fan_reduce = 0.0 if f < 0.0 else 1.0 if f > 1.0 else f
+        if not self.on:
+            self.stage = 0
+        elif self.bypass:
+            self.stage = 4
+        elif self.fan_reduce > 0.0:
+            self.stage = 3
+        elif self.raise_frac > 0.0:
+            self.stage = 2
+        else:
+            self.stage = 1
+        return self.stage
+
+    def water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s):
+        """Pump and 3-way valve targets for this tick (after staging())."""
+        pi = self.valve_pi
+        if temps_ok:
+            self.temp_fallback = 0
+            if self.w_hot:
+                if t_w_out < self.w_max - _HOT_HYST_K:
+                    self.w_hot = 0
+            elif t_w_out > self.w_max:
+                self.w_hot = 1
+            margin = t_disch - t_w_in
+            if self.no_backheat:
+                if margin > self.dt_min + _BACKHEAT_HYST_K:
+                    self.no_backheat = 0
+            elif margin < self.dt_min:
+                self.no_backheat = 1
+        else:
+            self.temp_fallback = 1 if self.on else 0
+        if not self.on:
+            self.pump = 0.0
+            self.valve = 0.0
+            self.no_backheat = 0
+            pi.track(0.0)
+            return
+        self.pump = self.pump_pct
+        if self.w_hot or self.no_backheat or not temps_ok:
+            # bypass the HRHX; valve comes back from 0 bumplessly
+            pi.track(0.0)
+            self.valve = 0.0
+            return
+        self.valve = pi.step(self.w_sp - t_w_out, dt_s)

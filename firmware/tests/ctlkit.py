@@ -1,0 +1,82 @@
+# Test kit for the control tests: a board description and engineering -> terminal
+# conversions, so tests drive the controller through its real signal layer.
+from co2hr.io import N_IN, N_OUT, SAFE_OUTPUTS
+
+BOARD = {
+    "name": "test",
+    "tick_ms": 1000,
+    "inputs": {
+        "p_gc_bar": {"kind": "ma420", "lo": 0, "hi": 160},
+        "p_rec_bar": {"kind": "ma420", "lo": 0, "hi": 100},
+        "p_suc_bar": {"kind": "ratio", "lo": 0, "hi": 60},
+        "t_gc_out_c": {"kind": "pt1000"},
+        "t_amb_c": {"kind": "pt1000"},
+        "t_disch_c": {"kind": "pt1000"},
+        "t_w_in_c": {"kind": "pt1000"},
+        "t_w_out_c": {"kind": "pt1000"},
+        "t_tank_c": {"kind": "pt1000"},
+        "demand_v": {"kind": "v010"},
+        "comp_run": {"kind": "di"},
+        "hp_ok": {"kind": "di"},
+        "ext_enable": {"kind": "di"},
+        "energy_pulses": {"kind": "pulse", "kwh_per_pulse": 0.01},
+        "fan_ok": {"kind": "di"},
+    },
+}
+
+
+def ma(x, lo, hi):
+    return 4.0 + 16.0 * (x - lo) / (hi - lo)
+
+
+def pt1000(t):
+    a = 3.9083e-3
+    b = -5.775e-7
+    c = -4.183e-12 if t < 0 else 0.0
+    return 1000.0 * (1.0 + a * t + b * t * t + c * (t - 100.0) * t * t * t)
+
+
+# A plausible operating point (engineering units, io.INPUTS order)
+NOMINAL = [90.0, 35.0, 27.0, 35.0, 32.0, 110.0, 30.0, 55.0, 50.0, 0.0, 1, 1, 1, 0, 1]
+
+
+def terminals(eng):
+    """Engineering values (io.INPUTS order) -> raw terminal values for BOARD."""
+    raw = [0.0] * N_IN
+    raw[0] = ma(eng[0], 0, 160)
+    raw[1] = ma(eng[1], 0, 100)
+    raw[2] = 0.5 + 4.0 * eng[2] / 60.0
+    for i in range(3, 9):
+        raw[i] = pt1000(eng[i])
+    for i in range(9, N_IN):
+        raw[i] = float(eng[i])
+    return raw
+
+
+class Rig:
+    """A controller with terminals set from engineering values; one step per second."""
+
+    def __init__(self, settings=None, eng=None):
+        from co2hr.controller import Controller
+        from co2hr.settings import Settings
+
+        self.settings = settings if settings is not None else Settings()
+        self.c = Controller(BOARD, self.settings)
+        self.eng = list(eng if eng is not None else NOMINAL)
+        self.ok = bytearray([1] * N_IN)
+        self.out = list(SAFE_OUTPUTS)
+        self.t_ms = 0
+        self.raw = None  # set to override the terminals for a step
+
+    def step(self, n=1):
+        for _ in range(n):
+            raw = self.raw if self.raw is not None else terminals(self.eng)
+            self.c.step(self.t_ms, raw, self.ok, self.out)
+            self.t_ms += 1000
+        return self.out
+
+    def set(self, name, value):
+        self.settings.set(name, value)
+
+
+N_OUTPUTS = N_OUT
