@@ -17,6 +17,7 @@ def build(hw, board):
     app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
     from co2hr.modbus.server import ModbusServer
 
-    app.modbus = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))
-    app.comms.extend(app.modbus.transports)
+    server = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))
+    app.comms.extend(server.transports)
+    app.modbus = server  # type: ignore[attr-defined]  # the HIL link's handle_pdu()
     return app

@@ -7,6 +7,11 @@
 #   P                                     -> P co2hr <version> <board>
 #   S          -> S <ticks> <overruns> <tick_alloc> <mem_alloc> <mem_free>
 #   C <0|1>                               -> C <0|1>     (measure bytes allocated per tick)
+#   U <t_us> <hex|->                      -> U <hex|->   (RTU line: bytes whose last stop
+#        bit ended at t_us on the port clock; the reply is what the device transmitted)
+#   T <conn> open|close|-|<hex>           -> T <hex|-> <0|1>  (Modbus TCP connection conn:
+#        opened, closed by the client, polled, or bytes from the client; the reply is the
+#        bytes the device sent on it and 1 when the device has closed it)
 #   X                                     -> X           (reboot: the loop ends)
 #   Q                                     -> Q           (quit)
 # A failing command answers "! <traceback line>"... then "E <type>: <message>".
@@ -26,6 +31,18 @@ class LinkHardware(Hardware):
         self.raw = [0.0] * N_IN
         self.okv = bytearray(N_IN)
         self.out = [0.0] * N_OUT
+        self.bus = None
+
+    def comm_ports(self):
+        """Loopback Modbus ports (RTU line, TCP listener) the U and T commands feed."""
+        return self.loop_bus().ports()
+
+    def loop_bus(self):
+        if self.bus is None:
+            from co2hr.modbus.ports import LoopBus
+
+            self.bus = LoopBus()
+        return self.bus
 
     def ticks_ms(self):
         return self.now
@@ -104,6 +121,20 @@ class HilLink:
                 raise RuntimeError("no Modbus server in this build")
             resp = modbus.handle_pdu(int(f[1]), bytes.fromhex(f[2]))
             self.wr("R %s\n" % (resp.hex() if resp else "-"))
+        elif c == "U":
+            data = bytes.fromhex(f[2]) if f[2] != "-" else b""
+            out = self.hw.loop_bus().rtu_exchange(int(f[1]), data, app.modbus.poll)
+            self.wr("U %s\n" % (out.hex() if out else "-"))
+        elif c == "T":
+            op = f[2]
+            data = b""
+            if op != "open" and op != "close" and op != "-":
+                data = bytes.fromhex(op)
+                op = "data"
+            elif op == "-":
+                op = "poll"
+            out, closed = self.hw.loop_bus().tcp_exchange(int(f[1]), op, data, app.modbus.poll)
+            self.wr("T %s %d\n" % (out.hex() if out else "-", 1 if closed else 0))
         elif c == "P":
             self.wr("P co2hr %s %s\n" % (VERSION, self.board_name))
         elif c == "S":

@@ -33,6 +33,16 @@ class Target:
         """Hand one request PDU to the firmware's Modbus core; its reply PDU or None."""
         raise NotImplementedError
 
+    def rtu_exchange(self, t_us: int, data: bytes) -> bytes:
+        """Put bytes on the firmware's loopback RTU line (their last stop bit ends at t_us
+        on the port clock), poll its Modbus transports once; the bytes it transmitted."""
+        raise NotImplementedError
+
+    def tcp_exchange(self, cid: int, op: str, data: bytes = b"") -> tuple[bytes, bool]:
+        """Drive loopback TCP connection cid: op "open", "close", "poll" or "data".
+        Returns (bytes the firmware sent on it, True when the firmware closed it)."""
+        raise NotImplementedError
+
     def stats(self) -> dict:
         raise NotImplementedError
 

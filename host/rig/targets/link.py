@@ -46,6 +46,17 @@ class LinkTarget(Target):
         f = self.command("M %d %s" % (unit, bytes(pdu).hex()), "R")
         return None if f[0] == "-" else bytes.fromhex(f[0])
 
+    def rtu_exchange(self, t_us: int, data: bytes) -> bytes:
+        """Bytes on the RTU line ending at t_us (port clock); what the device sent."""
+        f = self.command("U %d %s" % (t_us & 0x3FFFFFFF, bytes(data).hex() or "-"), "U")
+        return b"" if f[0] == "-" else bytes.fromhex(f[0])
+
+    def tcp_exchange(self, cid: int, op: str, data: bytes = b"") -> tuple[bytes, bool]:
+        """op: open, close, poll or data. Returns (bytes sent on cid, device closed it)."""
+        arg = bytes(data).hex() if op == "data" else "-" if op == "poll" else op
+        f = self.command("T %d %s" % (cid, arg), "T")
+        return (b"" if f[0] == "-" else bytes.fromhex(f[0])), f[1] == "1"
+
     def ping(self) -> list[str]:
         return self.command("P", "P")
 

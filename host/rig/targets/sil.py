@@ -16,6 +16,15 @@ class SimHardware(Hardware):
         self.raw = [0.0] * N_IN
         self.okv = bytearray(N_IN)
         self.out = [0.0] * N_OUT
+        self.bus = None
+
+    def comm_ports(self) -> list:
+        """Loopback Modbus ports (co2hr.modbus.ports) fed by SilTarget.rtu/tcp_exchange."""
+        if self.bus is None:
+            from co2hr.modbus.ports import LoopBus
+
+            self.bus = LoopBus()
+        return self.bus.ports()
 
     def ticks_ms(self) -> int:
         return self.now
@@ -57,6 +66,20 @@ class SilTarget(Target):
             raise FirmwareError("RuntimeError: no Modbus server in this build")
         resp = server.handle_pdu(unit, bytes(pdu))
         return bytes(resp) if resp else None
+
+    def rtu_exchange(self, t_us: int, data: bytes) -> bytes:
+        """Bytes on the RTU line ending at t_us (port clock); what the device sent."""
+        try:
+            return self.hw.bus.rtu_exchange(t_us & 0x3FFFFFFF, bytes(data), self.app.modbus.poll)
+        except Exception as e:
+            raise FirmwareError(f"{type(e).__name__}: {e}") from e
+
+    def tcp_exchange(self, cid: int, op: str, data: bytes = b"") -> tuple[bytes, bool]:
+        """op: open, close, poll or data. Returns (bytes sent on cid, device closed it)."""
+        try:
+            return self.hw.bus.tcp_exchange(cid, op, bytes(data), self.app.modbus.poll)
+        except Exception as e:
+            raise FirmwareError(f"{type(e).__name__}: {e}") from e
 
     def stats(self) -> dict:
         return {"ticks": self.app.ticks, "overruns": self.app.overruns, "tick_alloc": 0,

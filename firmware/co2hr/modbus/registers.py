@@ -1,0 +1,460 @@
+# THE register map: one table, built at import from the firmware's own tables
+# (io.INPUTS/OUTPUTS, status.STATUS/COUNTERS/COMMANDS, alarms.ALARMS, settings
+# CONTROL_SCHEMA/COMM_SCHEMA, this server's DIAG), never a second list. The server
+# serves from it, host tools decode with it (rows()), docs/registers.* come from it.
+#
+# Addresses are stable: every group sits at a fixed base in its table and grows
+# only by appending. 32-bit values take two registers, HIGH WORD FIRST.
+#   input registers (FC4)          holding registers (FC3/6/16/23)
+#     0.. inputs (eng. x scale)      0.. control settings (need the service unlock)
+#   100.. outputs                  400.. communication settings (need the unlock)
+#   200.. status                   500.. commands (volatile, no unlock)
+#   300.. counters (u32)           600   service unlock code (reads seconds left)
+#   400.. Modbus diagnostics (u32) 1000.. read-only mirror of input registers 0..999
+#   500.. active alarm words            for masters that only use FC3
+#   520.. alarm history
+#   900.. identity
+#   coils (FC1/5/15): 0.. boolean commands (address = command index)
+#   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
+#                          300 settings unlocked
+# An input register of an invalid signal reads -32768 (0x8000).
+from micropython import const
+
+from co2hr import VERSION
+from co2hr.alarms import ALARMS, N_ALARMS
+from co2hr.io import INPUTS, OUTPUTS
+from co2hr.modbus.crc import crc16
+from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
+from co2hr.settings_comm import COMM_SCHEMA
+from co2hr.settings_control import CONTROL_SCHEMA
+from co2hr.status import COMMANDS, COUNTERS, STATUS
+
+TABLE_NAMES = ("coil", "discrete", "input", "holding")
+INVALID = const(0x8000)
+MIRROR_BASE = const(1000)
+
+# Sources: where a group's values live.
+S_IN = const(1)  # control.sig.value[i] (valid: sig.valid[i])
+S_OUT = const(2)  # app.out[i]
+S_STATUS = const(3)  # control.status[i]
+S_COUNTER = const(4)  # control.counters[i], u32
+S_DIAG = const(5)  # server diagnostics counter i, u32
+S_ALARM_WORD = const(6)  # control.alarms.word(k)
+S_HIST = const(7)  # alarm history
+S_IDENT = const(8)  # identity word i
+S_SETTING = const(9)  # settings.values[i]
+S_COMMAND = const(10)  # control.command(i, v); reads the last value written
+S_UNLOCK = const(11)  # service unlock
+S_VALID = const(12)  # control.sig.valid[i]
+S_OUT_ON = const(13)  # app.out[i] != 0
+S_ALARM_BIT = const(14)  # control.alarms.active[i]
+S_UNLOCKED = const(15)  # unlock state
+S_CMD_BIT = const(16)  # boolean command as a coil
+S_MIRROR = const(17)  # holding 1000+a = input register a
+
+# Modbus server counters (this package's own table; indexes used by the transports).
+D_SERVED = const(0)
+D_CRC = const(1)
+D_EXC = const(2)
+D_OTHER_UNIT = const(3)
+D_BAD_FRAME = const(4)
+D_TCP_ACCEPTED = const(5)
+D_TCP_REFUSED = const(6)
+D_TCP_TIMEOUTS = const(7)
+DIAG = (
+    ("mb_frames_served", "Requests processed (answered or broadcast), all transports"),
+    ("mb_crc_errors", "RTU frames dropped for a bad CRC"),
+    ("mb_exceptions_sent", "Exception responses sent"),
+    ("mb_other_unit", "RTU frames for another slave address (ignored)"),
+    ("mb_bad_frames", "Frames dropped: too short, too long or a bad MBAP header"),
+    ("mb_tcp_accepted", "TCP connections accepted"),
+    ("mb_tcp_refused", "TCP connections refused (all client slots busy)"),
+    ("mb_tcp_timeouts", "TCP connections closed by the idle timeout"),
+)
+N_DIAG = len(DIAG)
+
+HIST_N = const(16)  # newest alarm-history entries shown in registers
+HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
+N_ALARM_WORDS = (N_ALARMS + 15) // 16
+
+IDENT = (
+    ("fw_major", "Firmware version, major"),
+    ("fw_minor", "Firmware version, minor"),
+    ("fw_patch", "Firmware version, patch"),
+    ("board_id", "CRC-16/MODBUS of the board name (see FC 43/14 for the name)"),
+    ("regmap_id", "CRC-16/MODBUS of this register map's names and addresses"),
+    ("uptime_s", "Seconds since boot (u32)"),
+)
+
+UNLOCK_CODE = const(7321)  # written to holding 600 opens the settings for a while
+
+# Unit and scale of an input/output from its name's unit suffix (io.py names carry units).
+_SUFFIX = (("_bar", "bar", 10, "i16"), ("_c", "degC", 10, "i16"), ("_v", "V", 100, "i16"),
+           ("_pct", "%", 10, "u16"), ("_pulses", "pulses", 1, "u16"))
+
+
+def _kind(name):
+    for s in _SUFFIX:
+        if name.endswith(s[0]):
+            return s
+    return ("", "", 1, "u16")
+
+
+def _setting_type(lo):
+    return "i16" if lo < 0 else "u16"
+
+
+# Groups: (table, base, source, count, words per item, access, first settings index)
+N_CONTROL = len(CONTROL_SCHEMA)
+GROUPS = (
+    (INPUT, 0, S_IN, len(INPUTS), 1, "r", 0),
+    (INPUT, 100, S_OUT, len(OUTPUTS), 1, "r", 0),
+    (INPUT, 200, S_STATUS, len(STATUS), 1, "r", 0),
+    (INPUT, 300, S_COUNTER, len(COUNTERS), 2, "r", 0),
+    (INPUT, 400, S_DIAG, N_DIAG, 2, "r", 0),
+    (INPUT, 500, S_ALARM_WORD, N_ALARM_WORDS, 1, "r", 0),
+    (INPUT, 520, S_HIST, 1 + HIST_N * HIST_WORDS, 1, "r", 0),
+    (INPUT, 900, S_IDENT, len(IDENT) + 1, 1, "r", 0),
+    (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
+    (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
+    (HOLDING, 500, S_COMMAND, len(COMMANDS), 1, "rw", 0),
+    (HOLDING, 600, S_UNLOCK, 1, 1, "rw", 0),
+    (HOLDING, MIRROR_BASE, S_MIRROR, MIRROR_BASE, 1, "r", 0),
+    (COILS, 0, S_CMD_BIT, len(COMMANDS), 1, "rw", 0),
+    (DISCRETE, 0, S_VALID, len(INPUTS), 1, "r", 0),
+    (DISCRETE, 100, S_OUT_ON, len(OUTPUTS), 1, "r", 0),
+    (DISCRETE, 200, S_ALARM_BIT, N_ALARMS, 1, "r", 0),
+    (DISCRETE, 300, S_UNLOCKED, 1, 1, "r", 0),
+)
+
+
+def _is_bool_command(i):
+    return COMMANDS[i][1] == 0 and COMMANDS[i][2] == 1
+
+
+def rows():
+    """Every register as (table, address, name, unit, scale, type, access, min, max,
+    description): the documentation and the host tools' decoder. Not used by the
+    firmware's byte path (it allocates; call it on a host)."""
+    out = []
+    for g in GROUPS:
+        t, base, src = g[0], g[1], g[2]
+        tn = TABLE_NAMES[t]
+        if src == S_MIRROR:
+            continue  # listed after the input registers they mirror
+        for i in range(g[3]):
+            a = base + i * g[4]
+            r = _row(src, i, g[6])
+            if r is not None:
+                out.append((tn, a) + r)
+    mirror = [("holding", MIRROR_BASE + r[1]) + r[2:6] + ("r",) + r[7:9]
+              + ("Read-only copy of input register %d" % r[1],)
+              for r in out if r[0] == "input"]
+    return out + mirror
+
+
+def _row(src, i, first):
+    # -> (name, unit, scale, type, access, min, max, description) or None (gap)
+    if src == S_IN:
+        k = _kind(INPUTS[i])
+        return (INPUTS[i], k[1], k[2], k[3], "r", "", "",
+                "Input %s in %s x %d; -32768 when invalid" % (INPUTS[i], k[1] or "1", k[2]))
+    if src == S_OUT:
+        k = _kind(OUTPUTS[i])
+        return (OUTPUTS[i], k[1], k[2], "u16", "r", 0, 100 if k[1] == "%" else 1,
+                "Output %s" % OUTPUTS[i])
+    if src == S_STATUS:
+        st = STATUS[i]
+        return (st[0], st[1], st[2], "i16", "r", "", "", st[3])
+    if src == S_COUNTER:
+        cn = COUNTERS[i]
+        return (cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295, cn[3] + " (high word first)")
+    if src == S_DIAG:
+        dg = DIAG[i]
+        return (dg[0], "", 1, "u32", "r", 0, 4294967295, dg[1] + " (high word first)")
+    if src == S_ALARM_WORD:
+        hi = min(N_ALARMS, 16 * i + 16) - 1
+        return ("alarm_word_%d" % i, "", 1, "u16", "r", 0, 65535,
+                "Active alarms %d..%d, bit n = alarm 16*%d+n (discrete 200+)" % (16 * i, hi, i))
+    if src == S_HIST:
+        if i == 0:
+            return ("alarm_hist_len", "", 1, "u16", "r", 0, 65535,
+                    "Alarm history entries held (newest is entry 0)")
+        j, w = (i - 1) // HIST_WORDS, (i - 1) % HIST_WORDS
+        if w == 3:
+            return None  # low word of the u32 time
+        what = (("code", "", "u16", "Alarm code of history entry %d (0 = none)"),
+                ("event", "", "u16", "History entry %d: 1 raised, 0 cleared"),
+                ("time_s", "s", "u32", "History entry %d: seconds since boot (high word first)"))[w]
+        return ("alarm_hist_%d_%s" % (j, what[0]), what[1], 1, what[2], "r", "", "", what[3] % j)
+    if src == S_IDENT:
+        if i == len(IDENT):
+            return None
+        idn = IDENT[i]
+        up = idn[0] == "uptime_s"
+        return (idn[0], "s" if up else "", 1, "u32" if up else "u16", "r", "", "", idn[1])
+    if src == S_SETTING:
+        se = (CONTROL_SCHEMA + COMM_SCHEMA)[first + i]
+        return (se[0], se[4], se[5], _setting_type(se[2]), "rw", se[2], se[3],
+                "%s (default %s; needs the service unlock)" % (se[6], se[1]))
+    if src == S_COMMAND:
+        cm = COMMANDS[i]
+        return (cm[0], cm[3], cm[4], _setting_type(cm[1]), "rw", cm[1], cm[2], cm[5])
+    if src == S_UNLOCK:
+        return ("service_unlock", "", 1, "u16", "rw", 0, 65535,
+                "Write %d to allow setting changes for unlock_timeout_s, 0 to lock again; "
+                "reads the seconds left" % UNLOCK_CODE)
+    if src == S_CMD_BIT:
+        if not _is_bool_command(i):
+            return None
+        return (COMMANDS[i][0], "", 1, "bit", "rw", 0, 1, COMMANDS[i][5])
+    if src == S_VALID:
+        return (INPUTS[i] + "_valid", "", 1, "bit", "r", 0, 1, "1 when %s is valid" % INPUTS[i])
+    if src == S_OUT_ON:
+        return (OUTPUTS[i] + "_on", "", 1, "bit", "r", 0, 1, "1 when %s is not 0" % OUTPUTS[i])
+    if src == S_ALARM_BIT:
+        a = ALARMS[i]
+        return ("alarm_" + a[1], "", 1, "bit", "r", 0, 1,
+                "Alarm %d active: %s (priority %d%s)" % (a[0], a[2], a[3],
+                                                        ", latched" if a[6] else ""))
+    if src == S_UNLOCKED:
+        return ("settings_unlocked", "", 1, "bit", "r", 0, 1, "1 while the service unlock is open")
+    return None
+
+
+def regmap_id():
+    """CRC of every register's table, address and name: a master can check that its
+    copy of the map is this firmware's."""
+    c = 0
+    for g in GROUPS:
+        for i in range(g[3]):
+            r = _row(g[2], i, g[6]) if g[2] != S_MIRROR else None
+            if r is None:
+                continue
+            s = ("%d %d %s;" % (g[0], g[1] + i * g[4], r[0])).encode()
+            c = crc16(s, 0, len(s)) ^ ((c << 1) & 0xFFFF) ^ (c >> 15)
+    return c
+
+
+def _to_reg(v, scale, signed):
+    x = int(round(v * scale)) if scale != 1 else int(v)  # a float here is boxed: allocates
+    if signed:
+        if x > 32767:
+            x = 32767
+        elif x < -32767:
+            x = -32767
+        return x & 0xFFFF
+    if x < 0:
+        return 0
+    return 65535 if x > 65535 else x
+
+
+class RegisterMap:
+    """The table bound to a running App: reads and writes for the PDU core."""
+
+    def __init__(self, app, server, settings, unlock, board_name="?"):
+        self.app = app
+        self.control = app.control
+        self.server = server
+        self.settings = settings
+        self.unlock = unlock
+        self.cmd_last = [0] * len(COMMANDS)
+        seg = ([], [], [], [])
+        for g in GROUPS:
+            seg[g[0]].append(g)
+        self.seg = seg
+        schema = CONTROL_SCHEMA + COMM_SCHEMA
+        self.set_signed = bytearray(len(schema))
+        self.set_int = bytearray(len(schema))
+        for i in range(len(schema)):
+            r = schema[i]
+            self.set_signed[i] = 1 if r[2] < 0 else 0
+            self.set_int[i] = 1 if (r[5] == 1 and isinstance(r[1], int)) else 0
+        self.schema = schema
+        parts = VERSION.split(".")
+        self.ident = [0] * (len(IDENT) + 1)
+        for k in range(3):
+            self.ident[k] = int(parts[k]) if k < len(parts) else 0
+        name = board_name.encode()
+        self.ident[3] = crc16(name, 0, len(name))
+        self.ident[4] = regmap_id()
+
+    def _find(self, table, addr):
+        for g in self.seg[table]:
+            if g[1] <= addr < g[1] + g[3] * g[4]:
+                if g[2] == S_CMD_BIT and not _is_bool_command(addr - g[1]):
+                    return None
+                return g
+        return None
+
+    def readable(self, table, addr, qty):
+        a = addr
+        end = addr + qty
+        while a < end:
+            g = self._find(table, a)
+            if g is None:
+                return False
+            if g[2] == S_MIRROR:
+                if not self.readable(INPUT, a - MIRROR_BASE, 1):
+                    return False
+                a += 1
+            elif g[2] == S_CMD_BIT:
+                a += 1
+            else:
+                a = g[1] + g[3] * g[4]
+        return True
+
+    def writable(self, table, addr, qty):
+        a = addr
+        end = addr + qty
+        locked = False
+        while a < end:
+            g = self._find(table, a)
+            if g is None or g[5] != "rw":
+                return ILLEGAL_ADDRESS
+            if g[2] == S_SETTING and not self.unlock.is_open():
+                locked = True
+            a = a + 1 if g[2] == S_CMD_BIT else g[1] + g[3] * g[4]
+        return ILLEGAL_FUNCTION if locked else 0
+
+    def value_ok(self, table, addr, raw):
+        g = self._find(table, addr)
+        if g is None:
+            return False
+        i = (addr - g[1]) // g[4]
+        src = g[2]
+        if src == S_SETTING:
+            k = g[6] + i
+            try:
+                self.settings.check(k, self._setting_value(k, raw))
+            except (ValueError, TypeError):
+                return False
+            return True
+        if src == S_COMMAND or src == S_CMD_BIT:
+            r = COMMANDS[i]
+            v = self._cmd_value(i, raw)
+            return r[1] <= v <= r[2]
+        if src == S_UNLOCK:
+            return raw == 0 or raw == UNLOCK_CODE
+        return False
+
+    def _setting_value(self, k, raw):
+        x = raw - 0x10000 if self.set_signed[k] and raw > 32767 else raw
+        if self.set_int[k]:
+            return x
+        return x / self.schema[k][5]  # boxed float: allocates (documented)
+
+    def _cmd_value(self, i, raw):
+        r = COMMANDS[i]
+        x = raw - 0x10000 if r[1] < 0 and raw > 32767 else raw
+        return x if r[4] == 1 else x / r[4]
+
+    def write(self, table, addr, raw):
+        g = self._find(table, addr)
+        if g is None:
+            raise ValueError("unmapped")
+        i = (addr - g[1]) // g[4]
+        src = g[2]
+        if src == S_SETTING:
+            k = g[6] + i
+            self.settings.set_index(k, self._setting_value(k, raw))
+        elif src == S_COMMAND or src == S_CMD_BIT:
+            self.cmd_last[i] = raw
+            self.control.command(i, self._cmd_value(i, raw))
+        elif src == S_UNLOCK:
+            if raw == UNLOCK_CODE:
+                self.unlock.open()
+            else:
+                self.unlock.close()
+
+    def read(self, table, addr):
+        g = self._find(table, addr)
+        if g is None:
+            return 0
+        off = addr - g[1]
+        i = off // g[4]
+        src = g[2]
+        c = self.control
+        if src == S_IN:
+            sig = c.sig
+            if not sig.valid[i]:
+                return INVALID
+            k = _kind(INPUTS[i])
+            return _to_reg(sig.value[i], k[2], k[3] == "i16")
+        if src == S_OUT:
+            return _to_reg(self.app.out[i], _kind(OUTPUTS[i])[2], False)
+        if src == S_STATUS:
+            st = getattr(c, "status", None)
+            return _to_reg(st[i], STATUS[i][2], True) if st is not None else 0
+        if src == S_COUNTER:
+            cn = getattr(c, "counters", None)
+            v = int(cn[i]) if cn is not None else 0
+            return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
+        if src == S_DIAG:
+            v = self.server.diag[i]
+            return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
+        if src == S_ALARM_WORD:
+            al = getattr(c, "alarms", None)
+            return self._alarm_word(al, i) if al is not None else 0
+        if src == S_HIST:
+            return self._hist(off)
+        if src == S_IDENT:
+            if off >= 5:
+                up = self.app.ticks * self.app.period_ms // 1000
+                return (up >> 16) & 0xFFFF if off == 5 else up & 0xFFFF
+            return self.ident[off]
+        if src == S_SETTING:
+            k = g[6] + i
+            return _to_reg(self.settings.values[k], self.schema[k][5], self.set_signed[k])
+        if src == S_COMMAND or src == S_CMD_BIT:
+            cv = getattr(c, "command_value", None)
+            if cv is None:
+                return self.cmd_last[i] if src == S_COMMAND else (1 if self.cmd_last[i] else 0)
+            r = COMMANDS[i]
+            if src == S_CMD_BIT:
+                return 1 if cv(i) else 0
+            return _to_reg(cv(i), r[4], r[1] < 0)
+        if src == S_UNLOCK:
+            return self.unlock.seconds_left()
+        if src == S_VALID:
+            return c.sig.valid[i]
+        if src == S_OUT_ON:
+            return 1 if self.app.out[i] else 0
+        if src == S_ALARM_BIT:
+            al = getattr(c, "alarms", None)
+            return (1 if al.active[i] else 0) if al is not None else 0
+        if src == S_UNLOCKED:
+            return 1 if self.unlock.is_open() else 0
+        if src == S_MIRROR:
+            return self.read(INPUT, addr - MIRROR_BASE)
+        return 0
+
+    def _alarm_word(self, al, k):
+        w = getattr(al, "word", None)
+        if w is not None:
+            return w(k) & 0xFFFF
+        v = 0
+        act = al.active
+        for b in range(16):
+            j = 16 * k + b
+            if j < N_ALARMS and act[j]:
+                v |= 1 << b
+        return v
+
+    def _hist(self, off):
+        al = getattr(self.control, "alarms", None)
+        if al is None or not hasattr(al, "history_len"):
+            return 0
+        n = al.history_len()
+        if off == 0:
+            return n
+        j, w = (off - 1) // HIST_WORDS, (off - 1) % HIST_WORDS
+        if j >= n:
+            return 0
+        e = al.history_entry(j)  # (time_s, code, raised) newest first
+        if w == 0:
+            return int(e[1]) & 0xFFFF
+        if w == 1:
+            return 1 if e[2] else 0
+        t = int(e[0])
+        return (t >> 16) & 0xFFFF if w == 2 else t & 0xFFFF
