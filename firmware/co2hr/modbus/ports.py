@@ -162,15 +162,12 @@ class LoopBus:
         elif op == "data":
             c.inq.extend(data)
         poll()
-        for _ in range(32):  # serve pipelined requests: one per poll
-            if not c.inq and not c.closed:
-                break
-            k = len(c.inq)
+        for _ in range(32):  # pipelined requests are served one per poll
+            k_in = len(c.inq)
+            k_out = len(c.outq)
             poll()
-            if len(c.inq) == k:
+            if len(c.inq) == k_in and len(c.outq) == k_out:
                 break
-        if op != "close":
-            poll()
         out = bytes(c.outq)
         c.outq = bytearray()
         closed = c.closed

@@ -29,7 +29,7 @@ from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
 from co2hr.status import COMMANDS, COUNTERS, STATUS
 
-TABLE_NAMES = ("coil", "discrete", "input", "holding")
+TABLE_NAMES = ("coil", "discrete", "holding", "input")  # by pdu table constant
 INVALID = const(0x8000)
 MIRROR_BASE = const(1000)
 

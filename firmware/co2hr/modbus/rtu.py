@@ -84,9 +84,7 @@ class RtuServer:
                     port.readinto(self.scratch)  # our own echo
                 return
             port.de(0)
-            self.sending = False
-            while port.any():
-                port.readinto(self.scratch)
+            self.sending = False  # bytes now waiting came after our last stop bit: keep
         if self.cfg_version != self.server.settings.version:
             self._configure()
         now = port.ticks_us()
@@ -95,14 +93,17 @@ class RtuServer:
             if self.sending:
                 return
         if port.any():
-            if self.n < _MAX_ADU:
-                k = port.readinto(self.tail)
-                if k:
-                    self.n += k
-                    self.tail = self.rx_mv[self.n:]
-            else:
-                port.readinto(self.scratch)
-                self.overflow = True
+            while port.any():
+                if self.n < _MAX_ADU:
+                    k = port.readinto(self.tail)
+                    if k:
+                        self.n += k
+                        self.tail = self.rx_mv[self.n:]
+                else:
+                    k = port.readinto(self.scratch)
+                    self.overflow = True
+                if not k:
+                    break
             self.last_us = now
 
     def _frame(self, now):
