@@ -20,11 +20,12 @@ _A4 = -3.2995634
 # Transcritical (and upper transition) reference, T3 degC -> bar. It lies ABOVE the COP
 # optimum on purpose, most near the critical point: there COP(p) is very asymmetric,
 # an undershoot (pressure too low for T3, the outlet gas turns to a low-density,
-# high-enthalpy state) loses 10-20 % COP within a bar or two, while an overshoot of
-# several bar costs 1 % or less (at T3 = 31.25 degC COP stays within 1 % from 74 to
-# 93 bar). So the table passes through the upper part of the >= 99 % COP band.
-TC_T = (30.2, 30.6, 31.0, 31.5, 32.0, 33.0, 35.0, 37.0, 39.0, 41.0, 43.0, 46.0, 50.0)
-TC_P = (73.2, 74.8, 77.0, 90.0, 91.5, 92.5, 94.0, 95.8, 100.5, 106.5, 113.0, 123.0, 135.0)
+# high-enthalpy state) loses COP much faster than an overshoot of the same size, and
+# the plant settles with a small pressure error on either side. So the table runs about
+# 1 bar above the optimum near the critical point (T3 30-35 degC) and 0.5 bar above it
+# further up, inside the band where COP is within 0.5 % of its maximum.
+TC_T = (30.2, 31.0, 32.0, 33.0, 34.0, 35.0, 37.0, 39.0, 41.0, 43.0, 46.0, 50.0)
+TC_P = (76.3, 78.5, 81.5, 84.3, 87.2, 90.0, 95.6, 101.2, 107.0, 113.2, 122.8, 136.0)
 _N_TC = len(TC_T)
 
 
