@@ -158,7 +158,9 @@ def _row(src, i, first):
     if src == S_IN:
         k = _kind(INPUTS[i])
         return (INPUTS[i], k[1], k[2], k[3], "r", "", "",
-                "Input %s in %s x %d; -32768 when invalid" % (INPUTS[i], k[1] or "1", k[2]))
+                "Input %s x %d%s; 0x8000 when invalid" % (INPUTS[i], k[2],
+                                                          " (modulo 65536)" if k[1] == "pulses"
+                                                          else ""))
     if src == S_OUT:
         k = _kind(OUTPUTS[i])
         return (OUTPUTS[i], k[1], k[2], "u16", "r", 0, 100 if k[1] == "%" else 1,
