@@ -415,7 +415,7 @@ class ClosedLoop:
             except Exception as e:  # the plant gave up: keep the trace, say where and why
                 self.error = f"plant failed at t = {t_s:g} s: {type(e).__name__}: {e}"
                 break
-            if self.progress and (k % 60 == 0):
+            if self.progress and k % max(60, n // 50) == 0:
                 self.progress(t_s, sc.duration_s)
         self.wall_s = time.perf_counter() - wall0
         self.settings_end = fw.settings()

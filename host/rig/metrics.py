@@ -1,0 +1,516 @@
+"""Control-quality figures of one closed-loop run (summary.json).
+
+Why: a controls developer changes a control law and needs, in numbers, whether the rig
+still behaves: COP against the best the plant could do at the same conditions (from the
+steady-state cycle calculator), pressure tracking, limits, heat recovered and what it
+cost, water temperature, alarms and tick overruns. Everything here works on the
+columnar trace of closed_loop (plain lists by column name), so it is tested on
+synthetic traces without running a plant.
+
+COP ratio: in each steady window, the plant's mean COP divided by the calculator's COP
+at the COP-optimal gas cooler pressure for the window's mean evaporating temperature,
+gas cooler outlet temperature T3, receiver pressure and cooling load (the plant's
+compressor isentropic efficiency and superheat; the firmware's minimum condensing
+temperature). `cop_ratio_cycle` is the same ratio with both COPs from the calculator
+(the actual mean p_gc against the optimum): it isolates the controller's choice of
+pressure from any plant/calculator difference.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from rig.plant import PlantParams, cycle
+
+P_GC_ABS_LIMIT_BAR = 110.0  # issue 7: never above this, whatever is configured
+P_REC_DESIGN_BAR = 90.0  # receiver relief valve (DOMAIN.md 1)
+W_BOIL_LIMIT_C = 95.0
+
+
+def _col(tr: dict, name: str) -> np.ndarray:
+    v = tr.get(name)
+    if v is None:
+        return np.full(len(tr["t_s"]), np.nan)
+    return np.asarray(v, dtype=float)
+
+
+def _f(x) -> float | None:
+    """JSON-safe float (NaN/inf -> None), rounded for a readable summary."""
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return round(x, 4)
+
+
+# -- steady-state COP ---------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _cycle_cached(te_c: float, t3_c: float, p_rec_bar: float, q_evap_kw: float,
+                  p_gc: float | str, sh_k: float, eta_is: float, t_cond_min_c: float) -> dict:
+    return cycle.solve(te_c, sh_k, eta_is, t3_c, p_gc, p_rec_bar, q_evap_kw,
+                       t_cond_min_c=t_cond_min_c)
+
+
+def optimum_cop(te_c, t3_c, p_rec_bar, q_evap_kw, p_gc_bar=None, sh_k=10.0, eta_is=0.65,
+                t_cond_min_c=10.0) -> dict:
+    """Calculator COP at the optimum (and at p_gc_bar if given) for these conditions."""
+    opt = _cycle_cached(round(te_c, 2), round(t3_c, 2), round(p_rec_bar, 2),
+                        round(q_evap_kw, 1), "opt", sh_k, eta_is, t_cond_min_c)
+    r = {"p_opt_bar": opt["p_gc_bar"], "cop_opt": opt["cop"], "w_opt_kw": opt["w_comp_kw"]}
+    if p_gc_bar is not None:
+        at = _cycle_cached(round(te_c, 2), round(t3_c, 2), round(p_rec_bar, 2),
+                           round(q_evap_kw, 1), round(p_gc_bar, 2), sh_k, eta_is, t_cond_min_c)
+        r.update(cop_at_p=at["cop"], w_at_p_kw=at["w_comp_kw"])
+    return r
+
+
+def steady_cop(tr: dict, windows, pp: PlantParams, t_cond_min_c: float) -> list[dict]:
+    t = _col(tr, "t_s")
+    out = []
+    for t0, t1 in windows:
+        m = (t >= t0) & (t <= t1) & (_col(tr, "plant.comp_running") > 0.5)
+        row: dict = {"t0_s": _f(t0), "t1_s": _f(t1),
+                     "t_amb_c": _f(np.nanmean(_col(tr, "bnd.t_amb_c")[(t >= t0) & (t <= t1)]))
+                     if np.any((t >= t0) & (t <= t1)) else None}
+        if m.sum() < max(3, 0.5 * ((t >= t0) & (t <= t1)).sum()):
+            row["error"] = "compressor not running for most of the window"
+            out.append(row)
+            continue
+        mean = {k: float(np.mean(_col(tr, "plant." + k)[m])) for k in
+                ("cop", "te_c", "t_gc_out_c", "p_rec_bar", "p_gc_bar", "q_evap_kw", "w_comp_kw")}
+        row.update({k: _f(v) for k, v in mean.items()})
+        try:
+            o = optimum_cop(mean["te_c"], mean["t_gc_out_c"], mean["p_rec_bar"],
+                            mean["q_evap_kw"], mean["p_gc_bar"], pp.pack.sh_k, pp.comp.eta_is,
+                            t_cond_min_c)
+            row.update({k: _f(v) for k, v in o.items()})
+            row["cop_ratio"] = _f(mean["cop"] / o["cop_opt"])
+            row["cop_ratio_cycle"] = _f(o["cop_at_p"] / o["cop_opt"])
+        except ValueError as e:
+            row["error"] = f"cycle calculator: {e}"
+        out.append(row)
+    return out
+
+
+# -- pressure tracking ----------------------------------------------------------------------
+
+def _step_response(t, e, t0, t1, band):
+    """Error e (measured - setpoint) after a step at t0 up to t1."""
+    m = (t >= t0) & (t < t1) & np.isfinite(e)
+    if m.sum() < 2:
+        return None
+    tt, ee = t[m], e[m]
+    k = int(np.argmax(np.abs(ee)))
+    peak = float(ee[k])
+    # settling: the first time after which |e| stays inside the band up to t1
+    outside = np.nonzero(np.abs(ee) > band)[0]
+    if outside.size == 0:
+        settle = 0.0
+    elif outside[-1] == ee.size - 1:
+        settle = None  # still outside at the end of the window
+    else:
+        settle = float(tt[outside[-1] + 1] - t0)
+    # overshoot: furthest excursion to the other side after the peak
+    after = ee[k:]
+    over = float(np.max(-np.sign(peak) * after)) if peak != 0.0 else 0.0
+    return {"t_s": _f(t0), "peak_error_bar": _f(peak), "settling_s": _f(settle),
+            "overshoot_bar": _f(max(0.0, over)), "band_bar": band, "window_s": _f(t1 - t0)}
+
+
+def tracking(tr: dict, meas: str, ref: np.ndarray, warmup_s: float, steps, band: float,
+             window_s: float, t_end: float) -> dict:
+    t = _col(tr, "t_s")
+    y = _col(tr, meas)
+    e = y - ref
+    running = _col(tr, "plant.comp_running") > 0.5
+    m = (t >= warmup_s) & np.isfinite(e) & running
+    r: dict = {"samples": int(m.sum())}
+    if m.any():
+        r.update(rms_bar=_f(np.sqrt(np.mean(e[m] ** 2))), max_error_bar=_f(np.max(np.abs(e[m]))),
+                 mean_error_bar=_f(np.mean(e[m])))
+    else:
+        r.update(rms_bar=None, max_error_bar=None, mean_error_bar=None)
+    resp = []
+    steps = sorted(steps)
+    for i, ts in enumerate(steps):
+        t1 = min(ts + window_s, steps[i + 1] if i + 1 < len(steps) else t_end + 1.0)
+        s = _step_response(t, e, ts, t1, band)
+        if s is not None:
+            resp.append(s)
+    r["steps"] = resp
+    r["settling_s_max"] = None
+    if resp:
+        st = [s["settling_s"] for s in resp]
+        r["settling_s_max"] = None if any(x is None for x in st) else max(st)
+        r["overshoot_bar_max"] = max(s["overshoot_bar"] or 0.0 for s in resp)
+    return r
+
+
+def setting_series(tr: dict, name: str, start: dict, log: list[dict]) -> np.ndarray:
+    """A setting's value per sample: its start value, changed by setting/Modbus events."""
+    t = _col(tr, "t_s")
+    v = np.full(t.size, float(start.get(name, np.nan)))
+    for ev in log:
+        new = None
+        if ev["event"] == "setting" and ev.get("name") == name:
+            new = ev["value"]
+        elif ev["event"] == "modbus_write" and name in ev.get("values", {}):
+            new = ev["values"][name]
+        if new is not None:
+            v[t >= ev["t_s"]] = float(new)
+    return v
+
+
+# -- alarms, stages, heat -----------------------------------------------------------------
+
+def alarm_intervals(tr: dict, alarm_names: list[str]) -> list[dict]:
+    """Alarm activations from the fw.alarm_word_k columns: name, raised and cleared times."""
+    t = _col(tr, "t_s")
+    out = []
+    for i, name in enumerate(alarm_names):
+        w = _col(tr, f"fw.alarm_word_{i // 16}")
+        if np.all(np.isnan(w)):
+            continue
+        bit = np.where(np.isfinite(w), (np.nan_to_num(w).astype(np.int64) >> (i % 16)) & 1, 0)
+        d = np.diff(np.concatenate(([0], bit, [0])))
+        for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0], strict=True):
+            out.append({"alarm": name, "raised_s": _f(t[a]),
+                        "cleared_s": _f(t[b]) if b < t.size else None})
+    out.sort(key=lambda x: x["raised_s"])
+    return out
+
+
+def transitions(tr: dict, col: str, on=lambda v: v > 0.5) -> list[dict]:
+    """Each change of a boolean view of `col`: time, new state and the demand then."""
+    t = _col(tr, "t_s")
+    y = _col(tr, col)
+    dem = _col(tr, "bnd.demand_v")
+    ok = np.isfinite(y)
+    out = []
+    prev = None
+    for k in np.nonzero(ok)[0]:
+        s = bool(on(y[k]))
+        if prev is not None and s != prev:
+            out.append({"t_s": _f(t[k]), "on": s, "demand_v": _f(dem[k])})
+        prev = s
+    return out
+
+
+def stage_changes(tr: dict) -> list[dict]:
+    t = _col(tr, "t_s")
+    y = _col(tr, "fw.hr_stage")
+    dem = _col(tr, "bnd.demand_v")
+    out = []
+    prev = None
+    for k in np.nonzero(np.isfinite(y))[0]:
+        s = int(y[k])
+        if prev is not None and s != prev:
+            out.append({"t_s": _f(t[k]), "from": prev, "to": s, "demand_v": _f(dem[k])})
+        prev = s
+    return out
+
+
+def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
+         sample_s: float = 60.0) -> dict:
+    """Energy over the run, and the efficiency of heat recovery: recovered heat in forced
+    operation / extra compressor work against running at the COP optimum (both compressor
+    works from the calculator at the same conditions, sampled every sample_s)."""
+    q_hr = np.nan_to_num(_col(tr, "plant.q_hr_kw"))
+    w = np.nan_to_num(_col(tr, "plant.w_comp_kw"))
+    q_ev = np.nan_to_num(_col(tr, "plant.q_evap_kw"))
+    h = dt / 3600.0
+    r = {"q_hr_kwh": _f(q_hr.sum() * h), "w_comp_kwh": _f(w.sum() * h),
+         "q_evap_kwh": _f(q_ev.sum() * h), "q_hr_mean_kw": _f(q_hr.mean() if q_hr.size else 0)}
+    r["cop_mean"] = _f(q_ev.sum() / w.sum()) if w.sum() > 0 else None
+    r["cop_total_mean"] = _f((q_ev.sum() + q_hr.sum()) / w.sum()) if w.sum() > 0 else None
+    forced = _col(tr, "fw.op_state") == 2
+    if not forced.any():
+        raise_ = _col(tr, "fw.hr_raise_bar")
+        forced = np.nan_to_num(raise_) > 0.1
+    r["forced_s"] = _f(forced.sum() * dt)
+    q_forced = extra = 0.0
+    errors = 0
+    step = max(1, int(round(sample_s / dt)))
+    running = _col(tr, "plant.comp_running") > 0.5
+    idx = np.nonzero(forced & running)[0][::step]
+    for k in idx:
+        try:
+            o = optimum_cop(tr["plant.te_c"][k], tr["plant.t_gc_out_c"][k],
+                            tr["plant.p_rec_bar"][k], max(1.0, tr["plant.q_evap_kw"][k]),
+                            tr["plant.p_gc_bar"][k], pp.pack.sh_k, pp.comp.eta_is,
+                            t_cond_min_c)
+        except ValueError:
+            errors += 1
+            continue
+        q_forced += q_hr[k] * step * h
+        extra += (o["w_at_p_kw"] - o["w_opt_kw"]) * step * h
+    r["q_hr_forced_kwh"] = _f(q_forced)
+    r["extra_comp_kwh"] = _f(extra)
+    r["ehr"] = _f(q_forced / extra) if abs(extra) > 1e-6 else None
+    r["ehr_samples_failed"] = errors
+    ehr_fw = _col(tr, "fw.ehr")
+    r["ehr_firmware"] = _f(ehr_fw[np.isfinite(ehr_fw)][-1]) if np.isfinite(ehr_fw).any() else None
+    return r
+
+
+# -- the summary ----------------------------------------------------------------------------
+
+def summarize(loop) -> dict:
+    """summary.json for a finished closed_loop.ClosedLoop."""
+    sc, tr = loop.sc, loop.trace
+    pp = loop.plant.params
+    st = loop.settings_start or {}
+    t = _col(tr, "t_s")
+    t_end = float(t[-1]) if t.size else 0.0
+    t_cond_min = float(st.get("t_cond_min_c", 10.0))
+    m = sc.metrics
+    p_gc = _col(tr, "plant.p_gc_bar")
+    p_rec = _col(tr, "plant.p_rec_bar")
+    p_gc_max_set = setting_series(tr, "p_gc_max_bar", st, loop.log)
+    p_rec_sp = setting_series(tr, "p_rec_sp_bar", st, loop.log)
+    ref = _col(tr, "fw.p_gc_ref_bar")
+    kmax = int(np.nanargmax(p_gc)) if t.size else 0
+    from co2hr.alarms import ALARMS
+
+    s = {
+        "scenario": sc.name,
+        "source": sc.source,
+        "target": loop.target.name,
+        "firmware_access": loop.fw.mode,
+        "duration_s": _f(t_end),
+        "planned_duration_s": _f(sc.duration_s),
+        "complete": loop.error is None and t_end >= sc.duration_s - sc.step_s,
+        "error": loop.error,
+        "wall_s": _f(loop.wall_s),
+        "speed_x_real_time": _f(t_end / loop.wall_s) if loop.wall_s > 0 else None,
+        "cop": steady_cop(tr, m["steady"], pp, t_cond_min),
+        "p_gc_tracking": tracking(tr, "plant.p_gc_bar", ref, m["warmup_s"], m["steps_s"],
+                                  m["settle_band_bar"], m["settle_window_s"], t_end),
+        "p_rec_tracking": tracking(tr, "plant.p_rec_bar", p_rec_sp, m["warmup_s"], m["steps_s"],
+                                   m["settle_band_bar"], m["settle_window_s"], t_end),
+        "limits": {
+            "p_gc_max_bar": _f(p_gc[kmax]) if t.size else None,
+            "p_gc_max_t_s": _f(t[kmax]) if t.size else None,
+            "p_gc_limit_bar": _f(np.nanmin(p_gc_max_set)) if t.size else None,
+            "p_gc_abs_limit_bar": P_GC_ABS_LIMIT_BAR,
+            "p_gc_over_limit_s": _f(np.sum(p_gc > p_gc_max_set) * sc.step_s),
+            "p_rec_max_bar": _f(np.nanmax(p_rec)) if t.size else None,
+            "p_rec_min_bar": _f(np.nanmin(p_rec)) if t.size else None,
+            "p_rec_hi_bar": _f(st.get("p_rec_hi_bar")),
+            "p_rec_design_bar": P_REC_DESIGN_BAR,
+            "relief_open_s": _f(np.nansum(_col(tr, "plant.relief_open")) * sc.step_s),
+            "vented_kg": _f(_col(tr, "plant.vented_kg")[-1]) if t.size else None,
+        },
+        "heat": heat(tr, sc.step_s, pp, t_cond_min),
+        "water": {
+            "t_w_out_max_c": _f(np.nanmax(_col(tr, "plant.t_w_out_c"))) if t.size else None,
+            "t_w_out_max_t_s": _f(t[int(np.nanargmax(_col(tr, "plant.t_w_out_c")))])
+            if t.size else None,
+            "t_tank_max_c": _f(np.nanmax(_col(tr, "plant.t_tank_c"))) if t.size else None,
+            "limit_c": W_BOIL_LIMIT_C,
+            "boiled": bool(np.nansum(_col(tr, "plant.water_boiling")) > 0),
+        },
+        "alarms": alarm_intervals(tr, [a[1] for a in ALARMS]),
+        "hr_stages": stage_changes(tr),
+        "switching": {
+            "hr_pump": transitions(tr, "out.hr_pump_pct", lambda v: v > 0.5),
+            "gc_bypass": transitions(tr, "out.gc_bypass"),
+            "hr_raise": transitions(tr, "fw.hr_raise_bar", lambda v: v > 0.05),
+            "fan_reduction": transitions(tr, "fw.fan_limit_pct", lambda v: v < 99.95),
+        },
+        "ticks": int(np.nanmax(_col(tr, "fw.ticks"))) if t.size else 0,
+        "overruns": int(np.nanmax(_col(tr, "fw.overruns"))) if t.size else 0,
+        "reboots": loop.reboots,
+        "events": loop.log,
+        "modbus": {"requests": loop.fw.requests, "exceptions": loop.fw.exceptions,
+                   "poll": loop.modbus_poll_stats},
+    }
+    s["sensor_faults"] = sensor_faults(tr, loop.log, s["alarms"], st)
+    if loop.reboots:
+        s["reboot"] = {"settings_before": loop.settings_before_cut,
+                       "settings_after": loop.settings_after_reboot,
+                       "counters_before": loop.counters_before_cut,
+                       "counters_after": loop.counters_after_reboot}
+    return _jsonable(s)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (bool, str)) or x is None:
+        return x
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return _f(x)
+    return str(x)
+
+
+# -- sensor faults: what the firmware did while each input was broken ---------------------
+
+def _fallbacks():
+    """Per input: (alarm name, overrides bit, [(trace column, setting name or value)]) as
+    the firmware declares them (alarm texts and status overrides bits of co2hr)."""
+    from co2hr import status as S
+
+    return {
+        "p_gc_bar": ("p_gc_sensor", S.OV_P_GC_FB, [("out.hpev_pct", "hpev_fail_pct")]),
+        "p_rec_bar": ("p_rec_sensor", S.OV_P_REC_FB, [("out.bev_pct", "bev_fail_pct")]),
+        "p_suc_bar": ("p_suc_sensor", 0, []),
+        "t_gc_out_c": ("t3_sensor", S.OV_T3_FB, [("fw.p_gc_ref_bar", "p_ref_fail_bar"),
+                                                  ("out.fan_pct", 100.0)]),
+        "t_amb_c": ("t_amb_sensor", 0, [("out.fan_pct", 100.0)]),
+        "t_disch_c": ("t_disch_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
+        "t_w_in_c": ("t_w_in_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
+        "t_w_out_c": ("t_w_out_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
+        "t_tank_c": ("t_tank_sensor", 0, []),
+        "demand_v": ("demand_sensor", S.OV_DEMAND_FB, [("out.hr_pump_pct", 0.0),
+                                                        ("out.hr_valve_pct", 0.0)]),
+    }
+
+
+def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
+                  hold_s: float = 60.0) -> list[dict]:
+    t = _col(tr, "t_s")
+    ov = _col(tr, "fw.overrides")
+    fb = _fallbacks()
+    out = []
+    faults = [e for e in log if e["event"] == "fault"]
+    for ev in faults:
+        sig = ev["signal"]
+        t0 = ev["t_s"]
+        clears = [e["t_s"] for e in log if e["event"] == "clear" and e["signal"] == sig
+                  and e["t_s"] > t0]
+        t1 = min(clears) if clears else float(t[-1]) + 1.0
+        alarm, bit, expect = fb.get(sig, ("?", 0, []))
+        raised = [a for a in alarms if a["alarm"] == alarm and t0 <= a["raised_s"] <= t1]
+        last = (t >= max(t0, t1 - hold_s)) & (t < t1)
+        r = {"signal": sig, "kind": ev["kind"], "t_s": t0, "cleared_s": t1, "alarm": alarm,
+             "alarm_raised_s": raised[0]["raised_s"] if raised else None}
+        if bit:
+            seen = np.nan_to_num(ov[last]).astype(np.int64) & bit
+            r["fallback_flag_share"] = _f(np.mean(seen != 0)) if last.any() else None
+        r["fallback"] = []
+        for col, want in expect:
+            target = float(settings.get(want, math.nan)) if isinstance(want, str) else want
+            y = _col(tr, col)[last]
+            r["fallback"].append({"signal": col, "expected": _f(target),
+                                  "min": _f(np.nanmin(y)) if y.size else None,
+                                  "max": _f(np.nanmax(y)) if y.size else None})
+        out.append(r)
+    return out
+
+
+# -- pass/fail: the acceptance criteria of issue 7, one place for tests and the report ------
+
+STAGE_THRESHOLDS_V = {"pump_on": 0.5, "pump_off": 0.3, "raise_on": 1.0, "fan_red_on": 8.0,
+                      "bypass_on": 9.6, "bypass_off": 9.3}
+
+
+def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> list[tuple]:
+    """[(name, passed, detail)] for a summary; scenario-specific ones by scenario name."""
+    out = []
+
+    def add(name, ok, detail):
+        out.append((name, bool(ok), detail))
+
+    add("run complete", s.get("complete"), s.get("error") or f"{s.get('duration_s')} s")
+    lim = s["limits"]
+    if lim.get("p_gc_limit_bar") is not None:
+        add("p_gc never above the configured maximum",
+            lim["p_gc_max_bar"] <= lim["p_gc_limit_bar"],
+            f"max {lim['p_gc_max_bar']} bar at {lim['p_gc_max_t_s']} s, configured "
+            f"{lim['p_gc_limit_bar']} bar")
+    add("p_gc never above 110 bar", lim["p_gc_max_bar"] <= P_GC_ABS_LIMIT_BAR,
+        f"max {lim['p_gc_max_bar']} bar")
+    w = s["water"]
+    add("HR water never above 95 degC", w["t_w_out_max_c"] <= W_BOIL_LIMIT_C,
+        f"max {w['t_w_out_max_c']} degC at {w['t_w_out_max_t_s']} s")
+    add("no tick overruns", s["overruns"] == 0, f"{s['overruns']} overruns in {s['ticks']} ticks")
+    name = s["scenario"]
+    if name.startswith("ambient_sweep"):
+        for c in s["cop"]:
+            r = c.get("cop_ratio")
+            add(f"COP >= 0.98 optimum at {c.get('t_amb_c')} degC", r is not None and r >= 0.98,
+                c.get("error") or f"COP {c.get('cop')} / optimum {c.get('cop_opt')} = {r} "
+                f"(p_gc {c.get('p_gc_bar')} vs optimum {c.get('p_opt_bar')} bar; "
+                f"calculator-only ratio {c.get('cop_ratio_cycle')})")
+    if name.startswith("cooling_load_step"):
+        for st in s["p_rec_tracking"]["steps"]:
+            ok = st["settling_s"] is not None and st["settling_s"] <= 120.0
+            add(f"p_rec within 2 bar within 120 s of the load step at {st['t_s']} s", ok,
+                f"settled after {st['settling_s']} s, peak error {st['peak_error_bar']} bar")
+    if name.startswith("hr_demand_ramp"):
+        out.extend(stage_checks(s, stage_tol_v))
+    if name.startswith("sensor_faults"):
+        for f in s.get("sensor_faults", []):
+            add(f"{f['signal']} {f['kind']}: alarm {f['alarm']} raised",
+                f["alarm_raised_s"] is not None,
+                f"raised at {f['alarm_raised_s']} s (fault at {f['t_s']} s)")
+            if f.get("fallback_flag_share") is not None:
+                add(f"{f['signal']}: fallback flagged", f["fallback_flag_share"] >= 0.99,
+                    f"flag set in {f['fallback_flag_share']} of the last samples of the fault")
+            for fb in f["fallback"]:
+                ok = (fb["min"] is not None and fb["expected"] is not None
+                      and abs(fb["min"] - fb["expected"]) <= fallback_tol
+                      and abs(fb["max"] - fb["expected"]) <= fallback_tol)
+                add(f"{f['signal']}: {fb['signal']} at its fallback", ok,
+                    f"{fb['min']}..{fb['max']}, declared {fb['expected']}")
+    if name.startswith("fan_failure"):
+        ff = [a for a in s["alarms"] if a["alarm"] == "fan_fail"]
+        add("fan failure raises fan_fail", bool(ff), f"{ff[:1]}")
+    if name.startswith("power_cut"):
+        rb = s.get("reboot") or {}
+        sb, sa = rb.get("settings_before") or {}, rb.get("settings_after") or {}
+        diff = {k: (v, sa.get(k)) for k, v in sb.items() if sa.get(k) != v}
+        add("settings intact after the reboot", bool(sb) and not diff,
+            f"changed: {diff}" if diff else f"{len(sb)} settings equal")
+        cb, ca = rb.get("counters_before") or {}, rb.get("counters_after") or {}
+        lost = {k: (v, ca.get(k)) for k, v in cb.items()
+                if k != "uptime_s" and (ca.get(k) is None or ca[k] < v)}
+        add("counters intact after the reboot", bool(cb) and not lost,
+            f"lost: {lost}" if lost else f"{len(cb) - 1} counters kept")
+        add("the board booted again", s.get("reboots", 0) >= 1, f"{s.get('reboots')} reboots")
+    if name.startswith("modbus"):
+        mb = s["modbus"]["poll"]
+        add("every polled request answered", mb["requests"] > 0 and mb["exceptions"] == 0,
+            f"{mb['requests']} requests, {mb['registers']} registers, "
+            f"{mb['exceptions']} exceptions")
+    return out
+
+
+def stage_checks(s: dict, tol: float) -> list[tuple]:
+    """DOMAIN.md 2.3: order and thresholds of the HR stages on a rising then falling ramp."""
+    out = []
+    sw = s["switching"]
+    th = STAGE_THRESHOLDS_V
+
+    def first(lst, on):
+        x = [e for e in lst if e["on"] == on]
+        return x[0] if x else None
+
+    def near(name, ev, v):
+        if ev is None:
+            out.append((name, False, "never switched"))
+        else:
+            out.append((name, abs(ev["demand_v"] - v) <= tol,
+                        f"at {ev['demand_v']} V (t = {ev['t_s']} s), threshold {v} V"))
+
+    near("HR pump starts rising past 0.5 V", first(sw["hr_pump"], True), th["pump_on"])
+    near("HR pump stops falling past 0.3 V", first(sw["hr_pump"], False), th["pump_off"])
+    near("pressure raise begins at 1 V", first(sw["hr_raise"], True), th["raise_on"])
+    near("fan reduction begins at 8 V", first(sw["fan_reduction"], True), th["fan_red_on"])
+    near("GC bypass opens rising past 9.6 V", first(sw["gc_bypass"], True), th["bypass_on"])
+    near("GC bypass closes falling past 9.3 V", first(sw["gc_bypass"], False), th["bypass_off"])
+    seq = [(c["from"], c["to"]) for c in s["hr_stages"]]
+    up = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    down = [(4, 3), (3, 2), (2, 1), (1, 0)]
+    out.append(("HR stages in order up then down", seq == up + down, f"stage changes {seq}"))
+    return out
