@@ -62,6 +62,6 @@ def evaporator_outlet_h(p_suc_bar: float, sh_k: float) -> float:
 
 def delivered_load_kw(q_load_kw: float, running: bool, rec_level_pct: float) -> float:
     """The cases cool only while the pack runs; an empty receiver starves them."""
-    if not running:
+    if not running or rec_level_pct <= 0.0:
         return 0.0
     return q_load_kw * min(1.0, max(0.0, rec_level_pct / 3.0))

@@ -29,7 +29,7 @@ def ua_w_k(ua0_w_k: float, m_co2: float, m_w: float, m_co2_0: float, m_w_0: floa
     return 1.0 / (1.0 / h_c + 1.0 / h_w)
 
 
-def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_floor):
+def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi):
     """March from the CO2 inlet (= water outlet) end. Returns (h_out, t_w_in_calc, rho_sum)."""
     c_w = m_w * CP_W
     h = h_in
@@ -53,8 +53,8 @@ def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_floor):
         den = 1.0 - eps * c_min / c_w
         q = eps * c_min * (t_c - t_w) / den if den > 1e-9 else c_w * (t_c - t_w)
         h_new = h - q / m_c
-        if q > 0.0 and h_new < h_floor:  # never cool the CO2 below the coldest water
-            h_new = h_floor
+        if not h_lo <= h_new <= h_hi:  # CO2 stays between the two inlet temperatures
+            h_new = min(max(h_new, h_lo), h_hi)
             q = (h - h_new) * m_c
         h = h_new
         t_w -= q / c_w
@@ -81,25 +81,25 @@ class HRHX:
         if ua <= 0.0:
             return h_in, 0.0, P.rho_ph(p_bar, h_in)
         ua_seg = ua / self.n
-        h_floor = P.h_pt(p_bar, t_w_in_c) if t_w_in_c > P.T_TRIPLE_C else -math.inf
+        h_w = P.h_pt(p_bar, t_w_in_c)
+        h_lo, h_hi = min(h_w, h_in), max(h_w, h_in)
         t_co2_in = P.t_ph(p_bar, h_in)
-        if t_co2_in < t_w_in_c:  # CO2 colder than the water: heat would flow backwards
-            h_floor = -math.inf
+        t_min, t_max = min(t_w_in_c, t_co2_in), max(t_w_in_c, t_co2_in)
         # secant on the water outlet temperature so the march returns t_w_in
-        x0 = self.t_w_out_c
-        r = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x0, h_floor)
+        x0 = min(max(self.t_w_out_c, t_min), t_max)
+        r = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x0, h_lo, h_hi)
         f0 = r[1] - t_w_in_c
-        x1 = x0 - f0
+        x1 = min(max(x0 - f0, t_min), t_max)
         for _ in range(12):
             if abs(f0) < 1e-3:
                 break
-            r1 = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x1, h_floor)
+            r1 = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x1, h_lo, h_hi)
             f1 = r1[1] - t_w_in_c
             if abs(f1) < abs(f0):
                 r = r1
             if abs(f1) < 1e-3 or f1 == f0:
                 break
-            x0, x1, f0 = x1, x1 - f1 * (x1 - x0) / (f1 - f0), f1
+            x0, x1, f0 = x1, min(max(x1 - f1 * (x1 - x0) / (f1 - f0), t_min), t_max), f1
         h_out, _, rho_mean = r
         q = (h_in - h_out) * m_co2
         self.t_w_out_c = t_w_in_c + q / (m_w * CP_W)

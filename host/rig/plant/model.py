@@ -65,6 +65,7 @@ class PlantParams:
     p_relief_hs_bar: float = 120.0  # relief valve on the high side (vents to atmosphere)
     p_relief_rec_bar: float = 90.0  # relief valve on the receiver
     k_relief_rec_kg_s_bar: float = 0.5
+    warm_tau_s: float = 20.0  # ... and warms after a start
     coil_tau_s: float = 90.0  # metal + gas hold-up: how fast the high side cools after a stop
     # initial state
     p_gc0_bar: float = 85.0
@@ -225,54 +226,56 @@ class Plant:
         p_gc, p_suc = self.p_gc, self.p_suc
         h_suc = (self.u_suc + p_suc * 1e5 * pp.v_suc_m3) / self.m_suc
         rho_suc = self.m_suc / pp.v_suc_m3
-        a = 1.0 - math.exp(-self._dt / pp.coil_tau_s)
+        # the exchanger profiles (and so the inventory) follow the compressor with the lag
+        # of pipe and coil metal: warming after a start, cooling after a stop
         if speed_hz > 0.0:
             m = comp.mass_flow_kg_s(rho_suc, speed_hz, p_suc, p_gc, pp.comp)
             h_dis = comp.discharge_h(p_suc, h_suc, p_gc, pp.comp.eta_is)
-            self._h_dis_lag = h_dis
-            self._m_prof_lag = m
-        else:  # stopped: the discharge line and coils cool towards ambient over minutes
+            h_tgt, m_tgt, tau = h_dis, m, pp.warm_tau_s
+        else:
             m = 0.0
-            h_amb = P.h_pt(p_gc, bnd.t_amb_c)
-            if self._h_dis_lag is None:
-                self._h_dis_lag = h_amb
-            self._h_dis_lag += (h_amb - self._h_dis_lag) * a
-            h_dis = self._h_dis_lag
-            self._m_prof_lag *= 1.0 - a
+            h_dis = h_tgt = P.h_pt(p_gc, bnd.t_amb_c)
+            m_tgt, tau = 0.0, pp.coil_tau_s
+        if self._h_dis_lag is None:
+            self._h_dis_lag, self._m_prof_lag = h_tgt, m_tgt
+        a = 1.0 - math.exp(-self._dt / tau)
+        self._h_dis_lag += (h_tgt - self._h_dis_lag) * a
+        self._m_prof_lag += (m_tgt - self._m_prof_lag) * a
+        h_in = self._h_dis_lag  # CO2 reaching the HRHX
         t_dis = P.t_ph(p_gc, h_dis)
-        m = max(m, 0.0)
-        m_p = max(m, self._m_prof_lag)  # flow that shapes the exchanger profiles
-        m_hr = m_p * self.hr_valve.pos_pct / 100.0
+        m_p = self._m_prof_lag  # flow that shapes the exchanger profiles
+        share = self.hr_valve.pos_pct / 100.0
+        m_hr = m_p * share
         m_w = pp.water.m_w_max_kg_s * self.pump.pos_pct / 100.0
         t_w_in = self.water.t_bottom_c
         if m_hr > 1e-4 and m_w > 1e-4:
-            h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_dis, m_hr, t_w_in, m_w)
+            h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_in, m_hr, t_w_in, m_w)
             t_w_target = self.hrhx.t_w_out_c
         else:
             q_hr = 0.0
             # stagnant CO2 side (valve bypassing) takes the water's temperature; stagnant
             # water with CO2 flowing through takes the CO2's (the boiling case)
-            h_hr = P.h_pt(p_gc, t_w_in) if m_hr <= 1e-4 else h_dis
+            h_hr = P.h_pt(p_gc, t_w_in) if m_hr <= 1e-4 else h_in
             if m_hr > 1e-4:
-                t_w_target = t_dis
+                t_w_target = P.t_ph(p_gc, h_in)
             else:
                 t_w_target = t_w_in if m_w > 1e-4 else self.water.t_hx_out_c
-        h_mix = h_dis - q_hr / m_p if m_p > 1e-4 else h_dis
-        if m <= 0.0:
-            q_hr = 0.0  # a profile left over from before the stop carries no heat
+        h_mix = h_in - q_hr / m_p if m_p > 1e-4 else h_in
+        q_hr = q_hr / m_p * m if m_p > 1e-4 else 0.0  # heat carried by the actual flow
         m_gc = m_p if (act.gc_bypass < 0.5 and m_p > 1e-4) else 0.0
         m_air = gcm.air_flow_kg_s(self.fan.y, self.faults.fan_failed, pp.gc)
-        self._hs = [m, h_suc, h_dis, t_dis, q_hr, h_hr, h_mix, m_gc, m_air, t_w_target, m_w]
+        self._hs = [m, h_suc, h_dis, t_dis, q_hr, h_hr, h_mix, m_gc, m_air, t_w_target, m_w,
+                    h_in, m_p]
         self._gc_at(p_gc, bnd.t_amb_c)
 
     def _gc_at(self, p_gc: float, t_amb_c: float) -> float:
         """Gas cooler (or its bypass) at pressure p_gc; returns the high-side inventory."""
         pp = self.params
-        m, _, h_dis, _, _, h_hr, h_mix, m_gc, m_air = self._hs[:9]
+        m, _, _, _, _, h_hr, h_mix, m_gc, m_air = self._hs[:9]
+        h_dis = self._hs[11]
         if m_gc > 0.0:
             h3, q_air, rho_gc = gcm.solve(p_gc, h_mix, m_gc, t_amb_c, m_air, pp.gc)
-            if m <= 0.0:
-                q_air = 0.0
+            q_air = (h_mix - h3) * m
         else:
             h_gc, _, rho_gc = gcm.solve(p_gc, h_mix, 0.0, t_amb_c, m_air, pp.gc)
             q_air = 0.0
@@ -345,7 +348,7 @@ class Plant:
         allowed = act.comp_enable >= 0.5 and self._hp_ok
         speed = self.pack.update(self.p_suc, allowed, dt)
         self._high_side(speed, act, bnd)
-        m_comp, h_suc, h_dis, t_dis, q_hr, _, _, _, _, t_w_target, m_w = self._hs
+        m_comp, h_suc, h_dis, t_dis, q_hr, _, _, _, _, t_w_target, m_w = self._hs[:11]
         h3, q_air, t3, rho3, _ = self._gc
         running = speed > 0.0
         # receiver outlets
@@ -370,10 +373,11 @@ class Plant:
         h_bev = h_vap if m_bev >= 0.0 else h_suc
         h_hpev = h3 if m_hpev >= 0.0 else h_rec_mean
         q_evap_kw = delivered_load_kw(bnd.q_load_kw, running, level)
-        if q_evap_kw > 0.0:
-            h_eo = evaporator_outlet_h(p_suc, pp.pack.sh_k)
+        h_eo = evaporator_outlet_h(p_suc, pp.pack.sh_k) if q_evap_kw > 0.0 else h_suc
+        if q_evap_kw > 0.0 and h_eo - h_liq > 20e3 and p_rec > p_suc:
             m_evap = q_evap_kw * 1e3 / (h_eo - h_liq)
         else:
+            q_evap_kw = 0.0
             h_eo, m_evap = h_suc, 0.0
         # conservation: mass moves only between the three volumes
         self.m_hs += (m_comp - m_hpev) * dt

@@ -48,11 +48,12 @@ def level_pct(m_kg: float, p_bar: float, v_m3: float) -> float:
 
 
 def outlet_h(p_bar: float, h_mean: float, level: float) -> tuple[float, float]:
-    """(h_liquid_outlet, h_vapour_outlet): saturated liquid from the bottom and vapour from
-    the top; an empty vessel sends its mean state down, a full one sends liquid up."""
+    """(h_liquid_outlet, h_vapour_outlet): saturated liquid from the bottom (the load is
+    starved as the level falls, see evaporator) and vapour from the top; a full vessel
+    sends liquid up the bypass line."""
     if p_bar >= P.P_CRIT_BAR - P.GUARD_BAR:
         return h_mean, h_mean
     _, hl, hv, _, _ = P.sat_p(p_bar)
-    h_liq = hl if level > 1.0 else h_mean
+    h_liq = hl
     h_vap = hv if level < 98.0 else min(h_mean, hl)
     return h_liq, h_vap
