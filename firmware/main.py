@@ -19,7 +19,7 @@ gc.collect()
 if _exists("hil.flag"):
     from co2hr.hil_link import HilLink
 
-    link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board),
+    link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board, "flash"),
                    board.get("name", "?"))
     gc.collect()
     while link.step():

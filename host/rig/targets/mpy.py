@@ -40,7 +40,7 @@ gc.collect()
 board = boot.load_board('/fw/board.json')
 gc.collect()
 heap0 = gc.mem_alloc()
-link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board),
+link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board, '/fw/flash'),
                board.get('name', '?'))
 gc.collect()
 sys.stdout.write('B %d %d\\n' % (gc.mem_alloc(), gc.mem_alloc() - heap0))

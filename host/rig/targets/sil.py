@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 from co2hr import boot
 from co2hr.hal import Hardware
 from co2hr.io import N_IN, N_OUT
@@ -42,12 +46,18 @@ class SilTarget(Target):
 
     def __init__(self, board: dict, flash_dir: str | None = None) -> None:
         self.board = board
-        self.flash_dir = flash_dir
+        # The board's flash: a throw-away copy, kept across reboot() like a real one.
+        self._tmp = tempfile.mkdtemp(prefix="sil-flash-")
+        self.flash = Path(self._tmp) / "flash"
+        if flash_dir:
+            shutil.copytree(flash_dir, self.flash)
+        else:
+            self.flash.mkdir()
         self._boot()
 
     def _boot(self) -> None:
         self.hw = SimHardware()
-        self.app = boot.build(self.hw, self.board)
+        self.app = boot.build(self.hw, self.board, flash_dir=str(self.flash))
 
     def step(self, t_ms, raw, ok) -> StepResult:
         hw = self.hw
@@ -86,4 +96,8 @@ class SilTarget(Target):
                 "mem_alloc": 0, "mem_free": 0}
 
     def reboot(self) -> None:
+        """A power cut: RAM state is lost, flash/ keeps what was written."""
         self._boot()
+
+    def close(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
