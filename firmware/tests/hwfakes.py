@@ -1,0 +1,398 @@
+# Bus-level fakes for the hardware layer's tests (CPython and MicroPython): pins,
+# an I2C bus with ADS1115 chips answering register reads and writes, an SPI bus
+# with MAX31865 chips selected by their CS pin, a UART, PWM, ADC, WDT, and a
+# `machine` stand-in that hands them out. A device can be made to fail: the bus
+# then raises OSError, as machine.I2C/SPI do on a NACK or a timeout.
+
+
+class FakePin:
+    def __init__(self, n, mode=-1, pull=None, value=None):
+        self.n = n
+        self.mode = mode
+        self.pull = pull
+        self.level = 0 if value is None else value
+        self.history = []
+        self.handler = None
+        self.trigger = None
+
+    def __call__(self, v=None):
+        if v is None:
+            return self.level
+        self.level = 1 if v else 0
+        self.history.append(self.level)
+        return None
+
+    def value(self, v=None):
+        return self(v)
+
+    def irq(self, trigger=None, handler=None):
+        self.trigger = trigger
+        self.handler = handler
+
+    def fall(self):
+        """An edge on the wire, as the IRQ sees it."""
+        self.level = 0
+        if self.handler:
+            self.handler(self)
+
+
+class FakeADS1115Chip:
+    """Register model of an ADS1115: config (PGA, MUX, OS), conversion register."""
+
+    FS = (6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256)
+
+    def __init__(self):
+        self.volts = [0.0, 0.0, 0.0, 0.0]
+        self.config = 0x8583  # power-on default
+        self.conv = 0
+        self.fail = False
+        self.conversions = 0
+
+    def write(self, reg, data):
+        if reg == 1:
+            cfg = (data[0] << 8) | data[1]
+            self.config = cfg & 0x7FFF | 0x8000  # done at once
+            if cfg & 0x8000:
+                mux = (cfg >> 12) & 7
+                fs = self.FS[(cfg >> 9) & 7]
+                v = self.volts[mux - 4] if mux >= 4 else 0.0
+                code = int(v / fs * 32768.0)
+                code = max(-32768, min(32767, code))
+                self.conv = code & 0xFFFF
+                self.conversions += 1
+
+    def read(self, reg, buf):
+        v = self.config if reg == 1 else self.conv
+        buf[0] = v >> 8
+        buf[1] = v & 0xFF
+
+
+class FakeI2C:
+    def __init__(self, devices=None):
+        self.devices = devices or {}
+        self.log = []
+
+    def _dev(self, addr):
+        d = self.devices.get(addr)
+        if d is None:
+            raise OSError(19)  # ENODEV: no ACK
+        if d.fail:
+            raise OSError(5)  # EIO
+        return d
+
+    def writeto_mem(self, addr, reg, buf):
+        self.log.append(("w", addr, reg))
+        self._dev(addr).write(reg, bytes(buf))
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        self.log.append(("r", addr, reg))
+        self._dev(addr).read(reg, buf)
+
+
+class FakeMAX31865Chip:
+    def __init__(self, ohm=1000.0, rref=4300.0):
+        self.ohm = ohm
+        self.rref = rref
+        self.regs = bytearray(8)
+        self.fault_status = 0  # set non-zero: the RTD fault bit is raised
+        self.fail = False
+        self.absent = False  # MISO floats high: everything reads 0xFF
+        self.addr = -1
+        self.writes = 0
+
+    def select(self):
+        self.addr = -1
+
+    def xfer(self, tx, rx):
+        for k in range(len(tx)):
+            rx[k] = self.byte(tx[k])
+
+    def byte(self, b):
+        if self.absent:
+            return 0xFF
+        if self.addr < 0:
+            self.addr = b
+            return 0
+        reg = self.addr & 0x7F
+        if self.addr & 0x80:
+            if reg == 0:
+                self.regs[0] = b & ~0x02 & 0xFF
+                self.writes += 1  # a fault that persists shows again in the next sample
+            self.addr += 1
+            return 0
+        self.addr += 1
+        if reg == 0:
+            return self.regs[0]
+        code = int(self.ohm / self.rref * 32768.0) & 0x7FFF
+        if reg == 1:
+            return code >> 7
+        if reg == 2:
+            return ((code << 1) & 0xFF) | (1 if self.fault_status else 0)
+        if reg == 7:
+            return self.fault_status
+        return 0
+
+
+class FakeSPI:
+    def __init__(self, pins, chips=None):
+        self.pins = pins  # machine's pin table: the CS levels
+        self.chips = chips or {}  # cs pin number -> chip
+
+    def _chip(self):
+        for n in self.chips:
+            p = self.pins.get(n)
+            if p is not None and p.level == 0:
+                c = self.chips[n]
+                if c.fail:
+                    raise OSError(110)  # ETIMEDOUT
+                return c
+        return None
+
+    def write(self, buf):
+        c = self._chip()
+        if c is not None:
+            c.select()
+            c.xfer(buf, bytearray(len(buf)))
+
+    def write_readinto(self, tx, rx):
+        c = self._chip()
+        if c is None:
+            for k in range(len(rx)):
+                rx[k] = 0xFF
+            return
+        c.select()
+        c.xfer(tx, rx)
+
+
+class FakeUART:
+    def __init__(self, uid, **kw):
+        self.id = uid
+        self.kw = dict(kw)
+        self.rx = bytearray()
+        self.tx = bytearray()
+        self.done = True
+
+    def init(self, **kw):
+        self.kw.update(kw)
+
+    def any(self):
+        return len(self.rx)
+
+    def readinto(self, mv):
+        n = min(len(mv), len(self.rx))
+        if not n:
+            return None
+        for k in range(n):
+            mv[k] = self.rx[k]
+        self.rx = self.rx[n:]
+        return n
+
+    def write(self, mv):
+        self.tx.extend(mv)
+        return len(mv)
+
+    def txdone(self):
+        return self.done
+
+
+class FakePWM:
+    def __init__(self, pin):
+        self.pin = pin
+        self.f = 0
+        self.duty = -1
+
+    def freq(self, f=None):
+        if f is None:
+            return self.f
+        self.f = f
+
+    def duty_u16(self, d=None):
+        if d is None:
+            return self.duty
+        self.duty = d
+
+
+class FakeADC:
+    def __init__(self, pin):
+        self.pin = pin
+        self.u16 = 32768
+
+    def read_u16(self):
+        return self.u16
+
+
+class FakeWDT:
+    created = 0
+
+    def __init__(self, timeout=5000):
+        self.timeout = timeout
+        self.feeds = 0
+        FakeWDT.created += 1
+
+    def feed(self):
+        self.feeds += 1
+
+
+class FakeTimer:
+    PERIODIC = 1
+
+    def __init__(self, *a, **kw):
+        self.kw = kw
+
+    def init(self, **kw):
+        self.kw = kw
+
+
+class _PinFactory:
+    IN = 0
+    OUT = 1
+    PULL_UP = 1
+    PULL_DOWN = 2
+    IRQ_FALLING = 4
+    IRQ_RISING = 8
+
+    def __init__(self, machine):
+        self.machine = machine
+
+    def __call__(self, n, mode=-1, pull=None, value=None):
+        pins = self.machine.pins
+        p = pins.get(n)
+        if p is None:
+            p = FakePin(n, mode, pull, value)
+            pins[n] = p
+        else:
+            if mode != -1:
+                p.mode = mode
+            if value is not None:
+                p.level = value
+        self.machine.log.append(("pin", n))
+        return p
+
+
+class FakeMachine:
+    """What co2hr.hw.board_io needs of `machine`, backed by the fakes above."""
+
+    PWRON_RESET = 1
+    HARD_RESET = 2
+    WDT_RESET = 3
+    DEEPSLEEP_RESET = 4
+    SOFT_RESET = 5
+    Timer = FakeTimer
+
+    def __init__(self, ads=None, max_chips=None, cause=3):
+        self.pins = {}
+        self.log = []
+        self.cause = cause
+        self.Pin = _PinFactory(self)
+        self.i2c = FakeI2C(ads or {})
+        self.spi = FakeSPI(self.pins, max_chips or {})
+        self.pwms = {}
+        self.adcs = {}
+        self.uarts = []
+        self.wdts = []
+
+    def reset_cause(self):
+        return self.cause
+
+    def I2C(self, uid, scl=None, sda=None, freq=400000):
+        self.log.append(("i2c", uid))
+        return self.i2c
+
+    def SPI(self, uid, **kw):
+        self.log.append(("spi", uid))
+        return self.spi
+
+    def PWM(self, pin):
+        p = FakePWM(pin)
+        self.pwms[pin.n] = p
+        return p
+
+    def ADC(self, pin):
+        a = FakeADC(pin)
+        self.adcs[pin.n] = a
+        return a
+
+    def UART(self, uid, **kw):
+        u = FakeUART(uid, **kw)
+        self.uarts.append(u)
+        return u
+
+    def WDT(self, timeout=5000):
+        w = FakeWDT(timeout)
+        self.wdts.append(w)
+        return w
+
+
+class Clock:
+    def __init__(self, t=0):
+        self.t = t
+
+    def __call__(self):
+        return self.t & 0x3FFFFFFF
+
+    def us(self):
+        return (self.t * 1000) & 0x3FFFFFFF
+
+
+def _ads(addr, ch, **kw):
+    d = {"adc": "ads1115", "addr": addr, "ch": ch}
+    d.update(kw)
+    return d
+
+
+def _ntc(addr, ch):
+    return _ads(addr, ch, kind="ntc", r25_ohm=10000, beta=3435, r_series_ohm=10000, v_supply=3.3)
+
+
+# The ESP32 DevKitC wiring (boards/esp32_devkitc.json), inlined: the MicroPython test
+# runner sees only firmware/. host/tests/test_boards.py runs the shipped files.
+BOARD = {
+    "name": "esp32_devkitc", "mcu": "esp32", "tick_ms": 1000, "wdt_ms": 8000, "led": 2,
+    "inputs": {
+        "p_gc_bar": _ads(72, 0, kind="ma420", lo=0, hi=160, shunt_ohm=150),
+        "p_rec_bar": _ads(72, 1, kind="ma420", lo=0, hi=100, shunt_ohm=150),
+        "p_suc_bar": _ads(72, 2, kind="ma420", lo=0, hi=60, shunt_ohm=150),
+        "demand_v": _ads(72, 3, kind="v010", divider=3.2),
+        "t_gc_out_c": {"kind": "pt1000", "adc": "max31865", "cs": 5, "rref_ohm": 4300,
+                       "wires": 3},
+        "t_disch_c": {"kind": "pt1000", "adc": "max31865", "cs": 15, "rref_ohm": 4300,
+                      "wires": 3},
+        "t_amb_c": _ntc(73, 0),
+        "t_w_in_c": _ntc(73, 1),
+        "t_w_out_c": _ntc(73, 2),
+        "t_tank_c": _ntc(73, 3),
+        "comp_run": {"kind": "di", "pin": 34},
+        "hp_ok": {"kind": "di", "pin": 35},
+        "ext_enable": _ads(74, 0, kind="di", threshold_v=1.5),
+        "fan_ok": _ads(74, 1, kind="di", threshold_v=1.5),
+        "energy_pulses": {"kind": "pulse", "pin": 32, "kwh_per_pulse": 0.001, "pull": "up",
+                          "debounce_ms": 20},
+    },
+    "outputs": {
+        "hpev_pct": {"kind": "stepper", "step": 25, "dir": 26, "steps": 480, "max_sps": 150,
+                     "accel_sps2": 300, "overdrive_pct": 10},
+        "bev_pct": {"kind": "pwm010", "pin": 27, "freq_hz": 1000},
+        "hr_valve_pct": {"kind": "pwm010", "pin": 14, "freq_hz": 1000},
+        "fan_pct": {"kind": "pwm010", "pin": 13, "freq_hz": 1000},
+        "hr_pump_pct": {"kind": "pwm010", "pin": 33, "freq_hz": 1000},
+        "gc_bypass": {"kind": "relay", "pin": 16, "min_on_s": 10, "min_off_s": 10},
+        "comp_enable": {"kind": "relay", "pin": 12, "min_on_s": 0, "min_off_s": 30},
+        "alarm_relay": {"kind": "relay", "pin": 19, "min_on_s": 0, "min_off_s": 0},
+    },
+    "i2c": {"id": 0, "sda": 21, "scl": 22, "freq": 400000},
+    "spi": {"id": 2, "sck": 18, "mosi": 23, "miso": 39, "baudrate": 1000000},
+    "uart": {"id": 2, "tx": 17, "rx": 36, "de": 4, "baud": 19200, "parity": "E"},
+}
+
+
+def rig_machine(board=None):
+    """A FakeMachine with every chip the board names, answering plausible values."""
+    board = board or BOARD
+    ads = {}
+    chips = {}
+    for spec in board["inputs"].values():
+        if spec.get("adc") == "ads1115" and spec["addr"] not in ads:
+            ads[spec["addr"]] = FakeADS1115Chip()
+        elif spec.get("adc") == "max31865":
+            chips[spec["cs"]] = FakeMAX31865Chip(1000.0, spec.get("rref_ohm", 4300))
+    return FakeMachine(ads, chips)

@@ -1,0 +1,187 @@
+# BoardHardware on a bus-level fake `machine` (dual: CPython and MicroPython):
+# safe outputs before any bus is touched, valve homing at power-up, every input's
+# terminal value, bus errors becoming invalid signals, reset cause, watchdog,
+# RS-485 port, and a running App on top.
+from hwfakes import BOARD, Clock, rig_machine
+
+from co2hr.app import App
+from co2hr.hw.board_io import BoardHardware
+from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
+from co2hr.signals import Signals
+
+
+def _hw(machine=None, t=0):
+    m = machine or rig_machine()
+    clk = Clock(t)
+    hw = BoardHardware(BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    return hw, m, clk
+
+
+def _set_inputs(m):
+    a = m.i2c.devices
+    a[72].volts = [12.0 * 0.150, 4.0 * 0.150, 20.0 * 0.150, 5.0 / 3.2]  # mA x shunt
+    a[73].volts = [1.65, 1.0, 2.0, 3.3]  # NTC dividers; ch3 open circuit
+    a[74].volts = [3.0, 0.2]
+    m.spi.chips[5].ohm = 1077.94  # PT1000 at 20 degC
+    m.spi.chips[15].ohm = 1385.06  # 100 degC
+    m.pins[34].level = 1
+    m.pins[35].level = 0
+
+
+def _scan(hw, clk, ms=200):
+    for _ in range(ms // 2):
+        clk.t += 2
+        hw.poll(clk.t)
+
+
+def _read(hw):
+    raw = [0.0] * N_IN
+    ok = bytearray(N_IN)
+    hw.read(raw, ok)
+    return raw, ok
+
+
+def _i(name):
+    return INPUTS.index(name)
+
+
+def test_outputs_safe_before_any_bus_traffic():
+    hw, m, _clk = _hw()
+    first_bus = min(k for k in range(len(m.log)) if m.log[k][0] in ("i2c", "spi"))
+    out_pins = []
+    for name in OUTPUTS:
+        spec = BOARD["outputs"][name]
+        out_pins += [spec[k] for k in ("pin", "step", "dir") if k in spec]
+    for n in out_pins:
+        assert max(k for k in range(len(m.log)) if m.log[k] == ("pin", n)) < first_bus, n
+    for i in range(N_OUT):
+        spec = BOARD["outputs"][OUTPUTS[i]]
+        if spec["kind"] == "pwm010":
+            assert m.pwms[spec["pin"]].duty == int(SAFE_OUTPUTS[i] * 655.35 + 0.5)
+        elif spec["kind"] == "relay":
+            assert m.pins[spec["pin"]].level == (1 if SAFE_OUTPUTS[i] else 0)
+    st = hw.out_drv[OUTPUTS.index("hpev_pct")]
+    assert st.homing and st.want == int(SAFE_OUTPUTS[0] * 480 / 100 + 0.5)
+
+
+def test_reads_every_input_as_terminal_values():
+    hw, m, clk = _hw()
+    _set_inputs(m)
+    _scan(hw, clk)
+    pulses = m.pins[32]
+    for _k in range(3):
+        clk.t += 100
+        pulses.fall()
+    raw, ok = _read(hw)
+    assert abs(raw[_i("p_gc_bar")] - 12.0) < 0.01 and ok[_i("p_gc_bar")]
+    assert abs(raw[_i("p_suc_bar")] - 20.0) < 0.01
+    assert abs(raw[_i("demand_v")] - 5.0) < 0.01
+    assert abs(raw[_i("t_amb_c")] - 10000.0) < 10.0  # mid-supply: R = R_series
+    assert not ok[_i("t_tank_c")]  # open NTC
+    assert raw[_i("ext_enable")] == 1 and raw[_i("fan_ok")] == 0
+    assert raw[_i("comp_run")] == 1 and raw[_i("hp_ok")] == 0
+    assert raw[_i("energy_pulses")] == 3
+    # MAX31865s were set up at boot: first read is valid
+    assert abs(raw[_i("t_gc_out_c")] - 1077.94) < 0.2 and ok[_i("t_gc_out_c")]
+    sig = Signals(BOARD["inputs"])
+    sig.update(raw, ok)
+    assert abs(sig.value[_i("p_gc_bar")] - 80.0) < 0.1
+    assert abs(sig.value[_i("t_gc_out_c")] - 20.0) < 0.1
+    assert abs(sig.value[_i("t_disch_c")] - 100.0) < 0.1
+    assert abs(sig.value[_i("t_amb_c")] - 25.0) < 0.1
+
+
+def test_bus_errors_make_signals_invalid_not_a_crash():
+    hw, m, clk = _hw()
+    _set_inputs(m)
+    _scan(hw, clk)
+    m.i2c.devices[72].fail = True
+    m.spi.chips[15].fail = True
+    _scan(hw, clk, 400)
+    raw, ok = _read(hw)
+    for name in ("p_gc_bar", "p_rec_bar", "p_suc_bar", "demand_v", "t_disch_c"):
+        assert not ok[_i(name)], name
+    for name in ("t_amb_c", "t_gc_out_c", "comp_run", "ext_enable"):
+        assert ok[_i(name)], name
+    assert hw.bus_errors > 0
+    del m.i2c.devices[73]  # unplugged: NACK
+    _scan(hw, clk, 400)
+    raw, ok = _read(hw)
+    assert not ok[_i("t_amb_c")]
+    m.i2c.devices[72].fail = False  # recovers by itself
+    m.spi.chips[15].fail = False
+    _scan(hw, clk, 400)
+    raw, ok = _read(hw)
+    assert ok[_i("p_gc_bar")] and ok[_i("t_disch_c")]
+
+
+def test_stale_ads_values_expire():
+    hw, m, clk = _hw()
+    _set_inputs(m)
+    _scan(hw, clk)
+    clk.t += 5000  # the scan stopped (no polls): values are old
+    _raw, ok = _read(hw)
+    assert not ok[_i("p_gc_bar")]
+
+
+def test_outputs_written_and_relay_timers_kept():
+    hw, m, clk = _hw()
+    clk.t += 10000  # the boot-time safe state started the relays' minimum times
+    out = list(SAFE_OUTPUTS)
+    out[OUTPUTS.index("fan_pct")] = 40.0
+    out[OUTPUTS.index("gc_bypass")] = 1.0
+    hw.write(out)
+    assert m.pwms[13].duty == 26214
+    assert m.pins[16].level == 1
+    out[OUTPUTS.index("gc_bypass")] = 0.0
+    clk.t += 5000
+    hw.write(out)
+    assert m.pins[16].level == 1  # min_on_s 10
+    clk.t += 5000
+    hw.write(out)
+    assert m.pins[16].level == 0
+
+
+def test_reset_cause_watchdog_and_heartbeat():
+    hw, m, _clk = _hw()
+    assert hw.reset_cause() == "wdt"
+    assert not m.wdts
+    hw.feed_watchdog()
+    hw.feed_watchdog()
+    assert len(m.wdts) == 1 and m.wdts[0].timeout == 8000 and m.wdts[0].feeds == 2
+    assert m.pins[2].history[-2:] == [1, 0]
+
+
+def test_comm_ports_give_the_rs485_uart():
+    hw, m, _clk = _hw()
+    ports = hw.comm_ports()
+    rtu = [p for p in ports if p.kind == "rtu"]
+    assert len(rtu) == 1 and rtu[0].baud == 19200
+    assert m.uarts[0].id == 2 and m.uarts[0].kw["parity"] == 0
+    assert hw.comm_ports() is ports
+
+
+class _Follow:
+    """A control law for the test: fan follows the demand voltage, HPEV fixed."""
+
+    def step(self, now_ms, raw, ok, out):
+        for i in range(N_OUT):
+            out[i] = SAFE_OUTPUTS[i]
+        if ok[_i("demand_v")]:
+            out[OUTPUTS.index("fan_pct")] = raw[_i("demand_v")] * 10.0
+        out[0] = 50.0
+
+
+def test_app_ticks_on_board_hardware():
+    hw, m, clk = _hw()
+    _set_inputs(m)
+    app = App(hw, _Follow(), period_ms=1000)
+    for _ in range(3000):
+        clk.t += 2
+        hw.poll(clk.t)
+        app.service()
+    assert app.ticks == 7  # at 0 ms (first pass) and every second to 6 s
+    assert m.pwms[13].duty == int(50.0 * 655.35 + 0.5)
+    assert m.wdts[0].feeds == 7
+    st = hw.out_drv[0]
+    assert st.homed and st.target == 240
