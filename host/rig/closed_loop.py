@@ -55,19 +55,22 @@ class FirmwareView:
         self.target = target
         self.requests = 0
         self.exceptions = 0
-        self.rows: dict[str, tuple] = {}
+        self.rows: dict[str, tuple] = {}  # name -> row; the input register wins a clash
+        self.holding: dict[str, tuple] = {}  # settings and commands by name
         self.mode = "none"
         try:
             from co2hr.modbus import registers as R
             self._R = R
             for r in R.rows():
-                if r[2] not in self.rows or r[0] == "input":  # input wins over its mirror
-                    if r[0] == "holding" and r[1] >= R.MIRROR_BASE:
-                        continue
-                    self.rows.setdefault(r[2], r)
+                if r[0] == "holding" and r[1] >= R.MIRROR_BASE:
+                    continue  # read-only mirror of the input registers
+                if r[0] == "holding":
+                    self.holding[r[2]] = r
+                if r[2] not in self.rows or r[0] == "input":
+                    self.rows[r[2]] = r
         except ImportError:
             self._R = None
-        self._blocks: dict[str, list[tuple[str, int, int]]] = {}
+        self._blocks: dict[str, list] = {}
         self.probe()
 
     def probe(self) -> None:
@@ -133,43 +136,45 @@ class FirmwareView:
                 x -= 0x10000
         return x / scale
 
-    def _plan(self, names: list[str]) -> list[tuple[str, int, int, list]]:
+    def _plan(self, names: list[str], rows: dict | None = None) -> list:
         """Group names into contiguous requests: (table, start, qty, [(name, offset, n)])."""
+        rows = self.rows if rows is None else rows
         items = []
         for n in names:
-            r = self.rows.get(n)
+            r = rows.get(n)
             if r is None:
                 raise KeyError(f"no register named {n!r} in the firmware's table")
-            items.append((r[0], r[1], 2 if r[5] == "u32" else 1, n))
+            items.append((r[0], r[1], 2 if r[5] == "u32" else 1, n, r))
         items.sort()
         plan: list = []
         limit = {"holding": 125, "input": 125, "coil": 2000, "discrete": 2000}
-        for table, addr, width, n in items:
+        for table, addr, width, n, r in items:
             if plan and plan[-1][0] == table and addr == plan[-1][1] + plan[-1][2] \
                     and plan[-1][2] + width <= limit[table]:
                 p = plan[-1]
-                p[3].append((n, p[2], width))
+                p[3].append((n, p[2], width, r))
                 plan[-1] = (p[0], p[1], p[2] + width, p[3])
             else:
-                plan.append((table, addr, width, [(n, 0, width)]))
+                plan.append((table, addr, width, [(n, 0, width, r)]))
         return plan
 
-    def read(self, names: list[str]) -> dict[str, float]:
-        key = ",".join(names)
+    def read(self, names: list[str], holding: bool = False) -> dict[str, float]:
+        """Values by name (holding=True: settings/commands, where a name also used by an
+        input register means the holding one)."""
+        key = ("H:" if holding else "") + ",".join(names)
         plan = self._blocks.get(key)
         if plan is None:
-            plan = self._blocks[key] = self._plan(names)
+            plan = self._blocks[key] = self._plan(names, self.holding if holding else None)
         out = {}
         for table, addr, qty, members in plan:
             regs = self._read_block(table, addr, qty)
-            for n, off, width in members:
-                r = self.rows[n]
+            for n, off, width, r in members:
                 out[n] = float(regs[off]) if r[5] == "bit" else self._decode(
                     r, regs[off:off + width])
         return out
 
     def write(self, name: str, value: float) -> None:
-        r = self.rows.get(name)
+        r = self.holding.get(name) or self.rows.get(name)
         if r is None:
             raise KeyError(f"no register named {name!r} in the firmware's table")
         if r[6] != "rw":
@@ -205,7 +210,7 @@ class FirmwareView:
     def settings(self) -> dict[str, float]:
         names = self.names("settings")
         if self.mode == "modbus":
-            return self.read([n for n in names if n in self.rows])
+            return self.read([n for n in names if n in self.holding], holding=True)
         if self.mode == "direct":
             s = self._direct_settings()
             return {n: float(s.get(n)) for n in names} if s is not None else {}
@@ -223,12 +228,16 @@ class FirmwareView:
         else:
             raise ModbusError(f"cannot change {name}: the firmware has no Modbus server")
 
-    def poll_names(self) -> list[list[str]]:
-        """Every readable register, grouped as a master polling 'everything' would."""
-        groups: dict[str, list[str]] = {}
-        for n, r in self.rows.items():
-            groups.setdefault(r[0], []).append(n)
-        return [groups[t] for t in ("input", "holding", "discrete", "coil") if t in groups]
+    def poll_plan(self, names=None) -> list:
+        """Requests covering every register of the map (or the named ones), as a master
+        polling 'everything' would send them: contiguous blocks per table."""
+        if names is not None:
+            return self._plan(names)
+        plan = []
+        for table in ("input", "holding", "discrete", "coil"):
+            rows = {f"{r[0]}:{r[1]}": r for r in self._R.rows() if r[0] == table}
+            plan += self._plan(list(rows), rows)
+        return plan
 
 
 # -- the runner ---------------------------------------------------------------------------
@@ -297,8 +306,7 @@ class ClosedLoop:
         elif ev.kind == "modbus_poll":
             self._poll_until = a["until_s"]
             self._poll_per_step = a["requests_per_step"]
-            groups = self.fw.poll_names() if a["names"] == "all" else [a["names"]]
-            self._poll_plan = [p for g in groups for p in self.fw._plan(g)]
+            self._poll_plan = self.fw.poll_plan(None if a["names"] == "all" else a["names"])
             self._poll_i = 0
         elif ev.kind == "di":
             sb.set_di(a["name"], a["value"])
