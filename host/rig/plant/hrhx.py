@@ -91,13 +91,13 @@ class HRHX:
         f0 = r[1] - t_w_in_c
         x1 = min(max(x0 - f0, t_min), t_max)
         for _ in range(12):
-            if abs(f0) < 1e-3:
+            if abs(f0) < 0.01:
                 break
             r1 = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x1, h_lo, h_hi)
             f1 = r1[1] - t_w_in_c
             if abs(f1) < abs(f0):
                 r = r1
-            if abs(f1) < 1e-3 or f1 == f0:
+            if abs(f1) < 0.01 or f1 == f0:
                 break
             x0, x1, f0 = x1, min(max(x1 - f1 * (x1 - x0) / (f1 - f0), t_min), t_max), f1
         h_out, _, rho_mean = r

@@ -290,7 +290,7 @@ class Plant:
         """Pressure whose high-side inventory equals the integrated mass (safeguarded
         secant on the gas cooler march; the inventory rises monotonically with p)."""
         target = self.m_hs
-        tol = 2e-5 * target + 1e-4
+        tol = 1e-4 * target + 1e-3  # ~3 g: a few hundredths of a bar
         p0, m0 = self.p_gc, self._gc[4]
         if abs(m0 - target) < tol:
             return
