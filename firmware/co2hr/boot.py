@@ -3,6 +3,7 @@
 from co2hr.app import App
 from co2hr.controller import Controller
 from co2hr.settings import Settings
+from co2hr.storage import Store
 
 
 def load_board(path):
@@ -12,9 +13,19 @@ def load_board(path):
         return json.load(f)
 
 
-def build(hw, board):
+def build(hw, board, flash_dir=None):
     control = Controller(board, Settings())
     app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
+    # Stored settings and counters, loaded before the Modbus ports take their
+    # comm settings. flash_dir None: the hw's (BoardHardware: "flash"), else RAM only.
+    if flash_dir is None:
+        flash_dir = getattr(hw, "flash_dir", None)
+    app.store = None  # type: ignore[attr-defined]
+    if flash_dir:
+        store = Store(dirpath=flash_dir)
+        store.attach(getattr(control, "settings", None), control, hw.ticks_ms)
+        app.comms.append(store)  # debounced saves, polled between ticks
+        app.store = store  # type: ignore[attr-defined]  # .fault/.reason: storage alarm
     from co2hr.modbus.server import ModbusServer
 
     server = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))
