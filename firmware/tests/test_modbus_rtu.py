@@ -116,12 +116,13 @@ def test_de_raised_before_tx_and_held_until_last_stop_bit():
     assert port.de_level == 1 and port.de_rise_us == T35
     end = T35 + 9 * port.char_us
     assert port.tx_end_us == end
-    rtu(app, hw, end - 1, h("ff"))  # our own echo while sending: dropped
+    rtu(app, hw, end - 1, h("ff"))  # a byte while we send: on the line only after us
     assert port.de_level == 1
     rtu(app, hw, end)
     assert port.de_level == 0 and port.de_fall_us == end
     assert port.de_errors == 0
-    assert rtu(app, hw, end + 3 * T35) == b""  # the echo byte made no frame
+    assert rtu(app, hw, end + 3 * T35) == b""  # a 1-byte frame: dropped, not answered
+    assert diag(app, 4) == 1
 
 
 def test_frame_too_long_dropped():

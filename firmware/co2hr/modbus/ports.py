@@ -12,6 +12,7 @@ class LoopRtuPort:
 
     def __init__(self):
         self.rxq = bytearray()
+        self.held = bytearray()
         self.txq = bytearray()
         self.now_us = 0
         self.char_us = 573
@@ -37,6 +38,9 @@ class LoopRtuPort:
         return self.now_us & 0x3FFFFFFF
 
     def any(self):
+        if self.held and self.tx_done():
+            self.rxq.extend(self.held)
+            self.held = bytearray()
         return len(self.rxq)
 
     def readinto(self, mv):
@@ -73,7 +77,12 @@ class LoopRtuPort:
     def feed(self, t_us, data):
         """Bytes whose last stop bit ended at t_us (and the clock moves to t_us)."""
         self.now_us = t_us & 0x3FFFFFFF
-        if data:
+        if data and self.de_level and not self.tx_done():
+            # A master behind a pty sees our answer at once and may reply before our
+            # last stop bit would have left a real line: on a wire its bytes could not
+            # arrive before then, so they arrive then.
+            self.held.extend(data)
+        elif data:
             self.rxq.extend(data)
             self.last_rx_us = self.now_us
 

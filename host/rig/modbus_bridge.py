@@ -1,0 +1,211 @@
+"""Let real Modbus masters reach the firmware on any target.
+
+The firmware in the MicroPython VM (or in-process on sil) has no sockets and no UART:
+its Modbus servers run on loopback byte ports (co2hr.modbus.ports) that the Target
+feeds with rtu_exchange()/tcp_exchange() (HIL link commands U and T). This bridge
+puts a real TCP server (127.0.0.1:port) and a real serial line (a pty, or an existing
+tty such as one end of a socat pair) in front of those ports.
+
+Everything happens in pump(), one non-blocking pass, so a single thread can step the
+firmware's control ticks and move Modbus traffic (a Target is not thread-safe):
+
+    bridge = ModbusBridge(target, tcp_port=5020)
+    while running:
+        bridge.pump()
+        if tick_due: target.step(t_ms, raw, ok)
+
+or serve(stop_event, on_pass=...) does that loop. The RTU line's port clock is the
+wall clock in microseconds: a frame ends after 3.5 characters of real silence.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import tty
+from collections.abc import Callable
+
+from rig.targets.base import Target
+
+_RTU_BUSY_S = 0.05  # keep polling the RTU port this long after bytes arrived
+_TCP_IDLE_POLL_S = 0.5  # poll quiet connections this often (idle timeouts, late answers)
+
+
+def _now_us() -> int:
+    return time.monotonic_ns() // 1000
+
+
+class _Client:
+    def __init__(self, sock: socket.socket, cid: int) -> None:
+        self.sock = sock
+        self.cid = cid
+        self.outstanding = False  # bytes sent to the device not yet answered
+        self.last_poll = time.monotonic()
+
+
+class ModbusBridge:
+    def __init__(self, target: Target, tcp_port: int | None = 0, rtu: bool | str = True,
+                 host: str = "127.0.0.1") -> None:
+        """tcp_port: 0 = any free port, None = no TCP. rtu: True = a new pty (its path
+        in rtu_path), a str = open that tty, False = no RTU."""
+        self.target = target
+        self.listener: socket.socket | None = None
+        self.tcp_port = 0
+        self.clients: dict[int, _Client] = {}
+        self._next_cid = 1
+        if tcp_port is not None:
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((host, tcp_port))
+            ls.listen(16)
+            ls.setblocking(False)
+            self.listener = ls
+            self.tcp_port = ls.getsockname()[1]
+        self.rtu_fd: int | None = None
+        self._slave_fd: int | None = None
+        self.rtu_path = ""
+        if rtu is True:
+            master, slave = os.openpty()
+            tty.setraw(slave)
+            tty.setraw(master)
+            os.set_blocking(master, False)
+            self.rtu_fd, self._slave_fd = master, slave
+            self.rtu_path = os.ttyname(slave)
+        elif rtu:
+            fd = os.open(str(rtu), os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            tty.setraw(fd)
+            self.rtu_fd = fd
+            self.rtu_path = str(rtu)
+        self._rtu_busy_until = 0.0
+        self.rtu_frames_in = 0
+        self.tcp_requests = 0
+
+    # --- one pass
+    def pump(self) -> bool:
+        """Move whatever is waiting, both ways. True when any byte moved."""
+        moved = False
+        if self.rtu_fd is not None:
+            moved |= self._pump_rtu()
+        if self.listener is not None:
+            moved |= self._pump_tcp()
+        return moved
+
+    def _pump_rtu(self) -> bool:
+        assert self.rtu_fd is not None
+        try:
+            data = os.read(self.rtu_fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            data = b""
+        except OSError:  # EIO: nobody has the other end open
+            data = b""
+        now = time.monotonic()
+        if not data and now > self._rtu_busy_until:
+            return False
+        if data:
+            self._rtu_busy_until = now + _RTU_BUSY_S
+            self.rtu_frames_in += 1
+        out = self.target.rtu_exchange(_now_us(), data)
+        if out:
+            self._write_all(out)
+        return bool(data or out)
+
+    def _write_all(self, out: bytes) -> None:
+        assert self.rtu_fd is not None
+        view = memoryview(out)
+        while view:
+            try:
+                k = os.write(self.rtu_fd, view)
+                view = view[k:]
+            except BlockingIOError:
+                time.sleep(0.0005)
+            except OSError:
+                return
+
+    def _pump_tcp(self) -> bool:
+        assert self.listener is not None
+        moved = False
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            cid = self._next_cid
+            self._next_cid += 1
+            out, closed = self.target.tcp_exchange(cid, "open")
+            if closed:
+                sock.close()  # the firmware refused it (all client slots busy)
+            else:
+                self.clients[cid] = _Client(sock, cid)
+            moved = True
+        now = time.monotonic()
+        for c in list(self.clients.values()):
+            op, data = "", b""
+            try:
+                data = c.sock.recv(4096)
+                op = "data" if data else "close"
+            except (BlockingIOError, InterruptedError):
+                if c.outstanding or now - c.last_poll > _TCP_IDLE_POLL_S:
+                    op = "poll"
+            except OSError:
+                op = "close"
+            if not op:
+                continue
+            c.last_poll = now
+            out, closed = self.target.tcp_exchange(c.cid, op, data)
+            if op == "data":
+                self.tcp_requests += 1
+                c.outstanding = True
+            if out:
+                c.outstanding = False
+                try:
+                    c.sock.sendall(out)
+                except OSError:
+                    closed = True
+            elif op == "poll":
+                c.outstanding = False
+            if closed or op == "close":
+                if op != "close":
+                    self.target.tcp_exchange(c.cid, "close")
+                c.sock.close()
+                del self.clients[c.cid]
+            moved = True
+        return moved
+
+    # --- a loop for callers that want one
+    def serve(self, stop: threading.Event, on_pass: Callable[[], None] | None = None,
+              idle_sleep_s: float = 0.0002) -> None:
+        """pump() (and on_pass(), e.g. stepping the control tick) until stop is set."""
+        while not stop.is_set():
+            moved = self.pump()
+            if on_pass is not None:
+                on_pass()
+            if not moved:
+                time.sleep(idle_sleep_s)
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.sock.close()
+        self.clients.clear()
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        for fd in (self.rtu_fd, self._slave_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.rtu_fd = self._slave_fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+__all__ = ["ModbusBridge"]

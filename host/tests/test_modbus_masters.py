@@ -1,0 +1,195 @@
+"""Independent Modbus masters against the firmware running in the real MicroPython
+interpreter (mpy target), reached through rig.modbus_bridge: pymodbus over TCP and
+over RTU on a pty, and the Debian mbpoll CLI over TCP and over a socat pty pair.
+
+(This kernel's ptys refuse PARENB in tcsetattr, so the serial masters use 8N1; the
+firmware's loopback line does not care, parity is a property of a real UART.)"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
+
+from co2hr.io import INPUTS
+from co2hr.modbus.registers import UNLOCK_CODE, rows
+from rig.boards import load_board
+from rig.modbus_bridge import ModbusBridge
+from rig.targets import open_target
+from rig.terminals import terminal_value
+
+ENG = {"p_gc_bar": 90.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 33.0,
+       "t_amb_c": 25.0, "t_disch_c": 100.0, "t_w_in_c": 30.0, "t_w_out_c": 45.0, "t_tank_c": 45.0,
+       "demand_v": 0.0, "comp_run": 1, "hp_ok": 1, "ext_enable": 1, "energy_pulses": 0,
+       "fan_ok": 1}
+
+
+def addr(table, name):
+    return next(r[1] for r in rows() if r[0] == table and r[2] == name)
+
+
+class Rig:
+    """The mpy target, its bridges and one thread that pumps Modbus and steps the
+    control tick (the target is used from that thread only)."""
+
+    def __init__(self):
+        self.board = load_board("esp32_devkitc")
+        self.raw = [terminal_value(self.board["inputs"][n], ENG[n]) for n in INPUTS]
+        self.ok = [1] * len(INPUTS)
+        self.target = open_target("mpy", self.board)
+        self.tmp = tempfile.mkdtemp(prefix="mbpair-")
+        self.a, self.b = os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b")
+        self.socat = subprocess.Popen(
+            ["socat", "pty,raw,echo=0,link=" + self.a, "pty,raw,echo=0,link=" + self.b],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(self.a) and os.path.exists(self.b):
+                break
+            time.sleep(0.02)
+        self.main = ModbusBridge(self.target, tcp_port=0)
+        self.pair = ModbusBridge(self.target, tcp_port=None, rtu=self.a)
+        self.t0 = time.monotonic()
+        self.next_tick = 0.0
+        self.last = None
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            while not self.stop.is_set():
+                moved = self.main.pump() | self.pair.pump()
+                now = time.monotonic() - self.t0
+                if now >= self.next_tick:  # 1 s control ticks on the wall clock
+                    self.last = self.target.step(int(now * 1000), self.raw, self.ok)
+                    self.next_tick += 1.0
+                if not moved:
+                    time.sleep(0.0002)
+        except BaseException as e:  # surface it in the test thread
+            self.error = e
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(10)
+        self.main.close()
+        self.pair.close()
+        self.socat.terminate()
+        self.socat.wait(5)
+        self.target.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def rig():
+    r = Rig()
+    time.sleep(1.2)  # a first control tick, so the inputs are valid
+    yield r
+    r.close()
+    assert r.error is None, repr(r.error)
+
+
+def test_pymodbus_tcp_reads_writes_and_exceptions(rig):
+    c = ModbusTcpClient("127.0.0.1", port=rig.main.tcp_port, timeout=3)
+    assert c.connect()
+    try:
+        r = c.read_input_registers(addr("input", "p_gc_bar"), count=2, device_id=1)
+        assert not r.isError()
+        assert abs(r.registers[0] / 10.0 - 90.0) < 0.2 and abs(r.registers[1] / 10 - 35) < 0.2
+        r = c.read_holding_registers(addr("holding", "p_gc_max_bar"), count=1, device_id=1)
+        p_max = r.registers[0]
+        r = c.write_register(addr("holding", "p_gc_max_bar"), 1040, device_id=1)
+        assert r.isError() and r.exception_code == 1  # locked
+        assert not c.write_register(600, UNLOCK_CODE, device_id=1).isError()
+        r = c.write_register(addr("holding", "p_gc_max_bar"), 20, device_id=1)
+        assert r.isError() and r.exception_code == 3  # 2.0 bar: out of range
+        assert not c.write_registers(addr("holding", "p_gc_max_bar"), [1040],
+                                     device_id=1).isError()
+        r = c.readwrite_registers(read_address=addr("holding", "p_gc_max_bar"), read_count=1,
+                                  write_address=addr("holding", "p_gc_max_bar"),
+                                  values=[p_max], device_id=1)
+        assert r.registers == [p_max]
+        r = c.read_holding_registers(60000, count=1, device_id=1)
+        assert r.isError() and r.exception_code == 2
+        r = c.read_discrete_inputs(0, count=len(INPUTS), device_id=1)
+        assert all(r.bits[i] for i in (0, 1, 3))  # p_gc, p_rec, t3 valid
+        assert not c.write_coil(addr("coil", "alarm_ack"), True, device_id=1).isError()
+        r = c.read_device_information(device_id=1)
+        assert r.information[1] == b"CO2HR-CTL"
+        assert not c.write_register(600, 0, device_id=1).isError()
+    finally:
+        c.close()
+
+
+def test_pymodbus_rtu_over_pty(rig):
+    c = ModbusSerialClient(rig.main.rtu_path, baudrate=19200, parity="N", timeout=2, retries=0)
+    assert c.connect()
+    try:
+        r = c.read_input_registers(addr("input", "fw_major"), count=3, device_id=1)
+        assert not r.isError()
+        r = c.read_holding_registers(addr("holding", "mb_unit"), count=1, device_id=1)
+        assert r.registers == [1]
+        r = c.write_register(addr("holding", "mode_cmd"), 9, device_id=1)
+        assert r.isError() and r.exception_code == 1  # locked (and 9 out of range)
+        assert not c.write_register(600, UNLOCK_CODE, device_id=1).isError()
+        r = c.write_register(addr("holding", "mode_cmd"), 9, device_id=1)
+        assert r.isError() and r.exception_code == 3
+        r = c.read_holding_registers(600, count=1, device_id=1)
+        assert 0 < r.registers[0] <= 600
+        assert not c.write_register(600, 0, device_id=1).isError()
+        # another address on the same line: no answer
+        r = c.read_holding_registers(0, count=1, device_id=9)
+        assert r.isError()
+    finally:
+        c.close()
+
+
+def _mbpoll(*args, timeout=20):
+    p = subprocess.run(["mbpoll", "-0", "-1", "-o", "2", *args], capture_output=True, text=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_mbpoll_tcp_read_and_write(rig):
+    port = str(rig.main.tcp_port)
+    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "3", "-r", "0", "-c", "2", "127.0.0.1")
+    assert rc == 0, out
+    assert "[0]: \t900" in out and "[1]: \t350" in out, out
+    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", "600", "127.0.0.1",
+                      str(UNLOCK_CODE))
+    assert rc == 0 and "Written 1 references" in out, out
+    a = str(addr("holding", "p_rec_sp_bar"))
+    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", a, "127.0.0.1", "360")
+    assert rc == 0, out
+    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", a, "127.0.0.1")
+    assert rc == 0 and "[%s]: \t360" % a in out, out
+    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", a, "127.0.0.1", "9999")
+    assert rc != 0 and "Illegal data value" in out, out
+    _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", "600", "127.0.0.1", "0")
+
+
+def test_mbpoll_rtu_over_socat_pair(rig):
+    dev = rig.b
+    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "3:int", "-B",
+                      "-r", str(addr("input", "uptime_s")), dev)
+    assert rc == 0, out
+    assert "Illegal" not in out
+    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "0", "-r", "0",
+                      dev, "1")  # coil alarm_ack
+    assert rc == 0 and "Written 1 references" in out, out
+    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "4", "-r", "1",
+                      dev, "1040")
+    assert rc != 0 and "Illegal function" in out, out  # settings locked
+
+
+def test_control_tick_kept_running(rig):
+    time.sleep(1.1)
+    last = rig.last
+    assert last is not None and last.ticks >= 2 and last.overruns == 0
+    assert rig.main.tcp_requests > 0 and rig.pair.rtu_frames_in > 0
