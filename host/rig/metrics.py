@@ -57,19 +57,29 @@ def _cycle_cached(te_c: float, t3_c: float, p_rec_bar: float, q_evap_kw: float,
 
 
 def optimum_cop(te_c, t3_c, p_rec_bar, q_evap_kw, p_gc_bar=None, sh_k=10.0, eta_is=0.65,
-                t_cond_min_c=10.0) -> dict:
-    """Calculator COP at the optimum (and at p_gc_bar if given) for these conditions."""
-    opt = _cycle_cached(round(te_c, 2), round(t3_c, 2), round(p_rec_bar, 2),
-                        round(q_evap_kw, 1), "opt", sh_k, eta_is, t_cond_min_c)
-    r = {"p_opt_bar": opt["p_gc_bar"], "cop_opt": opt["cop"], "w_opt_kw": opt["w_comp_kw"]}
+                t_cond_min_c=10.0, p_max_bar=None) -> dict:
+    """Calculator COP at the optimum (and at p_gc_bar if given) for these conditions.
+
+    With p_max_bar (the configured maximum pressure) the optimum is the best COP the
+    controller may reach: COP(p) has one maximum, so when the free optimum lies above
+    the limit the allowed optimum is at the limit. Both are returned."""
+    args = (round(te_c, 2), round(t3_c, 2), round(p_rec_bar, 2), round(q_evap_kw, 1))
+    opt = _cycle_cached(*args, "opt", sh_k, eta_is, t_cond_min_c)
+    r = {"p_opt_bar": opt["p_gc_bar"], "cop_opt": opt["cop"], "w_opt_kw": opt["w_comp_kw"],
+         "p_opt_free_bar": opt["p_gc_bar"], "cop_opt_free": opt["cop"],
+         "opt_limited": False}
+    if p_max_bar is not None and opt["p_gc_bar"] > p_max_bar:
+        lim = _cycle_cached(*args, round(p_max_bar, 2), sh_k, eta_is, t_cond_min_c)
+        r.update(p_opt_bar=p_max_bar, cop_opt=lim["cop"], w_opt_kw=lim["w_comp_kw"],
+                 opt_limited=True)
     if p_gc_bar is not None:
-        at = _cycle_cached(round(te_c, 2), round(t3_c, 2), round(p_rec_bar, 2),
-                           round(q_evap_kw, 1), round(p_gc_bar, 2), sh_k, eta_is, t_cond_min_c)
+        at = _cycle_cached(*args, round(p_gc_bar, 2), sh_k, eta_is, t_cond_min_c)
         r.update(cop_at_p=at["cop"], w_at_p_kw=at["w_comp_kw"])
     return r
 
 
-def steady_cop(tr: dict, windows, pp: PlantParams, t_cond_min_c: float) -> list[dict]:
+def steady_cop(tr: dict, windows, pp: PlantParams, t_cond_min_c: float,
+               p_max_bar: float | None = None) -> list[dict]:
     t = _col(tr, "t_s")
     out = []
     for t0, t1 in windows:
@@ -87,9 +97,10 @@ def steady_cop(tr: dict, windows, pp: PlantParams, t_cond_min_c: float) -> list[
         try:
             o = optimum_cop(mean["te_c"], mean["t_gc_out_c"], mean["p_rec_bar"],
                             mean["q_evap_kw"], mean["p_gc_bar"], pp.pack.sh_k, pp.comp.eta_is,
-                            t_cond_min_c)
-            row.update({k: _f(v) for k, v in o.items()})
+                            t_cond_min_c, p_max_bar)
+            row.update({k: (_f(v) if not isinstance(v, bool) else v) for k, v in o.items()})
             row["cop_ratio"] = _f(mean["cop"] / o["cop_opt"])
+            row["cop_ratio_free"] = _f(mean["cop"] / o["cop_opt_free"])
             row["cop_ratio_cycle"] = _f(o["cop_at_p"] / o["cop_opt"])
         except ValueError as e:
             row["error"] = f"cycle calculator: {e}"
@@ -288,7 +299,7 @@ def summarize(loop) -> dict:
         "error": loop.error,
         "wall_s": _f(loop.wall_s),
         "speed_x_real_time": _f(t_end / loop.wall_s) if loop.wall_s > 0 else None,
-        "cop": steady_cop(tr, m["steady"], pp, t_cond_min),
+        "cop": steady_cop(tr, m["steady"], pp, t_cond_min, st.get("p_gc_max_bar")),
         "p_gc_tracking": tracking(tr, "plant.p_gc_bar", ref, m["warmup_s"], m["steps_s"],
                                   m["settle_band_bar"], m["settle_window_s"], t_end),
         "p_rec_tracking": tracking(tr, "plant.p_rec_bar", p_rec_sp, m["warmup_s"], m["steps_s"],
@@ -440,8 +451,10 @@ def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> lis
             r = c.get("cop_ratio")
             add(f"COP >= 0.98 optimum at {c.get('t_amb_c')} degC", r is not None and r >= 0.98,
                 c.get("error") or f"COP {c.get('cop')} / optimum {c.get('cop_opt')} = {r} "
-                f"(p_gc {c.get('p_gc_bar')} vs optimum {c.get('p_opt_bar')} bar; "
-                f"calculator-only ratio {c.get('cop_ratio_cycle')})")
+                f"(p_gc {c.get('p_gc_bar')} vs optimum {c.get('p_opt_bar')} bar"
+                f"{' = the configured maximum' if c.get('opt_limited') else ''}; "
+                f"calculator-only ratio {c.get('cop_ratio_cycle')}; against the optimum "
+                f"without the pressure limit {c.get('cop_ratio_free')})")
     if name.startswith("cooling_load_step"):
         for st in s["p_rec_tracking"]["steps"]:
             ok = st["settling_s"] is not None and st["settling_s"] <= 120.0
