@@ -38,7 +38,8 @@ def p_sat_bar(t_c):
         t_c = T_TRIPLE_C
     tk = t_c + 273.15
     th = 1.0 - tk / _TC_K
-    s = _A1 * th + _A2 * th ** 1.5 + _A3 * th * th + _A4 * th ** 4
+    th2 = th * th
+    s = th * (_A1 + _A2 * math.sqrt(th) + th * (_A3 + _A4 * th2))
     return P_CRIT_BAR * math.exp(s * _TC_K / tk)
 
 

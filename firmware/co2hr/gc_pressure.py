@@ -24,9 +24,11 @@ REG_TRANS = 1
 REG_TC = 2
 
 
-def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c):
-    """(reference in bar, regime) for the COP-optimal pressure at T3 (no HR raise)."""
-    p_min = p_sat_bar(t_cond_min_c)
+def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min=0.0):
+    """(reference in bar, regime) for the COP-optimal pressure at T3 (no HR raise).
+    p_min: p_sat(t_cond_min_c) when the caller has it (saves the work per tick)."""
+    if p_min <= 0.0:
+        p_min = p_sat_bar(t_cond_min_c)
     if t3_c <= t_trans_c:
         t = t3_c + subcool_k
         if t < t_cond_min_c:
@@ -89,7 +91,7 @@ class GcPressure:
         """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V)."""
         if t3_ok:
             p, self.regime = cop_reference_bar(t3_c, self.subcool, self.t_trans,
-                                               self.t_cond_min)
+                                               self.t_cond_min, self.p_min)
             self.t3_fallback = 0
         else:
             p = self.p_fail

@@ -37,10 +37,15 @@ _B = -5.775e-7
 _C = -4.183e-12
 
 
+_A2 = _A * _A
+_B4 = 4.0e-3 * _B  # 4 B / R0
+_B2 = 2.0 * _B
+
+
 def pt1000_c(r_ohm):
-    r = r_ohm / 1000.0
-    t = (-_A + (_A * _A - 4.0 * _B * (1.0 - r)) ** 0.5) / (2.0 * _B)
+    t = ((_A2 - _B4 * (1000.0 - r_ohm)) ** 0.5 - _A) / _B2
     if t < 0.0:
+        r = r_ohm / 1000.0
         for _ in range(3):
             f = 1.0 + _A * t + _B * t * t + _C * (t - 100.0) * t * t * t - r
             df = _A + 2.0 * _B * t + _C * (4.0 * t * t * t - 300.0 * t * t)
@@ -83,6 +88,11 @@ class Signals:
         self._raw_prev = [0.0] * N_IN
         self.tau_s = [0.0] * N_IN
         self.stuck_s = 0.0
+        self._dt = -1.0
+        self._rlim = [0.0] * N_IN
+        self._alpha = [1.0] * N_IN
+        self._gain = [0.0] * N_IN  # linear kinds: value = off + terminal * gain
+        self._off = [0.0] * N_IN
         for i in range(N_IN):
             spec = board_inputs.get(INPUTS[i])
             if spec is None:
@@ -92,69 +102,89 @@ class Signals:
             self.hi[i] = float(spec.get("hi", 1.0))
             self.p1[i] = float(spec.get("r25_ohm", spec.get("kwh_per_pulse", 0.0)))
             self.p2[i] = float(spec.get("beta", 0.0))
+            span = self.hi[i] - self.lo[i]
+            if self.kind[i] == K_MA420:
+                self._gain[i] = span / 16.0
+                self._off[i] = self.lo[i] - 4.0 * self._gain[i]
+            elif self.kind[i] == K_RATIO:
+                self._gain[i] = span / 4.0
+                self._off[i] = self.lo[i] - 0.5 * self._gain[i]
 
     def configure(self, filt_p_s, filt_t_s, stuck_s):
         for i in range(_N_AI):
             self.tau_s[i] = filt_p_s if i < 3 else filt_t_s
         self.stuck_s = float(stuck_s)
+        self._dt = -1.0  # recompute the per-dt constants
 
-    def _convert(self, i, k, x):
-        """(engineering value, fault code) for terminal value x of kind k."""
-        if k == K_MA420:
-            if x < 3.6:
-                return 0.0, F_OPEN
-            if x > 21.0:
-                return 0.0, F_SHORT
-            return self.lo[i] + (x - 4.0) * (self.hi[i] - self.lo[i]) / 16.0, 0
-        if k == K_RATIO:
-            if x < 0.25:
-                return 0.0, F_OPEN
-            if x > 4.75:
-                return 0.0, F_SHORT
-            return self.lo[i] + (x - 0.5) * (self.hi[i] - self.lo[i]) / 4.0, 0
-        if k == K_PT1000:
-            if x < 600.0:
-                return 0.0, F_SHORT
-            if x > 2500.0:
-                return 0.0, F_OPEN
-            return pt1000_c(x), 0
-        if k == K_NTC:
-            if x < 10.0:
-                return 0.0, F_SHORT
-            if x > 5.0e6:
-                return 0.0, F_OPEN
-            return ntc_c(x, self.p1[i], self.p2[i]), 0
-        if k == K_V010:
-            if x < -0.5 or x > 10.5:
-                return 0.0, F_RANGE
-            return min(max(x, 0.0), 10.0), 0
-        return x, 0  # digital and pulse inputs pass through
+    def _rates(self, dt_s):
+        # per-dt constants, recomputed only when the tick length changes (allocation)
+        self._dt = dt_s
+        for i in range(_N_AI):
+            self._rlim[i] = RATE_MAX[i] * dt_s
+            tau = self.tau_s[i]
+            self._alpha[i] = dt_s / (tau + dt_s) if tau > 0.0 else 1.0
 
     def update(self, raw, ok, dt_s=1.0):
+        # Written flat, without helper calls or tuples: MicroPython boxes every float,
+        # and this runs for 15 inputs every tick (see tools/bench_control.py).
+        if dt_s != self._dt:
+            self._rates(dt_s)
+        kinds = self.kind
         for i in range(N_IN):
-            k = self.kind[i]
+            k = kinds[i]
             x = raw[i]
-            if not ok[i] or k == 0:
+            f = 0
+            v = 0.0
+            if not ok[i] or k == 0 or not (x == x):  # x == x rejects NaN
                 f = F_READ
-                v = 0.0
-            elif not (x == x):  # NaN
-                f = F_READ
-                v = 0.0
+            elif k == K_MA420:
+                if x < 3.6:
+                    f = F_OPEN
+                elif x > 21.0:
+                    f = F_SHORT
+                else:
+                    v = self._off[i] + x * self._gain[i]
+            elif k == K_RATIO:
+                if x < 0.25:
+                    f = F_OPEN
+                elif x > 4.75:
+                    f = F_SHORT
+                else:
+                    v = self._off[i] + x * self._gain[i]
+            elif k == K_PT1000:
+                if x < 600.0:
+                    f = F_SHORT
+                elif x > 2500.0:
+                    f = F_OPEN
+                else:
+                    v = pt1000_c(x)
+            elif k == K_NTC:
+                if x < 10.0:
+                    f = F_SHORT
+                elif x > 5.0e6:
+                    f = F_OPEN
+                else:
+                    v = ntc_c(x, self.p1[i], self.p2[i])
+            elif k == K_V010:
+                if x < -0.5 or x > 10.5:
+                    f = F_RANGE
+                else:
+                    v = 0.0 if x < 0.0 else 10.0 if x > 10.0 else x
             else:
-                v, f = self._convert(i, k, x)
+                v = x  # digital and pulse inputs pass through
             if f == 0 and not (PLAUS_LO[i] <= v <= PLAUS_HI[i]):
                 f = F_RANGE
-            if f == 0 and i < _N_AI:
-                rmax = RATE_MAX[i]
-                if rmax > 0.0 and self._have[i] and abs(v - self._eng[i]) > rmax * dt_s:
+            if i < _N_AI and f == 0:
+                if self._have[i] and abs(v - self._eng[i]) > self._rlim[i] > 0.0:
                     f = F_RATE  # this sample jumped; the next one decides
-                if x == self._raw_prev[i]:
-                    self._same_s[i] += dt_s
-                else:
-                    self._same_s[i] = 0.0
-                self._raw_prev[i] = x
-                if f == 0 and self.stuck_s > 0.0 and self._same_s[i] >= self.stuck_s:
-                    f = F_STUCK
+                if self.stuck_s > 0.0:
+                    if x == self._raw_prev[i]:
+                        self._same_s[i] += dt_s
+                    else:
+                        self._same_s[i] = 0.0
+                        self._raw_prev[i] = x
+                    if f == 0 and self._same_s[i] >= self.stuck_s:
+                        f = F_STUCK
             if f == 0 or f == F_RATE or f == F_STUCK:
                 self._eng[i] = v  # the rate check compares with the last sample
                 self._have[i] = 1
@@ -163,10 +193,8 @@ class Signals:
             self.fault[i] = f
             if f:
                 self.valid[i] = 0
-                continue
-            tau = self.tau_s[i]
-            if self.valid[i] and tau > 0.0 and i < _N_AI:
-                self.value[i] += (v - self.value[i]) * dt_s / (tau + dt_s)
+            elif self.valid[i] and i < _N_AI and self._alpha[i] < 1.0:
+                self.value[i] += (v - self.value[i]) * self._alpha[i]
             else:
                 self.value[i] = v
-            self.valid[i] = 1
+                self.valid[i] = 1
