@@ -49,7 +49,7 @@ def render_md() -> str:
         "  from 1, such as modpoll, show holding register 0 as 40001).",
         "* Value on the wire = engineering value x scale, as a 16-bit integer: `i16` is",
         "  signed (two's complement), `u16` unsigned. `u32` takes two registers, **high",
-        "  word first** (the address listed and the next one).",
+        "  word first** (the address listed and the next one; mbpoll: `-t 3:int -B`).",
         "* An input register of an invalid signal reads **-32768 (0x8000)**; the validity",
         "  bits are discrete inputs 0..",
         "* Holding registers 1000..1999 mirror input registers 0..999 read-only, for masters",
