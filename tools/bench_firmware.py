@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+import rig  # noqa: F401  (makes the firmware package importable)
 from co2hr.io import INPUTS
 from rig.boards import load_board
 from rig.targets import open_target
