@@ -33,15 +33,9 @@
 # can cut the power after any byte; OsFs is the real one.
 import json
 
+from micropython import const
+
 from co2hr.ticks import ticks_add, ticks_diff
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
 
 FORMAT = const(1)  # slot file layout
 SCHEMA_VERSION = const(1)  # payload layout
@@ -56,7 +50,7 @@ MAX_FILE = const(16384)
 try:
     from binascii import crc32
 except ImportError:  # a port built without it
-    crc32 = None
+    crc32 = None  # type: ignore[assignment]
 
 
 def _crc32_sw(data):
@@ -202,7 +196,7 @@ class Store:
 
     # --- save ----------------------------------------------------------------------
     def payload(self):
-        d = {"v": SCHEMA_VERSION}
+        d = {"v": SCHEMA_VERSION}  # type: dict
         if self.settings is not None:
             d["settings"] = self.settings.to_dict()
         counters = getattr(self.control, "counters", None)

@@ -141,3 +141,33 @@ def test_load_board_raises_with_every_message(tmp_path, esp32):
     assert len(ei.value.errors) >= 2
     with pytest.raises(BoardError, match="known boards: esp32_devkitc, rp2040_pico"):
         load_board("no_such_board")
+
+
+@pytest.mark.parametrize("name", ["esp32_devkitc", "rp2040_pico"])
+def test_shipped_boards_run_on_board_hardware(name):
+    """Each shipped board file builds BoardHardware (bus-level fake machine), starts
+    its poll timer the port's way, and reads every input as valid."""
+    import sys
+
+    import rig.fw as fw
+
+    sys.path.insert(0, str(fw.FIRMWARE_DIR / "tests"))
+    from hwfakes import Clock, rig_machine
+
+    from co2hr.hw.board_io import BoardHardware
+    from co2hr.io import N_IN
+
+    board = load_board(name)
+    m = rig_machine(board)
+    for a in m.i2c.devices.values():
+        a.volts = [1.8, 1.8, 1.8, 1.65]
+    clk = Clock()
+    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=True)
+    assert hw.timer.kw["period"] == 2 and ("hard" in hw.timer.kw) == (board["mcu"] == "rp2040")
+    for _ in range(100):
+        clk.t += 2
+        hw.poll(clk.t)
+    raw, ok = [0.0] * N_IN, bytearray(N_IN)
+    hw.read(raw, ok)
+    bad = [INPUTS[i] for i in range(N_IN) if not ok[i]]
+    assert not bad, bad

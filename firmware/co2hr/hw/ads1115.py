@@ -3,13 +3,7 @@
 # Non-blocking: start(ch) begins a single-shot conversion, ready() polls the OS
 # bit, result_v() reads it; board_io scans the channels one conversion per poll.
 # Bus errors surface as OSError, which board_io turns into an invalid signal.
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 _REG_CONV = const(0x00)
 _REG_CONFIG = const(0x01)

@@ -13,6 +13,8 @@
 #
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
 # is the only one that imports it.
+from micropython import const
+
 from co2hr.hal import Hardware
 from co2hr.hw.ads1115 import ADS1115, CONV_MS
 from co2hr.hw.comm_ports import SocketTcpListener, UartRtuPort
@@ -25,14 +27,6 @@ from co2hr.hw.watchdog import Watchdog
 from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
 from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010, KINDS
 from co2hr.ticks import ticks_diff
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
 
 POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
 STALE_MS = const(3000)  # an ADS value older than this is invalid
@@ -55,7 +49,9 @@ class BoardHardware(Hardware):
     def __init__(self, board, machine=None, clock=None, clock_us=None, timer=True,
                  flash_dir="flash"):
         if machine is None:
-            import machine
+            # __import__: the port stubs' own errors (machine.pyi, vfs.pyi) stay out
+            # of the firmware type check; the object is duck-typed here anyway.
+            machine = __import__("machine")
         if clock is None or clock_us is None:
             import time
 
@@ -104,7 +100,7 @@ class BoardHardware(Hardware):
     def _build_outputs(self, outs):
         m = self.m
         self.out_kind = bytearray(N_OUT)
-        self.out_drv = [None] * N_OUT
+        self.out_drv = [None] * N_OUT  # type: list
         self.steppers = []
         for i in range(N_OUT):
             spec = outs.get(OUTPUTS[i])
@@ -135,7 +131,7 @@ class BoardHardware(Hardware):
         m = self.m
         ins = board.get("inputs", {})
         self.wire = bytearray(N_IN)
-        self.drv = [None] * N_IN
+        self.drv = [None] * N_IN  # type: list
         self.p1 = [0.0] * N_IN  # shunt ohm / divider / series ohm / threshold V
         self.p2 = [0.0] * N_IN  # ntc/pt1000 on an ADS: supply volts
         self.invert = bytearray(N_IN)
@@ -357,7 +353,7 @@ class BoardHardware(Hardware):
 
     def _build_ports(self):
         m = self.m
-        ports = []
+        ports = []  # type: list
         u = self.board.get("uart")
         if u:
             uart = m.UART(u.get("id", 1), baudrate=u.get("baud", 19200), tx=m.Pin(u["tx"]),
@@ -366,9 +362,8 @@ class BoardHardware(Hardware):
                                      u.get("baud", 19200), _PARITY.get(u.get("parity", "E"), 2),
                                      1))
         try:
-            import socket
-
-            import network  # noqa: F401  (ports with networking only)
+            socket = __import__("socket")
+            __import__("network")  # ports with networking only
         except ImportError:
             return ports
         ports.append(SocketTcpListener(socket))

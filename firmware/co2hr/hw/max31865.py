@@ -3,13 +3,7 @@
 # so a read is one short SPI transfer and never waits. The config register is
 # read back with every sample: a chip that reset, or is missing (MISO stuck),
 # gives an invalid reading and is set up again, rather than a plausible number.
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
+from micropython import const
 
 _REG_CONFIG = const(0x00)
 _REG_FAULT = const(0x07)

@@ -9,15 +9,9 @@
 # a periodic timer (board_io) or from the main loop; a late call only slows the
 # valve down, it never bursts steps. Integer arithmetic only (milli-steps/s), so
 # no float is boxed and poll() can run from a timer callback.
+from micropython import const
+
 from co2hr.ticks import ticks_diff
-
-try:
-    from micropython import const
-except ImportError:
-
-    def const(x):
-        return x
-
 
 _STEP_UNIT = const(1000000)  # phase accumulator units per step (msps * ms)
 _MAX_DT_MS = const(50)  # a late poll counts as at most this long
