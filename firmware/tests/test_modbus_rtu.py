@@ -160,3 +160,14 @@ def test_unit_and_baud_change_after_the_answer():
     out += rtu(app, hw, t + 1750)
     assert out[:3] == h("07 03 02")
     assert app.modbus.rtu.turnaround_us == 1750
+
+
+def test_port_clock_wraps():
+    app, hw = make_app()
+    f = with_crc(h("01 03 0000 0001"))
+    t = 0x3FFFFFFF - 1000  # the frame ends across the 2**30 wrap of the port clock
+    for k in range(3):
+        out = rtu(app, hw, t, f) + rtu(app, hw, (t + T35) & 0x3FFFFFFF)
+        assert out[:3] == h("01 03 02"), k
+        t = (t + 400000000) & 0x3FFFFFFF  # long idle gaps (a poll at least every half wrap)
+        rtu(app, hw, t)

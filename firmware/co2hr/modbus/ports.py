@@ -21,6 +21,7 @@ class LoopRtuPort:
         self.stop_bits = 1
         self.de_level = 0
         self.tx_end_us = 0
+        self.transmitting = False
         self.de_errors = 0  # bytes written with DE low, or DE dropped mid-frame
         self.de_rise_us = -1
         self.de_fall_us = -1
@@ -54,7 +55,8 @@ class LoopRtuPort:
         if not self.de_level:
             self.de_errors += 1
         now = self.ticks_us()
-        start = self.tx_end_us if ticks_diff(self.tx_end_us, now) > 0 else now
+        start = now if self.tx_done() else self.tx_end_us
+        self.transmitting = True
         if not self.txq:
             self.first_tx_us = now
         self.tx_end_us = (start + len(mv) * self.char_us) & 0x3FFFFFFF
@@ -62,7 +64,11 @@ class LoopRtuPort:
         return len(mv)
 
     def tx_done(self):
-        return ticks_diff(self.ticks_us(), self.tx_end_us) >= 0
+        # (a flag, not only the clock: an old tx_end_us would look like the future
+        # once the clock is half a wrap away from it)
+        if self.transmitting and ticks_diff(self.ticks_us(), self.tx_end_us) >= 0:
+            self.transmitting = False
+        return not self.transmitting
 
     def de(self, level):
         if level and not self.de_level:
