@@ -34,8 +34,6 @@ KNOWN = {
     ("ambient_sweep", "p_gc never above the configured maximum"):
         "controller: at 40 degC the reference sits at p_gc_max_bar (105) and p_gc overshoots "
         "it by ~0.9 bar",
-    ("cooling_load_step", "p_rec within 2 bar within 120 s of the load step at 900.0 s"):
-        "controller: BEV loop needs ~146 s to bring p_rec back within 2 bar after 40->100 kW",
     ("hr_demand_ramp", "p_gc never above the configured maximum"):
         "controller: at ~9.2 V (fans reduced) the p_gc rate check marks a real rise invalid; "
         "the HPEV sits at its 40 % fallback and p_gc reaches the 120 bar relief",

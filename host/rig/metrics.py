@@ -338,6 +338,7 @@ def summarize(loop) -> dict:
         "overruns": int(np.nanmax(_col(tr, "fw.overruns"))) if t.size else 0,
         "reboots": loop.reboots,
         "events": loop.log,
+        "settings": st,
         "modbus": {"requests": loop.fw.requests, "exceptions": loop.fw.exceptions,
                    "poll": loop.modbus_poll_stats},
     }

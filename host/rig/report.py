@@ -110,9 +110,10 @@ def plot_all(trace: dict, summary: dict, out_dir: Path) -> list[Path]:
     _events(a1, t, trace)
     _lines(a2, t, trace, [("plant.p_rec_bar", "p_rec (plant) bar", "-"),
                           ("plant.p_suc_bar", "p_suc (plant) bar", "-")])
-    sp = (summary.get("reboot") or {}).get("settings_before") or {}
+    sp = summary.get("settings") or {}
     if sp.get("p_rec_sp_bar"):
-        a2.axhline(sp["p_rec_sp_bar"], color="g", linewidth=0.8)
+        a2.axhline(sp["p_rec_sp_bar"], color="g", linewidth=0.8, label="p_rec setpoint")
+        a2.legend(loc="best", fontsize=7)
     a2.set_ylabel("bar a")
     a2.set_xlabel(xl)
     _events(a2, t, trace)
