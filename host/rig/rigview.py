@@ -9,6 +9,7 @@ register name (rig.regmap); a name a firmware build does not have is left out.
 from __future__ import annotations
 
 import math
+import shutil
 
 from rig import regmap
 
@@ -72,6 +73,9 @@ class Screen:
     def show(self, lines: list[str]) -> None:
         s = self.stream
         if self.tty:
+            # one screen row per line, or the cursor-up count would be wrong after a wrap
+            cols = shutil.get_terminal_size((120, 24)).columns
+            lines = [ln if len(ln) < cols else ln[:cols - 2] + ">" for ln in lines]
             if self.prev:
                 s.write(f"\x1b[{self.prev}F")  # to the first line of the last frame
             for ln in lines:
