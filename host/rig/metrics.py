@@ -236,7 +236,8 @@ def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
     q_ev = np.nan_to_num(_col(tr, "plant.q_evap_kw"))
     h = dt / 3600.0
     r = {"q_hr_kwh": _f(q_hr.sum() * h), "w_comp_kwh": _f(w.sum() * h),
-         "q_evap_kwh": _f(q_ev.sum() * h), "q_hr_mean_kw": _f(q_hr.mean() if q_hr.size else 0)}
+         "q_evap_kwh": _f(q_ev.sum() * h), "q_hr_mean_kw": _f(q_hr.mean() if q_hr.size else 0),
+         "q_load_kwh": _f(np.nan_to_num(_col(tr, "bnd.q_load_kw")).sum() * h)}
     r["cop_mean"] = _f(q_ev.sum() / w.sum()) if w.sum() > 0 else None
     r["cop_total_mean"] = _f((q_ev.sum() + q_hr.sum()) / w.sum()) if w.sum() > 0 else None
     forced = _col(tr, "fw.op_state") == 2
@@ -447,6 +448,11 @@ def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> lis
         f"max {w['t_w_out_max_c']} degC at {w['t_w_out_max_t_s']} s")
     add("no tick overruns", s["overruns"] == 0, f"{s['overruns']} overruns in {s['ticks']} ticks")
     name = s["scenario"]
+    if name.startswith(("ambient_sweep", "winter_day", "summer_day")):
+        h = s["heat"]
+        share = (h["q_evap_kwh"] or 0.0) / h["q_load_kwh"] if h.get("q_load_kwh") else 0.0
+        add("cooling delivered >= 95 % of the cases' load", share >= 0.95,
+            f"{h['q_evap_kwh']} of {h.get('q_load_kwh')} kWh ({share:.1%})")
     if name.startswith("ambient_sweep"):
         for c in s["cop"]:
             r = c.get("cop_ratio")
