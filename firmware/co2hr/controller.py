@@ -87,9 +87,15 @@ class Controller:
         self.status = [0.0] * S.N_STATUS
         self.prev_out = list(SAFE_OUTPUTS)  # the output stage ramps from here
         self.rate = [0.0] * N_ANALOG_OUT
+        # Per-tick constants (MicroPython boxes every float result, so what depends only
+        # on the settings or the tick length is computed when those change, not per tick):
+        self._step = [0.0] * N_ANALOG_OUT  # rate * dt: the output stage's largest move
+        self._nstep = [0.0] * N_ANALOG_OUT  # -(rate * dt)
+        self._dt_ms = -1  # the tick length (ms) dt and _step were computed for
+        self._dt = 0.0
         self.now_s = 0.0
         self._last_ms = None
-        self._period_s = float(board.get("tick_ms", 1000)) / 1000.0
+        self._period_ms = int(board.get("tick_ms", 1000))
         self._ver = -1
         self._alarm_seen = 0
         self._stops_seen = 0
@@ -111,7 +117,9 @@ class Controller:
         self.rate[AO_HR_VALVE] = s.get("hrv_rate_pct_s")
         self.rate[AO_FAN] = s.get("fan_rate_pct_s")
         self.rate[AO_HR_PUMP] = 10.0
+        self._dt_ms = -1  # rates changed: recompute the output-stage steps
         self.p_gc_max = self.gc.p_max
+        self.p_gc_near_max = self.p_gc_max - 2.0  # fan safety threshold
         self.p_hp_alarm = s.get("p_hp_alarm_bar")
         self.p_rec_hi = self.rec.hi
         self.p_rec_lo = self.rec.lo
@@ -149,19 +157,23 @@ class Controller:
 
     # --- the tick
     def step(self, now_ms, raw, ok, out):
+        # dt in integer ms (clamped to 1 ms .. 10 s); the float is made once per length
         if self._last_ms is None:
-            dt = self._period_s
+            dt_ms = self._period_ms
         else:
-            dt = ticks_diff(now_ms, self._last_ms) / 1000.0
-            if dt < 0.001:
-                dt = 0.001
-            elif dt > 10.0:
-                dt = 10.0
+            dt_ms = ticks_diff(now_ms, self._last_ms)
+            if dt_ms < 1:
+                dt_ms = 1
+            elif dt_ms > 10000:
+                dt_ms = 10000
         self._last_ms = now_ms
-        self.now_s += dt
-        now_s = self.now_s
         if self.settings.version != self._ver:
             self._configure()
+        if dt_ms != self._dt_ms:
+            self._set_dt(dt_ms)
+        dt = self._dt
+        self.now_s += dt
+        now_s = self.now_s
         sig = self.sig
         sig.update(raw, ok, dt)
         v = sig.value
@@ -201,7 +213,7 @@ class Controller:
         fans = self.fans
         fan = fans.step(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], v[AI_T_AMB], ok_[AI_T_AMB],
                         gc.regime == REG_SUB, hr.fan_reduce,
-                        p_ok and p_gc > self.p_gc_max - 2.0, gc.override,
+                        p_ok and p_gc > self.p_gc_near_max, gc.override,
                         v[AI_T_DISCH], ok_[AI_T_DISCH], dt)
 
         # --- compressor enable
@@ -214,7 +226,7 @@ class Controller:
         tgt2 = hr.valve
         tgt3 = fan
         tgt4 = hr.pump
-        byp = float(hr.bypass)
+        byp = 1.0 if hr.bypass else 0.0
         if modes.mode == 4:
             if modes.manual(AO_HPEV) and not gc.override:
                 tgt0 = modes.man[AO_HPEV]
@@ -266,7 +278,7 @@ class Controller:
             if sig.kind[i] != 0 and not ok_[i]:
                 di_bad = 1
         al.set(A.A_DI_FAULT, di_bad, now_s)
-        relay = float(al.relay())
+        relay = 1.0 if al.relay() else 0.0
         if modes.manual(DO_ALARM):
             relay = 1.0 if modes.man[DO_ALARM] > 0.5 else 0.0
         out[DO_ALARM] = relay
@@ -278,7 +290,7 @@ class Controller:
             running = 1 if comp > 0.5 else 0
         forced = gc.raise_bar > 0.5
         en = self.energy
-        en.step(dt, running, forced, out[AO_HR_PUMP], self.hr_flow, v[AI_T_W_IN],
+        en.step(dt_ms, dt, running, forced, out[AO_HR_PUMP], self.hr_flow, v[AI_T_W_IN],
                 v[AI_T_W_OUT], ok_[AI_T_W_IN] and ok_[AI_T_W_OUT], v[CI_ENERGY],
                 ok_[CI_ENERGY], self.kwh_per_pulse, gc.p_opt, gc.ref, v[AI_P_SUC],
                 ok_[AI_P_SUC])
@@ -335,14 +347,23 @@ class Controller:
         st[S.ST_FAN_LIMIT] = fans.limit
         st[S.ST_HR_RAISE] = gc.raise_bar
 
+    def _set_dt(self, dt_ms):
+        self._dt_ms = dt_ms
+        dt = dt_ms / 1000.0
+        self._dt = dt
+        for k in range(N_ANALOG_OUT):
+            step = self.rate[k] * dt
+            self._step[k] = step
+            self._nstep[k] = -step
+
     def _ramp(self, out, k, target, dt):
         prev = self.prev_out[k]
         target = clamp(target, 0.0, 100.0)
-        step = self.rate[k] * dt
-        d = target - prev
-        if d > step:
-            target = prev + step
-        elif d < -step:
-            target = prev - step
+        if target != prev:  # (an output at its target costs no float work)
+            d = target - prev
+            if d > self._step[k]:
+                target = prev + self._step[k]
+            elif d < self._nstep[k]:
+                target = prev - self._step[k]
         self.prev_out[k] = target
         out[k] = target

@@ -12,6 +12,9 @@
 #   and the pressure ratios: work ~ (p/p_suc)**0.23 - 1 (polytropic, k ~ 1.3), so
 #   extra = P * (1 - w(p_opt)/w(p_ref)). The suction pressure (or 27 bar, -7 degC,
 #   when it is invalid) sets the ratio.
+# Allocation (MicroPython boxes every float result): time counters run on integer
+# milliseconds, and products whose inputs did not change since the last tick (the pump
+# factor of the heat estimate, the energy of a pulse count) are reused, not recomputed.
 from co2hr.status import (
     CNT_ALARMS,
     CNT_COMP,
@@ -43,70 +46,108 @@ class Energy:
         self.state = ST_STOPPED
         self.q_hr_kw = 0.0
         self.p_comp_kw = 0.0
+        self._ms = [0] * N_COUNTERS  # ms not yet counted, for the counters in seconds
         self._pulses = -1.0  # last pulse count seen, -1 = none yet
-        self._pulse_t = 0.0  # seconds since the last pulse
+        self._pulse_ms = 0  # time since the last pulse
         self._run_prev = 0
+        self._q_pump = -1.0  # pump_pct and flow the heat factor _q_k was computed for
+        self._q_flow = -1.0
+        self._q_k = 0.0  # pump_pct * 0.01 * flow * cp
+        self._dn = -1.0  # pulse increment and kwh_per_pulse _e_wh was computed for
+        self._dn_kwh = -1.0
+        self._e_wh = 0.0
 
     def restore(self, values):
         """Counters from storage; uptime is since boot and is not restored."""
         for i in range(1, N_COUNTERS):
             if i < len(values):
-                self.counters[i] = int(values[i]) & _MASK
+                self.set_count(i, values[i])
 
     def _add(self, i, x):
         if x <= 0.0 or not (x == x):
             return
         f = self._frac[i] + x
         n = int(f)
-        self._frac[i] = f - n
         if n:
-            self.counters[i] = (self.counters[i] + n) & _MASK
+            f -= n
+            self._inc(i, n)
+        self._frac[i] = f
+
+    def _add_ms(self, i, dt_ms):
+        """Add time to a counter in seconds (integer arithmetic: no floats)."""
+        ms = self._ms[i] + dt_ms
+        if ms >= 1000:
+            self._inc(i, ms // 1000)
+            ms %= 1000
+        self._ms[i] = ms
 
     def set_count(self, i, n):
-        self.counters[i] = int(n) & _MASK
+        n = int(n)
+        if n < 0 or n > _MASK:
+            n &= _MASK
+        self.counters[i] = n
 
-    def step(self, dt_s, running, forced, pump_pct, flow_kg_s, t_w_in, t_w_out, w_ok,
+    def _inc(self, i, n):
+        # 32-bit wrap, masked only when it wraps: on a 32-bit port 0xFFFFFFFF is a long
+        # int, and `&` with it would allocate a long result every time
+        c = self.counters[i] + n
+        if c > _MASK:
+            c &= _MASK
+        self.counters[i] = c
+
+    def step(self, dt_ms, dt_s, running, forced, pump_pct, flow_kg_s, t_w_in, t_w_out, w_ok,
              pulses, pulses_ok, kwh_per_pulse, p_opt, p_ref, p_suc, p_suc_ok):
-        self._add(CNT_UPTIME, dt_s)
+        """One tick of dt_ms (dt_s: the same in seconds, as a float)."""
+        self._add_ms(CNT_UPTIME, dt_ms)
         if running and not self._run_prev:
-            self.counters[CNT_COMP_STARTS] = (self.counters[CNT_COMP_STARTS] + 1) & _MASK
+            self._inc(CNT_COMP_STARTS, 1)
         self._run_prev = running
         self.state = ST_STOPPED if not running else ST_FORCED if forced else ST_REFRIG
         # recovered heat, kW
         q = 0.0
         if w_ok and pump_pct > 0.0 and t_w_out > t_w_in:
-            q = pump_pct * 0.01 * flow_kg_s * _CP_W_KJ * (t_w_out - t_w_in)
+            if pump_pct != self._q_pump or flow_kg_s != self._q_flow:
+                self._q_pump = pump_pct
+                self._q_flow = flow_kg_s
+                self._q_k = pump_pct * 0.01 * flow_kg_s * _CP_W_KJ
+            q = self._q_k * (t_w_out - t_w_in)
         self.q_hr_kw = q
         # compressor energy from pulses (a counter reset or wrap restarts the base)
         e_wh = 0.0
         if pulses_ok and kwh_per_pulse > 0.0:
             if self._pulses >= 0.0 and pulses >= self._pulses:
                 dn = pulses - self._pulses
-                e_wh = dn * kwh_per_pulse * 1000.0
-                self._pulse_t += dt_s
+                if dn != self._dn or kwh_per_pulse != self._dn_kwh:
+                    self._dn = dn
+                    self._dn_kwh = kwh_per_pulse
+                    self._e_wh = dn * kwh_per_pulse * 1000.0
+                e_wh = self._e_wh
+                self._pulse_ms += dt_ms
                 if dn > 0:
-                    self.p_comp_kw = e_wh * 3.6 / self._pulse_t  # Wh over seconds -> kW
-                    self._pulse_t = 0.0
-                elif self._pulse_t > 60.0 and self.p_comp_kw > 0.0:
+                    # Wh over seconds -> kW (a pulse every tick: the tick's dt_s as is)
+                    t_s = dt_s if self._pulse_ms == dt_ms else self._pulse_ms / 1000.0
+                    self.p_comp_kw = e_wh * 3.6 / t_s
+                    self._pulse_ms = 0
+                elif self._pulse_ms > 60000 and self.p_comp_kw > 0.0:
                     # no pulse for a minute: the power is at most one pulse per period
-                    cap = kwh_per_pulse * 3600.0 / self._pulse_t
+                    cap = kwh_per_pulse * 3600.0 / (self._pulse_ms / 1000.0)
                     if self.p_comp_kw > cap:
                         self.p_comp_kw = cap
             self._pulses = pulses
         else:
             self.p_comp_kw = 0.0
         self._add(CNT_COMP, e_wh)
-        hr_wh = q * dt_s / 3.6
+        hr_wh = q * dt_s / 3.6 if q > 0.0 else 0.0
         if self.state == ST_REFRIG:
-            self._add(CNT_RUN_REFRIG, dt_s)
+            self._add_ms(CNT_RUN_REFRIG, dt_ms)
             self._add(CNT_HR_REFRIG, hr_wh)
             self._add(CNT_COMP_REFRIG, e_wh)
         elif self.state == ST_FORCED:
-            self._add(CNT_RUN_FORCED, dt_s)
+            self._add_ms(CNT_RUN_FORCED, dt_ms)
             self._add(CNT_HR_FORCED, hr_wh)
             self._add(CNT_COMP_FORCED, e_wh)
             ps = p_suc if (p_suc_ok and p_suc > 1.0) else _P_SUC_DEFAULT
-            if p_ref > p_opt > ps:
+            if self.p_comp_kw > 0.0 and p_ref > p_opt > ps:  # (no power: adds nothing)
                 w_opt = (p_opt / ps) ** 0.23 - 1.0
                 w_ref = (p_ref / ps) ** 0.23 - 1.0
                 self._add(CNT_COMP_EXTRA, self.p_comp_kw * (1.0 - w_opt / w_ref) * dt_s / 3.6)
@@ -120,6 +161,6 @@ class Energy:
     def count_events(self, alarms_new, hp_stops_new):
         """Add events since the last call (restored counters keep counting)."""
         if alarms_new > 0:
-            self.counters[CNT_ALARMS] = (self.counters[CNT_ALARMS] + alarms_new) & _MASK
+            self._inc(CNT_ALARMS, alarms_new)
         if hp_stops_new > 0:
-            self.counters[CNT_HP_STOPS] = (self.counters[CNT_HP_STOPS] + hp_stops_new) & _MASK
+            self._inc(CNT_HP_STOPS, hp_stops_new)

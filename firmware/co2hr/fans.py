@@ -23,9 +23,12 @@ class Fans:
         self.safety = 0
         self.fallback = 0
         self.out = 100.0
+        self._amb = 0.0  # ambient the setpoint _sp_amb (= amb + approach) was made for
+        self._sp_amb = 0.0
 
     def configure(self, s):
         self.approach = s.get("fan_approach_k")
+        self._sp_amb = self._amb + self.approach
         self.t_floor = s.get("t_cond_min_c") - _FLOOR_BELOW_TCOND_K
         self.min_pct = s.get("fan_min_pct")
         self.cut_pct = min(s.get("fan_cut_pct"), self.min_pct)
@@ -46,7 +49,7 @@ class Fans:
         if self.safety:
             lim = 100.0
         else:
-            lim = self.cap * (1.0 - hr_reduce)
+            lim = self.cap * (1.0 - hr_reduce) if hr_reduce != 0.0 else self.cap
             if lim < 0.0:
                 lim = 0.0
         self.limit = lim
@@ -58,7 +61,10 @@ class Fans:
             self.out = pi.u
             return self.out
         self.fallback = 0
-        sp = amb + self.approach
+        if amb != self._amb:  # the setpoint is recomputed only when ambient moved
+            self._amb = amb
+            self._sp_amb = amb + self.approach
+        sp = self._sp_amb
         if subcritical and sp < self.t_floor:
             sp = self.t_floor
         self.sp = sp

@@ -16,6 +16,10 @@
 #   p_gc > p_hp_stop: compressor enable released; it returns comp_restart_s after
 #                    p_gc fell below p_hp_ovr - 5 bar (counted, alarmed, latched alarm).
 # p_gc invalid -> HPEV to hpev_fail_pct (fixed safe opening) and alarm.
+# Allocation (MicroPython boxes every float result): what depends only on the settings
+# (the transition start, the protection thresholds) is computed in configure(), the
+# reference step per tick once per tick length, and the COP reference only when T3
+# changed; no tuples per tick.
 from co2hr.co2sat import T_CRIT_C, TC_P, TC_T, p_sat_bar, p_tc_bar
 from co2hr.pi import PI, clamp
 
@@ -24,30 +28,45 @@ REG_TRANS = 1
 REG_TC = 2
 
 
-def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min=0.0):
-    """(reference in bar, regime) for the COP-optimal pressure at T3 (no HR raise).
-    p_min: p_sat(t_cond_min_c) when the caller has it (saves the work per tick)."""
-    if p_min <= 0.0:
-        p_min = p_sat_bar(t_cond_min_c)
+def regime(t3_c, t_trans_c):
+    """REG_SUB, REG_TRANS or REG_TC for T3."""
+    if t3_c <= t_trans_c:
+        return REG_SUB
+    return REG_TC if (t3_c >= TC_T[0] and t3_c >= T_CRIT_C) else REG_TRANS
+
+
+def _trans_start(subcool_k, t_trans_c, t_cond_min_c):
+    """p_sat where the transition zone starts (depends on the settings only)."""
+    t0 = t_trans_c + subcool_k
+    if t0 < t_cond_min_c:
+        t0 = t_cond_min_c
+    return p_sat_bar(t0)
+
+
+def cop_ref_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min, p0, dp0, dt0):
+    """COP-optimal reference at T3 (no HR raise). p_min = p_sat(t_cond_min_c); p0 =
+    _trans_start(); dp0 = TC_P[0] - p0; dt0 = TC_T[0] - t_trans_c (callers cache them)."""
     if t3_c <= t_trans_c:
         t = t3_c + subcool_k
         if t < t_cond_min_c:
             t = t_cond_min_c
         p = p_sat_bar(t)
-        reg = REG_SUB
     elif t3_c < TC_T[0]:
-        t0 = t_trans_c + subcool_k
-        if t0 < t_cond_min_c:
-            t0 = t_cond_min_c
-        p0 = p_sat_bar(t0)
-        p = p0 + (TC_P[0] - p0) * (t3_c - t_trans_c) / (TC_T[0] - t_trans_c)
-        reg = REG_TRANS
+        p = p0 + dp0 * (t3_c - t_trans_c) / dt0
     else:
         p = p_tc_bar(t3_c)
-        reg = REG_TC if t3_c >= T_CRIT_C else REG_TRANS
-    if p < p_min:
-        p = p_min
-    return p, reg
+    return p_min if p < p_min else p
+
+
+def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min=0.0):
+    """(reference in bar, regime) for the COP-optimal pressure at T3 (no HR raise).
+    p_min: p_sat(t_cond_min_c) when the caller has it."""
+    if p_min <= 0.0:
+        p_min = p_sat_bar(t_cond_min_c)
+    p0 = _trans_start(subcool_k, t_trans_c, t_cond_min_c)
+    p = cop_ref_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min, p0, TC_P[0] - p0,
+                    TC_T[0] - t_trans_c)
+    return p, regime(t3_c, t_trans_c)
 
 
 class GcPressure:
@@ -66,6 +85,13 @@ class GcPressure:
         self.stops = 0  # HP stop events
         self._restart_s = 0.0
         self.out = 30.0
+        self._t3_c = 0.0  # T3 the cached COP reference _p_cop was computed for
+        self._have_cop = 0  # 0: recompute (first tick, settings changed)
+        self._p_cop = 0.0
+        self._reg_cop = REG_SUB
+        self._dt_s = -1.0  # tick length the reference steps were computed for
+        self._ref_step = 0.0
+        self._ref_nstep = 0.0
 
     def configure(self, s):
         self.subcool = s.get("subcool_k")
@@ -78,6 +104,13 @@ class GcPressure:
         self.p_fail = s.get("p_ref_fail_bar")
         self.p_ovr = max(s.get("p_hp_ovr_bar"), self.p_max + 1.0)
         self.p_stop = max(s.get("p_hp_stop_bar"), self.p_ovr + 1.0)
+        self.p_ovr_off = self.p_ovr - 2.0  # override ends below
+        self.p_restart = self.p_ovr - 5.0  # compressor restart timer runs below
+        self._p0 = _trans_start(self.subcool, self.t_trans, self.t_cond_min)
+        self._dp0 = TC_P[0] - self._p0
+        self._dt0 = TC_T[0] - self.t_trans
+        self._have_cop = 0
+        self._dt_s = -1.0
         self.fail_pct = s.get("hpev_fail_pct")
         self.rate = s.get("hpev_rate_pct_s")
         self.restart_delay = s.get("comp_restart_s")
@@ -90,8 +123,14 @@ class GcPressure:
     def reference(self, t3_c, t3_ok, raise_frac, dt_s):
         """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V)."""
         if t3_ok:
-            p, self.regime = cop_reference_bar(t3_c, self.subcool, self.t_trans,
-                                               self.t_cond_min, self.p_min)
+            if not self._have_cop or t3_c != self._t3_c:
+                self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
+                                          self.p_min, self._p0, self._dp0, self._dt0)
+                self._reg_cop = regime(t3_c, self.t_trans)
+                self._t3_c = t3_c
+                self._have_cop = 1
+            p = self._p_cop
+            self.regime = self._reg_cop
             self.t3_fallback = 0
         else:
             p = self.p_fail
@@ -104,13 +143,17 @@ class GcPressure:
         if raise_frac > 0.0 and self.p_hr_max > p:
             target = p + (self.p_hr_max - p) * raise_frac
         target = clamp(target, self.p_min, self.p_max)
-        self.raise_bar = target - p
+        self.raise_bar = target - p if target != p else 0.0
         if self.ref <= 0.0:
             self.ref = target  # first tick: no ramp from nothing
-        else:
-            step = self.ref_rate * dt_s
+        elif target != self.ref:
+            if dt_s != self._dt_s:
+                self._dt_s = dt_s
+                self._ref_step = self.ref_rate * dt_s
+                self._ref_nstep = -self._ref_step
+            step = self._ref_step
             d = target - self.ref
-            self.ref += step if d > step else -step if d < -step else d
+            self.ref += step if d > step else self._ref_nstep if d < self._ref_nstep else d
         self.ref = clamp(self.ref, self.p_min, self.p_max)
         return self.ref
 
@@ -126,7 +169,7 @@ class GcPressure:
         self.fallback = 0
         if p_gc > self.p_ovr:
             self.override = 1
-        elif p_gc < self.p_ovr - 2.0:
+        elif p_gc < self.p_ovr_off:
             self.override = 0
         if p_gc > self.p_stop:
             if not self.comp_stop:
@@ -134,7 +177,7 @@ class GcPressure:
             self.comp_stop = 1
             self._restart_s = now_s + self.restart_delay
         elif self.comp_stop:
-            if p_gc > self.p_ovr - 5.0:
+            if p_gc > self.p_restart:
                 self._restart_s = now_s + self.restart_delay
             elif now_s >= self._restart_s:
                 self.comp_stop = 0

@@ -25,6 +25,9 @@ BYP_ON_V = 9.6
 BYP_OFF_V = 9.3
 _BACKHEAT_HYST_K = 2.0
 _HOT_HYST_K = 5.0
+# Spans as constants: module floats are not folded, each `A - B` per tick would allocate
+_RAISE_SPAN_V = RAISE_HI_V - RAISE_LO_V
+_FAN_SPAN_V = FAN_HI_V - FAN_LO_V
 
 
 class HrStaging:
@@ -46,6 +49,8 @@ class HrStaging:
         self.w_max = s.get("t_w_max_c")
         self.dt_min = s.get("hr_dt_min_k")
         self.pump_pct = s.get("hr_pump_pct")
+        self.w_cool = self.w_max - _HOT_HYST_K  # over-temperature clears below
+        self.dt_back = self.dt_min + _BACKHEAT_HYST_K  # recovery resumes above
         pi = self.valve_pi
         pi.kp = s.get("hrv_kp")
         pi.ti_s = s.get("hrv_ti_s")
@@ -72,10 +77,19 @@ class HrStaging:
                     self.bypass = 0
             elif d > BYP_ON_V:
                 self.bypass = 1
-            f = (d - RAISE_LO_V) / (RAISE_HI_V - RAISE_LO_V)
-            self.raise_frac = 0.0 if f < 0.0 else 1.0 if f > 1.0 else f
-            f = (d - FAN_LO_V) / (FAN_HI_V - FAN_LO_V)
-            self.fan_reduce = 0.0 if f < 0.0 else 1.0 if f > 1.0 else f
+            # fractions computed only inside their span (outside it they are 0 or 1)
+            if d <= RAISE_LO_V:
+                self.raise_frac = 0.0
+            elif d >= RAISE_HI_V:
+                self.raise_frac = 1.0
+            else:
+                self.raise_frac = (d - RAISE_LO_V) / _RAISE_SPAN_V
+            if d <= FAN_LO_V:
+                self.fan_reduce = 0.0
+            elif d >= FAN_HI_V:
+                self.fan_reduce = 1.0
+            else:
+                self.fan_reduce = (d - FAN_LO_V) / _FAN_SPAN_V
         if not self.on:
             self.stage = 0
         elif self.bypass:
@@ -94,13 +108,13 @@ class HrStaging:
         if temps_ok:
             self.temp_fallback = 0
             if self.w_hot:
-                if t_w_out < self.w_max - _HOT_HYST_K:
+                if t_w_out < self.w_cool:
                     self.w_hot = 0
             elif t_w_out > self.w_max:
                 self.w_hot = 1
             margin = t_disch - t_w_in
             if self.no_backheat:
-                if margin > self.dt_min + _BACKHEAT_HYST_K:
+                if margin > self.dt_back:
                     self.no_backheat = 0
             elif margin < self.dt_min:
                 self.no_backheat = 1

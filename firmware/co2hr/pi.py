@@ -6,6 +6,9 @@
 #   continues from whatever the output really was;
 # * a rate limit bounds the change per tick.
 # Positive error drives the output up; each loop chooses the sign of its error.
+# Allocation: MicroPython boxes every float result, so the products that depend only
+# on the gains and the tick length (kp*dt/ti, rate*dt and its negative) are cached and
+# recomputed when one of them changes (they are plain attributes, set by configure()).
 
 
 class PI:
@@ -18,6 +21,23 @@ class PI:
         self.u = u0
         self._e_prev = 0.0
         self._fresh = True
+        self._c_dt = -1.0  # dt, kp, ti, rate the cached products below were made for
+        self._c_kp = 0.0
+        self._c_ti = 0.0
+        self._c_rate = 0.0
+        self._c_ki = 0.0  # kp * dt / ti (0: no integral action)
+        self._c_r = 0.0  # rate_per_s * dt (0: unlimited)
+        self._c_nr = 0.0  # -_c_r
+
+    def _cache(self, dt_s):
+        self._c_dt = dt_s
+        self._c_kp = self.kp
+        self._c_ti = self.ti_s
+        self._c_rate = self.rate_per_s
+        self._c_ki = self.kp * dt_s / self.ti_s if self.ti_s > 0.0 else 0.0
+        r = self.rate_per_s * dt_s
+        self._c_r = r
+        self._c_nr = -r
 
     def set_limits(self, lo, hi):
         if hi < lo:
@@ -36,16 +56,22 @@ class PI:
         if self._fresh:
             self._e_prev = e
             self._fresh = False
-        du = self.kp * (e - self._e_prev)
-        if self.ti_s > 0.0:
-            du += self.kp * dt_s / self.ti_s * e
+        if (dt_s != self._c_dt or self.kp != self._c_kp or self.ti_s != self._c_ti
+                or self.rate_per_s != self._c_rate):
+            self._cache(dt_s)
+        if e == self._e_prev:  # no proportional change (same sum, fewer floats)
+            du = self._c_ki * e if self.ti_s > 0.0 else 0.0
+        else:
+            du = self.kp * (e - self._e_prev)
+            if self.ti_s > 0.0:
+                du += self._c_ki * e
         self._e_prev = e
-        r = self.rate_per_s * dt_s
+        r = self._c_r
         if r > 0.0:
             if du > r:
                 du = r
-            elif du < -r:
-                du = -r
+            elif du < self._c_nr:
+                du = self._c_nr
         u = self.u + du
         if u > self.hi:
             u = self.hi

@@ -10,6 +10,13 @@
 # stuck_s seconds (optional: simulators can hold values exactly). `value` is
 # first-order filtered (time constants from the settings); it keeps its last good
 # value while invalid, and the filter restarts from the raw value on recovery.
+#
+# Allocation (MicroPython boxes every float result; this runs for 15 inputs per tick):
+# a terminal value equal to the one last converted reuses that engineering value, the
+# rate check and the filter do no float work when nothing moved, and the per-tick
+# constants (rate limits, filter factors) are recomputed only when dt or settings change.
+import math
+
 from micropython import const
 
 from co2hr.io import INPUTS, N_IN
@@ -53,10 +60,11 @@ def pt1000_c(r_ohm):
     return t
 
 
-def ntc_c(r_ohm, r25_ohm, beta):
-    import math
+_INV_T25 = 1.0 / 298.15
 
-    return 1.0 / (1.0 / 298.15 + math.log(r_ohm / r25_ohm) / beta) - 273.15
+
+def ntc_c(r_ohm, r25_ohm, beta):
+    return 1.0 / (_INV_T25 + math.log(r_ohm / r25_ohm) / beta) - 273.15
 
 
 # Physical plausibility per input (engineering units) and the largest credible change
@@ -83,6 +91,7 @@ class Signals:
         self.valid = bytearray(N_IN)
         self.fault = bytearray(N_IN)  # why invalid: F_* code, 0 = valid
         self._eng = [0.0] * N_IN  # last unfiltered engineering value
+        self._x_eng = [0.0] * N_IN  # the terminal value _eng was converted from
         self._have = bytearray(N_IN)  # _eng holds a sample
         self._same_s = [0.0] * N_IN  # time the raw value has not changed
         self._raw_prev = [0.0] * N_IN
@@ -90,6 +99,7 @@ class Signals:
         self.stuck_s = 0.0
         self._dt = -1.0
         self._rlim = [0.0] * N_IN
+        self._nrlim = [0.0] * N_IN  # -_rlim
         self._alpha = [1.0] * N_IN
         self._gain = [0.0] * N_IN  # linear kinds: value = off + terminal * gain
         self._off = [0.0] * N_IN
@@ -121,6 +131,7 @@ class Signals:
         self._dt = dt_s
         for i in range(_N_AI):
             self._rlim[i] = RATE_MAX[i] * dt_s
+            self._nrlim[i] = -self._rlim[i]
             tau = self.tau_s[i]
             self._alpha[i] = dt_s / (tau + dt_s) if tau > 0.0 else 1.0
 
@@ -135,8 +146,12 @@ class Signals:
             x = raw[i]
             f = 0
             v = 0.0
+            # same terminal value as the last sample converted: same engineering value
+            same = self._have[i] and x == self._x_eng[i]
             if not ok[i] or k == 0 or not (x == x):  # x == x rejects NaN
                 f = F_READ
+            elif same:
+                v = self._eng[i]  # (it passed the fault bands and the range before)
             elif k == K_MA420:
                 if x < 3.6:
                     f = F_OPEN
@@ -175,8 +190,10 @@ class Signals:
             if f == 0 and not (PLAUS_LO[i] <= v <= PLAUS_HI[i]):
                 f = F_RANGE
             if i < _N_AI and f == 0:
-                if self._have[i] and abs(v - self._eng[i]) > self._rlim[i] > 0.0:
-                    f = F_RATE  # this sample jumped; the next one decides
+                if self._have[i] and not same and self._rlim[i] > 0.0:
+                    d = v - self._eng[i]
+                    if d > self._rlim[i] or d < self._nrlim[i]:
+                        f = F_RATE  # this sample jumped; the next one decides
                 if self.stuck_s > 0.0:
                     if x == self._raw_prev[i]:
                         self._same_s[i] += dt_s
@@ -187,6 +204,7 @@ class Signals:
                         f = F_STUCK
             if f == 0 or f == F_RATE or f == F_STUCK:
                 self._eng[i] = v  # the rate check compares with the last sample
+                self._x_eng[i] = x
                 self._have[i] = 1
             else:
                 self._have[i] = 0  # after a hard fault, the first good sample is taken
@@ -194,7 +212,8 @@ class Signals:
             if f:
                 self.valid[i] = 0
             elif self.valid[i] and i < _N_AI and self._alpha[i] < 1.0:
-                self.value[i] += (v - self.value[i]) * self._alpha[i]
+                if v != self.value[i]:  # (settled: the filter would add 0.0)
+                    self.value[i] += (v - self.value[i]) * self._alpha[i]
             else:
                 self.value[i] = v
                 self.valid[i] = 1
