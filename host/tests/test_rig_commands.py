@@ -199,3 +199,20 @@ def test_crc_error_is_reported(capsys):
         os.close(master)
         t.join(timeout=2)
     assert "CRC error" in err and "wrong baud or parity" in err
+
+
+def test_decoding_comes_from_the_firmware_table():
+    from co2hr.modbus import registers as R
+
+    # every register of the firmware's table (but the FC3 mirror) is reachable by label
+    rows = [r for r in R.rows() if not (r[0] == "holding" and r[1] >= R.MIRROR_BASE)]
+    got = {(r.table, r.addr) for r in regmap.REGS}
+    assert got == {(r[0], r[1]) for r in rows}
+    assert all(regmap.BY_NAME[r.label] is r for r in regmap.REGS)
+    # an invalid input signal reads 0x8000 and is shown as such, not as -3276.8 degC
+    t = regmap.lookup("t_amb_c")
+    v = regmap.decode(t, [R.INVALID])
+    assert regmap.fmt_value(t, v).startswith("INVALID")
+    assert regmap.fmt_value(regmap.lookup("mode"), 3.0) == "3 (Heat recovery)"
+    word = regmap.fmt_value(regmap.lookup("alarm_word_0"), 1.0)
+    assert word.startswith("0x0001") and "Gas cooler pressure high" in word
