@@ -173,6 +173,12 @@ def cmd_set(args) -> int:
         with Link(a) as link:
             before = link.read([r])[r.label]
             link.write(r, raw)
+            if r.is_comm:  # the next request may already need the new address/baud/parity
+                new = regmap.decode(r, [raw])
+                print(f"{r.label}: {regmap.fmt_value(r, before)} -> "
+                      f"{regmap.fmt_value(r, new)} written; the controller uses it from now "
+                      "on: reconnect with the new setting (the service unlock closes by itself)")
+                return 0
             after = link.read([r])[r.label]
             if r.needs_unlock:
                 link.lock()

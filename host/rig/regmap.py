@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import rig  # noqa: F401  (puts the firmware and the micropython stand-in on sys.path)
 from co2hr.alarms import ALARMS
 from co2hr.modbus import registers as R
+from co2hr.settings_comm import COMM_SCHEMA
 
 FC_READ = {"coil": 1, "discrete": 2, "holding": 3, "input": 4}
 MAX_QTY = {"coil": 2000, "discrete": 2000, "holding": 125, "input": 125}
@@ -57,6 +58,12 @@ class Reg:
     def needs_unlock(self) -> bool:
         return self.table == "holding" and any(
             g[2] == R.S_SETTING and g[1] <= self.addr < g[1] + g[3] * g[4] for g in R.GROUPS)
+
+    @property
+    def is_comm(self) -> bool:
+        """A communication setting (address, baud, parity ...): it takes effect right
+        after the answer to the write that changed it."""
+        return self.needs_unlock and self.name in {row[0] for row in COMM_SCHEMA}
 
     def range_text(self) -> str:
         u = (" " + self.unit) if self.unit else ""
