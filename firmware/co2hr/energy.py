@@ -56,6 +56,8 @@ class Energy:
         self._dn = -1.0  # pulse increment and kwh_per_pulse _e_wh was computed for
         self._dn_kwh = -1.0
         self._e_wh = 0.0
+        self._p_wh = -1.0  # energy and time the power p_comp_kw was computed from
+        self._p_ms = 0
 
     def restore(self, values):
         """Counters from storage; uptime is since boot and is not restored."""
@@ -65,6 +67,10 @@ class Energy:
 
     def _add(self, i, x):
         if x <= 0.0 or not (x == x):
+            return
+        n = int(x)
+        if x == n:  # a whole number (e.g. Wh of whole pulses): no float work
+            self._inc(i, n)
             return
         f = self._frac[i] + x
         n = int(f)
@@ -124,18 +130,22 @@ class Energy:
                 e_wh = self._e_wh
                 self._pulse_ms += dt_ms
                 if dn > 0:
-                    # Wh over seconds -> kW (a pulse every tick: the tick's dt_s as is)
-                    t_s = dt_s if self._pulse_ms == dt_ms else self._pulse_ms / 1000.0
-                    self.p_comp_kw = e_wh * 3.6 / t_s
+                    # Wh over seconds -> kW, unless the energy and time are as last time
+                    if e_wh != self._p_wh or self._pulse_ms != self._p_ms:
+                        self._p_wh = e_wh
+                        self._p_ms = self._pulse_ms
+                        self.p_comp_kw = e_wh * 3.6 / (self._pulse_ms / 1000.0)
                     self._pulse_ms = 0
                 elif self._pulse_ms > 60000 and self.p_comp_kw > 0.0:
                     # no pulse for a minute: the power is at most one pulse per period
                     cap = kwh_per_pulse * 3600.0 / (self._pulse_ms / 1000.0)
                     if self.p_comp_kw > cap:
                         self.p_comp_kw = cap
+                        self._p_wh = -1.0  # no longer the cached power
             self._pulses = pulses
         else:
             self.p_comp_kw = 0.0
+            self._p_wh = -1.0
         self._add(CNT_COMP, e_wh)
         hr_wh = q * dt_s / 3.6 if q > 0.0 else 0.0
         if self.state == ST_REFRIG:
