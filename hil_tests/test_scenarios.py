@@ -49,9 +49,6 @@ KNOWN = {
     ("sensor_faults", "t_gc_out_c: fw.p_gc_ref_bar at its fallback"):
         "controller: with T3 invalid the reference is p_ref_fail_bar plus the HR raise "
         "(90.7 bar at 5 V), not the declared 85 bar",
-    ("power_cut_reboot", "counters intact after the reboot"):
-        "storage/controller: counters come back from an older save (e.g. comp_wh 613 -> 153 "
-        "Wh), alarm_count resets to 0",
     ("winter_day", "cooling delivered >= 95 % of the cases' load"):
         "plant: the pack cuts out on low suction pressure at the start and never restarts "
         "(stopped evaporators take no load, so p_suc never reaches cut-in): 0.5 % of the "

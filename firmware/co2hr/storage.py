@@ -18,14 +18,15 @@
 # Flash wear. Saves are debounced: a setting change is written SETTINGS_DELAY_MS
 # after the last change (a burst of Modbus writes costs one save) and never
 # sooner than MIN_INTERVAL_MS after the previous save; counters are written every
-# COUNTERS_PERIOD_MS. Expected: 24 counter saves + a few setting saves = ~30
-# saves/day, each ~2 KB (one 4 KB flash block plus littlefs metadata: ~3 block
-# erases). Worst case (a master rewriting a setting all day): one save per
-# MIN_INTERVAL_MS = 1440 + 24 saves/day. MicroPython's littlefs (ESP32, RP2040)
+# COUNTERS_PERIOD_MS (10 min: a power cut loses at most 10 min of hours and energy).
+# Expected: 144 counter saves + a few setting saves = ~150 saves/day, each ~2 KB
+# (one 4 KB flash block plus littlefs metadata: ~3 block erases). Worst case (a
+# master rewriting a setting all day): one save per MIN_INTERVAL_MS = 1440 saves/day
+# (counter saves then ride along). MicroPython's littlefs (ESP32, RP2040)
 # spreads erases over the free blocks (~250 on a 1 MB filesystem); NOR flash is
 # rated 100 000 erase cycles per block:
-#   normal    30 x 3 / 250  = 0.36 erases/block/day -> > 700 years
-#   worst   1464 x 3 / 250  = 17.6 erases/block/day -> ~15 years
+#   normal   150 x 3 / 250  = 1.8 erases/block/day -> ~150 years
+#   worst   1440 x 3 / 250  = 17.3 erases/block/day -> ~15 years
 #   (without wear levelling, the worst case would wear one block in ~23 days,
 #    which is why the interval floor exists.)  See boards/README.md.
 #
@@ -43,7 +44,7 @@ MAGIC = "co2hr-store"
 SLOTS = ("store_a.dat", "store_b.dat")
 SETTINGS_DELAY_MS = const(5000)
 MIN_INTERVAL_MS = const(60000)
-COUNTERS_PERIOD_MS = const(3600000)
+COUNTERS_PERIOD_MS = const(600000)
 RETRY_MS = const(60000)  # after a failed write
 MAX_FILE = const(16384)
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import fields
 
 from co2hr.io import OUTPUTS
+from co2hr.storage import COUNTERS_PERIOD_MS
 from rig.plant import Actuators, Boundary, Plant, PlantParams
 from rig.scenario import Scenario
 from rig.simboard import SimBoard
@@ -270,6 +271,9 @@ class ClosedLoop:
         self.counters_before_cut: dict | None = None
         self.settings_after_reboot: dict | None = None
         self.counters_after_reboot: dict | None = None
+        # counters one storage save period before the cut: the least a reboot may
+        # bring back (the firmware saves counters every COUNTERS_PERIOD_MS)
+        self.counters_floor: dict | None = None
         self.modbus_poll_stats = {"requests": 0, "exceptions": 0, "registers": 0}
         self.settings_start: dict = {}
         self.error: str | None = None  # why the run stopped early (plant or firmware)
@@ -294,6 +298,7 @@ class ClosedLoop:
             self.settings_before_cut = self.fw.settings()
             self.counters_before_cut = {k: v for k, v in self.fw.sample().items()
                                         if k in self.fw.names("counters")}
+            self.counters_floor = self._counters_at(t_s - COUNTERS_PERIOD_MS / 1000.0)
         elif ev.kind == "setting":
             self.fw.set_setting(a["name"], a["value"])
         elif ev.kind == "modbus_read":
@@ -323,6 +328,21 @@ class ClosedLoop:
                 st["registers"] += qty
             except ModbusError:
                 st["exceptions"] += 1
+
+    def _counters_at(self, t_s: float) -> dict:
+        """Counter values as traced at the first sample at or after t_s (the boot
+        values when t_s lies before the run)."""
+        tr = self.trace
+        ts = tr.get("t_s") or []
+        i = next((j for j, t in enumerate(ts) if t >= t_s), len(ts) - 1)
+        out = {}
+        for c in self.fw.names("counters"):
+            col = tr.get("fw." + c)
+            if col and i >= 0:
+                vals = [v for v in col[i:] if v == v]  # first non-NaN sample from i on
+                if vals:
+                    out[c] = vals[0]
+        return out
 
     def run(self) -> dict[str, list]:
         sc, target, plant, sb, fw = self.sc, self.target, self.plant, self.simboard, self.fw

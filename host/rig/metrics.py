@@ -348,6 +348,7 @@ def summarize(loop) -> dict:
         s["reboot"] = {"settings_before": loop.settings_before_cut,
                        "settings_after": loop.settings_after_reboot,
                        "counters_before": loop.counters_before_cut,
+                       "counters_floor": loop.counters_floor,
                        "counters_after": loop.counters_after_reboot}
     return _jsonable(s)
 
@@ -492,11 +493,16 @@ def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> lis
         diff = {k: (v, sa.get(k)) for k, v in sb.items() if sa.get(k) != v}
         add("settings intact after the reboot", bool(sb) and not diff,
             f"changed: {diff}" if diff else f"{len(sb)} settings equal")
+        # Counters are saved every storage period: a cut may lose what accrued since
+        # the last save, never more, and never brings back more than there was.
         cb, ca = rb.get("counters_before") or {}, rb.get("counters_after") or {}
-        lost = {k: (v, ca.get(k)) for k, v in cb.items()
-                if k != "uptime_s" and (ca.get(k) is None or ca[k] < v)}
-        add("counters intact after the reboot", bool(cb) and not lost,
-            f"lost: {lost}" if lost else f"{len(cb) - 1} counters kept")
+        floor = rb.get("counters_floor") or {}
+        lost = {k: (floor.get(k), ca.get(k), v) for k, v in cb.items()
+                if k != "uptime_s" and (ca.get(k) is None or ca[k] < floor.get(k, v)
+                                        or ca[k] > v)}
+        add("counters restored from the last save after the reboot", bool(cb) and not lost,
+            f"outside [one save period before the cut, at the cut]: {lost}" if lost
+            else f"{len(cb) - 1} counters within one save period of the cut")
         add("the board booted again", s.get("reboots", 0) >= 1, f"{s.get('reboots')} reboots")
     if name.startswith("modbus"):
         mb = s["modbus"]["poll"]
