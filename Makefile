@@ -41,7 +41,7 @@ run: venv apt
 test: venv apt
 	$(BIN)/ruff check .
 	$(BIN)/python tools/typecheck_firmware.py
-	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -x $(PYTEST_ARGS)

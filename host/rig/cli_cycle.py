@@ -11,9 +11,6 @@ import argparse
 import json
 import sys
 
-from rig.plant import cycle
-from rig.plant import props as P
-
 
 def _p_gc(text: str):
     if text == "opt":
@@ -55,6 +52,8 @@ def _populate(p: argparse.ArgumentParser) -> None:
 
 
 def _validate(a) -> None:
+    from rig.plant import props as P  # CoolProp tables load here, not at `rig` start-up
+
     for name in ("te", "t3", "t_cond_min"):
         v = getattr(a, name)
         if v < P.T_TRIPLE_C:
@@ -76,6 +75,8 @@ _KEYS = ("p_gc_bar", "cop", "cop_total", "w_comp_kw", "q_gc_kw", "q_hr_kw", "t_d
 
 
 def main(args) -> int:
+    from rig.plant import cycle
+
     try:
         _validate(args)
         r = cycle.solve(args.te, args.sh, args.eta_is, args.t3, args.p_gc, args.p_rec,
