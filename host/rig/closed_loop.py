@@ -24,14 +24,15 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from functools import cached_property
 
 from co2hr.io import OUTPUTS
 from co2hr.storage import COUNTERS_PERIOD_MS
 from rig.plant import Actuators, Boundary, Plant, PlantParams
 from rig.scenario import Scenario
 from rig.simboard import SimBoard
-from rig.targets.base import FirmwareError, Target
+from rig.targets.base import FirmwareError, StepResult, Target
 
 UNIT = 1  # Modbus unit address used on the HIL link
 
@@ -251,18 +252,35 @@ def _plant_params(overrides: dict) -> PlantParams:
     return pp
 
 
-class ClosedLoop:
-    """Run one scenario on one target. `run()` returns the trace (dict of columns)."""
+@dataclass
+class Step:
+    """What one coupled step did: the firmware's outputs and the actuators they drove."""
 
-    def __init__(self, scenario: Scenario, target: Target, board: dict,
-                 progress: Callable[[float, float], None] | None = None):
+    outputs: list[float]
+    act: Actuators
+    result: StepResult | None  # the target's step; None while the board has no power
+
+
+class ClosedLoop:
+    """Run one scenario on one target. `run()` returns the trace (dict of columns).
+
+    `step_once()` is the per-step coupling (terminals -> firmware -> outputs -> plant);
+    run() calls it for every scenario step and rig.virtual_rig calls it paced to the
+    wall clock (scenario None: a plant from plant_params, no events or profiles)."""
+
+    def __init__(self, scenario: Scenario | None, target: Target, board: dict,
+                 progress: Callable[[float, float], None] | None = None,
+                 plant_params: PlantParams | None = None):
         self.sc = scenario
         self.target = target
         self.board = board
         self.progress = progress
-        self.plant = Plant(_plant_params(scenario.plant))
+        if plant_params is None:
+            plant_params = _plant_params(scenario.plant if scenario is not None else {})
+        self.plant = Plant(plant_params)
         self.simboard = SimBoard(board, self.plant)
-        self.fw = FirmwareView(target)
+        self.boot_ms = 0  # the board's clock restarts at each power-up
+        self.stage = ""  # the part of step_once running (run() tells whose error it is)
         self.trace: dict[str, list] = {}
         self.log: list[dict] = []  # events as they fired, with results
         self.reboots = 0
@@ -278,6 +296,44 @@ class ClosedLoop:
         self.settings_start: dict = {}
         self.error: str | None = None  # why the run stopped early (plant or firmware)
         self.settings_end: dict = {}
+
+    @cached_property
+    def fw(self) -> FirmwareView:
+        # made when first used (run() starts with it), so a bare step_once() loop
+        # does not probe the firmware's Modbus
+        return FirmwareView(self.target)
+
+    # one step
+    def step_once(self, t_s: float, bnd: Boundary, dt_s: float = 1.0, powered: bool = True,
+                  between: Callable[[Step], None] | None = None) -> Step:
+        """One coupled step at t_s: the simulated board presents the plant's terminals,
+        the target runs its loop at t_s (board clock: t_s - boot_ms), its outputs drive
+        the actuators; between(step) then sees the plant state the firmware saw and what
+        it commanded; last the plant runs dt_s with bnd (dt_s = 0: it does not move).
+        powered=False: no firmware step; relays drop, 0-10 V outputs fall to 0 and the
+        stepper holds. Errors propagate; self.stage says in which part."""
+        sb, plant = self.simboard, self.plant
+        res = None
+        if powered:
+            self.stage = "firmware"
+            raw, ok = sb.terminals()
+            res = self.target.step(int(round(t_s * 1000)) - self.boot_ms, raw, ok)
+            out = res.outputs
+            act = sb.apply_outputs(out)
+        else:
+            out = [plant.state.hpev_pos_pct, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+            act = Actuators(hpev_pct=out[0], bev_pct=0.0, hr_valve_pct=0.0, fan_pct=0.0,
+                            hr_pump_pct=0.0, gc_bypass=0, comp_enable=0)
+            sb.act = act
+        step = Step(out, act, res)
+        if between is not None:
+            self.stage = "between"
+            between(step)
+        if dt_s:
+            self.stage = "plant"
+            plant.step(dt_s, act, bnd)
+        self.stage = ""
+        return step
 
     # events
     def _fire(self, ev, t_s: float) -> None:
@@ -346,6 +402,7 @@ class ClosedLoop:
 
     def run(self) -> dict[str, list]:
         sc, target, plant, sb, fw = self.sc, self.target, self.plant, self.simboard, self.fw
+        assert sc is not None, "run() needs a scenario"
         dt = sc.step_s
         n = int(round(sc.duration_s / dt))
         pcols = _plant_cols()
@@ -362,13 +419,53 @@ class ClosedLoop:
         self.settings_start = fw.settings()
         events = list(sc.events)
         ei = 0
-        boot_ms = 0  # the board's clock restarts at each power-up
-        out = None
+        self.boot_ms = 0
         ticks_base = overruns_base = 0
         ticks = overruns = 0
         fw_every = max(1, int(round(sc.fw_sample_s / dt)))
         last_fw: dict[str, float] = {}
         booted = 1
+        k, t_s, powered = 0, 0.0, True
+        b: dict[str, float] = {}
+        labels: list[str] = []
+
+        def record(step: Step) -> None:
+            """Sample the firmware and record the state it saw at t_s and what it
+            commanded (before the plant moves)."""
+            nonlocal ticks, overruns, last_fw, booted
+            if step.result is not None:
+                ticks = ticks_base + step.result.ticks
+                overruns = overruns_base + step.result.overruns
+                if self._poll_until >= t_s:
+                    self._poll()
+                if k % fw_every == 0 or booted:
+                    last_fw = fw.sample()
+                    if booted and self.reboots and self.counters_after_reboot is None:
+                        self.counters_after_reboot = {
+                            c: last_fw[c] for c in fw.names("counters") if c in last_fw}
+                    for nm in last_fw:
+                        if "fw." + nm not in tr:  # first seen: pad the rows before
+                            tr["fw." + nm] = [math.nan] * len(tr["t_s"])
+                            fw_names.append(nm)
+            else:
+                last_fw = {}
+            st = plant.state
+            tr["t_s"].append(t_s)
+            for key, v in b.items():
+                tr["bnd." + key].append(v)
+            for c in pcols:
+                v = getattr(st, c)
+                tr["plant." + c].append(float(v))
+            for o, v in zip(OUTPUTS, step.outputs, strict=False):
+                tr["out." + o].append(float(v))
+            tr["fw.ticks"].append(ticks if powered else math.nan)
+            tr["fw.overruns"].append(overruns)
+            tr["fw.booted"].append(booted if powered else 0)
+            tr["event"].append("; ".join(labels))
+            for nm in fw_names:
+                tr["fw." + nm].append(last_fw.get(nm, math.nan))
+            booted = 0
+
         wall0 = time.perf_counter()
         for k in range(n + 1):
             t_s = k * dt
@@ -386,62 +483,25 @@ class ClosedLoop:
                 target.reboot()
                 self.reboots += 1
                 self._cut_until = -1.0
-                boot_ms = int(round(t_s * 1000))
+                self.boot_ms = int(round(t_s * 1000))
                 ticks_base, overruns_base = ticks, overruns
                 fw.probe()
                 self.settings_after_reboot = fw.settings()
                 booted = 1
                 labels.append("reboot")
-            if powered:
-                raw, ok = sb.terminals()
-                try:
-                    res = target.step(int(round(t_s * 1000)) - boot_ms, raw, ok)
-                except FirmwareError as e:
-                    self.error = f"firmware failed at t = {t_s:g} s: {e}"
-                    break
-                ticks, overruns = ticks_base + res.ticks, overruns_base + res.overruns
-                out = res.outputs
-                act = sb.apply_outputs(out)
-                if self._poll_until >= t_s:
-                    self._poll()
-                if k % fw_every == 0 or booted:
-                    last_fw = fw.sample()
-                    if booted and self.reboots and self.counters_after_reboot is None:
-                        self.counters_after_reboot = {
-                            c: last_fw[c] for c in fw.names("counters") if c in last_fw}
-                    for nm in last_fw:
-                        if "fw." + nm not in tr:  # first seen: pad the rows before
-                            tr["fw." + nm] = [math.nan] * len(tr["t_s"])
-                            fw_names.append(nm)
-            else:  # no power: relays drop, 0-10 V outputs fall to 0, the stepper holds
-                out = [plant.state.hpev_pos_pct, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-                act = Actuators(hpev_pct=out[0], bev_pct=0.0, hr_valve_pct=0.0, fan_pct=0.0,
-                                hr_pump_pct=0.0, gc_bypass=0, comp_enable=0)
-                sb.act = act
-                last_fw = {}
-            # record the state the firmware saw at t_s and what it commanded
-            st = plant.state
-            tr["t_s"].append(t_s)
-            for key, v in b.items():
-                tr["bnd." + key].append(v)
-            for c in pcols:
-                v = getattr(st, c)
-                tr["plant." + c].append(float(v))
-            for o, v in zip(OUTPUTS, out, strict=False):
-                tr["out." + o].append(float(v))
-            tr["fw.ticks"].append(ticks if powered else math.nan)
-            tr["fw.overruns"].append(overruns)
-            tr["fw.booted"].append(booted if powered else 0)
-            tr["event"].append("; ".join(labels))
-            for nm in fw_names:
-                tr["fw." + nm].append(last_fw.get(nm, math.nan))
-            booted = 0
-            if k == n:
+            try:  # the last row is recorded without moving the plant
+                self.step_once(t_s, bnd, 0.0 if k == n else dt, powered, record)
+            except FirmwareError as e:
+                if self.stage != "firmware":
+                    raise
+                self.error = f"firmware failed at t = {t_s:g} s: {e}"
                 break
-            try:
-                plant.step(dt, act, bnd)
             except Exception as e:  # the plant gave up: keep the trace, say where and why
+                if self.stage != "plant":
+                    raise
                 self.error = f"plant failed at t = {t_s:g} s: {type(e).__name__}: {e}"
+                break
+            if k == n:
                 break
             if self.progress and k % max(60, n // 50) == 0:
                 self.progress(t_s, sc.duration_s)

@@ -6,9 +6,9 @@ board, and a developer sees the controller react to ambient, load and HR demand.
 thread does everything (a Target is not thread-safe): plant + control steps when
 they are due on the scaled clock, and Modbus traffic between them.
 
-The per-step coupling (terminals -> firmware -> outputs -> plant for dt) is the one
-rig.closed_loop.ClosedLoop uses for scenarios; here the boundary is fixed by the
-options and time is paced to the wall clock instead of run flat out.
+The per-step coupling (terminals -> firmware -> outputs -> plant for dt) is
+rig.closed_loop.ClosedLoop.step_once, the one scenarios run; here the boundary is fixed
+by the options and time is paced to the wall clock instead of run flat out.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 
 from rig import regmap
+from rig.closed_loop import ClosedLoop
 from rig.modbus_bridge import ModbusBridge
-from rig.plant import Boundary, Plant, PlantParams
-from rig.simboard import SimBoard
+from rig.plant import Boundary, PlantParams
 from rig.targets import open_target
 
 DT_S = 1.0  # plant/firmware step (the boards' control tick is 1 s)
@@ -49,12 +49,14 @@ class VirtualRig:
 
         self.opt = opt
         self.board = load_board(opt.board)
-        self.plant = Plant(PlantParams(t_amb0_c=opt.t_amb_c))
-        self.sb = SimBoard(self.board, self.plant)
-        self.sb.set_demand_v(opt.demand_v)
         self.bnd = Boundary(t_amb_c=opt.t_amb_c, q_load_kw=opt.q_load_kw,
                             q_heat_use_kw=opt.q_heat_use_kw)
         self.target = open_target(opt.target, self.board)
+        self.loop = ClosedLoop(None, self.target, self.board,
+                               plant_params=PlantParams(t_amb0_c=opt.t_amb_c))
+        self.plant = self.loop.plant
+        self.sb = self.loop.simboard
+        self.sb.set_demand_v(opt.demand_v)
         self.bridge: ModbusBridge | None = None
         self.t_s = 0.0
         self.steps = 0
@@ -106,10 +108,7 @@ class VirtualRig:
 
     # -- stepping
     def _step(self) -> None:
-        raw, ok = self.sb.terminals()
-        res = self.target.step(int(round(self.t_s * 1000)), raw, ok)
-        self.act = self.sb.apply_outputs(res.outputs)
-        self.plant.step(DT_S, self.act, self.bnd)
+        self.act = self.loop.step_once(self.t_s, self.bnd, DT_S).act
         self.t_s += DT_S
         self.steps += 1
 
