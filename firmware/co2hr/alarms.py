@@ -29,6 +29,7 @@ A_FAN_FAIL = const(18)
 A_MANUAL = const(19)
 A_NO_BACKHEAT = const(20)
 A_DI_FAULT = const(21)
+A_STORAGE = const(22)
 
 ALARMS = (
     (1, "hp_high", "Gas cooler pressure high", 1, 5, 3.0, True),
@@ -62,6 +63,8 @@ ALARMS = (
     (26, "hr_no_heat", "Heat recovery blocked: CO2 not warmer than the water", 3, 60, 1.0,
      False),
     (27, "di_fault", "Digital input read fault", 3, 5, 0.0, False),
+    (28, "storage_fault", "Settings/counters storage fault: defaults in use or flash write "
+     "failed (see the store's reason)", 2, 0, 0.0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

@@ -26,6 +26,7 @@ def build(hw, board, flash_dir=None):
         store.attach(getattr(control, "settings", None), control, hw.ticks_ms)
         app.comms.append(store)  # debounced saves, polled between ticks
         app.store = store  # type: ignore[attr-defined]  # .fault/.reason: storage alarm
+        control.store = store  # the controller raises storage_fault from store.fault
     from co2hr.modbus.server import ModbusServer
 
     server = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))

@@ -2,8 +2,12 @@
 # status and counters, once per tick (DOMAIN.md section 2).
 #
 # Fallbacks when an input a loop needs is invalid (each also raises its alarm):
-#   p_gc     HPEV to hpev_fail_pct (fixed safe opening)
-#   T3       pressure reference p_ref_fail_bar; fans 100 %
+#   p_gc     HPEV to hpev_fail_pct (fixed safe opening); the HP protections go on with
+#            the last good value, or the newer sample when it is higher and only failed
+#            the rate/stuck check, and with the HP switch (which alone forces the
+#            override, valid p_gc or not)
+#   T3       pressure reference p_ref_fail_bar without any HR raise (no forcing while
+#            the regime is unknown); fans 100 %
 #   t_amb    fans 100 %
 #   p_rec    BEV to bev_fail_pct
 #   demand   heat recovery off (no forcing)
@@ -12,6 +16,11 @@
 #   comp_run (invalid)  the compressor counts as running while it is enabled
 # Output stage: every % output moves at most its rate limit per second, whatever the
 # mode, manual value, safety or fallback asks for, so no transfer makes it jump.
+# Heat sink: fan reduction and the GC bypass act only while the HRHX takes the heat
+# (co2hr.hr_staging `sink`); the HP safeties (p_gc within 2 bar of p_gc_max, override,
+# HP switch) lift every fan limit and close the GC bypass.
+# Storage: boot.build() sets self.store (co2hr.storage.Store) when there is flash; its
+# `fault` raises the storage_fault alarm.
 from co2hr import alarms as A
 from co2hr import status as S
 from co2hr.alarms import Alarms
@@ -49,7 +58,7 @@ from co2hr.io import (
 from co2hr.modes import HEAT_RECOVERY, MAX_COP, OFF, STANDBY, Modes
 from co2hr.pi import clamp
 from co2hr.receiver import Receiver
-from co2hr.signals import Signals
+from co2hr.signals import F_RATE, F_STUCK, Signals
 from co2hr.ticks import ticks_diff
 
 N_ANALOG_OUT = 5  # outputs 0..4 are % and rate-limited; 5..7 are switches
@@ -99,7 +108,12 @@ class Controller:
         self._ver = -1
         self._alarm_seen = 0
         self._stops_seen = 0
+        self._fan_guard = 0  # HP fan safety (hysteresis, see step())
+        self._fg_ref = -1.0  # reference the fan safety levels below were made for
+        self._fg_on = 0.0  # ref + 5
+        self._fg_off = 0.0  # ref + 1
         self.kwh_per_pulse = self.sig.p1[CI_ENERGY]
+        self.store = None  # set by boot.build(): the settings/counters store (.fault)
         self._configure()
 
     # --- settings
@@ -120,7 +134,9 @@ class Controller:
         self._dt_ms = -1  # rates changed: recompute the output-stage steps
         self.p_gc_max = self.gc.p_max
         self.p_gc_near_max = self.p_gc_max - 2.0  # fan safety threshold
-        self.p_hp_alarm = s.get("p_hp_alarm_bar")
+        self.p_gc_fan_off = self.p_gc_max - 5.0  # fan safety ends below (and ref + 1)
+        # the alarm sits between the reference ceiling and the override
+        self.p_hp_alarm = clamp(s.get("p_hp_alarm_bar"), self.p_gc_max, self.gc.p_ovr)
         self.p_rec_hi = self.rec.hi
         self.p_rec_lo = self.rec.lo
         self.t_disch_max = s.get("t_disch_max_c")
@@ -197,23 +213,51 @@ class Controller:
         hr = self.hr
         hr.staging(v[AI_DEMAND], allow)
         temps_ok = ok_[AI_T_DISCH] and ok_[AI_T_W_IN] and ok_[AI_T_W_OUT]
-        hr.water(v[AI_T_DISCH], v[AI_T_W_IN], v[AI_T_W_OUT], temps_ok, dt)
+        hr.water(v[AI_T_DISCH], v[AI_T_W_IN], v[AI_T_W_OUT], temps_ok, dt,
+                 self.prev_out[AO_HR_VALVE])
 
         # --- gas cooler pressure
         gc = self.gc
         gc.reference(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], hr.raise_frac, dt)
         p_ok = ok_[AI_P_GC]
         p_gc = v[AI_P_GC]
-        hpev = gc.step(p_gc, p_ok, dt, now_s)
+        p_prot = p_gc  # invalid p_gc: the last good value (value holds it) ...
+        if not p_ok:
+            f = sig.fault[AI_P_GC]
+            if f == F_RATE or f == F_STUCK:  # ... or the newer sample if higher
+                if sig.sample[AI_P_GC] > p_prot:
+                    p_prot = sig.sample[AI_P_GC]
+            elif sig.kind[AI_P_GC] == 0:
+                p_prot = -1.0  # not wired: unknown
+        hp_trip = ok_[DI_HP_OK] and v[DI_HP_OK] < 0.5
+        # compressors standing still (comp_run, or our enable released): the HPEV holds
+        # its safe opening instead of winding shut, so a restart does not compress
+        # against a closed valve (a pressure spike within seconds)
+        if ok_[DI_COMP_RUN]:
+            still = v[DI_COMP_RUN] < 0.5
+        else:
+            still = self.prev_out[DO_COMP_ENABLE] < 0.5
+        hpev = gc.step(p_gc, p_ok, dt, now_s, p_prot, hp_trip, still)
 
         # --- receiver
         bev = self.rec.step(v[AI_P_REC], ok_[AI_P_REC], dt)
 
-        # --- fans
+        # --- fans: the HP fan safety lifts every fan limit (noise cap, HR reduction)
+        # when the HPEV cannot hold the pressure: p_gc within 2 bar of p_gc_max or more
+        # than 5 bar above its reference; it ends when p_gc is back below both
+        # p_gc_max - 5 and ref + 1 (hysteresis, so the fans do not hunt at the limit)
+        if gc.ref != self._fg_ref:  # (floats only when the reference moved)
+            self._fg_ref = gc.ref
+            self._fg_on = gc.ref + 5.0
+            self._fg_off = gc.ref + 1.0
+        if p_prot > self.p_gc_near_max or p_prot > self._fg_on:
+            self._fan_guard = 1
+        elif p_prot < self.p_gc_fan_off and p_prot < self._fg_off:
+            self._fan_guard = 0
         fans = self.fans
         fan = fans.step(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], v[AI_T_AMB], ok_[AI_T_AMB],
-                        gc.regime == REG_SUB, hr.fan_reduce,
-                        p_ok and p_gc > self.p_gc_near_max, gc.override,
+                        gc.regime == REG_SUB, hr.fan_cut,
+                        self._fan_guard, gc.override,
                         v[AI_T_DISCH], ok_[AI_T_DISCH], dt)
 
         # --- compressor enable
@@ -226,7 +270,7 @@ class Controller:
         tgt2 = hr.valve
         tgt3 = fan
         tgt4 = hr.pump
-        byp = 1.0 if hr.bypass else 0.0
+        byp = 1.0 if (hr.gc_bypass and not fans.safety) else 0.0
         if modes.mode == 4:
             if modes.manual(AO_HPEV) and not gc.override:
                 tgt0 = modes.man[AO_HPEV]
@@ -260,7 +304,7 @@ class Controller:
             row = _SENSOR_ALARMS[k]
             al.set(row[1], sig.kind[row[0]] != 0 and not ok_[row[0]], now_s)
         al.high(A.A_HP_HIGH, p_gc if p_ok else 0.0, self.p_hp_alarm, now_s)
-        al.set(A.A_HP_SWITCH, ok_[DI_HP_OK] and v[DI_HP_OK] < 0.5, now_s)
+        al.set(A.A_HP_SWITCH, hp_trip, now_s)
         al.set(A.A_HP_OVERRIDE, gc.override, now_s)
         al.set(A.A_HP_STOP, gc.comp_stop, now_s)
         p_rec_ok = ok_[AI_P_REC]
@@ -278,6 +322,8 @@ class Controller:
             if sig.kind[i] != 0 and not ok_[i]:
                 di_bad = 1
         al.set(A.A_DI_FAULT, di_bad, now_s)
+        st_ = self.store
+        al.set(A.A_STORAGE, st_ is not None and st_.fault, now_s)
         relay = 1.0 if al.relay() else 0.0
         if modes.manual(DO_ALARM):
             relay = 1.0 if modes.man[DO_ALARM] > 0.5 else 0.0
@@ -338,6 +384,10 @@ class Controller:
             ov |= S.OV_P_REC_LIM
         if hr.temp_fallback:
             ov |= S.OV_W_FB
+        if gc.limiting:
+            ov |= S.OV_P_GC_LIM
+        if hr.on and (hr.fan_reduce > 0.0 or hr.bypass) and not hr.sink:
+            ov |= S.OV_NO_SINK
         st[S.ST_OVERRIDES] = ov
         st[S.ST_Q_HR_KW] = en.q_hr_kw
         st[S.ST_P_COMP_KW] = en.p_comp_kw

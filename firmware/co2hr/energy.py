@@ -14,7 +14,8 @@
 #   when it is invalid) sets the ratio.
 # Allocation (MicroPython boxes every float result): time counters run on integer
 # milliseconds, and products whose inputs did not change since the last tick (the pump
-# factor of the heat estimate, the energy of a pulse count) are reused, not recomputed.
+# factor of the heat estimate, the energy of a pulse count, the extra energy of forcing
+# per tick, which needs two powers) are reused, not recomputed.
 from co2hr.status import (
     CNT_ALARMS,
     CNT_COMP,
@@ -58,6 +59,13 @@ class Energy:
         self._e_wh = 0.0
         self._p_wh = -1.0  # energy and time the power p_comp_kw was computed from
         self._p_ms = 0
+        # inputs the forced-state extra energy per tick _x_wh was computed for
+        self._x_opt = -1.0
+        self._x_ref = -1.0
+        self._x_ps = -1.0
+        self._x_kw = -1.0
+        self._x_dt = -1.0
+        self._x_wh = 0.0
 
     def restore(self, values):
         """Counters from storage; uptime is since boot and is not restored."""
@@ -158,9 +166,23 @@ class Energy:
             self._add(CNT_COMP_FORCED, e_wh)
             ps = p_suc if (p_suc_ok and p_suc > 1.0) else _P_SUC_DEFAULT
             if self.p_comp_kw > 0.0 and p_ref > p_opt > ps:  # (no power: adds nothing)
-                w_opt = (p_opt / ps) ** 0.23 - 1.0
-                w_ref = (p_ref / ps) ** 0.23 - 1.0
-                self._add(CNT_COMP_EXTRA, self.p_comp_kw * (1.0 - w_opt / w_ref) * dt_s / 3.6)
+                self._add(CNT_COMP_EXTRA, self._extra_wh(p_opt, p_ref, ps, dt_s))
+
+    def _extra_wh(self, p_opt, p_ref, ps, dt_s):
+        """Extra compressor energy of forcing in this tick (Wh); recomputed only when
+        the pressures, the power or the tick length changed."""
+        kw = self.p_comp_kw
+        if (p_opt != self._x_opt or p_ref != self._x_ref or ps != self._x_ps
+                or kw != self._x_kw or dt_s != self._x_dt):
+            self._x_opt = p_opt
+            self._x_ref = p_ref
+            self._x_ps = ps
+            self._x_kw = kw
+            self._x_dt = dt_s
+            w_opt = (p_opt / ps) ** 0.23 - 1.0
+            w_ref = (p_ref / ps) ** 0.23 - 1.0
+            self._x_wh = kw * (1.0 - w_opt / w_ref) * dt_s / 3.6
+        return self._x_wh
 
     def ehr(self):
         extra = self.counters[CNT_COMP_EXTRA]

@@ -7,15 +7,30 @@
 #   transcritical T3 >= 30.2: the COP-optimal table of co2sat (biased above the optimum
 #                 near the critical point, see there why)
 # then the heat-recovery raise (demand 1..8 V -> 0..1 of the way up to p_hr_max), the
-# floor p_sat(t_cond_min), the ceiling p_gc_max, and a rate limit on the reference.
-# T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level).
+# floor p_sat(t_cond_min), the ceiling p_gc_max - REF_MARGIN_BAR, and a rate limit on
+# the reference.
+# T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level) and
+# NO heat-recovery raise: forced operation stops while the controller does not know the
+# regime (a raise on top of a guess could push an unknown operating point anywhere).
 #
 # Loop: PI on (p_gc - ref), opening lowers the pressure. Protections, in order:
-#   p_gc > p_hp_ovr: the HPEV is driven open at its rate limit (the PI tracks it, so
-#                    control resumes bumplessly), until p_gc < p_hp_ovr - 2 bar;
-#   p_gc > p_hp_stop: compressor enable released; it returns comp_restart_s after
-#                    p_gc fell below p_hp_ovr - 5 bar (counted, alarmed, latched alarm).
-# p_gc invalid -> HPEV to hpev_fail_pct (fixed safe opening) and alarm.
+#   max-pressure limiter: above p_lim = p_gc_max - REF_MARGIN_BAR (the reference
+#                    ceiling) the error is amplified LIM_GAIN times, so the HPEV opens
+#                    hard before p_gc reaches p_gc_max (the PI alone creeps ~1 bar
+#                    over a reference that sits at the ceiling while the load rises);
+#   p > p_hp_ovr:    the HPEV is driven open at its rate limit (the PI tracks it, so
+#                    control resumes bumplessly), until p < p_hp_ovr - 2 bar; the HP
+#                    safety switch opening (hp_trip) forces the same;
+#   p > p_hp_stop:   compressor enable released; it returns comp_restart_s after
+#                    p fell below p_hp_ovr - 5 bar (counted, alarmed, latched alarm).
+# "p" for the protections is p_prot: the measured p_gc while valid; while p_gc is
+# invalid the caller passes the last good value, or the newer sample when that is
+# higher and only failed the rate/stuck check, so a sensor fault never removes the
+# HP protection (it can only make it act earlier).
+# p_gc invalid -> HPEV to hpev_fail_pct (fixed safe opening) and alarm, unless the
+# override acts (then the HPEV keeps opening).
+# Compressors standing still -> the HPEV holds at least hpev_fail_pct: a PI left to
+# wind shut while nothing flows makes the restart compress against a closed valve.
 # Allocation (MicroPython boxes every float result): what depends only on the settings
 # (the transition start, the protection thresholds) is computed in configure(), the
 # reference step per tick once per tick length, and the COP reference only when T3
@@ -26,6 +41,8 @@ from co2hr.pi import PI, clamp
 REG_SUB = 0
 REG_TRANS = 1
 REG_TC = 2
+REF_MARGIN_BAR = 0.4  # the reference stays this far below p_gc_max (limiter starts here)
+LIM_GAIN = 9.0  # extra error per bar above the limiter threshold
 
 
 def regime(t3_c, t_trans_c):
@@ -81,6 +98,7 @@ class GcPressure:
         self.override = 0  # HP override active
         self.comp_stop = 0  # compressor enable released
         self.fallback = 0  # p_gc invalid
+        self.limiting = 0  # max-pressure limiter acting
         self.t3_fallback = 0
         self.stops = 0  # HP stop events
         self._restart_s = 0.0
@@ -99,6 +117,9 @@ class GcPressure:
         self.t_cond_min = s.get("t_cond_min_c")
         self.p_min = p_sat_bar(self.t_cond_min)
         self.p_max = max(s.get("p_gc_max_bar"), self.p_min)
+        self.p_lim = self.p_max - REF_MARGIN_BAR  # reference ceiling and limiter start
+        if self.p_lim < self.p_min:
+            self.p_lim = self.p_min
         self.p_hr_max = s.get("p_hr_max_bar")
         self.ref_rate = s.get("p_ref_rate_bar_s")
         self.p_fail = s.get("p_ref_fail_bar")
@@ -136,13 +157,14 @@ class GcPressure:
             p = self.p_fail
             self.regime = REG_TC
             self.t3_fallback = 1
-        p = clamp(p, self.p_min, self.p_max)
+            raise_frac = 0.0  # no forcing on top of a guessed regime (see the header)
+        p = clamp(p, self.p_min, self.p_lim)
         self.p_opt = p
         raise_frac = clamp(raise_frac, 0.0, 1.0)
         target = p
         if raise_frac > 0.0 and self.p_hr_max > p:
             target = p + (self.p_hr_max - p) * raise_frac
-        target = clamp(target, self.p_min, self.p_max)
+        target = clamp(target, self.p_min, self.p_lim)
         self.raise_bar = target - p if target != p else 0.0
         if self.ref <= 0.0:
             self.ref = target  # first tick: no ramp from nothing
@@ -154,39 +176,52 @@ class GcPressure:
             step = self._ref_step
             d = target - self.ref
             self.ref += step if d > step else self._ref_nstep if d < self._ref_nstep else d
-        self.ref = clamp(self.ref, self.p_min, self.p_max)
+        self.ref = clamp(self.ref, self.p_min, self.p_lim)
         return self.ref
 
-    def step(self, p_gc, p_ok, dt_s, now_s):
-        """HPEV opening target (before the output stage); sets the protection flags."""
+    def step(self, p_gc, p_ok, dt_s, now_s, p_prot=-1.0, hp_trip=0, still=0):
+        """HPEV opening target (before the output stage); sets the protection flags.
+        p_prot: the pressure the protections use while p_gc is invalid (see the header;
+        < 0: unknown, only hp_trip protects). hp_trip: the HP safety switch is open.
+        still: the compressors stand still (the HPEV holds at least hpev_fail_pct)."""
         pi = self.pi
-        if not p_ok:
-            self.fallback = 1
-            self.override = 0
-            pi.track(self.fail_pct)  # resume from the fixed opening when p_gc returns
-            self.out = self.fail_pct
-            return self.out
-        self.fallback = 0
-        if p_gc > self.p_ovr:
+        if p_ok:
+            p_prot = p_gc
+        self.fallback = 0 if p_ok else 1
+        if p_prot > self.p_ovr or hp_trip:
             self.override = 1
-        elif p_gc < self.p_ovr_off:
+        elif p_prot < self.p_ovr_off:
             self.override = 0
-        if p_gc > self.p_stop:
+        if p_prot > self.p_stop:
             if not self.comp_stop:
                 self.stops += 1
             self.comp_stop = 1
             self._restart_s = now_s + self.restart_delay
         elif self.comp_stop:
-            if p_gc > self.p_restart:
+            if p_prot > self.p_restart:
                 self._restart_s = now_s + self.restart_delay
             elif now_s >= self._restart_s:
                 self.comp_stop = 0
+        self.limiting = 0
         if self.override:
             u = pi.u + self.rate * dt_s
             if u > 100.0:
                 u = 100.0
             pi.track(u)
             self.out = u
+        elif not p_ok:
+            pi.track(self.fail_pct)  # resume from the fixed opening when p_gc returns
+            self.out = self.fail_pct
+        elif still:
+            # nothing to control without flow; keep the valve open enough for the
+            # restart (it resumes bumplessly from here when the compressors run)
+            if pi.u < self.fail_pct:
+                pi.track(self.fail_pct)
+            self.out = pi.u
         else:
-            self.out = pi.step(p_gc - self.ref, dt_s)
+            e = p_gc - self.ref
+            if p_gc > self.p_lim:  # max-pressure limiter
+                e += LIM_GAIN * (p_gc - self.p_lim)
+                self.limiting = 1
+            self.out = pi.step(e, dt_s)
         return self.out

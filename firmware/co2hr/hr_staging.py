@@ -13,6 +13,14 @@
 #     water coming in (no backwards heat; 2 K hysteresis), or
 #   * the water outlet is over t_w_max (boiling protection; back 5 K below), or
 #   * a temperature it needs (t_disch, t_w_in, t_w_out) is invalid.
+#
+# Fan reduction (8-9 V) and the GC bypass (9.6 V) take the gas cooler's heat sink away,
+# so they may only act while heat recovery really takes the heat: pump running, the
+# 3-way valve open (at least SINK_ON_PCT, until it falls below SINK_OFF_PCT), no
+# over-temperature or backwards-heat bypass, temperatures valid. Otherwise (hot tank,
+# water at its setpoint, CO2 too cold) the fans run normally and the bypass stays shut,
+# whatever the demand says: `sink`, `fan_cut` (the reduction that acts) and
+# `gc_bypass` (the bypass that acts). `stage` still reports the demand's stage.
 from co2hr.pi import PI
 
 ON_V = 0.5
@@ -25,6 +33,8 @@ BYP_ON_V = 9.6
 BYP_OFF_V = 9.3
 _BACKHEAT_HYST_K = 2.0
 _HOT_HYST_K = 5.0
+SINK_ON_PCT = 20.0  # 3-way valve opening from which the HRHX counts as a heat sink
+SINK_OFF_PCT = 10.0
 # Spans as constants: module floats are not folded, each `A - B` per tick would allocate
 _RAISE_SPAN_V = RAISE_HI_V - RAISE_LO_V
 _FAN_SPAN_V = FAN_HI_V - FAN_LO_V
@@ -43,12 +53,15 @@ class HrStaging:
         self.temp_fallback = 0
         self.valve = 0.0
         self.pump = 0.0
+        self.sink = 0  # the HRHX is taking the heat (see the header)
+        self.fan_cut = 0.0  # fan reduction that acts (fan_reduce while sink, else 0)
+        self.gc_bypass = 0  # GC bypass that acts (bypass while sink)
 
     def configure(self, s):
         self.w_sp = s.get("t_w_out_sp_c")
         self.w_max = s.get("t_w_max_c")
         self.dt_min = s.get("hr_dt_min_k")
-        self.pump_pct = s.get("hr_pump_pct")
+        self.pump_pct = s.get("hr_pump_run_pct")
         self.w_cool = self.w_max - _HOT_HYST_K  # over-temperature clears below
         self.dt_back = self.dt_min + _BACKHEAT_HYST_K  # recovery resumes above
         pi = self.valve_pi
@@ -102,8 +115,28 @@ class HrStaging:
             self.stage = 1
         return self.stage
 
-    def water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s):
-        """Pump and 3-way valve targets for this tick (after staging())."""
+    def water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s, valve_pct=-1.0):
+        """Pump and 3-way valve targets for this tick (after staging()). valve_pct: the
+        3-way valve's actual opening (the output stage's, < 0: this tick's target)."""
+        self._water(t_disch, t_w_in, t_w_out, temps_ok, dt_s)
+        if valve_pct < 0.0:
+            valve_pct = self.valve
+        if (not self.on or self.pump <= 0.0 or self.w_hot or self.no_backheat
+                or not temps_ok or self.valve <= 0.0):
+            self.sink = 0
+        elif self.sink:
+            if valve_pct < SINK_OFF_PCT:
+                self.sink = 0
+        elif valve_pct >= SINK_ON_PCT:
+            self.sink = 1
+        if self.sink:
+            self.fan_cut = self.fan_reduce
+            self.gc_bypass = self.bypass
+        else:
+            self.fan_cut = 0.0
+            self.gc_bypass = 0
+
+    def _water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s):
         pi = self.valve_pi
         if temps_ok:
             self.temp_fallback = 0

@@ -4,7 +4,9 @@
 CONTROL_SCHEMA = (
     ("mode_cmd", 2, 0, 4, "", 1,
      "Operating mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual"),
-    ("p_gc_max_bar", 105.0, 60.0, 115.0, "bar", 10, "Maximum gas cooler pressure reference"),
+    ("p_gc_max_bar", 105.0, 60.0, 115.0, "bar", 10,
+     "Maximum gas cooler pressure: the reference stays 0.4 bar below it, where a limiter "
+     "starts opening the HPEV harder"),
     ("p_rec_sp_bar", 35.0, 25.0, 50.0, "bar", 10, "Receiver pressure setpoint"),
     # --- gas cooler pressure reference (HPEV)
     ("t_cond_min_c", 10.0, 0.0, 20.0, "degC", 10,
@@ -16,18 +18,26 @@ CONTROL_SCHEMA = (
     ("p_hr_max_bar", 95.0, 60.0, 115.0, "bar", 10,
      "Pressure reference at full heat-recovery raise (demand 8 V)"),
     ("p_ref_rate_bar_s", 0.5, 0.05, 10.0, "bar/s", 100, "Rate limit of the pressure reference"),
-    ("p_ref_fail_bar", 85.0, 45.0, 110.0, "bar", 10, "Pressure reference used while T3 is invalid"),
-    ("p_hp_alarm_bar", 107.0, 60.0, 118.0, "bar", 10, "High gas cooler pressure alarm"),
-    ("p_hp_ovr_bar", 108.0, 60.0, 118.0, "bar", 10,
-     "HP override: above this the HPEV is driven open at its rate limit"),
-    ("p_hp_stop_bar", 113.0, 60.0, 119.0, "bar", 10,
-     "HP stop: above this the compressor enable is released"),
+    ("p_ref_fail_bar", 85.0, 45.0, 110.0, "bar", 10,
+     "Pressure reference used while T3 is invalid (no heat-recovery raise on top: forced "
+     "operation stops while the regime is unknown)"),
+    # HP ladder (DOMAIN.md: relief 120 bar, HP switch ~115; p_gc must stay below 110):
+    # reference <= p_gc_max - 0.5, limiter from there, alarm, override, compressor stop
+    ("p_hp_alarm_bar", 106.0, 60.0, 118.0, "bar", 10,
+     "High gas cooler pressure alarm (kept between p_gc_max_bar and p_hp_ovr_bar)"),
+    ("p_hp_ovr_bar", 106.5, 60.0, 118.0, "bar", 10,
+     "HP override: above this the HPEV is driven open at its rate limit and the fan limits "
+     "are lifted (at least p_gc_max_bar + 1)"),
+    ("p_hp_stop_bar", 109.0, 60.0, 119.0, "bar", 10,
+     "HP stop: above this the compressor enable is released (at least p_hp_ovr_bar + 1)"),
     ("hpev_kp", 2.0, 0.0, 50.0, "%/bar", 100, "HPEV PI gain"),
     ("hpev_ti_s", 20.0, 1.0, 1000.0, "s", 10, "HPEV PI integral time"),
     ("hpev_min_pct", 5.0, 0.0, 50.0, "%", 10, "HPEV minimum opening in control"),
     ("hpev_max_pct", 100.0, 50.0, 100.0, "%", 10, "HPEV maximum opening in control"),
     ("hpev_rate_pct_s", 10.0, 0.5, 100.0, "%/s", 10, "HPEV output rate limit"),
-    ("hpev_fail_pct", 40.0, 0.0, 100.0, "%", 10, "HPEV opening while p_gc is invalid"),
+    ("hpev_fail_pct", 40.0, 0.0, 100.0, "%", 10,
+     "HPEV opening while p_gc is invalid; also the least opening while the compressors "
+     "stand still (so a restart does not compress against a closed valve)"),
     # --- receiver pressure (BEV)
     ("p_rec_hi_bar", 45.0, 30.0, 60.0, "bar", 10, "Receiver pressure high: alarm, BEV forced up"),
     ("p_rec_lo_bar", 28.0, 15.0, 45.0, "bar", 10, "Receiver pressure low: alarm, BEV closed"),
@@ -55,7 +65,7 @@ CONTROL_SCHEMA = (
     ("hrv_kp", 3.0, 0.0, 50.0, "%/K", 100, "HR 3-way valve PI gain"),
     ("hrv_ti_s", 60.0, 1.0, 1000.0, "s", 10, "HR 3-way valve PI integral time"),
     ("hrv_rate_pct_s", 5.0, 0.5, 100.0, "%/s", 10, "HR 3-way valve rate limit"),
-    ("hr_pump_pct", 80.0, 10.0, 100.0, "%", 10, "HR pump speed while recovering"),
+    ("hr_pump_run_pct", 80.0, 10.0, 100.0, "%", 10, "HR pump speed while recovering"),
     ("hr_flow_kg_s", 1.0, 0.0, 100.0, "kg/s", 100,
      "HR water flow at 100 % pump speed (for the recovered-heat estimate)"),
     # --- modes, signals, compressor

@@ -69,11 +69,19 @@ def ntc_c(r_ohm, r25_ohm, beta):
 
 # Physical plausibility per input (engineering units) and the largest credible change
 # per second (0 = not checked). Order: co2hr.io.INPUTS.
+# Rates: a rate fault must only catch what the process cannot do, never a real event.
+# The high side really moves 10-30 bar/s (compressor start against a closing HPEV, a fan
+# trip), so p_gc allows 50 bar/s; receiver and suction 30 bar/s (a gas bypass valve
+# opening wide). A PT1000/NTC sits in a pocket with a time constant of tens of seconds:
+# more than 10 K/s (5 K/s for the slow ambient sensor) is a wiring or EMI spike.
+# A rate fault only invalidates the sample; the controller's HP protection still acts on
+# the larger of the last good value and the new sample (co2hr.controller), so a real fast
+# rise can never hide behind it.
 PLAUS_LO = (0.5, 0.5, 0.5, -50.0, -50.0, -50.0, -10.0, -10.0, -10.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0)
 PLAUS_HI = (150.0, 100.0, 80.0, 150.0, 70.0, 200.0, 130.0, 130.0, 130.0, 10.0,
             1.0, 1.0, 1.0, 4.0e9, 1.0)
-RATE_MAX = (20.0, 15.0, 15.0, 10.0, 5.0, 20.0, 10.0, 10.0, 10.0, 0.0,
+RATE_MAX = (50.0, 30.0, 30.0, 10.0, 5.0, 10.0, 10.0, 10.0, 10.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0)
 _N_AI = 10  # inputs 0..9 are analog (filtered, rate- and stuck-checked)
 
@@ -91,6 +99,9 @@ class Signals:
         self.valid = bytearray(N_IN)
         self.fault = bytearray(N_IN)  # why invalid: F_* code, 0 = valid
         self._eng = [0.0] * N_IN  # last unfiltered engineering value
+        # the same list, public: the newest unfiltered sample, also while it is invalid
+        # for a rate or stuck fault (the HP protection looks at it, see RATE_MAX)
+        self.sample = self._eng
         self._x_eng = [0.0] * N_IN  # the terminal value _eng was converted from
         self._have = bytearray(N_IN)  # _eng holds a sample
         self._same_s = [0.0] * N_IN  # time the raw value has not changed

@@ -43,6 +43,8 @@ OV_EXT_OFF = const(0x200)  # external enable off: no heat recovery / forcing
 OV_DEMAND_FB = const(0x400)  # demand invalid: heat recovery off
 OV_P_REC_LIM = const(0x800)  # receiver pressure beyond a limit: BEV forced
 OV_W_FB = const(0x1000)  # HR water/discharge temperature invalid: HRHX bypassed
+OV_P_GC_LIM = const(0x2000)  # max-pressure limiter: HPEV opened harder near p_gc_max
+OV_NO_SINK = const(0x4000)  # HR fan reduction / GC bypass asked for but held off: no sink
 
 STATUS = (
     ("mode", "", 1, "Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual"),
@@ -60,7 +62,8 @@ STATUS = (
     ("overrides", "", 1,
      "Bits: 1 HP override, 2 comp stop, 4 water hot, 8 no backwards heat, 16 fan safety, "
      "32 p_gc fallback, 64 p_rec fallback, 128 T3 fallback, 256 manual, 512 ext enable off, "
-     "1024 demand fallback, 2048 receiver limit, 4096 HR temperature fallback"),
+     "1024 demand fallback, 2048 receiver limit, 4096 HR temperature fallback, "
+     "8192 max-pressure limiter, 16384 fan reduction/GC bypass held off (HRHX takes no heat)"),
     ("q_hr_kw", "kW", 10, "Recovered heat (estimate from pump speed and water temperatures)"),
     ("p_comp_kw", "kW", 10, "Compressor power from the energy-meter pulses"),
     ("ehr", "", 10, "Efficiency of heat recovery since counters began (estimate)"),

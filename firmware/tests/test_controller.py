@@ -1,6 +1,7 @@
 # The composed controller through its real signal layer: interface, modes, manual
 # values with timeout, external enable, sensor faults -> alarm + fallback, counters.
 from ctlkit import Rig
+from fakefs import FakeFs
 
 from co2hr import alarms as A
 from co2hr import status as S
@@ -8,14 +9,19 @@ from co2hr.io import (
     AI_DEMAND,
     AI_P_GC,
     AI_P_REC,
+    AI_T_DISCH,
     AI_T_GC_OUT,
+    AI_T_W_IN,
+    AI_T_W_OUT,
     AO_BEV,
     AO_FAN,
     AO_HPEV,
     AO_HR_PUMP,
+    AO_HR_VALVE,
     CI_ENERGY,
     DI_EXT_ENABLE,
     DI_FAN_OK,
+    DI_HP_OK,
     DO_ALARM,
     DO_COMP_ENABLE,
     DO_GC_BYPASS,
@@ -91,6 +97,125 @@ def test_sensor_faults_raise_alarm_and_fallback():
     r.step(5)
     assert not r.c.alarms.active[A.A_P_GC_SENSOR]
     assert r.out[DO_ALARM] == 0.0  # auto-reset alarms: relay off with the causes gone
+
+
+def test_t3_fault_in_heat_recovery_gives_declared_reference():
+    # forced operation stops while T3 is invalid: p_ref_fail_bar, no raise on top
+    r = Rig()
+    r.set("mode_cmd", 3)
+    r.eng[AI_DEMAND] = 5.0
+    r.step(120)
+    assert r.c.status[S.ST_HR_RAISE] > 1.0
+    r.ok[AI_T_GC_OUT] = 0
+    r.step(120)
+    assert r.c.status[S.ST_P_GC_REF] == 85.0 and r.c.status[S.ST_HR_RAISE] == 0.0
+    assert r.c.status[S.ST_OP_STATE] == 1  # not counted as forced
+
+
+def test_fast_real_rise_keeps_hp_protection():
+    # +50.5 bar in one second fails the rate check, but the protections see the sample
+    r = Rig()
+    r.eng[AI_P_GC] = 95.0
+    r.step(20)
+    hpev0 = r.out[AO_HPEV]
+    r.eng[AI_P_GC] = 145.5
+    r.step(1)
+    assert not r.c.sig.valid[AI_P_GC]
+    assert r.c.gc.override == 1 and r.c.gc.comp_stop == 1
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.out[AO_HPEV] > hpev0
+    r.step(1)  # the new level holds: valid again, override and stop go on
+    assert r.c.sig.valid[AI_P_GC] and r.c.gc.override == 1
+    assert r.out[AO_HPEV] > hpev0 + 10.0
+
+
+def test_rate_limits_accept_a_fast_real_rise():
+    # the high side really moves ~10-30 bar/s: that is not a sensor fault
+    r = Rig()
+    r.eng[AI_P_GC] = 90.0
+    r.step(5)
+    for _ in range(3):
+        r.eng[AI_P_GC] += 15.0
+        r.step(1)
+        assert r.c.sig.valid[AI_P_GC]
+
+
+def test_hp_switch_forces_override():
+    r = Rig()
+    r.step(10)
+    hpev0 = r.out[AO_HPEV]
+    r.eng[DI_HP_OK] = 0
+    r.step(3)
+    assert r.c.gc.override == 1 and r.c.alarms.active[A.A_HP_SWITCH]
+    assert abs(r.out[AO_HPEV] - min(100.0, hpev0 + 30.0)) < 1e-6
+
+
+def test_hp_switch_overrides_with_p_gc_faulty():
+    r = Rig()
+    r.step(10)
+    r.ok[AI_P_GC] = 0
+    r.step(10)
+    assert abs(r.out[AO_HPEV] - 40.0) < 1e-6  # the fixed fallback opening
+    r.eng[DI_HP_OK] = 0
+    r.step(3)
+    assert abs(r.out[AO_HPEV] - 70.0) < 1e-6  # driven open from there
+
+
+def _hr_rig(t_w_out_c):
+    r = Rig()
+    r.set("mode_cmd", 3)
+    r.eng[AI_T_GC_OUT] = 35.0
+    r.eng[AI_T_DISCH] = 110.0
+    r.eng[AI_T_W_IN] = 30.0
+    r.eng[AI_T_W_OUT] = t_w_out_c
+    r.eng[AI_DEMAND] = 9.9
+    r.step(120)
+    return r
+
+
+def test_fan_reduction_and_gc_bypass_only_with_a_heat_sink():
+    r = _hr_rig(50.0)  # water below its setpoint: the HRHX takes the heat
+    assert r.out[AO_HR_VALVE] > 20.0 and r.c.hr.sink == 1
+    assert r.c.status[S.ST_FAN_LIMIT] == 0.0 and r.out[DO_GC_BYPASS] == 1.0
+    r = _hr_rig(70.0)  # water above its setpoint: the valve closes, no sink
+    assert r.out[AO_HR_VALVE] == 0.0 and r.c.hr.sink == 0
+    assert r.c.status[S.ST_HR_STAGE] == 4  # what the demand asks for ...
+    assert r.c.status[S.ST_FAN_LIMIT] == 100.0 and r.out[DO_GC_BYPASS] == 0.0  # ... held off
+    assert r.c.status[S.ST_OVERRIDES] & S.OV_NO_SINK
+    assert r.out[AO_FAN] > 50.0  # the fans cool the gas cooler as usual
+
+
+def test_hp_safety_lifts_fan_reduction_and_closes_bypass():
+    r = _hr_rig(50.0)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    r.eng[AI_P_GC] = 104.0  # within 2 bar of p_gc_max
+    r.step(5)
+    assert r.c.status[S.ST_FAN_LIMIT] == 100.0 and r.out[DO_GC_BYPASS] == 0.0
+    assert r.c.status[S.ST_OVERRIDES] & S.OV_FAN_SAFETY
+
+
+class _Clock:
+    def __init__(self):
+        self.ms = 0
+
+    def __call__(self):
+        return self.ms
+
+
+def test_storage_fault_raises_alarm():
+    from co2hr.storage import Store
+
+    r = Rig()
+    st = Store(FakeFs(), "flash")
+    st.attach(r.settings, r.c, _Clock())  # empty flash: defaults, fault
+    r.c.store = st
+    r.step(2)
+    assert st.fault == 1 and r.c.alarms.active[A.A_STORAGE] and r.out[DO_ALARM] == 1.0
+    st.fault = 0  # (what the store does once a save succeeds after a write error)
+    r.step(1)
+    assert not r.c.alarms.active[A.A_STORAGE]
+    r.c.store = None
+    r.step(1)
+    assert not r.c.alarms.active[A.A_STORAGE]
 
 
 def test_fan_failure_alarm_latched():

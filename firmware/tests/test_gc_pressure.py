@@ -1,6 +1,13 @@
 # HPEV reference in its three regimes, the HR raise, limits, HP override/stop, fallback.
 from co2hr.co2sat import p_sat_bar
-from co2hr.gc_pressure import REG_SUB, REG_TC, REG_TRANS, GcPressure, cop_reference_bar
+from co2hr.gc_pressure import (
+    REF_MARGIN_BAR,
+    REG_SUB,
+    REG_TC,
+    REG_TRANS,
+    GcPressure,
+    cop_reference_bar,
+)
 from co2hr.settings import Settings
 
 
@@ -62,13 +69,50 @@ def test_hr_raise_limits_and_rate():
     assert abs(g.ref - (base + 0.5 * (95.0 - base))) < 1e-6
     for _ in range(100):
         g.reference(48.0, 1, 0.0, 1.0)
-    assert g.ref == 100.0  # capped by p_gc_max
+    assert g.ref == 100.0 - REF_MARGIN_BAR  # capped a margin below p_gc_max
 
 
 def test_t3_invalid_uses_fixed_reference():
     g = _gc(p_ref_fail_bar=85.0)
     g.reference(float("nan"), 0, 0.0, 1.0)
     assert g.ref == 85.0 and g.t3_fallback == 1
+
+
+def test_t3_invalid_no_hr_raise():
+    # forced operation stops while the regime is unknown: the declared reference only
+    g = _gc(p_ref_fail_bar=85.0, p_hr_max_bar=100.0)
+    for _ in range(100):
+        g.reference(35.0, 1, 0.6, 1.0)
+    assert g.raise_bar > 1.0
+    for _ in range(100):
+        g.reference(35.0, 0, 0.6, 1.0)
+    assert g.ref == 85.0 and g.raise_bar == 0.0 and g.p_opt == 85.0
+
+
+def test_default_hp_ladder_below_110_bar():
+    g = _gc()
+    assert g.p_max == 105.0 and g.p_lim == 105.0 - REF_MARGIN_BAR
+    assert g.p_lim < g.p_max < g.p_ovr < g.p_stop < 110.0
+    assert g.p_ovr <= 106.5 and g.p_stop <= 109.0
+
+
+def test_max_pressure_limiter_opens_harder():
+    # the same error opens the HPEV more when p_gc is above the limiter threshold
+    lo = _gc()
+    hi = _gc()
+    lo.reference(35.0, 1, 0.0, 1.0)  # ~ 90 bar
+    for _ in range(100):
+        hi.reference(48.0, 1, 0.0, 1.0)  # at the ceiling
+    assert hi.ref == hi.p_lim
+    lo.pi.track(50.0)
+    hi.pi.track(50.0)
+    for k in range(9):  # the pressure rises through the reference, 0.25 bar a tick
+        d = -1.0 + 0.25 * k
+        u_lo = lo.step(lo.ref + d, 1, 1.0, 0.0)
+        u_hi = hi.step(hi.ref + d, 1, 1.0, 0.0)
+    assert hi.limiting == 1 and lo.limiting == 0
+    assert u_hi - 50.0 > 3.0 * (u_lo - 50.0) > 0.0
+    assert hi.override == 0  # below the override level
 
 
 def test_pi_opens_on_high_pressure():
@@ -107,6 +151,33 @@ def test_hp_override_then_comp_stop_and_restart():
     t += 2.0
     g.step(100.0, 1, 1.0, t)
     assert g.comp_stop == 0
+
+
+def test_rate_fault_keeps_hp_protection():
+    # p_gc invalid (its sample rose too fast): the protections act on p_prot
+    g = _gc()
+    g.reference(35.0, 1, 0.0, 1.0)
+    g.pi.track(20.0)
+    u = g.step(95.0, 0, 1.0, 0.0, 108.0, 0)
+    assert g.fallback == 1 and g.override == 1 and abs(u - 30.0) < 1e-9
+    u = g.step(95.0, 0, 1.0, 1.0, 110.0, 0)
+    assert g.comp_stop == 1 and abs(u - 40.0) < 1e-9
+    # a low last good value and no rise: the fixed fallback opening
+    g2 = _gc(hpev_fail_pct=40.0)
+    g2.reference(35.0, 1, 0.0, 1.0)
+    assert g2.step(90.0, 0, 1.0, 0.0, 90.0, 0) == 40.0 and g2.override == 0
+
+
+def test_hp_switch_forces_override():
+    g = _gc()
+    g.reference(35.0, 1, 0.0, 1.0)
+    g.pi.track(20.0)
+    g.step(90.0, 1, 1.0, 0.0, -1.0, 1)
+    assert g.override == 1 and abs(g.out - 30.0) < 1e-9
+    g.step(float("nan"), 0, 1.0, 1.0, -1.0, 1)  # with p_gc unknown too
+    assert g.override == 1 and abs(g.out - 40.0) < 1e-9
+    g.step(90.0, 1, 1.0, 2.0, -1.0, 0)
+    assert g.override == 0
 
 
 def test_p_gc_invalid_fixed_opening():

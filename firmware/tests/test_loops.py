@@ -115,7 +115,7 @@ def test_staging_permissions():
 
 
 def test_valve_modulates_on_water_outlet():
-    h = _cfg(HrStaging(), t_w_out_sp_c=60.0, hr_pump_pct=80.0)
+    h = _cfg(HrStaging(), t_w_out_sp_c=60.0, hr_pump_run_pct=80.0)
     h.staging(5.0, 2)
     for _ in range(10):
         h.water(100.0, 30.0, 50.0, 1, 1.0)
@@ -144,3 +144,29 @@ def test_no_backwards_heat_and_overtemp():
     assert h.w_hot == 0
     h.water(120.0, 30.0, 50.0, 0, 1.0)  # a temperature invalid: HRHX bypassed
     assert h.valve == 0.0 and h.temp_fallback == 1
+
+
+def test_fan_reduction_and_bypass_need_a_heat_sink():
+    h = _cfg(HrStaging(), t_w_out_sp_c=60.0)
+    h.staging(9.9, 2)
+    assert h.fan_reduce == 1.0 and h.bypass == 1
+    h.valve_pi.track(50.0)
+    h.water(100.0, 30.0, 50.0, 1, 1.0, 50.0)  # valve open, water taking heat
+    assert h.sink == 1 and h.fan_cut == 1.0 and h.gc_bypass == 1
+    h.water(100.0, 30.0, 50.0, 1, 1.0, 15.0)  # inside the 10..20 % hysteresis
+    assert h.sink == 1
+    h.water(100.0, 30.0, 50.0, 1, 1.0, 5.0)  # valve (actual) nearly shut
+    assert h.sink == 0 and h.fan_cut == 0.0 and h.gc_bypass == 0
+    h.water(100.0, 30.0, 50.0, 1, 1.0, 15.0)
+    assert h.sink == 0  # back only from 20 %
+    h.water(100.0, 30.0, 50.0, 1, 1.0, 25.0)
+    assert h.sink == 1
+    for bad in ((100.0, 30.0, 92.0, 1), (31.0, 30.0, 50.0, 1), (100.0, 30.0, 50.0, 0)):
+        g = _cfg(HrStaging(), t_w_out_sp_c=60.0)
+        g.staging(9.9, 2)
+        g.valve_pi.track(50.0)
+        g.water(bad[0], bad[1], bad[2], bad[3], 1.0, 50.0)  # hot / backwards / invalid
+        assert g.sink == 0 and g.fan_cut == 0.0 and g.gc_bypass == 0
+    h.staging(0.0, 2)  # recovery off
+    h.water(100.0, 30.0, 50.0, 1, 1.0, 50.0)
+    assert h.sink == 0 and h.fan_cut == 0.0

@@ -52,11 +52,26 @@ def test_implausible_value_and_rate():
     raw[AI_P_GC] = ma(90.0, 0, 160)
     s.update(raw, _ok(), 1.0)
     assert s.valid[AI_P_GC]
-    raw[AI_P_GC] = ma(130.0, 0, 160)  # +40 bar in a second: a spike
+    raw[AI_P_GC] = ma(145.0, 0, 160)  # +55 bar in a second: a spike
     s.update(raw, _ok(), 1.0)
     assert s.fault[AI_P_GC] == F_RATE and abs(s.value[AI_P_GC] - 90.0) < 1e-6
+    assert abs(s.sample[AI_P_GC] - 145.0) < 1e-6  # the HP protection still sees it
     s.update(raw, _ok(), 1.0)  # it holds: a real step, accepted
-    assert s.valid[AI_P_GC] and abs(s.value[AI_P_GC] - 130.0) < 1e-6
+    assert s.valid[AI_P_GC] and abs(s.value[AI_P_GC] - 145.0) < 1e-6
+
+
+def test_rate_limits_physically_sensible():
+    # a real high-side rise of 25 bar/s is accepted; a PT1000 moving 15 K/s is not
+    s = _sig()
+    eng = list(NOMINAL)
+    s.update(terminals(eng), _ok(), 1.0)
+    for _ in range(2):
+        eng[AI_P_GC] += 25.0
+        s.update(terminals(eng), _ok(), 1.0)
+        assert s.valid[AI_P_GC]
+    eng[AI_T_GC_OUT] += 15.0
+    s.update(terminals(eng), _ok(), 1.0)
+    assert s.fault[AI_T_GC_OUT] == F_RATE
 
 
 def test_stuck_detection():
