@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import time
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
@@ -73,9 +72,6 @@ class Link:
         self.timeout = float(args.timeout)
         self.rx = bytearray()  # raw bytes seen, to tell silence from garbage
         self.pty = False
-        self.char_s = 0.0
-        self.rx_at = 0.0
-        self.rx_len = 0
         if bool(args.tcp) == bool(args.port):
             raise FieldError("say where the controller is: --tcp HOST:PORT or --port DEV "
                              "(one of them)")
@@ -97,8 +93,6 @@ class Link:
             # exists on a real UART, so on a pty the line is opened without it.
             self.pty = _is_pty(args.port)
             parity = "N" if self.pty else args.parity
-            bits = 9 + (0 if args.parity == "N" else 1) + args.stop_bits
-            self.char_s = bits / args.baud
             self.client = ModbusSerialClient(args.port, baudrate=args.baud, parity=parity,
                                              stopbits=args.stop_bits, bytesize=8,
                                              timeout=self.timeout, retries=args.retries,
@@ -116,18 +110,10 @@ class Link:
         return ("Modbus TCP " if self.kind == "tcp" else "RTU port ") + self.where
 
     def _trace(self, sending: bool, data: bytes) -> bytes:
-        if not sending:
-            self.rx.extend(data)
-            self.rx_at = time.monotonic()
-            self.rx_len = len(self.rx)
-        else:
-            if self.pty and self.rx_len:
-                # A pty hands over the reply at once; on the device's line it lasts
-                # len x character time, and a request sent inside that time is taken
-                # for the transceiver's echo. Wait it out (+ t3.5), as a real line would.
-                due = self.rx_at + (self.rx_len + 4) * self.char_s
-                time.sleep(max(0.0, due - time.monotonic()))
+        if sending:
             self.rx.clear()
+        else:
+            self.rx.extend(data)
         return data
 
     def close(self) -> None:

@@ -16,6 +16,15 @@ firmware's control ticks and move Modbus traffic (a Target is not thread-safe):
 
 or serve(stop_event, on_pass=...) does that loop. The RTU line's port clock is the
 wall clock in microseconds: a frame ends after 3.5 characters of real silence.
+
+A pty moves the device's reply to the master at once, but on a real line the reply
+lasts len x character time, and the firmware counts itself transmitting for exactly
+that long on its port clock (a byte arriving then is its own RS-485 echo). A fast
+master (pymodbus, mbpoll in a loop, a BMS) answers the pty at once, inside that
+window. So the bridge holds bytes from the pty/tty until the port clock has passed
+the end of the device's transmission, and hands them over then, as a real wire would
+have delivered them. The character time is the line's (rtu_line: baud, parity, stop
+bits; the firmware's defaults unless told, set_rtu_line() when the device changes).
 """
 
 from __future__ import annotations
@@ -27,14 +36,25 @@ import time
 import tty
 from collections.abc import Callable
 
+from co2hr.settings import SCHEMA, index
 from rig.targets.base import Target
 
-_RTU_BUSY_S = 0.05  # keep polling the RTU port this long after bytes arrived
+_RTU_BUSY_S = 0.05  # keep polling the RTU port this long after bytes reached the device
 _TCP_IDLE_POLL_S = 0.5  # poll quiet connections this often (idle timeouts, late answers)
 
 
 def _now_us() -> int:
     return time.monotonic_ns() // 1000
+
+
+def char_us(baud: int, parity: int, stop_bits: int) -> int:
+    """One character on the line: start + 8 data + parity + stop bits (as the firmware's
+    loopback port counts it)."""
+    return (9 + (1 if parity else 0) + stop_bits) * 1000000 // baud
+
+
+DEFAULT_LINE = (int(SCHEMA[index("mb_baud_x100")][1]) * 100, int(SCHEMA[index("mb_parity")][1]),
+                int(SCHEMA[index("mb_stop_bits")][1]))
 
 
 class _Client:
@@ -47,9 +67,11 @@ class _Client:
 
 class ModbusBridge:
     def __init__(self, target: Target, tcp_port: int | None = 0, rtu: bool | str = True,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1",
+                 rtu_line: tuple[int, int, int] = DEFAULT_LINE) -> None:
         """tcp_port: 0 = any free port, None = no TCP. rtu: True = a new pty (its path
-        in rtu_path), a str = open that tty, False = no RTU."""
+        in rtu_path), a str = open that tty, False = no RTU. rtu_line: the device's
+        (baud, parity 0/1/2, stop bits), for the length of its transmissions."""
         self.target = target
         self.listener: socket.socket | None = None
         self.tcp_port = 0
@@ -79,6 +101,11 @@ class ModbusBridge:
             self.rtu_fd = fd
             self.rtu_path = str(rtu)
         self._rtu_busy_until = 0.0
+        self._rtu_polled = 0.0  # when the device's RTU port was last polled
+        self.char_us = char_us(*rtu_line)
+        self._tx_end_us = 0  # port clock: the device's last stop bit (bridge's clock)
+        self._held = bytearray()  # from the master while the device transmits
+        self.rtu_held = 0  # times a master's bytes had to wait for the device's reply
         self.rtu_frames_in = 0
         self.tcp_requests = 0
 
@@ -92,6 +119,10 @@ class ModbusBridge:
             moved |= self._pump_tcp()
         return moved
 
+    def set_rtu_line(self, baud: int, parity: int, stop_bits: int) -> None:
+        """The device's RTU line settings changed (they set its character time)."""
+        self.char_us = char_us(baud, parity, stop_bits)
+
     def _pump_rtu(self) -> bool:
         assert self.rtu_fd is not None
         try:
@@ -100,14 +131,27 @@ class ModbusBridge:
             data = b""
         except OSError:  # EIO: nobody has the other end open
             data = b""
+        now_us = _now_us()
+        if data:
+            self.rtu_frames_in += 1
+            if self._held or now_us < self._tx_end_us:
+                if not self._held:
+                    self.rtu_held += 1
+                self._held.extend(data)  # it could not be on the wire before our reply
+                data = b""
+        if self._held and now_us >= self._tx_end_us:
+            data, self._held = bytes(self._held), bytearray()
         now = time.monotonic()
-        if not data and now > self._rtu_busy_until:
-            return False
         if data:
             self._rtu_busy_until = now + _RTU_BUSY_S
-            self.rtu_frames_in += 1
-        out = self.target.rtu_exchange(_now_us(), data)
+        elif not self._held and self._rtu_polled > self._rtu_busy_until:
+            return False  # (one poll past the window, late as it may come, ends a frame)
+        self._rtu_polled = now
+        out = self.target.rtu_exchange(now_us, data)
         if out:
+            self._tx_end_us = max(now_us, self._tx_end_us) + len(out) * self.char_us
+            self._rtu_busy_until = max(self._rtu_busy_until,
+                                       now + (self._tx_end_us - now_us) / 1e6 + _RTU_BUSY_S)
             self._write_all(out)
         return bool(data or out)
 

@@ -64,7 +64,10 @@ class VirtualRig:
         try:
             self._step()  # first tick: the firmware has read its inputs before anyone asks
             self.comm = self.read(list(COMM_NAMES))
-            self.bridge = ModbusBridge(self.target, tcp_port=opt.tcp_port, rtu=True)
+            line = (int(self.comm["mb_baud_x100"]) * 100, int(self.comm["mb_parity"]),
+                    int(self.comm["mb_stop_bits"]))
+            self.bridge = ModbusBridge(self.target, tcp_port=opt.tcp_port, rtu=True,
+                                       rtu_line=line)
         except BaseException:
             self.close()
             raise

@@ -1,6 +1,7 @@
 """Independent Modbus masters against the firmware running in the real MicroPython
 interpreter (mpy target), reached through rig.modbus_bridge: pymodbus over TCP and
-over RTU on a pty, and the Debian mbpoll CLI over TCP and over a socat pty pair.
+over RTU on a pty, and the Debian mbpoll CLI over TCP and over a socat pty pair; fast
+masters (pymodbus, raw pyserial) sending back-to-back on the pty (sil and mpy).
 
 (This kernel's ptys refuse PARENB in tcsetattr, so the serial masters use 8N1; the
 firmware's loopback line does not care, parity is a property of a real UART.)"""
@@ -15,10 +16,12 @@ import threading
 import time
 
 import pytest
+import serial
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
 from co2hr.io import INPUTS
+from co2hr.modbus.crc import crc16
 from co2hr.modbus.registers import UNLOCK_CODE, rows
 from rig.boards import load_board
 from rig.modbus_bridge import ModbusBridge
@@ -190,7 +193,91 @@ def test_mbpoll_rtu_over_socat_pair(rig):
 
 
 def test_control_tick_kept_running(rig):
+    # traffic of its own (under xdist the other tests may run in another process)
+    rc, out = _mbpoll("-m", "tcp", "-p", str(rig.main.tcp_port), "-t", "3", "-r", "0",
+                      "127.0.0.1")
+    assert rc == 0, out
+    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "3", "-r", "0",
+                      rig.b)
+    assert rc == 0, out
     time.sleep(1.1)
     last = rig.last
     assert last is not None and last.ticks >= 2 and last.overruns == 0
     assert rig.main.tcp_requests > 0 and rig.pair.rtu_frames_in > 0
+
+
+# -- fast masters on the RTU pty ------------------------------------------------------------
+# The firmware counts itself transmitting for its reply's line time (45 registers at 19200
+# baud 8E1: 95 bytes, 54 ms) and takes bytes arriving then for its own echo; the pty hands
+# the reply over at once. A master that asks again at once must still be answered: the
+# bridge holds its bytes until the reply has left the (virtual) wire.
+
+N_FAST = 50
+BLOCK = 45  # holding 0..44, the settings block
+
+
+def _raw_read_frame(unit: int, start: int, qty: int) -> bytes:
+    f = bytes([unit, 3, start >> 8, start & 0xFF, qty >> 8, qty & 0xFF])
+    c = crc16(f, 0, len(f))
+    return f + bytes([c & 0xFF, c >> 8])
+
+
+def _pymodbus_back_to_back(path: str) -> int:
+    c = ModbusSerialClient(path, baudrate=19200, parity="N", timeout=1, retries=0)
+    assert c.connect()
+    answered, first = 0, None
+    try:
+        for _ in range(N_FAST):
+            r = c.read_holding_registers(0, count=BLOCK, device_id=1)
+            assert not r.isError(), r
+            assert len(r.registers) == BLOCK
+            first = r.registers if first is None else first
+            assert r.registers[1:3] == first[1:3]  # p_gc_max, p_rec_sp: unchanged settings
+            answered += 1
+    finally:
+        c.close()
+    return answered
+
+
+def _raw_back_to_back(path: str) -> int:
+    """pyserial: the next request goes out the moment the last reply byte is in."""
+    req = _raw_read_frame(1, 0, BLOCK)
+    n_reply = 3 + 2 * BLOCK + 2
+    answered = 0
+    with serial.Serial(path, 19200, timeout=1) as s:
+        for _ in range(N_FAST):
+            s.write(req)
+            r = s.read(n_reply)
+            if len(r) == n_reply and r[:3] == bytes([1, 3, 2 * BLOCK]) and \
+                    crc16(r, 0, len(r)) == 0:
+                answered += 1
+    return answered
+
+
+def test_fast_master_back_to_back_over_pty_sil():
+    board = load_board("esp32_devkitc")
+    target = open_target("sil", board)
+    bridge = ModbusBridge(target, tcp_port=None)
+    stop = threading.Event()
+    th = threading.Thread(target=bridge.serve, args=(stop,), daemon=True)
+    th.start()
+    try:
+        t0 = time.monotonic()
+        assert _raw_back_to_back(bridge.rtu_path) == N_FAST
+        wall_s = time.monotonic() - t0
+        assert _pymodbus_back_to_back(bridge.rtu_path) == N_FAST
+    finally:
+        stop.set()
+        th.join(5)
+        bridge.close()
+        target.close()
+    # most requests did land inside the reply's line time (a loaded machine delays a few)
+    assert bridge.rtu_held >= N_FAST
+    # each exchange takes the reply's line time (+ t3.5), not a client-side timeout
+    assert wall_s < N_FAST * 0.2, wall_s
+
+
+def test_fast_master_back_to_back_over_pty_mpy(rig):
+    held0 = rig.main.rtu_held
+    assert _pymodbus_back_to_back(rig.main.rtu_path) == N_FAST
+    assert rig.main.rtu_held - held0 >= N_FAST // 2
