@@ -199,7 +199,9 @@ def test_more_fan_never_raises_t3(p, t_in, amb, m, f1, f2):
     lo, hi = sorted((f1, f2))
     h_lo, _, _ = gcm.solve(p, h_in, m, amb, gcm.air_flow_kg_s(lo, False, gp), gp)
     h_hi, _, _ = gcm.solve(p, h_in, m, amb, gcm.air_flow_kg_s(hi, False, gp), gp)
-    assert h_hi <= h_lo + 1e-6  # T3 rises with h at fixed pressure
+    # T3 rises with h at fixed pressure; near ambient the march's last segment stops a few
+    # J/kg (~1 mK) short of h_amb or is clamped onto it, so allow that much
+    assert h_hi <= h_lo + 10.0
     assert P.t_ph(p, h_hi) <= P.t_ph(p, h_lo) + 0.01  # (table noise in the dome)
 
 
@@ -215,4 +217,7 @@ def _steady_p_gc(hpev):
 @settings(max_examples=5, deadline=None)
 @given(a=st.floats(20, 80), d=st.floats(3, 20))
 def test_more_hpev_opening_never_raises_steady_p_gc(a, d):
-    assert _steady_p_gc(a + d) <= _steady_p_gc(a) + 1e-3
+    # Above ~75 % the valve has lost its authority and p_gc is flat (79.27 bar at 79 and
+    # 87 %); the high-side pressure is solved to an inventory tolerance of ~0.004 bar
+    # (tol / dM/dp), so two runs can differ by twice that
+    assert _steady_p_gc(a + d) <= _steady_p_gc(a) + 0.01

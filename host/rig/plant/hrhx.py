@@ -102,5 +102,14 @@ class HRHX:
             x0, x1, f0 = x1, min(max(x1 - f1 * (x1 - x0) / (f1 - f0), t_min), t_max), f1
         h_out, _, rho_mean = r
         q = (h_in - h_out) * m_co2
+        # Second law, whatever the shooting reached (it may stop short at extreme capacity
+        # ratios or tiny flows): neither stream passes the other's inlet temperature, so
+        # |q| is at most the smaller of the two streams' full swings.
+        q_w = m_w * CP_W * (t_co2_in - t_w_in_c)
+        q_c = m_co2 * (h_in - h_w)
+        q_cap = min(abs(q_w), abs(q_c)) if q_w * q_c > 0.0 else 0.0
+        if abs(q) > q_cap or q * q_w < 0.0:
+            q = math.copysign(q_cap, q_w) if q * q_w > 0.0 else 0.0
+            h_out = h_in - q / m_co2
         self.t_w_out_c = t_w_in_c + q / (m_w * CP_W)
         return h_out, q, rho_mean

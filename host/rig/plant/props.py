@@ -31,6 +31,10 @@ P_TRIPLE_BAR = _heos.trivial_keyed_output(CP.iP_triple) / 1e5  # 5.18 bar
 T_TRIPLE_C = _heos.Ttriple() - _K  # -56.56 degC
 P_MAX_BAR = 200.0  # upper end of what the model (and the CLI) accepts
 GUARD_BAR = 0.2  # half-width of the band around p_crit that is interpolated
+# Enthalpy range the model's states live in: saturated liquid at the triple point
+# (80 kJ/kg) up to hot gas well above any discharge temperature (~300 degC at low p).
+H_MIN_J_KG = 80e3
+H_MAX_J_KG = 800e3
 
 _P_LO_GUARD = P_CRIT_BAR - GUARD_BAR
 _P_HI_GUARD = P_CRIT_BAR + GUARD_BAR
@@ -138,7 +142,9 @@ def h_pt(p_bar: float, t_c: float) -> float:
         a, b = h_pt(_P_LO_GUARD, t_c), h_pt(_P_HI_GUARD, t_c)
         return a + w * (b - a)
     p_pa = p_bar * 1e5
-    lo, hi = -math.inf, math.inf
+    # Newton on the (p, h) table, always inside a finite bracket: near the pseudo-critical
+    # line cp reaches MJ/(kg K), so an unbracketed step -err*cp can leave the fluid's range
+    lo, hi = H_MIN_J_KG, H_MAX_J_KG
     if p_bar < _P_LO_GUARD:
         t_sat, hl, hv, _, _ = sat_p(p_bar)
         if t_c <= t_sat:
@@ -150,8 +156,9 @@ def h_pt(p_bar: float, t_c: float) -> float:
     try:
         h = _update(_PT, p_pa, t_c + _K).hmass()
     except PropsError:
-        h = 0.5 * (lo + hi) if math.isfinite(lo + hi) else 300e3
-    h = min(max(h, lo), hi)
+        h = 0.5 * (lo + hi)
+    if not lo < h < hi:
+        h = 0.5 * (lo + hi)
     tk = t_c + _K
     for _ in range(30):
         st = _update(_HP, h, p_pa)
@@ -168,7 +175,7 @@ def h_pt(p_bar: float, t_c: float) -> float:
             cp = 0.0
         h_new = h - err * cp if cp > 0.0 else h - err * 2000.0
         if not lo < h_new < hi:
-            h_new = 0.5 * (lo + hi) if math.isfinite(lo + hi) else h - err * 1000.0
+            h_new = 0.5 * (lo + hi)  # bisection
         h = h_new
     return h
 

@@ -50,10 +50,16 @@ def level_pct(m_kg: float, p_bar: float, v_m3: float) -> float:
 def outlet_h(p_bar: float, h_mean: float, level: float) -> tuple[float, float]:
     """(h_liquid_outlet, h_vapour_outlet): saturated liquid from the bottom (the load is
     starved as the level falls, see evaporator) and vapour from the top; a full vessel
-    sends liquid up the bypass line."""
+    sends liquid up the bypass line.
+
+    A single-phase vessel (all superheated vapour, all subcooled liquid, supercritical) is
+    one mixed volume: both outlets carry its mean enthalpy. Drawing saturated vapour from
+    a superheated vessel would leave ever more energy per kg in it as it empties, until
+    the specific enthalpy left the fluid's range."""
     if p_bar >= P.P_CRIT_BAR - P.GUARD_BAR:
         return h_mean, h_mean
     _, hl, hv, _, _ = P.sat_p(p_bar)
-    h_liq = hl
-    h_vap = hv if level < 98.0 else min(h_mean, hl)
-    return h_liq, h_vap
+    if h_mean >= hv or h_mean <= hl:
+        return h_mean, h_mean
+    h_vap = hv if level < 98.0 else hl
+    return hl, h_vap
