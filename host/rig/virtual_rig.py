@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rig import regmap
 from rig.closed_loop import ClosedLoop
 from rig.modbus_bridge import ModbusBridge
-from rig.plant import Boundary, PlantParams
+from rig.plant import Actuators, Boundary, PlantParams
 from rig.targets import open_target
 
 DT_S = 1.0  # plant/firmware step (the boards' control tick is 1 s)
@@ -60,7 +60,7 @@ class VirtualRig:
         self.bridge: ModbusBridge | None = None
         self.t_s = 0.0
         self.steps = 0
-        self.act = None
+        self.act: Actuators | None = None
         try:
             self._step()  # first tick: the firmware has read its inputs before anyone asks
             self.comm = self.read(list(COMM_NAMES))
