@@ -89,6 +89,9 @@ class LoopRtuPort:
             # arrive before then, so they arrive then.
             self.held.extend(data)
         elif data:
+            if self.held:  # bytes held during our transmission came first on the line
+                self.rxq.extend(self.held)
+                self.held = bytearray()
             self.rxq.extend(data)
             self.last_rx_us = self.now_us
 
