@@ -46,7 +46,7 @@ def test_read_all_decodes_by_name(capsys, link):
     assert re.search(r"^mode +\d \((Off|Standby|Max-COP|Heat recovery|Manual)\)$", out, re.M)
     assert re.search(r"^hr_stage +\d \(", out, re.M)
     assert re.search(r"^p_gc_max_bar +\d+\.\d bar$", out, re.M)  # a setting
-    assert re.search(r"^holding:hr_pump_pct +\d+\.\d %$", out, re.M)  # shares an output's name
+    assert re.search(r"^hr_pump_run_pct +\d+\.\d %$", out, re.M)  # a setting, unique name
     assert re.search(r"^active alarms: ", out, re.M)
     names = {ln.split()[0] for ln in out.splitlines() if ln and not ln.startswith("active")}
     assert {"uptime_s", "mb_frames_served", "regmap_id", "service_unlock"} <= names
