@@ -2,10 +2,8 @@
 # built through boot.build on a hardware whose only fake is the bus boundary (loopback
 # byte ports), and helpers that build raw frames from hex.
 from co2hr.boot import build
-from co2hr.hal import Hardware
-from co2hr.io import N_IN, N_OUT
+from co2hr.hil_link import LinkHardware
 from co2hr.modbus.crc import crc16
-from co2hr.modbus.ports import LoopBus
 from co2hr.modbus.registers import UNLOCK_CODE
 
 BOARD = {
@@ -22,28 +20,13 @@ BOARD = {
 }
 
 
-class BusHw(Hardware):
+class BusHw(LinkHardware):
+    """The HIL link's hardware (terminals and clock set by the test) with its
+    loopback byte ports created up front, so tests can feed them directly."""
+
     def __init__(self):
-        self.now = 0
-        self.raw = [0.0] * N_IN
-        self.okv = bytearray(N_IN)
-        self.out = [0.0] * N_OUT
-        self.bus = LoopBus()
-
-    def ticks_ms(self):
-        return self.now
-
-    def read(self, raw, ok):
-        for i in range(N_IN):
-            raw[i] = self.raw[i]
-            ok[i] = self.okv[i]
-
-    def write(self, out):
-        for i in range(N_OUT):
-            self.out[i] = out[i]
-
-    def comm_ports(self):
-        return self.bus.ports()
+        super().__init__()
+        self.loop_bus()
 
 
 def make_app():
