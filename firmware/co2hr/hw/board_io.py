@@ -49,9 +49,9 @@ class BoardHardware(Hardware):
     def __init__(self, board, machine=None, clock=None, clock_us=None, timer=True,
                  flash_dir="flash"):
         if machine is None:
-            # __import__: the port stubs' own errors (machine.pyi, vfs.pyi) stay out
-            # of the firmware type check; the object is duck-typed here anyway.
-            machine = __import__("machine")
+            import machine as _machine  # tests pass a fake machine at the pin level
+
+            machine = _machine
         if clock is None or clock_us is None:
             import time
 
@@ -362,8 +362,9 @@ class BoardHardware(Hardware):
                                      u.get("baud", 19200), _PARITY.get(u.get("parity", "E"), 2),
                                      1))
         try:
-            socket = __import__("socket")
-            __import__("network")  # ports with networking only
+            import socket
+
+            import network  # noqa: F401  (ports with networking only)
         except ImportError:
             return ports
         ports.append(SocketTcpListener(socket))
