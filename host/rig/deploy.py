@@ -7,10 +7,17 @@ depends only on the sources: the same tree gives byte-identical files, and
 build/<mcu>/MANIFEST.txt lists each file's size and sha256 so two builds can be
 compared at a glance.
 
+build also packs co2hr/ into build/<mcu>/co2hr.romfs, a ROMFS image (mpremote's).
+
 deploy: validates the board file, builds for its MCU, then one mpremote session:
 remove the old co2hr/ (a stale .py would shadow its .mpy), copy co2hr/, main.py and
 the board file as board.json, write or remove hil.flag (--hil: the board serves the
 HIL link instead of running the rig), reset. --dry-run prints the mpremote command.
+
+--romfs writes co2hr.romfs to the board's ROMFS partition instead of copying co2hr/
+to its filesystem. MicroPython (1.25+, boards built with ROMFS) then runs the .mpy
+bytecode in place from flash, so it costs no heap: loaded from the filesystem, the
+bytecode is copied into RAM (about 60 KB of the heap after boot, see make bench).
 """
 
 from __future__ import annotations
@@ -59,9 +66,11 @@ class BuildInfo:
     out: Path
     files: int
     size: int
+    romfs_size: int = 0
 
     def line(self) -> str:
-        return f"build {self.mcu} ({self.arch}): {self.size:,} B in {self.files} files"
+        return (f"build {self.mcu} ({self.arch}): {self.size:,} B in {self.files} files; "
+                f"ROMFS image {self.romfs_size:,} B")
 
 
 def build(out_root: Path = BUILD_DIR, mcus: tuple[str, ...] = tuple(ARCH)) -> list[BuildInfo]:
@@ -75,24 +84,39 @@ def build(out_root: Path = BUILD_DIR, mcus: tuple[str, ...] = tuple(ARCH)) -> li
         out.mkdir(parents=True)
         build_mpy(fw.FIRMWARE_DIR / "co2hr", out / "co2hr", arch)
         shutil.copyfile(fw.FIRMWARE_DIR / "main.py", out / "main.py")
+        _romfs_image(out / "co2hr", out / "co2hr.romfs")
         files = sorted(p for p in out.rglob("*") if p.is_file())
         lines = []
-        size = 0
+        size = 0  # what goes onto the board's filesystem (the image is an alternative)
         for p in files:
             data = p.read_bytes()
-            size += len(data)
+            if p.suffix != ".romfs":
+                size += len(data)
             lines.append(f"{hashlib.sha256(data).hexdigest()} {len(data):7d} "
                          f"{p.relative_to(out).as_posix()}")
         (out / "MANIFEST.txt").write_text(f"co2hr firmware for {mcu} ({arch})\n"
                                           + "\n".join(lines) + "\n")
-        infos.append(BuildInfo(mcu, arch, out, len(files), size))
+        infos.append(BuildInfo(mcu, arch, out, len(files) - 1, size,
+                               (out / "co2hr.romfs").stat().st_size))
     return infos
 
 
-def deploy_plan(port: str, board_file: Path, mcu_dir: Path, hil: bool) -> list[str]:
+def _romfs_image(pkg_dir: Path, image: Path) -> None:
+    """A ROMFS image holding pkg_dir as /rom/<pkg> (mpremote romfs build, no recompile)."""
+    with tempfile.TemporaryDirectory(prefix="rig-romfs-") as tmp:
+        shutil.copytree(pkg_dir, Path(tmp) / pkg_dir.name)
+        p = subprocess.run([sys.executable, "-m", "mpremote", "romfs", "--no-mpy",
+                            "-o", str(image), "build", tmp], capture_output=True, text=True)
+    if p.returncode or not image.exists():
+        raise FirmwareError(f"mpremote romfs build failed: {(p.stdout + p.stderr).strip()}")
+
+
+def deploy_plan(port: str, board_file: Path, mcu_dir: Path, hil: bool,
+                romfs: bool = False) -> list[str]:
     """The mpremote arguments (after `mpremote`) for one chained session."""
-    cmds = [["connect", port], ["exec", _CLEAN],
-            ["fs", "cp", "-r", str(mcu_dir / "co2hr"), ":"],
+    code = (["romfs", "deploy", str(mcu_dir / "co2hr.romfs")] if romfs
+            else ["fs", "cp", "-r", str(mcu_dir / "co2hr"), ":"])
+    cmds = [["connect", port], ["exec", _CLEAN], code,
             ["fs", "cp", str(mcu_dir / "main.py"), ":main.py"],
             ["fs", "cp", str(board_file), ":board.json"]]
     if hil:
@@ -133,7 +157,7 @@ def main_deploy(args) -> int:
         print(f"rig deploy: {e}", file=sys.stderr)
         return 1
     print(info.line())
-    argv = deploy_plan(args.port, path, info.out, args.hil)
+    argv = deploy_plan(args.port, path, info.out, args.hil, args.romfs)
     cmd = [sys.executable, "-m", "mpremote", *argv]
     if args.dry_run:
         print(" ".join(_quote(a) for a in cmd))
@@ -163,6 +187,9 @@ def add_parsers(sub) -> None:
                    help="board name (boards/<name>.json) or path to a board file")
     d.add_argument("--hil", action="store_true",
                    help="also write hil.flag: the board serves the HIL link")
+    d.add_argument("--romfs", action="store_true",
+                   help="write the firmware to the board's ROMFS partition (runs from flash, "
+                   "no heap for bytecode; needs MicroPython 1.25+ built with ROMFS)")
     d.add_argument("--out", default=None, help="build folder (default: a temporary one)")
     d.add_argument("--dry-run", action="store_true", help="print the mpremote command only")
     d.set_defaults(func=main_deploy)

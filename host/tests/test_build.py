@@ -59,3 +59,24 @@ def test_deploy_dry_run_and_bad_board(tmp_path, capsys):
     p.write_text(json.dumps(bad))
     assert rig_main(["deploy", "--port", "/dev/null", "--board", str(p), "--dry-run"]) == 2
     assert "input-only" in capsys.readouterr().err
+
+
+def test_build_packs_a_romfs_image_of_the_package(tmp_path):
+    from mpremote.romfs import VfsRomWriter
+
+    info = build(tmp_path, ("esp32",))[0]
+    image = (info.out / "co2hr.romfs").read_bytes()
+    assert image.startswith(VfsRomWriter.ROMFS_HEADER)
+    # every module's bytecode is in the image, byte for byte
+    for mpy in (info.out / "co2hr").rglob("*.mpy"):
+        assert mpy.read_bytes() in image, mpy.name
+    assert b"main.py" not in image and b"MANIFEST" not in image
+
+
+def test_deploy_romfs_writes_the_image_instead_of_copying(tmp_path):
+    argv = deploy_plan("/dev/ttyUSB0", Path("boards/esp32_devkitc.json"), tmp_path, hil=False,
+                       romfs=True)
+    joined = " ".join(argv)
+    assert "romfs deploy " + str(tmp_path / "co2hr.romfs") in joined
+    assert "fs cp -r" not in joined
+    assert ":main.py" in joined and ":board.json" in joined and argv[-1] == "reset"
