@@ -41,6 +41,12 @@ def main() -> None:
     with open_target("mpy", board) as mpy:
         print(f"mpy: heap in use after boot {mpy.heap_after_boot:,} B "
               f"(firmware application objects {mpy.app_heap:,} B)")
+        # Loaded from a filesystem, .mpy bytecode is copied onto the heap; from ROMFS
+        # (rig deploy --romfs) or frozen, it runs in place. Estimate what stays.
+        code = sum(p.stat().st_size for p in (mpy.root / "co2hr").rglob("*.mpy")
+                   if "hw" not in p.parts)
+        print(f"mpy: of which .mpy bytecode loaded from the filesystem ~{code:,} B; "
+              f"heap after boot without it (ROMFS or frozen) ~{mpy.heap_after_boot - code:,} B")
         drive(mpy, board, 100)
         mpy.measure_alloc(True)
         allocs = []
