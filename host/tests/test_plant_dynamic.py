@@ -145,8 +145,13 @@ def test_failed_fan_raises_t3_and_stuck_hpev_ignores_command():
     a = settled(Actuators(hpev_pct=40, fan_pct=100), SUMMER, 600)
     t3_ok = a.state.t_gc_out_c
     a.faults.fan_failed = True
-    run(a, Actuators(hpev_pct=40, fan_pct=100), SUMMER, 300)
-    assert a.state.t_gc_out_c > t3_ok + 5.0
+    # the coil metal warms over minutes, and with the HPEV fixed the HP switch may stop the
+    # pack on the way (the pack then stays off for its minimum off time): take the peak
+    t3_max = 0.0
+    for _ in range(300):
+        a.step(1.0, Actuators(hpev_pct=40, fan_pct=100), SUMMER)
+        t3_max = max(t3_max, a.state.t_gc_out_c)
+    assert t3_max > t3_ok + 5.0
     a.faults.hpev_stuck_pct = 40.0
     run(a, Actuators(hpev_pct=90, fan_pct=100), SUMMER, 60)
     assert a.state.hpev_pos_pct == 40.0
@@ -215,9 +220,11 @@ def _steady_p_gc(hpev):
 
 
 @settings(max_examples=5, deadline=None)
-@given(a=st.floats(20, 80), d=st.floats(3, 20))
+@given(a=st.floats(25, 80), d=st.floats(3, 20))
 def test_more_hpev_opening_never_raises_steady_p_gc(a, d):
     # Above ~75 % the valve has lost its authority and p_gc is flat (79.27 bar at 79 and
     # 87 %); the high-side pressure is solved to an inventory tolerance of ~0.004 bar
-    # (tol / dM/dp), so two runs can differ by twice that
+    # (tol / dM/dp), so two runs can differ by twice that. Below ~23 % there is no steady
+    # state: p_gc reaches the HP switch (115 bar) and the pack cycles on it (so at 20 %
+    # the pressure after 1200 s depends on the phase of that cycle)
     assert _steady_p_gc(a + d) <= _steady_p_gc(a) + 0.01

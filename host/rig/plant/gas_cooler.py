@@ -52,18 +52,34 @@ def solve(p_bar: float, h_in: float, m_co2: float, t_amb_c: float, m_air: float,
     rho_sum = 0.5 * rho
     for i in range(n):
         c_c = m_co2 * cp
-        c_min = min(c_c, c_air)
-        ntu = ua_seg / c_min
         if c_c == math.inf:
-            eps = 1.0 - math.exp(-ntu)
+            q = (1.0 - math.exp(-ua_seg / c_air)) * c_air * (t_c - t_amb_c)
+            h_new = h - q / m_co2
+            h_l = P.sat_p(p_bar)[1]
+            if q > 0.0 and h_new < h_l:
+                # condensation ends inside the segment: the rest of its area (and of the
+                # air crossing it) subcools the liquid
+                f = (h - h_l) * m_co2 / q
+                cp_l = P.state_ph(p_bar, h_l - 1.0)[2]
+                h_new = h_l - _crossflow_q(m_co2 * cp_l, (1.0 - f) * c_air,
+                                           (1.0 - f) * ua_seg, t_c - t_amb_c) / m_co2
         else:
-            cr = c_min / max(c_c, c_air)
-            eps = 1.0 - math.exp(ntu ** 0.22 / cr * (math.exp(-cr * ntu ** 0.78) - 1.0))
-        q = eps * c_min * (t_c - t_amb_c)
-        h_new = h - q / m_co2
+            q = _crossflow_q(c_c, c_air, ua_seg, t_c - t_amb_c)
+            h_new = h - q / m_co2
         if (q > 0.0 and h_new < h_amb) or (q < 0.0 and h_new > h_amb):
             h_new = h_amb  # cannot pass the air temperature
         h = h_new
         t_c, rho, cp, _ = P.state_ph(p_bar, h)
         rho_sum += rho if i < n - 1 else 0.5 * rho
     return h, (h_in - h) * m_co2, rho_sum / n
+
+
+def _crossflow_q(c_c: float, c_air: float, ua: float, dt_k: float) -> float:
+    """Heat flow of a cross-flow segment (both fluids unmixed) for inlet difference dt_k."""
+    if ua <= 0.0 or c_air <= 0.0:
+        return 0.0
+    c_min = min(c_c, c_air)
+    cr = c_min / max(c_c, c_air)
+    ntu = ua / c_min
+    eps = 1.0 - math.exp(ntu ** 0.22 / cr * (math.exp(-cr * ntu ** 0.78) - 1.0))
+    return eps * c_min * dt_k

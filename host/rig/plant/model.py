@@ -4,11 +4,18 @@ Why: the firmware is judged against this. Three CO2 volumes hold mass (and the t
 two-phase/low-pressure ones also energy) that only valves and the compressor move:
 
 * high side (discharge line, HRHX, gas cooler, liquid line to the HPEV): the inventory
-  M = sum(V_i * rho(p, h_i)) over the heat-exchanger profiles; the heat exchangers are
-  quasi-steady (they settle in seconds, far faster than the inventory), so each step
-  marches them at the current pressure and the pressure is moved towards the value whose
-  inventory equals the integrated mass (one under-relaxed Newton step with an upper bound
-  of the compressibility dM/dp, so it cannot overshoot);
+  M = sum(V_i * rho(p, h_i)) over the heat-exchanger profiles; the CO2 in the heat
+  exchangers is quasi-steady (it settles in seconds, far faster than the inventory), so
+  the pressure is solved (bracketed secant) for the value whose inventory equals the
+  integrated mass, marching HRHX and gas cooler at every trial pressure. States that are
+  set by a temperature (stagnant volumes at their metal's or the water's temperature)
+  are evaluated at the trial pressure, never as an enthalpy carried over from the last
+  step: near the critical point h(p, T) moves by 100 kJ/kg over a few bar, and a carried
+  enthalpy made p_gc swing from step to step;
+* the gas cooler coil's metal gives it thermal inertia: the air flow, air temperature and
+  CO2 flow share its profile reflects follow the actual ones with the metal's time
+  constant (Plant._coil_lag), so a fan failure, an ambient step or the bypass closing move
+  the pressure over tens of seconds, not in one step;
 * receiver and suction volume: mass and internal energy, pressure solved from both.
 
 Mass moves only between these three states, so the total charge is conserved to
@@ -25,7 +32,7 @@ from . import compressor as comp
 from . import gas_cooler as gcm
 from . import props as P
 from . import receiver as rec
-from .evaporator import PackController, PackParams, delivered_load_kw, evaporator_outlet_h
+from .evaporator import Cases, PackController, PackParams, evaporator_outlet_h
 from .hrhx import HRHX
 from .valves import Actuator, FirstOrder, kv_flow_kg_s
 from .water_loop import CP_W, WaterLoop, WaterParams
@@ -52,8 +59,9 @@ class PlantParams:
     hpev_stroke_s: float = 8.0
     bev_stroke_s: float = 8.0
     hr_valve_stroke_s: float = 60.0  # 3-way valve motor
+    gc_bypass_stroke_s: float = 20.0  # motorised ball valve around the gas cooler
     pump_ramp_s: float = 5.0
-    fan_tau_s: float = 15.0  # fan spin-up and coil thermal lag
+    fan_tau_s: float = 5.0  # EC fan spin-up / run-down (the coil's own lag is below)
     # heat-recovery exchanger
     ua_hrhx_w_k: float = 8000.0
     hrhx_m_co2_0_kg_s: float = 0.6
@@ -67,6 +75,10 @@ class PlantParams:
     k_relief_rec_kg_s_bar: float = 0.5
     warm_tau_s: float = 20.0  # ... and warms after a start
     coil_tau_s: float = 90.0  # metal + gas hold-up: how fast the high side cools after a stop
+    # gas cooler coil metal (copper tubes, aluminium fins): its heat capacity makes the
+    # coil's temperature profile follow air flow, ambient and bypass switching with a lag
+    gc_coil_mass_kg: float = 300.0
+    gc_coil_cp_j_kgk: float = 900.0
     # initial state
     p_gc0_bar: float = 85.0
     p_rec0_bar: float = 35.0
@@ -155,9 +167,11 @@ class Plant:
         self.faults = Faults()
         self.state = st = PlantState()
         self.pack = PackController(pp.pack, pp.comp.speed_min_hz, pp.comp.speed_max_hz)
+        self.cases = Cases(pp.pack)
         self.hpev = Actuator(50.0, pp.hpev_stroke_s)
         self.bev = Actuator(30.0, pp.bev_stroke_s)
         self.hr_valve = Actuator(0.0, pp.hr_valve_stroke_s)
+        self.gc_bypass = Actuator(0.0, pp.gc_bypass_stroke_s)  # % open
         self.pump = Actuator(0.0, pp.pump_ramp_s)
         self.fan = FirstOrder(60.0, pp.fan_tau_s)
         self.hrhx = HRHX(pp.ua_hrhx_w_k, pp.hrhx_m_co2_0_kg_s, pp.hrhx_m_w_0_kg_s, pp.hrhx_n_seg)
@@ -168,6 +182,7 @@ class Plant:
         self.vented_kg = 0.0
         self._m_prof_lag = 0.0  # CO2 flow the coil's temperature profile still reflects
         self._h_dis_lag = None  # discharge-line enthalpy relaxing after a stop
+        self._coil = None  # [air flow, ambient, flow share] the coil metal has adapted to
         # suction volume: superheated vapour at the pack's set point
         p_suc = self.pack.p_set_bar
         h_suc = evaporator_outlet_h(p_suc, pp.pack.sh_k)
@@ -247,7 +262,49 @@ class Plant:
         share = self.hr_valve.pos_pct / 100.0
         m_hr = m_p * share
         m_w = pp.water.m_w_max_kg_s * self.pump.pos_pct / 100.0
-        t_w_in = self.water.t_bottom_c
+        through = 1.0 - self.gc_bypass.pos_pct / 100.0  # share of the flow through the coil
+        m_air, t_amb_c, gc_share = self._coil_lag(
+            gcm.air_flow_kg_s(self.fan.y, self.faults.fan_failed, pp.gc), bnd.t_amb_c,
+            through, m_p)
+        m_gc = m_p * gc_share  # flow the coil's profile reflects
+        # the stagnant discharge line sits at its pipe temperature (density at the trial
+        # pressure of the solve: near the pseudo-critical line h(p, T) moves by 100 kJ/kg
+        # over a few bar, so a held enthalpy made p_gc swing from step to step)
+        t_line = self.t_disch_lag.y if m <= 0.0 else None
+        self._hs = [m, h_suc, h_dis, t_dis, m_hr, m_w, self.water.t_bottom_c, m_gc, m_air,
+                    through, t_amb_c, h_in, m_p, t_line]
+        self._gc_at(p_gc, bnd.t_amb_c)
+
+    def _coil_lag(self, m_air: float, t_amb_c: float, share: float,
+                  m_co2: float) -> tuple[float, float, float]:
+        """Air flow, air temperature and CO2 flow share as the gas cooler coil sees them.
+
+        The coil metal (mass x cp) stores heat: after a fan failure it keeps absorbing the
+        CO2's heat while it warms, after the bypass closes the hot gas first meets cold
+        metal, after an ambient step the metal follows. Its time constant is the metal's
+        heat capacity over the two streams' capacity rates at the new conditions
+        (~10 s with the fans running, ~100 s with failed fans). In steady state the lagged
+        values equal the actual ones, so the quasi-steady coil law is unchanged."""
+        pp = self.params
+        tgt = (m_air, t_amb_c, share)
+        if self._coil is None:
+            self._coil = list(tgt)
+            return tgt
+        c_rate = m_co2 * 2500.0 + m_air * gcm.CP_AIR  # W/K (CO2 cp ~2.5 kJ/kg K, typical)
+        tau = pp.gc_coil_mass_kg * pp.gc_coil_cp_j_kgk / max(c_rate, 100.0)
+        a = 1.0 - math.exp(-self._dt / tau)
+        c = self._coil
+        for i in range(3):
+            c[i] += (tgt[i] - c[i]) * a
+        return c[0], c[1], c[2]
+
+    def _gc_at(self, p_gc: float, t_amb_c: float) -> float:
+        """HRHX, 3-way valve mix, gas cooler and its bypass at pressure p_gc (every trial
+        pressure of the solve: the exchangers' outlet states depend on it strongly near
+        the critical point); returns the high-side inventory."""
+        pp = self.params
+        m, _, _, _, m_hr, m_w, t_w_in, m_gc, m_air, through, t_coil_c, h_in, m_p, t_line = \
+            self._hs
         if m_hr > 1e-4 and m_w > 1e-4:
             h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_in, m_hr, t_w_in, m_w)
             t_w_target = self.hrhx.t_w_out_c
@@ -262,33 +319,24 @@ class Plant:
                 t_w_target = t_w_in if m_w > 1e-4 else self.water.t_hx_out_c
         h_mix = h_in - q_hr / m_p if m_p > 1e-4 else h_in
         q_hr = q_hr / m_p * m if m_p > 1e-4 else 0.0  # heat carried by the actual flow
-        m_gc = m_p if (act.gc_bypass < 0.5 and m_p > 1e-4) else 0.0
-        m_air = gcm.air_flow_kg_s(self.fan.y, self.faults.fan_failed, pp.gc)
-        self._hs = [m, h_suc, h_dis, t_dis, q_hr, h_hr, h_mix, m_gc, m_air, t_w_target, m_w,
-                    h_in, m_p]
-        self._gc_at(p_gc, bnd.t_amb_c)
-
-    def _gc_at(self, p_gc: float, t_amb_c: float) -> float:
-        """Gas cooler (or its bypass) at pressure p_gc; returns the high-side inventory."""
-        pp = self.params
-        m, _, _, _, _, h_hr, h_mix, m_gc, m_air = self._hs[:9]
-        h_dis = self._hs[11]
-        if m_gc > 0.0:
-            h3, q_air, rho_gc = gcm.solve(p_gc, h_mix, m_gc, t_amb_c, m_air, pp.gc)
+        # coil profile (stagnant at the metal's temperature when it reflects no flow)
+        h_gc, _, rho_gc = gcm.solve(p_gc, h_mix, m_gc, t_coil_c, m_air, pp.gc)
+        if m_p > 1e-4:  # coil outlet mixed with the gas bypassing it
+            h3 = h_mix + through * (h_gc - h_mix)
             q_air = (h_mix - h3) * m
-        else:
-            h_gc, _, rho_gc = gcm.solve(p_gc, h_mix, 0.0, t_amb_c, m_air, pp.gc)
-            q_air = 0.0
-            h3 = h_mix if self._m_prof_lag > 1e-4 else h_gc
+        else:  # the coil drains to the HPEV after a stop
+            h3, q_air = h_gc, 0.0
         t3, rho3, _, _ = P.state_ph(p_gc, h3)
-        m_inv = (pp.v_disch_m3 * P.rho_ph(p_gc, h_dis) + pp.v_hrhx_m3 * P.rho_ph(p_gc, h_hr)
-                 + pp.v_gc_m3 * rho_gc + pp.v_liq_m3 * rho3)
-        self._gc = (h3, q_air, t3, rho3, m_inv)
+        rho_dis = P.rho_ph(p_gc, h_in) if t_line is None else P.rho_pt(p_gc, t_line)
+        m_inv = pp.v_disch_m3 * rho_dis + pp.v_hrhx_m3 * P.rho_ph(p_gc, h_hr) \
+            + pp.v_gc_m3 * rho_gc + pp.v_liq_m3 * rho3
+        self._gc = (h3, q_air, t3, rho3, m_inv, q_hr, t_w_target)
         return m_inv
 
     def _solve_p_gc(self, t_amb_c: float) -> None:
         """Pressure whose high-side inventory equals the integrated mass (safeguarded
-        secant on the gas cooler march; the inventory rises monotonically with p)."""
+        secant with a bracket on the exchanger marches; at fixed lagged states the
+        inventory rises monotonically with p)."""
         target = self.m_hs
         tol = 1e-4 * target + 1e-3  # ~3 g: a few hundredths of a bar
         p0, m0 = self.p_gc, self._gc[4]
@@ -338,6 +386,7 @@ class Plant:
         hpev = self.hpev.move(act.hpev_pct, dt) / 100.0
         bev = self.bev.move(act.bev_pct, dt) / 100.0
         self.hr_valve.move(act.hr_valve_pct, dt)
+        self.gc_bypass.move(100.0 if act.gc_bypass >= 0.5 else 0.0, dt)
         self.pump.move(act.hr_pump_pct, dt)
         self.fan.update(min(100.0, max(0.0, act.fan_pct)), dt)
         # HP safety switch (latched until the pressure has fallen below the reset level)
@@ -348,8 +397,8 @@ class Plant:
         allowed = act.comp_enable >= 0.5 and self._hp_ok
         speed = self.pack.update(self.p_suc, allowed, dt)
         self._high_side(speed, act, bnd)
-        m_comp, h_suc, h_dis, t_dis, q_hr, _, _, _, _, t_w_target, m_w = self._hs[:11]
-        h3, q_air, t3, rho3, _ = self._gc
+        m_comp, h_suc, h_dis, t_dis, _, m_w = self._hs[:6]
+        h3, q_air, t3, rho3, _ = self._gc[:5]
         running = speed > 0.0
         # receiver outlets
         p_rec, p_suc = self.p_rec, self.p_suc
@@ -372,10 +421,17 @@ class Plant:
         m_bev = _limit(m_bev, p_rec - p_suc, c_rec, c_suc, dt)
         h_bev = h_vap if m_bev >= 0.0 else h_suc
         h_hpev = h3 if m_hpev >= 0.0 else h_rec_mean
-        q_evap_kw = delivered_load_kw(bnd.q_load_kw, running, level)
+        te_c = P.t_sat_c(p_suc) if p_suc < P.P_CRIT_BAR - P.GUARD_BAR else 99.0
+        q_evap_kw = self.cases.evap_kw(bnd.q_load_kw, te_c, level)
         h_eo = evaporator_outlet_h(p_suc, pp.pack.sh_k) if q_evap_kw > 0.0 else h_suc
         if q_evap_kw > 0.0 and h_eo - h_liq > 20e3 and p_rec > p_suc:
             m_evap = q_evap_kw * 1e3 / (h_eo - h_liq)
+            # the case valves need a pressure difference: with the pack stopped the
+            # vapour they make fills the suction side up to the receiver pressure only
+            m_lim = _limit(m_evap, p_rec - p_suc, c_rec, c_suc, dt)
+            if m_lim < m_evap:
+                q_evap_kw *= m_lim / m_evap
+                m_evap = m_lim
         else:
             q_evap_kw = 0.0
             h_eo, m_evap = h_suc, 0.0
@@ -385,6 +441,7 @@ class Plant:
         self.u_rec += (m_hpev * h_hpev - m_evap * h_liq - m_bev * h_bev) * dt
         self.m_suc += (m_evap + m_bev - m_comp) * dt
         self.u_suc += (m_evap * h_eo + m_bev * h_bev - m_comp * h_suc) * dt
+        self.cases.update(bnd.q_load_kw, q_evap_kw, dt)
         if min(self.m_hs, self.m_rec, self.m_suc) <= 0.0:
             raise ValueError("a CO2 volume ran empty: the step is far too long for the flows")
         # pressures
@@ -406,7 +463,8 @@ class Plant:
             relief = True
         self.p_rec = rec.pressure_from_mu(self.m_rec, self.u_rec, pp.v_rec_m3, p_rec)
         self.p_suc = rec.pressure_from_mu(self.m_suc, self.u_suc, pp.v_suc_m3, p_suc)
-        # water loop
+        # water loop (HRHX as evaluated at the solved pressure)
+        q_hr, t_w_target = self._gc[5], self._gc[6]
         self.water.step(dt, m_w, t_w_target, bnd.q_heat_use_kw * 1e3, bnd.t_w_return_c)
         # sensors and bookkeeping
         w_kw = m_comp * (h_dis - h_suc) / 1e3
