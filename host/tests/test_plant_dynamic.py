@@ -220,10 +220,12 @@ def _steady_p_gc(hpev):
 
 
 @settings(max_examples=5, deadline=None)
-@given(a=st.floats(25, 80), d=st.floats(3, 20))
+@given(a=st.floats(25, 60), d=st.floats(3, 15))
 def test_more_hpev_opening_never_raises_steady_p_gc(a, d):
     # Above ~75 % the valve has lost its authority and p_gc is flat (79.27 bar at 79 and
-    # 87 %); the high-side pressure is solved to an inventory tolerance of ~0.004 bar
+    # 87 %): there it moves by +-0.01 bar with the pack's speed (79.267 bar at 79 %,
+    # 79.278 at 88 % after 3000 s), so the law is checked where the valve acts (<= 75 %).
+    # The high-side pressure is solved to an inventory tolerance of ~0.004 bar
     # (tol / dM/dp), so two runs can differ by twice that. Below ~23 % there is no steady
     # state: p_gc reaches the HP switch (115 bar) and the pack cycles on it (so at 20 %
     # the pressure after 1200 s depends on the phase of that cycle)

@@ -79,6 +79,9 @@ class PlantParams:
     # coil's temperature profile follow air flow, ambient and bypass switching with a lag
     gc_coil_mass_kg: float = 300.0
     gc_coil_cp_j_kgk: float = 900.0
+    # HRHX plates and the water they hold: the CO2 side keeps giving its heat to them for
+    # a while after the pump stops (its profile reflects a lagging water flow)
+    hrhx_c_j_k: float = 40e3
     # initial state
     p_gc0_bar: float = 85.0
     p_rec0_bar: float = 35.0
@@ -183,6 +186,7 @@ class Plant:
         self._m_prof_lag = 0.0  # CO2 flow the coil's temperature profile still reflects
         self._h_dis_lag = None  # discharge-line enthalpy relaxing after a stop
         self._coil = None  # [air flow, ambient, flow share] the coil metal has adapted to
+        self._m_w_hx = None  # water flow the HRHX profile reflects
         # suction volume: superheated vapour at the pack's set point
         p_suc = self.pack.p_set_bar
         h_suc = evaporator_outlet_h(p_suc, pp.pack.sh_k)
@@ -262,6 +266,10 @@ class Plant:
         share = self.hr_valve.pos_pct / 100.0
         m_hr = m_p * share
         m_w = pp.water.m_w_max_kg_s * self.pump.pos_pct / 100.0
+        if self._m_w_hx is None:
+            self._m_w_hx = m_w
+        tau_hx = pp.hrhx_c_j_k / max(m_hr * 2500.0 + m_w * CP_W, 100.0)
+        self._m_w_hx += (m_w - self._m_w_hx) * (1.0 - math.exp(-self._dt / tau_hx))
         through = 1.0 - self.gc_bypass.pos_pct / 100.0  # share of the flow through the coil
         m_air, t_amb_c, gc_share = self._coil_lag(
             gcm.air_flow_kg_s(self.fan.y, self.faults.fan_failed, pp.gc), bnd.t_amb_c,
@@ -272,7 +280,7 @@ class Plant:
         # over a few bar, so a held enthalpy made p_gc swing from step to step)
         t_line = self.t_disch_lag.y if m <= 0.0 else None
         self._hs = [m, h_suc, h_dis, t_dis, m_hr, m_w, self.water.t_bottom_c, m_gc, m_air,
-                    through, t_amb_c, h_in, m_p, t_line]
+                    through, t_amb_c, h_in, m_p, t_line, self._m_w_hx]
         self._gc_at(p_gc, bnd.t_amb_c)
 
     def _coil_lag(self, m_air: float, t_amb_c: float, share: float,
@@ -303,7 +311,7 @@ class Plant:
         pressure of the solve: the exchangers' outlet states depend on it strongly near
         the critical point); returns the high-side inventory."""
         pp = self.params
-        m, _, _, _, m_hr, m_w, t_w_in, m_gc, m_air, through, t_coil_c, h_in, m_p, t_line = \
+        m, _, _, _, m_hr, _, t_w_in, m_gc, m_air, through, t_coil_c, h_in, m_p, t_line, m_w = \
             self._hs
         if m_hr > 1e-4 and m_w > 1e-4:
             h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_in, m_hr, t_w_in, m_w)
