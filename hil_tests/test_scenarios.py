@@ -31,29 +31,14 @@ def _run(target, board, tmp_path, name, overrides=None):
 # failures are listed here is an xfail naming them; any other failing check fails the
 # test, and a fixed behaviour shows up as XPASS. Thresholds are never loosened here.
 KNOWN = {
-    ("ambient_sweep", "p_gc never above the configured maximum"):
-        "controller: the plant's one-step jump at the 35 -> 40 degC ambient step is fixed "
-        "(coil inertia: p_gc now rises ~0.5 bar/s); the HPEV only opens once p_gc reaches "
-        "the reference (104.6) and the limiter lets it pass 105 by 0.1-0.2 bar (105.12 bar "
-        "at t = 3019 s of the test form, 105.21 in the full sweep)",
-    ("hr_demand_ramp", "p_gc never above the configured maximum"):
-        "controller: GC bypass switching is gradual in the plant now (at most 1.1 bar per "
-        "step, no relief); with the bypass open and the fans at 0 the HRHX alone cannot take "
-        "the heat and p_gc rises 0.3-1 bar/s while the HR raise lifts the reference to 104.5; "
-        "it peaks at 105.36 bar (t = 1466 s)",
     ("hr_demand_ramp", "GC bypass closes falling past 9.3 V"):
-        "controller: the HP fan safety (p_gc > p_gc_max - 2 bar) closes the GC bypass at "
-        "9.92 V (t = 1292 s) as p_gc rises with the fans at 0 (above), before the demand "
-        "falls past 9.3 V",
-    ("fan_failure_hot_day", "p_gc never above the configured maximum"):
-        "controller: the fan failure itself is gradual in the plant now (coil metal: p_gc "
-        "96.2 -> 99.1 bar in the first 30 s, at most 0.5 bar per step); the firmware holds "
-        "105.2-105.8 bar by opening the HPEV, but once it is at 100 % (t = 468 s of the test "
-        "form) p_gc climbs ~0.7 bar/s and the 109 bar stop lands one step late (110.5 bar, "
-        "t = 473 s); it then restarts the compressors twice with the fans still failed "
-        "(t = 594 and 761 s, suction at 45-48 bar): p_gc rises ~2 bar/s to 110.4 and 111.0 "
-        "bar before the next stop",
-    ("fan_failure_hot_day", "p_gc never above 110 bar"): "see above (restart with failed fans)",
+        "plant/scenario: at 10 degC ambient, 120 kW cooling and 60 kW heat use the HRHX "
+        "alone cannot take the heat once the GC bypass is open: with the reference held "
+        "at p_hr_max (95 bar) while it is open, p_gc still rises 95 -> 100 bar in 30 s "
+        "with the HPEV opening 28 -> 46 % (and on to 103 bar with the HPEV at 90 % when "
+        "the fan safety is kept out of it), so the HP fan safety has to close the bypass "
+        "at 9.92 V (t = 1292 s); it then stays shut until the demand falls past 9.3 V "
+        "(2 switchings instead of 8-26)",
 }
 
 

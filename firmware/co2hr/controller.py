@@ -16,9 +16,15 @@
 #   comp_run (invalid)  the compressor counts as running while it is enabled
 # Output stage: every % output moves at most its rate limit per second, whatever the
 # mode, manual value, safety or fallback asks for, so no transfer makes it jump.
+# HP stop: the fans run at full speed through it and FAN_HOLD_S after the restart. The
+# stop means the heat rejection could not keep up; the T3 loop winds down to 0 while
+# the compressors stand (T3 = ambient) and restarted at 5 %/s, while the restart drove
+# p_gc from 50 to 108 bar (fan_failure_hot_day after the fans came back).
 # Heat sink: fan reduction and the GC bypass act only while the HRHX takes the heat
 # (co2hr.hr_staging `sink`); the HP safeties (p_gc within 2 bar of p_gc_max, override,
-# HP switch) lift every fan limit and close the GC bypass.
+# HP switch) lift every fan limit and close the GC bypass, which then stays shut until
+# the demand falls past 9.3 V. While the bypass is open the pressure reference stays
+# at p_hr_max (co2hr.gc_pressure).
 # Storage: boot.build() sets self.store (co2hr.storage.Store) when there is flash; its
 # `fault` raises the storage_fault alarm.
 from co2hr import alarms as A
@@ -61,6 +67,8 @@ from co2hr.receiver import Receiver
 from co2hr.signals import F_RATE, F_STUCK, Signals
 from co2hr.ticks import ticks_diff
 
+FAN_FULL_PCT = 99.5  # fan output counted as full speed
+FAN_HOLD_S = 120.0  # fans stay at full speed this long after an HP stop cleared
 N_ANALOG_OUT = 5  # outputs 0..4 are % and rate-limited; 5..7 are switches
 _SENSOR_ALARMS = (
     (AI_P_GC, A.A_P_GC_SENSOR),
@@ -108,6 +116,8 @@ class Controller:
         self._ver = -1
         self._alarm_seen = 0
         self._stops_seen = 0
+        self._fan_hold_s = -1.0  # fans held at full speed until (after an HP stop)
+        self._byp_block = 0  # GC bypass held shut after the HP fan safety closed it
         self._fan_guard = 0  # HP fan safety (hysteresis, see step())
         self._fg_ref = -1.0  # reference the fan safety levels below were made for
         self._fg_on = 0.0  # ref + 5
@@ -218,7 +228,8 @@ class Controller:
 
         # --- gas cooler pressure
         gc = self.gc
-        gc.reference(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], hr.raise_frac, dt)
+        gc.reference(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], hr.raise_frac, dt,
+                     hr.gc_bypass and not self._byp_block)
         p_ok = ok_[AI_P_GC]
         p_gc = v[AI_P_GC]
         p_prot = p_gc  # invalid p_gc: the last good value (value holds it) ...
@@ -237,7 +248,11 @@ class Controller:
             still = v[DI_COMP_RUN] < 0.5
         else:
             still = self.prev_out[DO_COMP_ENABLE] < 0.5
-        hpev = gc.step(p_gc, p_ok, dt, now_s, p_prot, hp_trip, still)
+        fan_fail = ok_[DI_FAN_OK] and v[DI_FAN_OK] < 0.5
+        fans_full = self.prev_out[AO_FAN] >= FAN_FULL_PCT
+        hpev = gc.step(p_gc, p_ok, dt, now_s, p_prot, hp_trip, still, fan_fail, fans_full)
+        if gc.comp_stop:  # fans full through an HP stop and FAN_HOLD_S after it
+            self._fan_hold_s = now_s + FAN_HOLD_S
 
         # --- receiver
         bev = self.rec.step(v[AI_P_REC], ok_[AI_P_REC], dt)
@@ -257,7 +272,7 @@ class Controller:
         fans = self.fans
         fan = fans.step(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], v[AI_T_AMB], ok_[AI_T_AMB],
                         gc.regime == REG_SUB, hr.fan_cut,
-                        self._fan_guard, gc.override,
+                        self._fan_guard or now_s < self._fan_hold_s, gc.override,
                         v[AI_T_DISCH], ok_[AI_T_DISCH], dt)
 
         # --- compressor enable
@@ -270,7 +285,14 @@ class Controller:
         tgt2 = hr.valve
         tgt3 = fan
         tgt4 = hr.pump
-        byp = 1.0 if (hr.gc_bypass and not fans.safety) else 0.0
+        # the GC bypass stays shut once the HP fan safety had to close it, until the
+        # demand falls past 9.3 V (hr.bypass off): reopening as soon as the fans pulled
+        # p_gc down made the valve hunt every ~30 s (hr_demand_ramp: 26 switchings)
+        if hr.gc_bypass and fans.safety:
+            self._byp_block = 1
+        elif not hr.bypass:
+            self._byp_block = 0
+        byp = 1.0 if (hr.gc_bypass and not fans.safety and not self._byp_block) else 0.0
         if modes.mode == 4:
             if modes.manual(AO_HPEV) and not gc.override:
                 tgt0 = modes.man[AO_HPEV]
@@ -313,7 +335,7 @@ class Controller:
         al.set(A.A_W_HOT, hr.w_hot, now_s)
         al.high(A.A_T_DISCH_HIGH, v[AI_T_DISCH] if ok_[AI_T_DISCH] else 0.0,
                 self.t_disch_max, now_s)
-        al.set(A.A_FAN_FAIL, ok_[DI_FAN_OK] and v[DI_FAN_OK] < 0.5, now_s)
+        al.set(A.A_FAN_FAIL, fan_fail, now_s)
         man = modes.any_manual()
         al.set(A.A_MANUAL, man, now_s)
         al.set(A.A_NO_BACKHEAT, hr.on and hr.no_backheat, now_s)

@@ -7,7 +7,10 @@
 #   running they never go below fan_min_pct.
 # * Speed limit = the low-noise cap, reduced further by the HR stage 8..9 V (full
 #   reduction at 9 V). The HP safety (p_gc within 2 bar of its maximum) and the
-#   discharge-temperature safety lift both; in HP override the fans go to 100 %.
+#   discharge-temperature safety lift both; with p_gc near its maximum and in HP
+#   override the fans go up to 100 % at their rate limit (only lifting the limit left
+#   a T3 loop that had wound down while the compressors stood still at ~65 %, 0.6 %/s
+#   on its integral, while a restart drove p_gc from 90 to 109 bar).
 # * T3 or ambient invalid -> fans 100 % (the safe side for pressure).
 from co2hr.pi import PI
 
@@ -53,8 +56,8 @@ class Fans:
             if lim < 0.0:
                 lim = 0.0
         self.limit = lim
-        if hp_override or not (t3_ok and amb_ok):
-            self.fallback = 0 if hp_override else 1
+        if hp_override or p_near_max or not (t3_ok and amb_ok):
+            self.fallback = 0 if (hp_override or p_near_max) else 1
             u = pi.u + self.rate * dt_s
             pi.track(u if u < 100.0 else 100.0)
             self.running = 1

@@ -9,20 +9,39 @@
 # then the heat-recovery raise (demand 1..8 V -> 0..1 of the way up to p_hr_max), the
 # floor p_sat(t_cond_min), the ceiling p_gc_max - REF_MARGIN_BAR, and a rate limit on
 # the reference.
+# Gas cooler bypass open (DOMAIN.md 2.3, 9.6 V): T3 is then the HRHX outlet, not an
+# air-cooled outlet, and the transcritical COP table read at 40-50 degC asks for the
+# ceiling; with nothing but the HRHX taking the heat p_gc followed it up and the HP fan
+# safety had to close the bypass. The reference stays at p_hr_max while it is open.
 # T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level) and
 # NO heat-recovery raise: forced operation stops while the controller does not know the
 # regime (a raise on top of a guess could push an unknown operating point anywhere).
 #
 # Loop: PI on (p_gc - ref), opening lowers the pressure. Protections, in order:
-#   max-pressure limiter: above p_lim = p_gc_max - REF_MARGIN_BAR (the reference
-#                    ceiling) the error is amplified LIM_GAIN times, so the HPEV opens
-#                    hard before p_gc reaches p_gc_max (the PI alone creeps ~1 bar
-#                    over a reference that sits at the ceiling while the load rises);
+#   max-pressure limiter: when p_gc + LIM_LEAD_S * (its rise rate) is above p_lim =
+#                    p_gc_max - REF_MARGIN_BAR (the reference ceiling) the excess is
+#                    amplified LIM_GAIN times, so the HPEV opens hard before p_gc
+#                    reaches p_gc_max (the PI alone creeps ~1 bar over a reference that
+#                    sits at the ceiling while the load rises). The rate lead matters
+#                    when the reference itself ramps up to the ceiling with p_gc right
+#                    behind it (ambient step: ~0.5 bar/s, error ~0): acting only on
+#                    p_gc > p_lim let p_gc pass p_gc_max by 0.2 bar. In steady state the
+#                    rate is 0 and the limiter costs nothing (no offset below the ref);
 #   p > p_hp_ovr:    the HPEV is driven open at its rate limit (the PI tracks it, so
 #                    control resumes bumplessly), until p < p_hp_ovr - 2 bar; the HP
 #                    safety switch opening (hp_trip) forces the same;
 #   p > p_hp_stop:   compressor enable released; it returns comp_restart_s after
 #                    p fell below p_hp_ovr - 5 bar (counted, alarmed, latched alarm).
+#                    "p" here is p + STOP_LEAD_S * (its rise rate): the compressors
+#                    take a tick to stop, and at 1-2 bar/s the plain threshold landed a
+#                    bar late. With the fans failed (fan_fail), or at full speed with
+#                    the HPEV fully open (fans_full), the stop level is p_gc_max -
+#                    STOP_EARLY_MARGIN_BAR: no actuator but the compressors is left
+#                    (a failed fan takes the HPEV's authority too: it only moves
+#                    charge, nothing rejects the heat; the override would only ask
+#                    for an opening the HPEV already has). With failed fans, waiting
+#                    for p_hp_stop ended above 110 bar; a restart after the delay
+#                    meets the same early stop, so each run stays below p_gc_max.
 # "p" for the protections is p_prot: the measured p_gc while valid; while p_gc is
 # invalid the caller passes the last good value, or the newer sample when that is
 # higher and only failed the rate/stuck check, so a sensor fault never removes the
@@ -43,6 +62,11 @@ REG_TRANS = 1
 REG_TC = 2
 REF_MARGIN_BAR = 0.4  # the reference stays this far below p_gc_max (limiter starts here)
 LIM_GAIN = 9.0  # extra error per bar above the limiter threshold
+LIM_LEAD_S = 3.0  # the limiter acts on p_gc this many seconds ahead at its rise rate
+STOP_LEAD_S = 2.0  # the compressor stop likewise
+RATE_TAU_S = 1.0  # filter time constant of the p_gc rise rate
+STOP_EARLY_MARGIN_BAR = 0.2  # the early compressor stop (fans spent) acts this far below
+# p_gc_max: the release takes a tick to act while p_gc creeps 0.01-0.05 bar/s at the top
 
 
 def regime(t3_c, t_trans_c):
@@ -101,6 +125,11 @@ class GcPressure:
         self.limiting = 0  # max-pressure limiter acting
         self.t3_fallback = 0
         self.stops = 0  # HP stop events
+        self.dpdt = 0.0  # filtered rate of p_prot, bar/s
+        self._p_last = -1.0  # p_prot of the last tick (< 0: none)
+        self._rate_dt = -1.0  # tick length the rate filter factor was made for
+        self._rate_a = 0.0  # dt / (dt + RATE_TAU_S)
+        self._rate_inv = 0.0  # 1 / dt
         self._restart_s = 0.0
         self.out = 30.0
         self._t3_c = 0.0  # T3 the cached COP reference _p_cop was computed for
@@ -125,6 +154,7 @@ class GcPressure:
         self.p_fail = s.get("p_ref_fail_bar")
         self.p_ovr = max(s.get("p_hp_ovr_bar"), self.p_max + 1.0)
         self.p_stop = max(s.get("p_hp_stop_bar"), self.p_ovr + 1.0)
+        self.p_stop_early = self.p_max - STOP_EARLY_MARGIN_BAR
         self.p_ovr_off = self.p_ovr - 2.0  # override ends below
         self.p_restart = self.p_ovr - 5.0  # compressor restart timer runs below
         self._p0 = _trans_start(self.subcool, self.t_trans, self.t_cond_min)
@@ -141,8 +171,9 @@ class GcPressure:
         pi.rate_per_s = self.rate
         pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
 
-    def reference(self, t3_c, t3_ok, raise_frac, dt_s):
-        """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V)."""
+    def reference(self, t3_c, t3_ok, raise_frac, dt_s, gc_bypass=0):
+        """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V).
+        gc_bypass: the gas cooler bypass is open (the reference stays <= p_hr_max)."""
         if t3_ok:
             if not self._have_cop or t3_c != self._t3_c:
                 self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
@@ -164,8 +195,10 @@ class GcPressure:
         target = p
         if raise_frac > 0.0 and self.p_hr_max > p:
             target = p + (self.p_hr_max - p) * raise_frac
+        if gc_bypass and target > self.p_hr_max:
+            target = self.p_hr_max  # see the header: bypass open
         target = clamp(target, self.p_min, self.p_lim)
-        self.raise_bar = target - p if target != p else 0.0
+        self.raise_bar = target - p if target > p else 0.0
         if self.ref <= 0.0:
             self.ref = target  # first tick: no ramp from nothing
         elif target != self.ref:
@@ -179,26 +212,50 @@ class GcPressure:
         self.ref = clamp(self.ref, self.p_min, self.p_lim)
         return self.ref
 
-    def step(self, p_gc, p_ok, dt_s, now_s, p_prot=-1.0, hp_trip=0, still=0):
+    def _rate(self, p, dt_s):
+        """Filtered rise rate of p (bar/s); 0 while p is unknown."""
+        if p < 0.0 or self._p_last < 0.0:
+            self.dpdt = 0.0
+        else:
+            if dt_s != self._rate_dt:
+                self._rate_dt = dt_s
+                self._rate_a = dt_s / (dt_s + RATE_TAU_S)
+                self._rate_inv = 1.0 / dt_s
+            d = p - self._p_last
+            if d != 0.0 or self.dpdt != 0.0:
+                self.dpdt += ((d * self._rate_inv) - self.dpdt) * self._rate_a
+        self._p_last = p
+        return self.dpdt
+
+    def step(self, p_gc, p_ok, dt_s, now_s, p_prot=-1.0, hp_trip=0, still=0, fan_fail=0,
+             fans_full=0):
         """HPEV opening target (before the output stage); sets the protection flags.
         p_prot: the pressure the protections use while p_gc is invalid (see the header;
         < 0: unknown, only hp_trip protects). hp_trip: the HP safety switch is open.
-        still: the compressors stand still (the HPEV holds at least hpev_fail_pct)."""
+        still: the compressors stand still (the HPEV holds at least hpev_fail_pct).
+        fan_fail: the gas cooler fans have failed (compressor stop at p_gc_max);
+        fans_full: they run at full speed (stop at p_gc_max once the HPEV is fully open)."""
         pi = self.pi
         if p_ok:
             p_prot = p_gc
         self.fallback = 0 if p_ok else 1
+        rise = self._rate(p_prot, dt_s)
         if p_prot > self.p_ovr or hp_trip:
             self.override = 1
         elif p_prot < self.p_ovr_off:
             self.override = 0
-        if p_prot > self.p_stop:
+        p_fc = p_prot + STOP_LEAD_S * rise if rise > 0.0 else p_prot  # forecast
+        if fan_fail or (fans_full and pi.u >= pi.hi):
+            p_stop = self.p_stop_early  # no actuator left but the compressors (header)
+        else:
+            p_stop = self.p_stop
+        if p_fc > p_stop:
             if not self.comp_stop:
                 self.stops += 1
             self.comp_stop = 1
             self._restart_s = now_s + self.restart_delay
         elif self.comp_stop:
-            if p_prot > self.p_restart:
+            if p_fc > self.p_restart:
                 self._restart_s = now_s + self.restart_delay
             elif now_s >= self._restart_s:
                 self.comp_stop = 0
@@ -220,8 +277,9 @@ class GcPressure:
             self.out = pi.u
         else:
             e = p_gc - self.ref
-            if p_gc > self.p_lim:  # max-pressure limiter
-                e += LIM_GAIN * (p_gc - self.p_lim)
+            p_ahead = p_gc + LIM_LEAD_S * rise if rise > 0.0 else p_gc
+            if p_ahead > self.p_lim:  # max-pressure limiter
+                e += LIM_GAIN * (p_ahead - self.p_lim)
                 self.limiting = 1
             self.out = pi.step(e, dt_s)
         return self.out

@@ -6,7 +6,7 @@ CONTROL_SCHEMA = (
      "Operating mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual"),
     ("p_gc_max_bar", 105.0, 60.0, 115.0, "bar", 10,
      "Maximum gas cooler pressure: the reference stays 0.4 bar below it, where a limiter "
-     "starts opening the HPEV harder"),
+     "starts opening the HPEV harder (3 s ahead of a rising pressure)"),
     ("p_rec_sp_bar", 35.0, 25.0, 50.0, "bar", 10, "Receiver pressure setpoint"),
     # --- gas cooler pressure reference (HPEV)
     ("t_cond_min_c", 10.0, 0.0, 20.0, "degC", 10,
@@ -29,7 +29,9 @@ CONTROL_SCHEMA = (
      "HP override: above this the HPEV is driven open at its rate limit and the fan limits "
      "are lifted (at least p_gc_max_bar + 1)"),
     ("p_hp_stop_bar", 109.0, 60.0, 119.0, "bar", 10,
-     "HP stop: above this the compressor enable is released (at least p_hp_ovr_bar + 1)"),
+     "HP stop: above this the compressor enable is released (at least p_hp_ovr_bar + 1); "
+     "with the fans failed, or at full speed with the HPEV fully open, already at "
+     "p_gc_max_bar - 0.2"),
     ("hpev_kp", 2.0, 0.0, 50.0, "%/bar", 100, "HPEV PI gain"),
     ("hpev_ti_s", 20.0, 1.0, 1000.0, "s", 10, "HPEV PI integral time"),
     ("hpev_min_pct", 5.0, 0.0, 50.0, "%", 10, "HPEV minimum opening in control"),

@@ -289,3 +289,45 @@ def test_energy_pulses_and_restore():
     assert 50 + 1900 <= r.c.counters[S.CNT_COMP] <= 50 + 2000
     assert r.c.counters[S.CNT_COMP_REFRIG] >= 60 + 1900
     assert r.c.counters[S.CNT_UPTIME] == 100
+
+
+def test_gc_bypass_stays_shut_after_hp_safety_until_demand_falls():
+    r = _hr_rig(50.0)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    assert abs(r.c.status[S.ST_P_GC_REF] - 95.0) < 1e-6  # p_hr_max while it is open
+    r.eng[AI_P_GC] = 104.0  # the HP fan safety closes it
+    r.step(5)
+    assert r.out[DO_GC_BYPASS] == 0.0
+    r.eng[AI_P_GC] = 90.0  # the pressure is back, the demand still asks for it:
+    r.step(60)
+    assert r.c.fans.safety == 0 and r.out[DO_GC_BYPASS] == 0.0  # no hunting
+    r.eng[AI_DEMAND] = 9.0  # falling past 9.3 V ends the block ...
+    r.step(5)
+    r.eng[AI_DEMAND] = 9.9  # ... so the next rise past 9.6 V opens it again
+    r.step(5)
+    assert r.out[DO_GC_BYPASS] == 1.0
+
+
+def test_fans_full_through_hp_stop_and_after_restart():
+    r = Rig()
+    r.step(5)
+    r.eng[AI_P_GC] = 114.0
+    r.step(3)
+    assert r.out[DO_COMP_ENABLE] == 0.0
+    r.eng[AI_P_GC] = 50.0
+    r.eng[AI_T_GC_OUT] = 20.0  # T3 at ambient while the compressors stand
+    r.step(100)  # restart delay (60 s) over: the compressors are enabled again
+    assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_FAN] == 100.0
+    r.step(140)  # the hold (120 s after the restart) ends; the T3 loop takes over
+    assert r.out[AO_FAN] < 100.0
+
+
+def test_failed_fans_stop_compressors_at_p_gc_max():
+    r = Rig()
+    r.step(5)
+    r.eng[AI_P_GC] = 104.9
+    r.step(20)  # fans working: the HPEV holds it, no stop below 109 bar
+    assert r.out[DO_COMP_ENABLE] == 1.0
+    r.eng[DI_FAN_OK] = 0
+    r.step(2)
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.gc.stops == 1

@@ -187,3 +187,82 @@ def test_p_gc_invalid_fixed_opening():
     assert g.fallback == 1
     u = g.step(g.ref, 1, 1.0, 1.0)  # sensor back: continues from 40 %
     assert abs(u - 40.0) < 1.0 and g.fallback == 0
+
+
+def _at_ceiling():
+    g = _gc()
+    for _ in range(100):
+        g.reference(48.0, 1, 0.0, 1.0)  # the reference at the ceiling p_lim
+    g.pi.track(50.0)
+    return g
+
+
+def test_limiter_leads_a_rising_pressure():
+    # p_gc follows the reference up to the ceiling at 0.5 bar/s, still below p_lim:
+    # the limiter acts on the pressure 3 s ahead, so the HPEV opens before p_lim
+    g = _at_ceiling()
+    p = g.p_lim - 3.0
+    for _ in range(5):
+        g.step(p, 1, 1.0, 0.0)
+        p += 0.5
+    assert p - 0.5 < g.p_lim and g.limiting == 1
+    assert g.out > 60.0
+    # steady just below the ceiling: no rate, no limiter, no offset in the PI
+    h = _at_ceiling()
+    for _ in range(10):
+        h.step(h.p_lim - 0.1, 1, 1.0, 0.0)
+    assert h.limiting == 0 and h.dpdt == 0.0
+
+
+def test_comp_stop_leads_a_fast_rise():
+    g = _gc()  # stop at 109
+    g.reference(35.0, 1, 0.0, 1.0)
+    t = 0.0
+    for p in (104.0, 105.5, 107.0, 108.5):  # 1.5 bar/s, the next tick would pass 109
+        t += 1.0
+        g.step(p, 1, 1.0, t)
+    assert g.comp_stop == 1 and g.stops == 1
+
+
+def test_failed_fans_stop_compressors_below_p_gc_max():
+    g = _gc()
+    g.reference(35.0, 1, 0.0, 1.0)
+    g.step(104.7, 1, 1.0, 1.0, -1.0, 0, 0, 1)
+    assert g.comp_stop == 0
+    g.step(104.85, 1, 1.0, 2.0, -1.0, 0, 0, 1)  # fans failed: stop at p_gc_max - 0.2
+    assert g.comp_stop == 1 and g.p_stop_early < g.p_max
+    # it restarts comp_restart_s after p fell low (the next run meets the same stop)
+    t = 2.0
+    while t < 70.0:
+        t += 1.0
+        g.step(50.0, 1, 1.0, t, -1.0, 0, 1, 1)
+    assert g.comp_stop == 0
+
+
+def test_fans_full_and_hpev_open_stop_compressors_below_p_gc_max():
+    g = _gc()
+    g.reference(35.0, 1, 0.0, 1.0)
+    g.pi.track(60.0)  # the HPEV still has authority: no early stop
+    g.step(104.9, 1, 1.0, 1.0, -1.0, 0, 0, 0, 1)
+    assert g.comp_stop == 0
+    g.pi.track(100.0)  # fully open and the fans at full speed: nothing else is left
+    g.step(104.9, 1, 1.0, 2.0, -1.0, 0, 0, 0, 1)
+    assert g.comp_stop == 1
+    h = _gc()
+    h.reference(35.0, 1, 0.0, 1.0)
+    h.pi.track(100.0)  # fans not at full speed: the normal ladder (109)
+    h.step(104.9, 1, 1.0, 1.0, -1.0, 0, 0, 0, 0)
+    assert h.comp_stop == 0
+
+
+def test_gc_bypass_keeps_reference_at_hr_max():
+    # T3 of 45 degC behind an open GC bypass would ask for the ceiling; the reference
+    # stays at p_hr_max instead
+    g = _gc(p_hr_max_bar=95.0)
+    for _ in range(100):
+        g.reference(45.0, 1, 1.0, 1.0, 1)
+    assert abs(g.ref - 95.0) < 1e-9 and g.raise_bar == 0.0
+    h = _gc(p_hr_max_bar=95.0)
+    for _ in range(100):
+        h.reference(45.0, 1, 1.0, 1.0, 0)
+    assert h.ref == h.p_lim

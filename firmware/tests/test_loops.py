@@ -170,3 +170,14 @@ def test_fan_reduction_and_bypass_need_a_heat_sink():
     h.staging(0.0, 2)  # recovery off
     h.water(100.0, 30.0, 50.0, 1, 1.0, 50.0)
     assert h.sink == 0 and h.fan_cut == 0.0
+
+
+def test_fans_ramp_to_full_near_max_pressure():
+    # p_gc within 2 bar of its maximum: the fans go up at their rate limit (5 %/s),
+    # whatever the T3 loop (at its setpoint here) asks for
+    f = _cfg(Fans(), fan_approach_k=3.0)
+    f.pi.track(20.0)
+    _fan_step(f, 23.0, near=True)
+    assert abs(f.out - 25.0) < 1e-9 and f.fallback == 0 and f.safety == 1
+    _fan_step(f, 23.0, near=True, n=20)
+    assert f.out == 100.0
