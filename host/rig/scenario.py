@@ -15,7 +15,6 @@ holds, event times and metric windows; dt stays 1 s.
 
 from __future__ import annotations
 
-import bisect
 import copy
 import json
 import math
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from co2hr.io import INPUTS
+from rig.plant.profiles import Profile
 
 PROFILE_NAMES = ("t_amb_c", "q_load_kw", "q_heat_use_kw", "demand_v", "t_w_return_c")
 PROFILE_DEFAULTS = {"t_amb_c": 20.0, "q_load_kw": 80.0, "q_heat_use_kw": 20.0, "demand_v": 0.0,
@@ -61,32 +61,21 @@ def _num(src, where, v, lo=-math.inf, hi=math.inf) -> float:
 
 # -- profiles -----------------------------------------------------------------------------
 
-class Series:
+class Series(Profile):
     """A boundary value over time: constant, piecewise (linear or step) points, a sweep of
     held values, or one field of a named Danish day. Times already scaled."""
 
     def __init__(self, t: list[float], v: list[float], interp: str = "linear",
                  period_s: float | None = None, segments: list | None = None,
                  fn=None, scale: float = 1.0):
-        self.t, self.v, self.interp, self.period_s = t, v, interp, period_s
+        super().__init__(zip(t, v, strict=True), period_s, interp)
         self.segments = segments or []  # sweep: [(t0, t1, value)]
         self._fn, self._scale = fn, scale
 
     def __call__(self, t_s: float) -> float:
         if self._fn is not None:
             return self._fn(t_s / self._scale)
-        if self.period_s:
-            t_s = t_s % self.period_s
-        t, v = self.t, self.v
-        if t_s <= t[0]:
-            return v[0]
-        if t_s >= t[-1]:
-            return v[-1]
-        i = bisect.bisect_right(t, t_s)
-        if self.interp == "step":
-            return v[i - 1]
-        f = (t_s - t[i - 1]) / (t[i] - t[i - 1])
-        return v[i - 1] + f * (v[i] - v[i - 1])
+        return super().__call__(t_s)
 
     def step_times(self) -> list[float]:
         """Times where a step profile changes value (the load-step instants)."""

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 
 
 class Profile:
-    def __init__(self, points, period_s: float | None = None):
-        pts = sorted((float(t), float(v)) for t, v in points)
+    """Piecewise series: linear between points, or held until the next ("step")."""
+
+    def __init__(self, points, period_s: float | None = None, interp: str = "linear"):
+        # by time only, stably: two points at one instant stay in the order given
+        pts = sorted(((float(t), float(v)) for t, v in points), key=lambda p: p[0])
         if not pts:
             raise ValueError("a profile needs at least one point")
         self.t = [p[0] for p in pts]
         self.v = [p[1] for p in pts]
         self.period_s = period_s
+        self.interp = interp
 
     @classmethod
     def constant(cls, value: float) -> Profile:
@@ -42,6 +46,8 @@ class Profile:
         if t_s >= t[-1]:
             return v[-1]
         i = bisect.bisect_right(t, t_s)
+        if self.interp == "step":
+            return v[i - 1]
         f = (t_s - t[i - 1]) / (t[i] - t[i - 1])
         return v[i - 1] + f * (v[i] - v[i - 1])
 
