@@ -7,38 +7,8 @@ import tempfile
 from pathlib import Path
 
 from co2hr import boot
-from co2hr.hal import Hardware
-from co2hr.io import N_IN, N_OUT
+from co2hr.hil_link import LinkHardware
 from rig.targets.base import FirmwareError, StepResult, Target
-
-
-class SimHardware(Hardware):
-    """The hardware interface backed by values the host sets before each pass."""
-
-    def __init__(self) -> None:
-        self.now = 0
-        self.raw = [0.0] * N_IN
-        self.okv = bytearray(N_IN)
-        self.out = [0.0] * N_OUT
-        self.bus = None
-
-    def comm_ports(self) -> list:
-        """Loopback Modbus ports (co2hr.modbus.ports) fed by SilTarget.rtu/tcp_exchange."""
-        if self.bus is None:
-            from co2hr.modbus.ports import LoopBus
-
-            self.bus = LoopBus()
-        return self.bus.ports()
-
-    def ticks_ms(self) -> int:
-        return self.now
-
-    def read(self, raw, ok) -> None:
-        raw[:] = self.raw
-        ok[:] = self.okv
-
-    def write(self, out) -> None:
-        self.out[:] = out
 
 
 class SilTarget(Target):
@@ -56,7 +26,9 @@ class SilTarget(Target):
         self._boot()
 
     def _boot(self) -> None:
-        self.hw = SimHardware()
+        # the same hardware the HIL link drives: host-set clock and terminals, loopback
+        # Modbus ports; here the host sets them by direct calls instead of link lines
+        self.hw = LinkHardware()
         self.app = boot.build(self.hw, self.board, flash_dir=str(self.flash))
 
     def step(self, t_ms, raw, ok) -> StepResult:
