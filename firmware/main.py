@@ -14,20 +14,23 @@ def _exists(path):
         return False
 
 
-board = boot.load_board("board.json")
-gc.collect()
+# The parsed board file is only needed while the application is built: it is not
+# kept (it would hold ~7 KB of heap for good), and a HIL reset reads it again.
 if _exists("hil.flag"):
     from co2hr.hil_link import HilLink
 
-    link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board, "flash"),
-                   board.get("name", "?"))
+    name = boot.load_board("board.json").get("name", "?")
+    link = HilLink(sys.stdin.buffer, sys.stdout.write,
+                   lambda hw: boot.build(hw, boot.load_board("board.json"), "flash"), name)
     gc.collect()
     while link.step():
         gc.collect()
 else:
     from co2hr.hw.board_io import BoardHardware
 
+    board = boot.load_board("board.json")
     app = boot.build(BoardHardware(board), board)
+    board = None
     gc.collect()
     while True:
         if app.service():

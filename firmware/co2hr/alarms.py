@@ -2,6 +2,7 @@
 #   priority 1 = critical (stops/overrides), 2 = alarm, 3 = warning
 #   delay_s: the cause must persist this long before the alarm activates
 #   hyst: for limit alarms, how far back inside the limit the value must come to clear
+#         (whole numbers as ints: a float constant costs 16 B of heap on the board)
 #   latched: stays active after the cause clears until acknowledged
 # Rows are append-only: the index is the alarm's bit in the registers.
 # The common alarm relay is on while any priority 1-2 alarm is active and unacknowledged.
@@ -32,39 +33,39 @@ A_DI_FAULT = const(21)
 A_STORAGE = const(22)
 
 ALARMS = (
-    (1, "hp_high", "Gas cooler pressure high", 1, 5, 3.0, True),
-    (2, "hp_switch", "HP safety switch open", 1, 0, 0.0, True),
-    (3, "hp_override", "HP override: expansion valve forced open", 2, 0, 2.0, False),
-    (4, "hp_stop", "HP stop: compressor enable released", 1, 0, 0.0, True),
-    (10, "p_gc_sensor", "Gas cooler pressure sensor fault (HPEV at fixed opening)", 1, 2, 0.0,
+    (1, "hp_high", "Gas cooler pressure high", 1, 5, 3, True),
+    (2, "hp_switch", "HP safety switch open", 1, 0, 0, True),
+    (3, "hp_override", "HP override: expansion valve forced open", 2, 0, 2, False),
+    (4, "hp_stop", "HP stop: compressor enable released", 1, 0, 0, True),
+    (10, "p_gc_sensor", "Gas cooler pressure sensor fault (HPEV at fixed opening)", 1, 2, 0,
      False),
-    (11, "p_rec_sensor", "Receiver pressure sensor fault (BEV at fixed opening)", 2, 2, 0.0,
+    (11, "p_rec_sensor", "Receiver pressure sensor fault (BEV at fixed opening)", 2, 2, 0,
      False),
-    (12, "p_suc_sensor", "Suction pressure sensor fault", 3, 5, 0.0, False),
+    (12, "p_suc_sensor", "Suction pressure sensor fault", 3, 5, 0, False),
     (13, "t3_sensor", "Gas cooler outlet temperature sensor fault (fixed reference)", 2, 2,
-     0.0, False),
-    (14, "t_amb_sensor", "Ambient temperature sensor fault (fans full)", 2, 5, 0.0, False),
-    (15, "t_disch_sensor", "Discharge temperature sensor fault (HRHX bypassed)", 2, 5, 0.0,
+     0, False),
+    (14, "t_amb_sensor", "Ambient temperature sensor fault (fans full)", 2, 5, 0, False),
+    (15, "t_disch_sensor", "Discharge temperature sensor fault (HRHX bypassed)", 2, 5, 0,
      False),
-    (16, "t_w_in_sensor", "HR water inlet temperature sensor fault (HRHX bypassed)", 2, 5, 0.0,
+    (16, "t_w_in_sensor", "HR water inlet temperature sensor fault (HRHX bypassed)", 2, 5, 0,
      False),
     (17, "t_w_out_sensor", "HR water outlet temperature sensor fault (HRHX bypassed)", 2, 5,
-     0.0, False),
-    (18, "t_tank_sensor", "HR tank temperature sensor fault", 3, 5, 0.0, False),
-    (19, "demand_sensor", "Heat-recovery demand signal fault (heat recovery off)", 2, 5, 0.0,
+     0, False),
+    (18, "t_tank_sensor", "HR tank temperature sensor fault", 3, 5, 0, False),
+    (19, "demand_sensor", "Heat-recovery demand signal fault (heat recovery off)", 2, 5, 0,
      False),
-    (20, "p_rec_high", "Receiver pressure high", 2, 10, 1.0, False),
-    (21, "p_rec_low", "Receiver pressure low", 2, 30, 1.0, False),
+    (20, "p_rec_high", "Receiver pressure high", 2, 10, 1, False),
+    (21, "p_rec_low", "Receiver pressure low", 2, 30, 1, False),
     (22, "hr_water_hot", "HR water over-temperature: heat-recovery exchanger bypassed", 2, 0,
-     5.0, True),
-    (23, "t_disch_high", "Compressor discharge temperature high", 2, 10, 5.0, False),
-    (24, "fan_fail", "Gas cooler fan failure", 2, 10, 0.0, True),
-    (25, "manual", "Manual output values in force", 3, 0, 0.0, False),
-    (26, "hr_no_heat", "Heat recovery blocked: CO2 not warmer than the water", 3, 60, 1.0,
+     5, True),
+    (23, "t_disch_high", "Compressor discharge temperature high", 2, 10, 5, False),
+    (24, "fan_fail", "Gas cooler fan failure", 2, 10, 0, True),
+    (25, "manual", "Manual output values in force", 3, 0, 0, False),
+    (26, "hr_no_heat", "Heat recovery blocked: CO2 not warmer than the water", 3, 60, 1,
      False),
-    (27, "di_fault", "Digital input read fault", 3, 5, 0.0, False),
+    (27, "di_fault", "Digital input read fault", 3, 5, 0, False),
     (28, "storage_fault", "Settings/counters storage fault: defaults in use or flash write "
-     "failed (see the store's reason)", 2, 0, 0.0, False),
+     "failed (see the store's reason)", 2, 0, 0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

@@ -91,7 +91,6 @@ class Controller:
 
             settings = Settings()
         self.settings = settings
-        self.board = board
         self.sig = Signals(board.get("inputs", {}))
         self.gc = GcPressure()
         self.rec = Receiver()

@@ -4,6 +4,9 @@
 #
 # A schema row: (name, default, min, max, unit, scale, description)
 #   scale: the Modbus holding register carries round(value * scale) as int16.
+#   default/min/max: whole numbers are written as ints (105, not 105.0): a float
+#   constant is a 16-byte object on the board's heap, a small int costs nothing.
+#   A setting with scale 1 and an int default holds ints (Modbus writes stay ints).
 # Rows are append-only within each table: a setting's index (and so its register
 # address) never moves between firmware versions.
 from co2hr.settings_comm import COMM_SCHEMA

@@ -27,7 +27,7 @@ K_PT1000 = const(3)  # PT1000: ohms
 K_NTC = const(4)  # NTC thermistor: ohms
 K_V010 = const(5)  # 0-10 V signal: volts
 K_DI = const(6)  # digital input: 0/1
-K_PULSE = const(7)  # pulse counter: count
+_K_PULSE = const(7)  # pulse counter: count
 F_READ = const(1)  # channel not read / not wired / NaN
 F_OPEN = const(2)  # open circuit (below the live-zero / above the PT1000 range)
 F_SHORT = const(3)  # short circuit
@@ -35,7 +35,7 @@ F_RANGE = const(4)  # outside the physically plausible range
 F_RATE = const(5)  # implausible rate of change
 F_STUCK = const(6)  # unchanged for longer than stuck_s
 KINDS = {"ma420": K_MA420, "ratio": K_RATIO, "pt1000": K_PT1000, "ntc": K_NTC,
-         "v010": K_V010, "di": K_DI, "pulse": K_PULSE}
+         "v010": K_V010, "di": K_DI, "pulse": _K_PULSE}
 
 # Callendar-Van Dusen (IEC 60751), T >= 0 degC branch inverted exactly; below 0 a
 # two-step Newton on the full equation keeps it allocation-light.

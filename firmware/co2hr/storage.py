@@ -10,7 +10,7 @@
 # the controller's storage alarm. A slot that fails its check while the other is
 # good (the trace of a cut save) is reported in slot_state but is not a fault.
 #
-# Payload: {"v": SCHEMA_VERSION, "settings": {name: value}, "counters": [...]}.
+# Payload: {"v": _SCHEMA_VERSION, "settings": {name: value}, "counters": [...]}.
 # Settings are stored by name (co2hr.settings.Settings.to_dict/load_dict), so a
 # firmware with more settings loads an older file: unknown names are ignored,
 # missing ones keep their defaults, out-of-range ones are refused and reported.
@@ -38,15 +38,15 @@ from micropython import const
 
 from co2hr.ticks import ticks_add, ticks_diff
 
-FORMAT = const(1)  # slot file layout
-SCHEMA_VERSION = const(1)  # payload layout
+_FORMAT = const(1)  # slot file layout
+_SCHEMA_VERSION = const(1)  # payload layout
 MAGIC = "co2hr-store"
 SLOTS = ("store_a.dat", "store_b.dat")
 SETTINGS_DELAY_MS = const(5000)
 MIN_INTERVAL_MS = const(60000)
 COUNTERS_PERIOD_MS = const(600000)
-RETRY_MS = const(60000)  # after a failed write
-MAX_FILE = const(16384)
+_RETRY_MS = const(60000)  # after a failed write
+_MAX_FILE = const(16384)
 
 try:
     from binascii import crc32
@@ -93,7 +93,7 @@ class OsFs:
 
 def encode_slot(seq, payload):
     """One slot file's bytes: header line + payload."""
-    head = "%s %d %d %d %08x\n" % (MAGIC, FORMAT, seq, len(payload), crc32_of(payload))
+    head = "%s %d %d %d %08x\n" % (MAGIC, _FORMAT, seq, len(payload), crc32_of(payload))
     return head.encode() + payload
 
 
@@ -114,7 +114,7 @@ def decode_slot(data):
         crc = int(f[4], 16)
     except (ValueError, UnicodeError):
         return -1, "bad header"
-    if fmt != FORMAT:
+    if fmt != _FORMAT:
         return -1, "format %d" % fmt
     payload = data[nl + 1:]
     if len(payload) != n:
@@ -125,7 +125,7 @@ def decode_slot(data):
         d = json.loads(payload)
     except ValueError:
         return -1, "json"
-    if not isinstance(d, dict) or d.get("v") != SCHEMA_VERSION:
+    if not isinstance(d, dict) or d.get("v") != _SCHEMA_VERSION:
         return -1, "schema %s" % (d.get("v") if isinstance(d, dict) else "?")
     return seq, d
 
@@ -161,7 +161,7 @@ class Store:
         except OSError:
             return None
         try:
-            return f.read(MAX_FILE)
+            return f.read(_MAX_FILE)
         except OSError:
             return b""
         finally:
@@ -197,7 +197,7 @@ class Store:
 
     # --- save ----------------------------------------------------------------------
     def payload(self):
-        d = {"v": SCHEMA_VERSION}  # type: dict
+        d = {"v": _SCHEMA_VERSION}  # type: dict
         if self.settings is not None:
             d["settings"] = self.settings.to_dict()
         counters = getattr(self.control, "counters", None)
@@ -299,6 +299,6 @@ class Store:
             self._dirty_settings = False
             self._retry_ms = None
         else:
-            self._retry_ms = ticks_add(now, RETRY_MS)
+            self._retry_ms = ticks_add(now, _RETRY_MS)
         self._last_save_ms = now
         self._counters_ms = now

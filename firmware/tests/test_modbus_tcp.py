@@ -102,3 +102,25 @@ def test_port_change_after_the_answer():
     out, _ = tcp(app, hw, 1, "data", mbap(9, 1, "06 0194 1388"))
     assert out == mbap(9, 1, "06 0194 1388")
     assert hw.bus.tcp.port == 5000
+
+
+def test_raised_client_limit_takes_effect_without_reboot():
+    # slots for the boot-time limit (4) are preallocated; raising tcp_max_clients to 6
+    # lets two more clients in, lowering it to 2 refuses new ones again
+    app, hw = make_app()
+    unlock(app)
+    assert len(app.modbus.tcp.slots) == 4
+    assert req(app, "06 0195 0006") == "0601950006"  # holding 405 = tcp_max_clients
+    for cid in range(1, 7):
+        assert tcp(app, hw, cid, "open") == (b"", False)
+    assert tcp(app, hw, 7, "open") == (b"", True)
+    for cid in range(1, 7):
+        out, _ = tcp(app, hw, cid, "data", mbap(cid, 1, "03 0000 0001"))
+        assert out[:2] == bytes([0, cid])
+    assert app.modbus.tcp.clients() == 6
+    req(app, "06 0195 0002")
+    for cid in range(1, 7):
+        tcp(app, hw, cid, "close")
+    assert tcp(app, hw, 8, "open") == (b"", False)
+    assert tcp(app, hw, 9, "open") == (b"", False)
+    assert tcp(app, hw, 10, "open") == (b"", True)

@@ -84,7 +84,7 @@ def build(out_root: Path = BUILD_DIR, mcus: tuple[str, ...] = tuple(ARCH)) -> li
         out.mkdir(parents=True)
         build_mpy(fw.FIRMWARE_DIR / "co2hr", out / "co2hr", arch)
         shutil.copyfile(fw.FIRMWARE_DIR / "main.py", out / "main.py")
-        _romfs_image(out / "co2hr", out / "co2hr.romfs")
+        romfs_image(out / "co2hr", out / "co2hr.romfs")
         files = sorted(p for p in out.rglob("*") if p.is_file())
         lines = []
         size = 0  # what goes onto the board's filesystem (the image is an alternative)
@@ -101,7 +101,7 @@ def build(out_root: Path = BUILD_DIR, mcus: tuple[str, ...] = tuple(ARCH)) -> li
     return infos
 
 
-def _romfs_image(pkg_dir: Path, image: Path) -> None:
+def romfs_image(pkg_dir: Path, image: Path) -> None:
     """A ROMFS image holding pkg_dir as /rom/<pkg> (mpremote romfs build, no recompile)."""
     with tempfile.TemporaryDirectory(prefix="rig-romfs-") as tmp:
         shutil.copytree(pkg_dir, Path(tmp) / pkg_dir.name)

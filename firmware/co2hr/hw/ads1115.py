@@ -14,12 +14,12 @@ _COMP_OFF = const(0x0003)
 
 # PGA setting -> full scale (V); index is the 3-bit PGA field.
 FULL_SCALE_V = (6.144, 4.096, 2.048, 1.024, 0.512, 0.256)
-GAIN_4V096 = const(1)  # the default: 3.3 V signals fit, 125 uV per count
+_GAIN_4V096 = const(1)  # the default: 3.3 V signals fit, 125 uV per count
 CONV_MS = const(2)  # a conversion at 860 SPS is done after this long
 
 
 class ADS1115:
-    def __init__(self, i2c, addr=0x48, gain=GAIN_4V096):
+    def __init__(self, i2c, addr=0x48, gain=_GAIN_4V096):
         self.i2c = i2c
         self.addr = addr
         self.gain = gain

@@ -8,7 +8,7 @@
 # The ADS1115s are scanned one conversion per poll() (~2 ms each) and the valve is
 # stepped from poll() too; on a board a periodic soft timer calls poll(), so
 # neither waits in the control tick. read() then takes the latest conversion
-# (invalid if older than STALE_MS), reads the MAX31865s (one short SPI burst each),
+# (invalid if older than _STALE_MS), reads the MAX31865s (one short SPI burst each),
 # GPIOs, pulse counts and the on-chip ADC.
 #
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
@@ -28,18 +28,18 @@ from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
 from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010, KINDS
 from co2hr.ticks import ticks_diff
 
-POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
-STALE_MS = const(3000)  # an ADS value older than this is invalid
-W_NONE = const(0)
-W_ADS = const(1)
-W_MAX = const(2)
-W_DI = const(3)
-W_PULSE = const(4)
-W_ADC = const(5)
-O_NONE = const(0)
-O_PWM = const(1)
-O_STEPPER = const(2)
-O_RELAY = const(3)
+_POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
+_STALE_MS = const(3000)  # an ADS value older than this is invalid
+_W_NONE = const(0)
+_W_ADS = const(1)
+_W_MAX = const(2)
+_W_DI = const(3)
+_W_PULSE = const(4)
+_W_ADC = const(5)
+_O_NONE = const(0)
+_O_PWM = const(1)
+_O_STEPPER = const(2)
+_O_RELAY = const(3)
 ADC_VREF = 3.3  # RP2040 ADC reference (Pico: 3.3 V through a filter)
 RESET_NAMES = ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET")
 _PARITY = {"N": 0, "O": 1, "E": 2}
@@ -60,7 +60,9 @@ class BoardHardware(Hardware):
         self.m = machine
         self.clock = clock
         self.clock_us = clock_us
-        self.board = board
+        # what is needed after boot, not the board dict (main.py frees it after boot)
+        self._mcu = board.get("mcu")
+        self._uart = board.get("uart")
         self.flash_dir = board.get("flash_dir", flash_dir)
         self.bus_errors = 0
         self.cause = self._read_reset_cause()
@@ -111,11 +113,11 @@ class BoardHardware(Hardware):
                 pwm = m.PWM(self._out_pin(spec["pin"]))
                 pwm.freq(int(spec.get("freq_hz", 1000)))
                 self.out_drv[i] = PwmOut(pwm, spec.get("invert", False))
-                self.out_kind[i] = O_PWM
+                self.out_kind[i] = _O_PWM
             elif k == "relay":
                 self.out_drv[i] = Relay(self._out_pin(spec["pin"]), spec.get("min_on_s", 0),
                                         spec.get("min_off_s", 0), not spec.get("active_low", False))
-                self.out_kind[i] = O_RELAY
+                self.out_kind[i] = _O_RELAY
             elif k == "stepper":
                 en = self._out_pin(spec["enable"]) if "enable" in spec else None
                 st = Stepper(self._out_pin(spec["step"]), self._out_pin(spec["dir"]),
@@ -124,7 +126,7 @@ class BoardHardware(Hardware):
                              dir_open=spec.get("dir_open", 1))
                 st.home()  # the count means nothing until the valve has hit its stop
                 self.out_drv[i] = st
-                self.out_kind[i] = O_STEPPER
+                self.out_kind[i] = _O_STEPPER
                 self.steppers.append(st)
 
     def _build_inputs(self, board):
@@ -165,7 +167,7 @@ class BoardHardware(Hardware):
                 scan_ads.append(ads[addr])
                 scan_ch.append(spec["ch"])
                 scan_in.append(i)
-                self.wire[i] = W_ADS
+                self.wire[i] = _W_ADS
             elif adc == "max31865":
                 if self.spi is None:
                     c = board["spi"]
@@ -179,19 +181,19 @@ class BoardHardware(Hardware):
                 except OSError:
                     self.bus_errors += 1  # read_ohm() sets it up again
                 self.drv[i] = d
-                self.wire[i] = W_MAX
+                self.wire[i] = _W_MAX
             elif kind == "di":
                 self.drv[i] = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
-                self.wire[i] = W_DI
+                self.wire[i] = _W_DI
             elif kind == "pulse":
                 pin = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
                 pc = PulseCounter(self.clock, spec.get("debounce_ms", 20))
                 pin.irq(trigger=m.Pin.IRQ_FALLING, handler=pc.irq)
                 self.drv[i] = pc
-                self.wire[i] = W_PULSE
+                self.wire[i] = _W_PULSE
             else:  # analog on the on-chip ADC (RP2040: GP26-28)
                 self.drv[i] = m.ADC(m.Pin(spec["pin"]))
-                self.wire[i] = W_ADC
+                self.wire[i] = _W_ADC
         self.scan_ads = scan_ads
         self.scan_ch = scan_ch
         self.scan_in = scan_in
@@ -219,11 +221,11 @@ class BoardHardware(Hardware):
     def _start_timer(self):
         m = self.m
         cb = self._on_timer
-        if self.board.get("mcu") == "esp32":  # hardware timer, soft (scheduled) callback
+        if self._mcu == "esp32":  # hardware timer, soft (scheduled) callback
             t = m.Timer(0)
-            t.init(period=POLL_MS, mode=m.Timer.PERIODIC, callback=cb)
+            t.init(period=_POLL_MS, mode=m.Timer.PERIODIC, callback=cb)
         else:  # rp2: virtual timer; soft so that poll() may allocate
-            t = m.Timer(period=POLL_MS, mode=m.Timer.PERIODIC, callback=cb, hard=False)
+            t = m.Timer(period=_POLL_MS, mode=m.Timer.PERIODIC, callback=cb, hard=False)
         self.timer = t
 
     def _on_timer(self, _t):
@@ -274,21 +276,21 @@ class BoardHardware(Hardware):
             w = self.wire[i]
             good = 0
             try:
-                if w == W_ADS:
-                    if self.ads_ok[i] and ticks_diff(now, self.ads_t[i]) <= STALE_MS:
+                if w == _W_ADS:
+                    if self.ads_ok[i] and ticks_diff(now, self.ads_t[i]) <= _STALE_MS:
                         good = self._from_volts(i, self.ads_v[i], raw)
-                elif w == W_MAX:
+                elif w == _W_MAX:
                     r = self.drv[i].read_ohm()
                     if r is not None:
                         raw[i] = r
                         good = 1
-                elif w == W_DI:
+                elif w == _W_DI:
                     raw[i] = self.drv[i].value() ^ self.invert[i]
                     good = 1
-                elif w == W_PULSE:
+                elif w == _W_PULSE:
                     raw[i] = self.drv[i].count
                     good = 1
-                elif w == W_ADC:
+                elif w == _W_ADC:
                     good = self._from_volts(i, self.drv[i].read_u16() * ADC_VREF / 65535.0, raw)
             except OSError:
                 self.bus_errors += 1
@@ -318,9 +320,9 @@ class BoardHardware(Hardware):
         now = self.clock()
         for i in range(N_OUT):
             k = self.out_kind[i]
-            if k == O_PWM or k == O_STEPPER:
+            if k == _O_PWM or k == _O_STEPPER:
                 self.out_drv[i].set_pct(out[i])
-            elif k == O_RELAY:
+            elif k == _O_RELAY:
                 self.out_drv[i].set(out[i] >= 0.5, now)
 
     def safe_state(self, now=None):
@@ -330,11 +332,11 @@ class BoardHardware(Hardware):
         for i in range(N_OUT):
             k = self.out_kind[i]
             d = self.out_drv[i]
-            if k == O_PWM:
+            if k == _O_PWM:
                 d.set_pct(SAFE_OUTPUTS[i])
-            elif k == O_STEPPER:
+            elif k == _O_STEPPER:
                 d.safe(SAFE_OUTPUTS[i])
-            elif k == O_RELAY:
+            elif k == _O_RELAY:
                 d.force(SAFE_OUTPUTS[i] >= 0.5, now)
 
     def feed_watchdog(self):
@@ -354,7 +356,7 @@ class BoardHardware(Hardware):
     def _build_ports(self):
         m = self.m
         ports = []  # type: list
-        u = self.board.get("uart")
+        u = self._uart
         if u:
             uart = m.UART(u.get("id", 1), baudrate=u.get("baud", 19200), tx=m.Pin(u["tx"]),
                           rx=m.Pin(u["rx"]))

@@ -15,7 +15,7 @@ from co2hr.ticks import ticks_diff
 
 _STEP_UNIT = const(1000000)  # phase accumulator units per step (msps * ms)
 _MAX_DT_MS = const(50)  # a late poll counts as at most this long
-CLOSE = const(0)  # position 0 = fully closed (the homing end stop)
+_CLOSE = const(0)  # position 0 = fully closed (the homing end stop)
 
 
 class Stepper:
@@ -53,7 +53,7 @@ class Stepper:
         self.homed = False
         self.homing = True
         self.pos = self.steps + self.overdrive
-        self.target = CLOSE
+        self.target = _CLOSE
 
     def set_pct(self, pct):
         if pct < 0.0:
@@ -93,7 +93,7 @@ class Stepper:
                 if self.homing:
                     self.homing = False
                     self.homed = True
-                    self.pos = CLOSE  # at the end stop: the count starts here
+                    self.pos = _CLOSE  # at the end stop: the count starts here
                     self.target = self.want
                 else:
                     self._enable(False)

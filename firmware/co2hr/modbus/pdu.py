@@ -27,10 +27,10 @@ INPUT = const(3)
 
 ILLEGAL_FUNCTION = const(1)
 ILLEGAL_ADDRESS = const(2)
-ILLEGAL_VALUE = const(3)
-DEVICE_FAILURE = const(4)
+_ILLEGAL_VALUE = const(3)
+_DEVICE_FAILURE = const(4)
 
-MAX_PDU = const(253)
+_MAX_PDU = const(253)
 _MAX_READ_BITS = const(2000)
 _MAX_READ_REGS = const(125)
 _MAX_WRITE_REGS = const(123)
@@ -73,9 +73,9 @@ class PduCore:
             else:
                 e = -ILLEGAL_FUNCTION
         except ValueError:
-            e = -ILLEGAL_VALUE
+            e = -_ILLEGAL_VALUE
         except Exception:
-            e = -DEVICE_FAILURE
+            e = -_DEVICE_FAILURE
         if e < 0:
             self.exc = -e
             resp[wo] = (fc | 0x80) & 0xFF
@@ -87,11 +87,11 @@ class PduCore:
 
     def _read_bits(self, table, req, ro, n, resp, wo):
         if n != 5:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         qty = (req[ro + 3] << 8) | req[ro + 4]
         if qty < 1 or qty > _MAX_READ_BITS:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         m = self.model
         if addr + qty > 0x10000 or not m.readable(table, addr, qty):
             return -ILLEGAL_ADDRESS
@@ -107,11 +107,11 @@ class PduCore:
 
     def _read_regs(self, table, req, ro, n, resp, wo):
         if n != 5:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         qty = (req[ro + 3] << 8) | req[ro + 4]
         if qty < 1 or qty > _MAX_READ_REGS:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         if addr + qty > 0x10000 or not self.model.readable(table, addr, qty):
             return -ILLEGAL_ADDRESS
         resp[wo] = req[ro]
@@ -129,10 +129,10 @@ class PduCore:
 
     def _write_coil(self, req, ro, n, resp, wo):
         if n != 5:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         v = (req[ro + 3] << 8) | req[ro + 4]
         if v != 0 and v != 0xFF00:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         m = self.model
         e = m.writable(COILS, addr, 1)
@@ -140,7 +140,7 @@ class PduCore:
             return -e
         bit = 1 if v else 0
         if not m.value_ok(COILS, addr, bit):
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         m.write(COILS, addr, bit)
         for k in range(5):
             resp[wo + k] = req[ro + k]
@@ -148,7 +148,7 @@ class PduCore:
 
     def _write_reg(self, req, ro, n, resp, wo):
         if n != 5:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         v = (req[ro + 3] << 8) | req[ro + 4]
         m = self.model
@@ -156,7 +156,7 @@ class PduCore:
         if e:
             return -e
         if not m.value_ok(HOLDING, addr, v):
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         m.write(HOLDING, addr, v)
         for k in range(5):
             resp[wo + k] = req[ro + k]
@@ -164,12 +164,12 @@ class PduCore:
 
     def _write_coils(self, req, ro, n, resp, wo):
         if n < 6:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         qty = (req[ro + 3] << 8) | req[ro + 4]
         nb = req[ro + 5]
         if qty < 1 or qty > _MAX_WRITE_COILS or nb != (qty + 7) >> 3 or n != 6 + nb:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         m = self.model
         if addr + qty > 0x10000:
             return -ILLEGAL_ADDRESS
@@ -179,7 +179,7 @@ class PduCore:
         d = ro + 6
         for i in range(qty):
             if not m.value_ok(COILS, addr + i, (req[d + (i >> 3)] >> (i & 7)) & 1):
-                return -ILLEGAL_VALUE
+                return -_ILLEGAL_VALUE
         for i in range(qty):
             m.write(COILS, addr + i, (req[d + (i >> 3)] >> (i & 7)) & 1)
         for k in range(5):
@@ -195,7 +195,7 @@ class PduCore:
             return e
         for i in range(qty):
             if not m.value_ok(HOLDING, addr + i, (req[d + 2 * i] << 8) | req[d + 2 * i + 1]):
-                return ILLEGAL_VALUE
+                return _ILLEGAL_VALUE
         return 0
 
     def _put_regs(self, addr, qty, req, d):
@@ -205,12 +205,12 @@ class PduCore:
 
     def _write_regs(self, req, ro, n, resp, wo):
         if n < 6:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         qty = (req[ro + 3] << 8) | req[ro + 4]
         nb = req[ro + 5]
         if qty < 1 or qty > _MAX_WRITE_REGS or nb != 2 * qty or n != 6 + nb:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         e = self._check_regs(addr, qty, req, ro + 6)
         if e:
             return -e
@@ -221,7 +221,7 @@ class PduCore:
 
     def _read_write(self, req, ro, n, resp, wo):
         if n < 10:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         raddr = (req[ro + 1] << 8) | req[ro + 2]
         rqty = (req[ro + 3] << 8) | req[ro + 4]
         waddr = (req[ro + 5] << 8) | req[ro + 6]
@@ -229,7 +229,7 @@ class PduCore:
         nb = req[ro + 9]
         if (rqty < 1 or rqty > _MAX_READ_REGS or wqty < 1 or wqty > _MAX_RW_WRITE
                 or nb != 2 * wqty or n != 10 + nb):
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         if raddr + rqty > 0x10000 or not self.model.readable(HOLDING, raddr, rqty):
             return -ILLEGAL_ADDRESS
         e = self._check_regs(waddr, wqty, req, ro + 10)
@@ -245,11 +245,11 @@ class PduCore:
         if n < 2 or req[ro + 1] != 0x0E:
             return -ILLEGAL_FUNCTION  # MEI type not supported
         if n != 4:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         code = req[ro + 2]
         oid = req[ro + 3]
         if code < 1 or code > 4:
-            return -ILLEGAL_VALUE
+            return -_ILLEGAL_VALUE
         objs = self.ident
         resp[wo] = 43
         resp[wo + 1] = 0x0E
@@ -276,7 +276,7 @@ class PduCore:
             o = objs[k]
             if o[0] < oid or o[0] > last:
                 continue
-            if p + 2 + len(o[1]) > wo + MAX_PDU:
+            if p + 2 + len(o[1]) > wo + _MAX_PDU:
                 resp[wo + 4] = 0xFF
                 resp[wo + 5] = o[0]
                 break

