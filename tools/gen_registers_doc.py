@@ -12,6 +12,7 @@ from pathlib import Path
 import rig.fw  # noqa: F401  (puts firmware/ on sys.path)
 from co2hr import VERSION
 from co2hr.modbus import registers as R
+from rig import fwdoc
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -25,7 +26,7 @@ def render_csv() -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    for r in R.rows():
+    for r in fwdoc.rows():
         w.writerow(r)
     return buf.getvalue()
 
@@ -80,7 +81,7 @@ def render_md() -> str:
         "",
     ]
     cur = None
-    for r in R.rows():
+    for r in fwdoc.rows():
         if r[0] != cur:
             cur = r[0]
             out += ["## %s (%s)" % ({"coil": "Coils", "discrete": "Discrete inputs",

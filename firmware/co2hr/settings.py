@@ -2,7 +2,8 @@
 # and the generated documentation all read it; a value outside [min, max] is
 # refused (ValueError) and never stored.
 #
-# A schema row: (name, default, min, max, unit, scale, description)
+# A schema row: (name, default, min, max, unit, scale), its description the `#:`
+# comment above it (documentation only, read by the host tools: rig.fwdoc).
 #   scale: the Modbus holding register carries round(value * scale) as int16.
 #   default/min/max: whole numbers are written as ints (105, not 105.0): a float
 #   constant is a 16-byte object on the board's heap, a small int costs nothing.
@@ -20,7 +21,6 @@ MIN = 2
 MAX = 3
 UNIT = 4
 SCALE = 5
-DESCRIPTION = 6
 
 _INDEX = {}
 for _i in range(N_SETTINGS):

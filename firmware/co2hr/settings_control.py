@@ -2,80 +2,106 @@
 # Cross-setting order (e.g. alarm < override < compressor stop) is enforced where the
 # values are used (co2hr.controller.Controller.configure), not by refusing writes.
 CONTROL_SCHEMA = (
-    ("mode_cmd", 2, 0, 4, "", 1,
-     "Operating mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual"),
-    ("p_gc_max_bar", 105, 60, 115, "bar", 10,
-     "Maximum gas cooler pressure: the reference stays 0.4 bar below it, where a limiter "
-     "starts opening the HPEV harder (3 s ahead of a rising pressure)"),
-    ("p_rec_sp_bar", 35, 25, 50, "bar", 10, "Receiver pressure setpoint"),
+    #: Operating mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
+    ("mode_cmd", 2, 0, 4, "", 1),
+    #: Maximum gas cooler pressure: the reference stays 0.4 bar below it, where a limiter starts
+    #: opening the HPEV harder (3 s ahead of a rising pressure)
+    ("p_gc_max_bar", 105, 60, 115, "bar", 10),
+    #: Receiver pressure setpoint
+    ("p_rec_sp_bar", 35, 25, 50, "bar", 10),
     # --- gas cooler pressure reference (HPEV)
-    ("t_cond_min_c", 10, 0, 20, "degC", 10,
-     "Minimum condensing temperature: the reference never goes below its saturation pressure"),
-    ("subcool_k", 0.2, 0, 5, "K", 10,
-     "Subcooling added to T3 in subcritical operation (every 0.1 K costs ~0.4 % COP)"),
-    ("t_trans_c", 27, 20, 29.5, "degC", 10,
-     "T3 where the transition zone towards the transcritical optimum begins"),
-    ("p_hr_max_bar", 95, 60, 115, "bar", 10,
-     "Pressure reference at full heat-recovery raise (demand 8 V)"),
-    ("p_ref_rate_bar_s", 0.5, 0.05, 10, "bar/s", 100, "Rate limit of the pressure reference"),
-    ("p_ref_fail_bar", 85, 45, 110, "bar", 10,
-     "Pressure reference used while T3 is invalid (no heat-recovery raise on top: forced "
-     "operation stops while the regime is unknown)"),
+    #: Minimum condensing temperature: the reference never goes below its saturation pressure
+    ("t_cond_min_c", 10, 0, 20, "degC", 10),
+    #: Subcooling added to T3 in subcritical operation (every 0.1 K costs ~0.4 % COP)
+    ("subcool_k", 0.2, 0, 5, "K", 10),
+    #: T3 where the transition zone towards the transcritical optimum begins
+    ("t_trans_c", 27, 20, 29.5, "degC", 10),
+    #: Pressure reference at full heat-recovery raise (demand 8 V)
+    ("p_hr_max_bar", 95, 60, 115, "bar", 10),
+    #: Rate limit of the pressure reference
+    ("p_ref_rate_bar_s", 0.5, 0.05, 10, "bar/s", 100),
+    #: Pressure reference used while T3 is invalid (no heat-recovery raise on top: forced
+    #: operation stops while the regime is unknown)
+    ("p_ref_fail_bar", 85, 45, 110, "bar", 10),
     # HP ladder (DOMAIN.md: relief 120 bar, HP switch ~115; p_gc must stay below 110):
     # reference <= p_gc_max - 0.5, limiter from there, alarm, override, compressor stop
-    ("p_hp_alarm_bar", 106, 60, 118, "bar", 10,
-     "High gas cooler pressure alarm (kept between p_gc_max_bar and p_hp_ovr_bar)"),
-    ("p_hp_ovr_bar", 106.5, 60, 118, "bar", 10,
-     "HP override: above this the HPEV is driven open at its rate limit and the fan limits "
-     "are lifted (at least p_gc_max_bar + 1)"),
-    ("p_hp_stop_bar", 109, 60, 119, "bar", 10,
-     "HP stop: above this the compressor enable is released (at least p_hp_ovr_bar + 1); "
-     "with the fans failed, or at full speed with the HPEV fully open, already at "
-     "p_gc_max_bar - 0.2"),
-    ("hpev_kp", 2, 0, 50, "%/bar", 100, "HPEV PI gain"),
-    ("hpev_ti_s", 20, 1, 1000, "s", 10, "HPEV PI integral time"),
-    ("hpev_min_pct", 5, 0, 50, "%", 10, "HPEV minimum opening in control"),
-    ("hpev_max_pct", 100, 50, 100, "%", 10, "HPEV maximum opening in control"),
-    ("hpev_rate_pct_s", 10, 0.5, 100, "%/s", 10, "HPEV output rate limit"),
-    ("hpev_fail_pct", 40, 0, 100, "%", 10,
-     "HPEV opening while p_gc is invalid; also the least opening while the compressors "
-     "stand still (so a restart does not compress against a closed valve)"),
+    #: High gas cooler pressure alarm (kept between p_gc_max_bar and p_hp_ovr_bar)
+    ("p_hp_alarm_bar", 106, 60, 118, "bar", 10),
+    #: HP override: above this the HPEV is driven open at its rate limit and the fan limits are
+    #: lifted (at least p_gc_max_bar + 1)
+    ("p_hp_ovr_bar", 106.5, 60, 118, "bar", 10),
+    #: HP stop: above this the compressor enable is released (at least p_hp_ovr_bar + 1); with
+    #: the fans failed, or at full speed with the HPEV fully open, already at p_gc_max_bar - 0.2
+    ("p_hp_stop_bar", 109, 60, 119, "bar", 10),
+    #: HPEV PI gain
+    ("hpev_kp", 2, 0, 50, "%/bar", 100),
+    #: HPEV PI integral time
+    ("hpev_ti_s", 20, 1, 1000, "s", 10),
+    #: HPEV minimum opening in control
+    ("hpev_min_pct", 5, 0, 50, "%", 10),
+    #: HPEV maximum opening in control
+    ("hpev_max_pct", 100, 50, 100, "%", 10),
+    #: HPEV output rate limit
+    ("hpev_rate_pct_s", 10, 0.5, 100, "%/s", 10),
+    #: HPEV opening while p_gc is invalid; also the least opening while the compressors stand
+    #: still (so a restart does not compress against a closed valve)
+    ("hpev_fail_pct", 40, 0, 100, "%", 10),
     # --- receiver pressure (BEV)
-    ("p_rec_hi_bar", 45, 30, 60, "bar", 10, "Receiver pressure high: alarm, BEV forced up"),
-    ("p_rec_lo_bar", 28, 15, 45, "bar", 10, "Receiver pressure low: alarm, BEV closed"),
-    ("bev_kp", 3, 0, 50, "%/bar", 100, "BEV PI gain"),
-    ("bev_ti_s", 30, 1, 1000, "s", 10, "BEV PI integral time"),
-    ("bev_rate_pct_s", 10, 0.5, 100, "%/s", 10, "BEV output rate limit"),
-    ("bev_fail_pct", 20, 0, 100, "%", 10, "BEV opening while p_rec is invalid"),
+    #: Receiver pressure high: alarm, BEV forced up
+    ("p_rec_hi_bar", 45, 30, 60, "bar", 10),
+    #: Receiver pressure low: alarm, BEV closed
+    ("p_rec_lo_bar", 28, 15, 45, "bar", 10),
+    #: BEV PI gain
+    ("bev_kp", 3, 0, 50, "%/bar", 100),
+    #: BEV PI integral time
+    ("bev_ti_s", 30, 1, 1000, "s", 10),
+    #: BEV output rate limit
+    ("bev_rate_pct_s", 10, 0.5, 100, "%/s", 10),
+    #: BEV opening while p_rec is invalid
+    ("bev_fail_pct", 20, 0, 100, "%", 10),
     # --- gas cooler fans
-    ("fan_approach_k", 3, 0.5, 20, "K", 10, "T3 setpoint above ambient"),
-    ("fan_min_pct", 15, 0, 50, "%", 10, "Fan minimum speed; fans restart above it"),
-    ("fan_cut_pct", 5, 0, 50, "%", 10, "Fans stop when the loop asks for less than this"),
-    ("fan_cap_pct", 100, 20, 100, "%", 10,
-     "Low-noise fan speed cap (lifted by the HP and discharge-temperature safeties)"),
-    ("fan_kp", 5, 0, 100, "%/K", 100, "Fan PI gain"),
-    ("fan_ti_s", 60, 1, 1000, "s", 10, "Fan PI integral time"),
-    ("fan_rate_pct_s", 5, 0.5, 100, "%/s", 10, "Fan output rate limit"),
-    ("t_disch_max_c", 130, 80, 160, "degC", 10,
-     "Discharge temperature high: alarm, fan cap lifted"),
+    #: T3 setpoint above ambient
+    ("fan_approach_k", 3, 0.5, 20, "K", 10),
+    #: Fan minimum speed; fans restart above it
+    ("fan_min_pct", 15, 0, 50, "%", 10),
+    #: Fans stop when the loop asks for less than this
+    ("fan_cut_pct", 5, 0, 50, "%", 10),
+    #: Low-noise fan speed cap (lifted by the HP and discharge-temperature safeties)
+    ("fan_cap_pct", 100, 20, 100, "%", 10),
+    #: Fan PI gain
+    ("fan_kp", 5, 0, 100, "%/K", 100),
+    #: Fan PI integral time
+    ("fan_ti_s", 60, 1, 1000, "s", 10),
+    #: Fan output rate limit
+    ("fan_rate_pct_s", 5, 0.5, 100, "%/s", 10),
+    #: Discharge temperature high: alarm, fan cap lifted
+    ("t_disch_max_c", 130, 80, 160, "degC", 10),
     # --- heat recovery
-    ("t_w_out_sp_c", 60, 20, 90, "degC", 10, "HR water outlet setpoint (3-way valve)"),
-    ("t_w_max_c", 90, 50, 98, "degC", 10,
-     "HR water over-temperature: the HRHX is bypassed (3-way valve to 0) with alarm"),
-    ("hr_dt_min_k", 3, 0, 30, "K", 10,
-     "CO2 into the HRHX must be this much warmer than the water (no backwards heat)"),
-    ("hrv_kp", 3, 0, 50, "%/K", 100, "HR 3-way valve PI gain"),
-    ("hrv_ti_s", 60, 1, 1000, "s", 10, "HR 3-way valve PI integral time"),
-    ("hrv_rate_pct_s", 5, 0.5, 100, "%/s", 10, "HR 3-way valve rate limit"),
-    ("hr_pump_run_pct", 80, 10, 100, "%", 10, "HR pump speed while recovering"),
-    ("hr_flow_kg_s", 1, 0, 100, "kg/s", 100,
-     "HR water flow at 100 % pump speed (for the recovered-heat estimate)"),
+    #: HR water outlet setpoint (3-way valve)
+    ("t_w_out_sp_c", 60, 20, 90, "degC", 10),
+    #: HR water over-temperature: the HRHX is bypassed (3-way valve to 0) with alarm
+    ("t_w_max_c", 90, 50, 98, "degC", 10),
+    #: CO2 into the HRHX must be this much warmer than the water (no backwards heat)
+    ("hr_dt_min_k", 3, 0, 30, "K", 10),
+    #: HR 3-way valve PI gain
+    ("hrv_kp", 3, 0, 50, "%/K", 100),
+    #: HR 3-way valve PI integral time
+    ("hrv_ti_s", 60, 1, 1000, "s", 10),
+    #: HR 3-way valve rate limit
+    ("hrv_rate_pct_s", 5, 0.5, 100, "%/s", 10),
+    #: HR pump speed while recovering
+    ("hr_pump_run_pct", 80, 10, 100, "%", 10),
+    #: HR water flow at 100 % pump speed (for the recovered-heat estimate)
+    ("hr_flow_kg_s", 1, 0, 100, "kg/s", 100),
     # --- modes, signals, compressor
-    ("manual_timeout_s", 1800, 10, 28800, "s", 1, "Manual output values fall back to auto after"),
-    ("sensor_stuck_s", 0, 0, 30000, "s", 1,
-     "An analog input unchanged this long is invalid (stuck); 0 = check off"),
-    ("filt_p_s", 1, 0, 60, "s", 10, "Pressure input filter time constant"),
-    ("filt_t_s", 2, 0, 60, "s", 10, "Temperature and demand input filter time constant"),
-    ("comp_restart_s", 60, 0, 3600, "s", 1,
-     "Compressor enable returns this long after the HP stop cleared"),
+    #: Manual output values fall back to auto after
+    ("manual_timeout_s", 1800, 10, 28800, "s", 1),
+    #: An analog input unchanged this long is invalid (stuck); 0 = check off
+    ("sensor_stuck_s", 0, 0, 30000, "s", 1),
+    #: Pressure input filter time constant
+    ("filt_p_s", 1, 0, 60, "s", 10),
+    #: Temperature and demand input filter time constant
+    ("filt_t_s", 2, 0, 60, "s", 10),
+    #: Compressor enable returns this long after the HP stop cleared
+    ("comp_restart_s", 60, 0, 3600, "s", 1),
 )

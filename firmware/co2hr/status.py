@@ -1,11 +1,13 @@
 # What the controller computes and reports, beyond raw inputs and outputs.
 # Rows are append-only (their register addresses follow their order).
 #
-# STATUS row:   (name, unit, scale, description)       value: controller.status[i]
-# COUNTERS row: (name, unit, scale, description)       value: controller.counters[i]
+# STATUS row:   (name, unit, scale)                value: controller.status[i]
+# COUNTERS row: (name, unit, scale)                value: controller.counters[i]
 #               (32-bit unsigned in two registers, high word first)
-# COMMANDS row: (name, min, max, unit, scale, description)  volatile writable values:
+# COMMANDS row: (name, min, max, unit, scale)      volatile writable values:
 #               controller.command(i, value) acts on them (not persisted)
+# Each row's description is the `#:` comment above it: documentation only, read by
+# the host tools (rig.fwdoc), so it costs the board no heap.
 from micropython import const
 
 ST_MODE = const(0)
@@ -47,30 +49,47 @@ OV_P_GC_LIM = const(0x2000)  # max-pressure limiter: HPEV opened harder near p_g
 OV_NO_SINK = const(0x4000)  # HR fan reduction / GC bypass asked for but held off: no sink
 
 STATUS = (
-    ("mode", "", 1, "Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual"),
-    ("p_gc_ref_bar", "bar", 10, "Gas cooler pressure reference in force"),
-    ("p_gc_opt_bar", "bar", 10, "COP-optimal reference for the measured T3 (before HR raise)"),
-    ("regime", "", 1, "0 subcritical, 1 transition, 2 transcritical"),
-    ("hr_stage", "", 1,
-     "HR stage: 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass"),
-    ("op_state", "", 1, "Operating state: 0 stopped, 1 refrigeration only, 2 forced (HR raise)"),
-    ("t3_sp_c", "degC", 10, "Fan loop T3 setpoint"),
-    ("hpev_pi_pct", "%", 10, "HPEV PI output"),
-    ("bev_pi_pct", "%", 10, "BEV PI output"),
-    ("fan_pi_pct", "%", 10, "Fan PI output"),
-    ("hrv_pi_pct", "%", 10, "HR 3-way valve PI output"),
-    ("overrides", "", 1,
-     "Bits: 1 HP override, 2 comp stop, 4 water hot, 8 no backwards heat, 16 fan safety, "
-     "32 p_gc fallback, 64 p_rec fallback, 128 T3 fallback, 256 manual, 512 ext enable off, "
-     "1024 demand fallback, 2048 receiver limit, 4096 HR temperature fallback, "
-     "8192 max-pressure limiter, 16384 fan reduction/GC bypass held off (HRHX takes no heat)"),
-    ("q_hr_kw", "kW", 10, "Recovered heat (estimate from pump speed and water temperatures)"),
-    ("p_comp_kw", "kW", 10, "Compressor power from the energy-meter pulses"),
-    ("ehr", "", 10, "Efficiency of heat recovery since counters began (estimate)"),
-    ("manual_left_s", "s", 1, "Seconds until the last manual value falls back to auto"),
-    ("alarms_active", "", 1, "Number of active alarms"),
-    ("fan_limit_pct", "%", 10, "Fan speed limit after noise cap and HR reduction"),
-    ("hr_raise_bar", "bar", 10, "Pressure raise for heat recovery above the optimum"),
+    #: Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
+    ("mode", "", 1),
+    #: Gas cooler pressure reference in force
+    ("p_gc_ref_bar", "bar", 10),
+    #: COP-optimal reference for the measured T3 (before HR raise)
+    ("p_gc_opt_bar", "bar", 10),
+    #: 0 subcritical, 1 transition, 2 transcritical
+    ("regime", "", 1),
+    #: HR stage: 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass
+    ("hr_stage", "", 1),
+    #: Operating state: 0 stopped, 1 refrigeration only, 2 forced (HR raise)
+    ("op_state", "", 1),
+    #: Fan loop T3 setpoint
+    ("t3_sp_c", "degC", 10),
+    #: HPEV PI output
+    ("hpev_pi_pct", "%", 10),
+    #: BEV PI output
+    ("bev_pi_pct", "%", 10),
+    #: Fan PI output
+    ("fan_pi_pct", "%", 10),
+    #: HR 3-way valve PI output
+    ("hrv_pi_pct", "%", 10),
+    #: Bits: 1 HP override, 2 comp stop, 4 water hot, 8 no backwards heat, 16 fan safety, 32
+    #: p_gc fallback, 64 p_rec fallback, 128 T3 fallback, 256 manual, 512 ext enable off, 1024
+    #: demand fallback, 2048 receiver limit, 4096 HR temperature fallback, 8192 max-pressure
+    #: limiter, 16384 fan reduction/GC bypass held off (HRHX takes no heat)
+    ("overrides", "", 1),
+    #: Recovered heat (estimate from pump speed and water temperatures)
+    ("q_hr_kw", "kW", 10),
+    #: Compressor power from the energy-meter pulses
+    ("p_comp_kw", "kW", 10),
+    #: Efficiency of heat recovery since counters began (estimate)
+    ("ehr", "", 10),
+    #: Seconds until the last manual value falls back to auto
+    ("manual_left_s", "s", 1),
+    #: Number of active alarms
+    ("alarms_active", "", 1),
+    #: Fan speed limit after noise cap and HR reduction
+    ("fan_limit_pct", "%", 10),
+    #: Pressure raise for heat recovery above the optimum
+    ("hr_raise_bar", "bar", 10),
 )
 
 CNT_UPTIME = const(0)
@@ -87,19 +106,30 @@ CNT_HP_STOPS = const(10)
 CNT_COMP_STARTS = const(11)
 N_COUNTERS = const(12)
 COUNTERS = (
-    ("uptime_s", "s", 1, "Seconds since boot (not restored)"),
-    ("run_refrig_s", "s", 1, "Compressor running as a refrigeration plant (surplus heat only)"),
-    ("run_forced_s", "s", 1, "Compressor running forced (pressure raised for heat recovery)"),
-    ("hr_refrig_wh", "Wh", 1, "Heat recovered in refrigeration-only state"),
-    ("hr_forced_wh", "Wh", 1, "Heat recovered in forced state"),
-    ("comp_wh", "Wh", 1, "Compressor energy from the meter pulses"),
-    ("comp_refrig_wh", "Wh", 1, "Compressor energy in refrigeration-only state"),
-    ("comp_forced_wh", "Wh", 1, "Compressor energy in forced state"),
-    ("comp_extra_wh", "Wh", 1,
-     "Estimated extra compressor energy caused by forcing (for EHR)"),
-    ("alarm_count", "", 1, "Alarm activations"),
-    ("hp_stop_count", "", 1, "Compressor enable releases by the HP stop"),
-    ("comp_starts", "", 1, "Compressor starts (comp_run rising edges)"),
+    #: Seconds since boot (not restored)
+    ("uptime_s", "s", 1),
+    #: Compressor running as a refrigeration plant (surplus heat only)
+    ("run_refrig_s", "s", 1),
+    #: Compressor running forced (pressure raised for heat recovery)
+    ("run_forced_s", "s", 1),
+    #: Heat recovered in refrigeration-only state
+    ("hr_refrig_wh", "Wh", 1),
+    #: Heat recovered in forced state
+    ("hr_forced_wh", "Wh", 1),
+    #: Compressor energy from the meter pulses
+    ("comp_wh", "Wh", 1),
+    #: Compressor energy in refrigeration-only state
+    ("comp_refrig_wh", "Wh", 1),
+    #: Compressor energy in forced state
+    ("comp_forced_wh", "Wh", 1),
+    #: Estimated extra compressor energy caused by forcing (for EHR)
+    ("comp_extra_wh", "Wh", 1),
+    #: Alarm activations
+    ("alarm_count", "", 1),
+    #: Compressor enable releases by the HP stop
+    ("hp_stop_count", "", 1),
+    #: Compressor starts (comp_run rising edges)
+    ("comp_starts", "", 1),
 )
 
 CMD_ALARM_ACK = const(0)
@@ -108,15 +138,26 @@ CMD_MAN_RELEASE = const(9)
 CMD_HIST_CLEAR = const(10)
 N_COMMANDS = const(11)
 COMMANDS = (
-    ("alarm_ack", 0, 1, "", 1, "Write 1 to acknowledge all alarms"),
-    ("man_hpev_pct", -1, 100, "%", 10, "Manual HPEV opening (mode Manual); -1 = auto"),
-    ("man_bev_pct", -1, 100, "%", 10, "Manual BEV opening (mode Manual); -1 = auto"),
-    ("man_hr_valve_pct", -1, 100, "%", 10, "Manual HR 3-way valve (mode Manual); -1 = auto"),
-    ("man_fan_pct", -1, 100, "%", 10, "Manual fan speed (mode Manual); -1 = auto"),
-    ("man_hr_pump_pct", -1, 100, "%", 10, "Manual HR pump speed (mode Manual); -1 = auto"),
-    ("man_gc_bypass", -1, 1, "", 1, "Manual GC bypass 0/1 (mode Manual); -1 = auto"),
-    ("man_comp_enable", -1, 1, "", 1, "Manual compressor enable 0/1 (mode Manual); -1 = auto"),
-    ("man_alarm_relay", -1, 1, "", 1, "Manual alarm relay 0/1 (relay test); -1 = auto"),
-    ("manual_release", 0, 1, "", 1, "Write 1 to return every manual output to auto"),
-    ("alarm_hist_clear", 0, 1, "", 1, "Write 1 to clear the alarm history"),
+    #: Write 1 to acknowledge all alarms
+    ("alarm_ack", 0, 1, "", 1),
+    #: Manual HPEV opening (mode Manual); -1 = auto
+    ("man_hpev_pct", -1, 100, "%", 10),
+    #: Manual BEV opening (mode Manual); -1 = auto
+    ("man_bev_pct", -1, 100, "%", 10),
+    #: Manual HR 3-way valve (mode Manual); -1 = auto
+    ("man_hr_valve_pct", -1, 100, "%", 10),
+    #: Manual fan speed (mode Manual); -1 = auto
+    ("man_fan_pct", -1, 100, "%", 10),
+    #: Manual HR pump speed (mode Manual); -1 = auto
+    ("man_hr_pump_pct", -1, 100, "%", 10),
+    #: Manual GC bypass 0/1 (mode Manual); -1 = auto
+    ("man_gc_bypass", -1, 1, "", 1),
+    #: Manual compressor enable 0/1 (mode Manual); -1 = auto
+    ("man_comp_enable", -1, 1, "", 1),
+    #: Manual alarm relay 0/1 (relay test); -1 = auto
+    ("man_alarm_relay", -1, 1, "", 1),
+    #: Write 1 to return every manual output to auto
+    ("manual_release", 0, 1, "", 1),
+    #: Write 1 to clear the alarm history
+    ("alarm_hist_clear", 0, 1, "", 1),
 )

@@ -22,6 +22,7 @@ import rig  # noqa: F401  (puts the firmware and the micropython stand-in on sys
 from co2hr.alarms import ALARMS
 from co2hr.modbus import registers as R
 from co2hr.settings_comm import COMM_SCHEMA
+from rig import fwdoc
 
 FC_READ = {"coil": 1, "discrete": 2, "holding": 3, "input": 4}
 MAX_QTY = {"coil": 2000, "discrete": 2000, "holding": 125, "input": 125}
@@ -100,7 +101,7 @@ def _num(v: float | None) -> str:
 def _load() -> tuple[list[Reg], dict[str, Reg]]:
     regs: list[Reg] = []
     by_name: dict[str, Reg] = {}
-    for r in R.rows():
+    for r in fwdoc.rows():
         table, addr = r[0], r[1]
         if table == "holding" and addr >= R.MIRROR_BASE:
             continue

@@ -62,14 +62,22 @@ D_TCP_ACCEPTED = const(5)
 D_TCP_REFUSED = const(6)
 D_TCP_TIMEOUTS = const(7)
 DIAG = (
-    ("mb_frames_served", "Requests processed (answered or broadcast), all transports"),
-    ("mb_crc_errors", "RTU frames dropped for a bad CRC"),
-    ("mb_exceptions_sent", "Exception responses sent"),
-    ("mb_other_unit", "RTU frames for another slave address (ignored)"),
-    ("mb_bad_frames", "Frames dropped: too short, too long or a bad MBAP header"),
-    ("mb_tcp_accepted", "TCP connections accepted"),
-    ("mb_tcp_refused", "TCP connections refused (all client slots busy)"),
-    ("mb_tcp_timeouts", "TCP connections closed by the idle timeout"),
+    #: Requests processed (answered or broadcast), all transports
+    "mb_frames_served",
+    #: RTU frames dropped for a bad CRC
+    "mb_crc_errors",
+    #: Exception responses sent
+    "mb_exceptions_sent",
+    #: RTU frames for another slave address (ignored)
+    "mb_other_unit",
+    #: Frames dropped: too short, too long or a bad MBAP header
+    "mb_bad_frames",
+    #: TCP connections accepted
+    "mb_tcp_accepted",
+    #: TCP connections refused (all client slots busy)
+    "mb_tcp_refused",
+    #: TCP connections closed by the idle timeout
+    "mb_tcp_timeouts",
 )
 N_DIAG = len(DIAG)
 
@@ -78,12 +86,18 @@ _HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (
 N_ALARM_WORDS = (N_ALARMS + 15) // 16
 
 IDENT = (
-    ("fw_major", "Firmware version, major"),
-    ("fw_minor", "Firmware version, minor"),
-    ("fw_patch", "Firmware version, patch"),
-    ("board_id", "CRC-16/MODBUS of the board name (see FC 43/14 for the name)"),
-    ("regmap_id", "CRC-16/MODBUS of this register map's names and addresses"),
-    ("uptime_s", "Seconds since boot (u32)"),
+    #: Firmware version, major
+    "fw_major",
+    #: Firmware version, minor
+    "fw_minor",
+    #: Firmware version, patch
+    "fw_patch",
+    #: CRC-16/MODBUS of the board name (see FC 43/14 for the name)
+    "board_id",
+    #: CRC-16/MODBUS of this register map's names and addresses
+    "regmap_id",
+    #: Seconds since boot (u32)
+    "uptime_s",
 )
 
 UNLOCK_CODE = const(7321)  # written to holding 600 opens the settings for a while
@@ -132,10 +146,12 @@ def _is_bool_command(i):
     return COMMANDS[i][1] == 0 and COMMANDS[i][2] == 1
 
 
-def rows():
+def rows(doc=None):
     """Every register as (table, address, name, unit, scale, type, access, min, max,
-    description): the documentation and the host tools' decoder. Not used by the
-    firmware's byte path (it allocates; call it on a host)."""
+    description): the host tools' decoder and the documentation. The firmware carries
+    no description text (it would sit on the board's heap): doc(src, i, row) supplies
+    it (host: rig.fwdoc, from the `#:` comments above each table row), else "".
+    Not used by the firmware's byte path (it allocates; call it on a host)."""
     out = []
     for g in GROUPS:
         t, base, src = g[0], g[1], g[2]
@@ -146,81 +162,66 @@ def rows():
             a = base + i * g[4]
             r = _row(src, i, g[6])
             if r is not None:
-                out.append((tn, a) + r)
-    mirror = [("holding", MIRROR_BASE + r[1]) + r[2:6] + ("r",) + r[7:9]
-              + ("Read-only copy of input register %d" % r[1],)
-              for r in out if r[0] == "input"]
-    return out + mirror
+                out.append((tn, a) + r + (doc(src, g[6] + i, r) if doc else "",))
+    for r in out[:]:
+        if r[0] == "input":
+            m = r[2:6] + ("r",) + r[7:9]
+            out.append(("holding", MIRROR_BASE + r[1]) + m + (doc(_S_MIRROR, r[1], m)
+                                                               if doc else "",))
+    return out
 
 
 def _row(src, i, first):
-    # -> (name, unit, scale, type, access, min, max, description) or None (gap)
+    # -> (name, unit, scale, type, access, min, max) or None (gap)
     if src == _S_IN:
         k = _kind(INPUTS[i])
-        return (INPUTS[i], k[1], k[2], k[3], "r", "", "",
-                "Input %s x %d%s; 0x8000 when invalid" % (INPUTS[i], k[2],
-                                                          " (modulo 65536)" if k[1] == "pulses"
-                                                          else ""))
+        return (INPUTS[i], k[1], k[2], k[3], "r", "", "")
     if src == _S_OUT:
         k = _kind(OUTPUTS[i])
-        return (OUTPUTS[i], k[1], k[2], "u16", "r", 0, 100 if k[1] == "%" else 1,
-                "Output %s" % OUTPUTS[i])
+        return (OUTPUTS[i], k[1], k[2], "u16", "r", 0, 100 if k[1] == "%" else 1)
     if src == _S_STATUS:
         st = STATUS[i]
-        return (st[0], st[1], st[2], "i16", "r", "", "", st[3])
+        return (st[0], st[1], st[2], "i16", "r", "", "")
     if src == _S_COUNTER:
         cn = COUNTERS[i]
-        return (cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295, cn[3] + " (high word first)")
+        return (cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
     if src == _S_DIAG:
-        dg = DIAG[i]
-        return (dg[0], "", 1, "u32", "r", 0, 4294967295, dg[1] + " (high word first)")
+        return (DIAG[i], "", 1, "u32", "r", 0, 4294967295)
     if src == _S_ALARM_WORD:
-        hi = min(N_ALARMS, 16 * i + 16) - 1
-        return ("alarm_word_%d" % i, "", 1, "u16", "r", 0, 65535,
-                "Active alarms %d..%d, bit n = alarm 16*%d+n (discrete 200+)" % (16 * i, hi, i))
+        return ("alarm_word_%d" % i, "", 1, "u16", "r", 0, 65535)
     if src == _S_HIST:
         if i == 0:
-            return ("alarm_hist_len", "", 1, "u16", "r", 0, 65535,
-                    "Alarm history entries held (newest is entry 0)")
+            return ("alarm_hist_len", "", 1, "u16", "r", 0, 65535)
         j, w = (i - 1) // _HIST_WORDS, (i - 1) % _HIST_WORDS
         if w == 3:
             return None  # low word of the u32 time
-        what = (("code", "", "u16", "Alarm code of history entry %d (0 = none)"),
-                ("event", "", "u16", "History entry %d: 1 raised, 0 cleared"),
-                ("time_s", "s", "u32", "History entry %d: seconds since boot (high word first)"))[w]
-        return ("alarm_hist_%d_%s" % (j, what[0]), what[1], 1, what[2], "r", "", "", what[3] % j)
+        what = (("code", "", "u16"), ("event", "", "u16"), ("time_s", "s", "u32"))[w]
+        return ("alarm_hist_%d_%s" % (j, what[0]), what[1], 1, what[2], "r", "", "")
     if src == _S_IDENT:
         if i == len(IDENT):
             return None
-        idn = IDENT[i]
-        up = idn[0] == "uptime_s"
-        return (idn[0], "s" if up else "", 1, "u32" if up else "u16", "r", "", "", idn[1])
+        up = IDENT[i] == "uptime_s"
+        return (IDENT[i], "s" if up else "", 1, "u32" if up else "u16", "r", "", "")
     if src == S_SETTING:
         se = (CONTROL_SCHEMA + COMM_SCHEMA)[first + i]
-        return (se[0], se[4], se[5], _setting_type(se[2]), "rw", se[2], se[3],
-                "%s (default %s; needs the service unlock)" % (se[6], se[1]))
+        return (se[0], se[4], se[5], _setting_type(se[2]), "rw", se[2], se[3])
     if src == _S_COMMAND:
         cm = COMMANDS[i]
-        return (cm[0], cm[3], cm[4], _setting_type(cm[1]), "rw", cm[1], cm[2], cm[5])
+        return (cm[0], cm[3], cm[4], _setting_type(cm[1]), "rw", cm[1], cm[2])
     if src == _S_UNLOCK:
-        return ("service_unlock", "", 1, "u16", "rw", 0, 65535,
-                "Write %d to allow setting changes for unlock_timeout_s, 0 to lock again; "
-                "reads the seconds left" % UNLOCK_CODE)
+        return ("service_unlock", "", 1, "u16", "rw", 0, 65535)
     if src == _S_CMD_BIT:
         if not _is_bool_command(i):
             return None
-        return (COMMANDS[i][0], "", 1, "bit", "rw", 0, 1, COMMANDS[i][5])
+        return (COMMANDS[i][0], "", 1, "bit", "rw", 0, 1)
     if src == _S_VALID:
-        return (INPUTS[i] + "_valid", "", 1, "bit", "r", 0, 1, "1 when %s is valid" % INPUTS[i])
+        return (INPUTS[i] + "_valid", "", 1, "bit", "r", 0, 1)
     if src == _S_OUT_ON:
-        return (OUTPUTS[i] + "_on", "", 1, "bit", "r", 0, 1, "1 when %s is not 0" % OUTPUTS[i])
+        return (OUTPUTS[i] + "_on", "", 1, "bit", "r", 0, 1)
     if src == _S_ALARM_BIT:
-        a = ALARMS[i]
-        return ("alarm_" + a[1], "", 1, "bit", "r", 0, 1,
-                "Alarm %d active: %s (priority %d%s)" % (a[0], a[2], a[3],
-                                                        ", latched" if a[6] else ""))
+        return ("alarm_" + ALARMS[i][1], "", 1, "bit", "r", 0, 1)
     if src == _S_UNLOCKED:
-        return ("settings_unlocked", "", 1, "bit", "r", 0, 1, "1 while the service unlock is open")
+        return ("settings_unlocked", "", 1, "bit", "r", 0, 1)
     return None
 
 
