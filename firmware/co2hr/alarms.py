@@ -80,8 +80,9 @@ class Alarms:
         self.acked = bytearray(n)
         self.cause = bytearray(n)
         self._since = [-1.0] * n  # time the cause began, -1 = no cause
-        self.delay_s = [float(r[4]) for r in ALARMS]
-        self.hyst = [float(r[5]) for r in ALARMS]
+        # the table's own numbers (ints compare with floats; float() would box copies)
+        self.delay_s = [r[4] for r in ALARMS]
+        self.hyst = [r[5] for r in ALARMS]
         self.latched = bytearray([1 if r[6] else 0 for r in ALARMS])
         self.prio = bytearray([r[3] for r in ALARMS])
         self.code = bytearray([r[0] for r in ALARMS])

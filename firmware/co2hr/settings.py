@@ -22,13 +22,22 @@ MAX = 3
 UNIT = 4
 SCALE = 5
 
-_INDEX = {}
-for _i in range(N_SETTINGS):
-    _INDEX[SCHEMA[_i][NAME]] = _i
-
 
 def index(name):
-    return _INDEX[name]
+    """Schema index of a setting (KeyError if unknown). A linear search, not a dict:
+    names are looked up at import and on a settings change only, never per tick, and
+    a dict of every name would hold ~0.7 KB of the board's heap."""
+    i = _find(name)
+    if i < 0:
+        raise KeyError(name)
+    return i
+
+
+def _find(name):
+    for i in range(N_SETTINGS):
+        if SCHEMA[i][0] == name:
+            return i
+    return -1
 
 
 class Settings:
@@ -41,7 +50,7 @@ class Settings:
         self.version = 0  # bumped on every accepted change
 
     def get(self, name):
-        return self.values[_INDEX[name]]
+        return self.values[index(name)]
 
     def check(self, i, value):
         row = SCHEMA[i]
@@ -58,7 +67,7 @@ class Settings:
                 self.on_change(i)
 
     def set(self, name, value):
-        self.set_index(_INDEX[name], value)
+        self.set_index(index(name), value)
 
     def to_dict(self):
         d = {}
@@ -71,8 +80,8 @@ class Settings:
         range are left at their defaults. Returns the names rejected."""
         rejected = []
         for name in d:
-            i = _INDEX.get(name)
-            if i is None:
+            i = _find(name)
+            if i < 0:
                 continue
             try:
                 self.check(i, d[name])

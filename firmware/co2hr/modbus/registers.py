@@ -25,6 +25,7 @@ from co2hr.alarms import ALARMS, N_ALARMS
 from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
+from co2hr.settings import SCHEMA
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
 from co2hr.status import COMMANDS, COUNTERS, STATUS
@@ -203,7 +204,7 @@ def _row(src, i, first):
         up = IDENT[i] == "uptime_s"
         return (IDENT[i], "s" if up else "", 1, "u32" if up else "u16", "r", "", "")
     if src == S_SETTING:
-        se = (CONTROL_SCHEMA + COMM_SCHEMA)[first + i]
+        se = SCHEMA[first + i]
         return (se[0], se[4], se[5], _setting_type(se[2]), "rw", se[2], se[3])
     if src == _S_COMMAND:
         cm = COMMANDS[i]
@@ -266,7 +267,7 @@ class RegisterMap:
         for g in GROUPS:
             seg[g[0]].append(g)
         self.seg = seg
-        schema = CONTROL_SCHEMA + COMM_SCHEMA
+        schema = SCHEMA
         self.set_signed = bytearray(len(schema))
         self.set_int = bytearray(len(schema))
         for i in range(len(schema)):
