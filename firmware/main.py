@@ -3,7 +3,12 @@
 import gc
 import sys
 
-from co2hr import boot
+# rig deploy puts co2hr/ into the ROMFS partition, mounted at /rom (--fs: next to
+# this file); MicroPython lists /rom on sys.path where it has ROMFS, this makes sure.
+if "/rom" not in sys.path:
+    sys.path.append("/rom")
+
+from co2hr import boot  # noqa: E402
 
 
 def _exists(path):

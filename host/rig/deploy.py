@@ -10,14 +10,16 @@ compared at a glance.
 build also packs co2hr/ into build/<mcu>/co2hr.romfs, a ROMFS image (mpremote's).
 
 deploy: validates the board file, builds for its MCU, then one mpremote session:
-remove the old co2hr/ (a stale .py would shadow its .mpy), copy co2hr/, main.py and
-the board file as board.json, write or remove hil.flag (--hil: the board serves the
-HIL link instead of running the rig), reset. --dry-run prints the mpremote command.
+remove the old co2hr/ (a stale .py would shadow its .mpy), write co2hr.romfs to the
+board's ROMFS partition, copy main.py and the board file as board.json, write or
+remove hil.flag (--hil: the board serves the HIL link instead of running the rig),
+reset. --dry-run prints the mpremote command.
 
---romfs writes co2hr.romfs to the board's ROMFS partition instead of copying co2hr/
-to its filesystem. MicroPython (1.25+, boards built with ROMFS) then runs the .mpy
-bytecode in place from flash, so it costs no heap: loaded from the filesystem, the
-bytecode is copied into RAM (about 60 KB of the heap after boot, see make bench).
+ROMFS is the default because of the heap: MicroPython (1.25+, boards built with a
+ROMFS partition) runs the .mpy bytecode in place from flash, so it costs no RAM and
+the heap after boot is ~61 KB (make bench, goal < 64 KB). --fs copies co2hr/ to the
+filesystem instead, for an interpreter without ROMFS: the bytecode is then copied
+into RAM at import (~101 KB after boot).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def romfs_image(pkg_dir: Path, image: Path) -> None:
 
 
 def deploy_plan(port: str, board_file: Path, mcu_dir: Path, hil: bool,
-                romfs: bool = False) -> list[str]:
+                romfs: bool = True) -> list[str]:
     """The mpremote arguments (after `mpremote`) for one chained session."""
     code = (["romfs", "deploy", str(mcu_dir / "co2hr.romfs")] if romfs
             else ["fs", "cp", "-r", str(mcu_dir / "co2hr"), ":"])
@@ -157,13 +159,19 @@ def main_deploy(args) -> int:
         print(f"rig deploy: {e}", file=sys.stderr)
         return 1
     print(info.line())
-    argv = deploy_plan(args.port, path, info.out, args.hil, args.romfs)
+    romfs = not args.fs
+    argv = deploy_plan(args.port, path, info.out, args.hil, romfs)
     cmd = [sys.executable, "-m", "mpremote", *argv]
     if args.dry_run:
         print(" ".join(_quote(a) for a in cmd))
         return 0
-    print(f"deploying {board['name']} to {args.port}{' (HIL mode)' if args.hil else ''}")
-    return subprocess.run(cmd).returncode
+    print(f"deploying {board['name']} to {args.port}{' (HIL mode)' if args.hil else ''}"
+          f" {'into its ROMFS partition' if romfs else 'onto its filesystem'}")
+    rc = subprocess.run(cmd).returncode
+    if rc and romfs:
+        print("rig deploy: failed; if the board's MicroPython has no ROMFS partition "
+              "(it needs 1.25+ built with ROMFS), deploy with --fs", file=sys.stderr)
+    return rc
 
 
 def _quote(a: str) -> str:
@@ -180,16 +188,17 @@ def add_parsers(sub) -> None:
     b.add_argument("--mcu", choices=sorted(ARCH), help="only this MCU")
     b.set_defaults(func=main_build)
     d = sub.add_parser("deploy", help="copy the firmware and a board file to a board (mpremote)",
-                       description="Build for the board's MCU and copy co2hr/, main.py and "
+                       description="Build for the board's MCU, write the firmware into the "
+                       "board's ROMFS partition (or its filesystem with --fs), copy main.py and "
                        "the board file (as board.json) with mpremote, then reset.")
     d.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0 or COM3")
     d.add_argument("--board", required=True,
                    help="board name (boards/<name>.json) or path to a board file")
     d.add_argument("--hil", action="store_true",
                    help="also write hil.flag: the board serves the HIL link")
-    d.add_argument("--romfs", action="store_true",
-                   help="write the firmware to the board's ROMFS partition (runs from flash, "
-                   "no heap for bytecode; needs MicroPython 1.25+ built with ROMFS)")
+    d.add_argument("--fs", action="store_true",
+                   help="copy co2hr/ to the filesystem instead of the ROMFS partition (for "
+                   "an interpreter without ROMFS; the bytecode then takes ~40 KB of heap)")
     d.add_argument("--out", default=None, help="build folder (default: a temporary one)")
     d.add_argument("--dry-run", action="store_true", help="print the mpremote command only")
     d.set_defaults(func=main_deploy)

@@ -38,10 +38,12 @@ def test_rig_build_reports_size_per_target(tmp_path, capsys):
 
 
 def test_deploy_plan_is_one_mpremote_session(tmp_path):
-    argv = deploy_plan("/dev/ttyACM0", Path("boards/rp2040_pico.json"), tmp_path, hil=True)
+    argv = deploy_plan("/dev/ttyACM0", Path("boards/rp2040_pico.json"), tmp_path, hil=True,
+                       romfs=False)
     assert argv[:2] == ["connect", "/dev/ttyACM0"]
     joined = " ".join(argv)
     assert "fs cp -r " + str(tmp_path / "co2hr") + " :" in joined
+    assert "romfs" not in joined
     assert ":board.json" in joined and ":main.py" in joined
     assert "hil.flag" in argv[-3] and argv[-1] == "reset"
     plain = deploy_plan("COM3", Path("b.json"), tmp_path, hil=False)
@@ -53,6 +55,11 @@ def test_deploy_dry_run_and_bad_board(tmp_path, capsys):
                      "--out", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "build esp32 (xtensawin)" in out and "-m mpremote connect /dev/null" in out
+    assert "romfs deploy" in out and "fs cp -r" not in out
+    assert rig_main(["deploy", "--port", "/dev/null", "--board", "esp32_devkitc",
+                     "--out", str(tmp_path), "--dry-run", "--fs"]) == 0
+    out = capsys.readouterr().out
+    assert "romfs" not in out and "fs cp -r" in out
     bad = json.loads(Path("boards/esp32_devkitc.json").read_text())
     bad["outputs"]["fan_pct"]["pin"] = 36
     p = tmp_path / "bad.json"
@@ -73,9 +80,8 @@ def test_build_packs_a_romfs_image_of_the_package(tmp_path):
     assert b"main.py" not in image and b"MANIFEST" not in image
 
 
-def test_deploy_romfs_writes_the_image_instead_of_copying(tmp_path):
-    argv = deploy_plan("/dev/ttyUSB0", Path("boards/esp32_devkitc.json"), tmp_path, hil=False,
-                       romfs=True)
+def test_deploy_writes_the_romfs_image_by_default(tmp_path):
+    argv = deploy_plan("/dev/ttyUSB0", Path("boards/esp32_devkitc.json"), tmp_path, hil=False)
     joined = " ".join(argv)
     assert "romfs deploy " + str(tmp_path / "co2hr.romfs") in joined
     assert "fs cp -r" not in joined
