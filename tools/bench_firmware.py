@@ -38,15 +38,16 @@ def main() -> None:
         wall = drive(sil, board, n, 200_000)
         print(f"sil: {n / wall:,.0f} control ticks per second ({wall / n * 1e6:.0f} us per tick)")
 
-    with open_target("mpy", board) as mpy:
-        print(f"mpy: heap in use after boot {mpy.heap_after_boot:,} B "
-              f"(firmware application objects {mpy.app_heap:,} B)")
-        # Loaded from a filesystem, .mpy bytecode is copied onto the heap; from ROMFS
-        # (rig deploy --romfs) or frozen, it runs in place. Estimate what stays.
-        code = sum(p.stat().st_size for p in (mpy.root / "co2hr").rglob("*.mpy")
-                   if "hw" not in p.parts)
-        print(f"mpy: of which .mpy bytecode loaded from the filesystem ~{code:,} B; "
-              f"heap after boot without it (ROMFS or frozen) ~{mpy.heap_after_boot - code:,} B")
+    # Heap in use after boot (gc.mem_alloc() after a collection, HIL configuration):
+    # from ROMFS (rig deploy) the bytecode runs in place; from the filesystem
+    # (rig deploy --fs) it is copied onto the heap at import.
+    with open_target("mpy", board, romfs=True) as rom:
+        print(f"mpy: heap in use after boot, firmware from ROMFS (rig deploy): "
+              f"{rom.heap_after_boot:,} B (application objects {rom.app_heap:,} B; "
+              f"the {rom.image_heap:,} B image, flash on a board, not counted)")
+    with open_target("mpy", board, romfs=False) as mpy:
+        print(f"mpy: heap in use after boot, .mpy on the filesystem (rig deploy --fs): "
+              f"{mpy.heap_after_boot:,} B")
         drive(mpy, board, 100)
         mpy.measure_alloc(True)
         allocs = []

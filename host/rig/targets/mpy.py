@@ -246,11 +246,13 @@ class MpyTarget(LinkTarget):
     name = "mpy"
 
     def __init__(self, board: dict, flash_dir: str | None = None, source: bool = False,
-                 romfs: bool = False) -> None:
-        """source: run the .py files; romfs: the .mpy files from a ROMFS image (as
-        `rig deploy --romfs`); default: the .mpy files from the filesystem."""
+                 romfs: bool = True) -> None:
+        """Default: the .mpy files from a ROMFS image, as `rig deploy` puts them on a
+        board; romfs=False: from the filesystem (`rig deploy --fs`); source: the .py
+        files from the filesystem."""
         self.board = board
         self.vm: MicroPythonVM | None = None
+        romfs = romfs and not source
         self.code = BOOTSTRAP % (_FROM_ROMFS if romfs else _FROM_FS)
         self.root = prepare_root(board, flash_dir, source, romfs)
         self._tmp = str(self.root)
