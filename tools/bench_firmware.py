@@ -6,12 +6,15 @@ cost per tick in wasm fuel and wall time. sil: ticks per second.
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import rig  # noqa: F401  (makes the firmware package importable)
+import rig.fw
 from co2hr.io import INPUTS
 from rig.boards import load_board
 from rig.targets import open_target
+from rig.targets.mpy import FROM_ROMFS, MicroPythonVM, prepare_root
 from rig.terminals import terminal_value
 
 ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,
@@ -30,6 +33,66 @@ def drive(target, board, n: int, t0: int = 0) -> float:
     return time.perf_counter() - start
 
 
+# The board's own boot (main.py without hil.flag): BoardHardware on the pin-level fakes
+# of firmware/tests/hwfakes.py (the interpreter has no `machine`). The fakes exist
+# before the baseline; what they allocate while the board boots (pin objects) counts.
+# The build runs inside a function: at this interpreter's top level it trips over its
+# own frame handling, and collections happen only at the top level.
+_BOARD_BOOT = """
+sys.path.append('/fw')
+from hwfakes import rig_machine, Clock
+m = rig_machine()
+clk = Clock(0)
+keep = []
+gc.collect()
+base = gc.mem_alloc()
+def boot_board():
+    from co2hr import boot
+    from co2hr.hw.board_io import BoardHardware
+    board = boot.load_board('/fw/board.json')
+    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    keep.append(boot.build(hw, board))
+    m.log = []  # the fakes' records of what was done to them
+    for p in m.pins.values():
+        p.history = []
+boot_board()
+gc.collect()
+heap = gc.mem_alloc() - base
+# What the fakes made during the boot costs: the same objects once more (twins).
+twins = []
+def make_twins():
+    from hwfakes import FakePin, FakePWM, FakeUART
+    for p in m.pins.values():
+        t = FakePin(p.n, p.mode, p.pull, p.level)
+        t.history = []
+        twins.append(t)
+    for w in m.pwms.values():
+        twins.append(FakePWM(w.pin))
+    for u in m.uarts:
+        twins.append(FakeUART(u.id, **u.kw))
+gc.collect()
+a = gc.mem_alloc()
+make_twins()
+gc.collect()
+sys.stdout.write('%d %d %d\\n' % (heap, gc.mem_alloc() - a, len(twins)))
+"""
+
+
+def board_config_heap(board: dict) -> tuple[int, int, int]:
+    """(heap after boot, of which the fakes' objects, number of fake objects)."""
+    root = prepare_root(board, romfs=True)
+    try:
+        shutil.copy(rig.fw.FIRMWARE_DIR / "tests" / "hwfakes.py", root / "hwfakes.py")
+        vm = MicroPythonVM(root, "import sys, gc\n" + FROM_ROMFS + _BOARD_BOOT)
+        try:
+            heap, fakes, n = (int(x) for x in vm.readline(60.0).split())
+            return heap, fakes, n
+        finally:
+            vm.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     board = load_board("esp32_devkitc")
     with open_target("sil", board) as sil:
@@ -45,6 +108,11 @@ def main() -> None:
         print(f"mpy: heap in use after boot, firmware from ROMFS (rig deploy): "
               f"{rom.heap_after_boot:,} B (application objects {rom.app_heap:,} B; "
               f"the {rom.image_heap:,} B image, flash on a board, not counted)")
+    heap, fakes, n = board_config_heap(board)
+    print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag: "
+          f"BoardHardware, firmware from ROMFS): {heap:,} B, of which {fakes:,} B are {n} "
+          f"Python objects of the test fakes standing in for `machine` (pins, PWM, UART): "
+          f"~{heap - fakes:,} B without them")
     with open_target("mpy", board, romfs=False) as mpy:
         print(f"mpy: heap in use after boot, .mpy on the filesystem (rig deploy --fs): "
               f"{mpy.heap_after_boot:,} B")

