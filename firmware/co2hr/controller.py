@@ -24,7 +24,8 @@
 # (co2hr.hr_staging `sink`); the HP safeties (p_gc within 2 bar of p_gc_max, override,
 # HP switch) lift every fan limit and close the GC bypass, which then stays shut until
 # the demand falls past 9.3 V. While the bypass is open the pressure reference stays
-# at p_hr_max (co2hr.gc_pressure).
+# at p_hr_max (co2hr.gc_pressure) and the 3-way valve sends all the CO2 through the
+# HRHX (co2hr.hr_staging).
 # Storage: boot.build() sets self.store (co2hr.storage.Store) when there is flash; its
 # `fault` raises the storage_fault alarm.
 from co2hr import alarms as A
@@ -117,6 +118,7 @@ class Controller:
         self._stops_seen = 0
         self._fan_hold_s = -1.0  # fans held at full speed until (after an HP stop)
         self._byp_block = 0  # GC bypass held shut after the HP fan safety closed it
+        self._byp_open = 0  # GC bypass output of the last tick (3-way valve full while 1)
         self._fan_guard = 0  # HP fan safety (hysteresis, see step())
         self._fg_ref = -1.0  # reference the fan safety levels below were made for
         self._fg_on = 0.0  # ref + 5
@@ -223,7 +225,7 @@ class Controller:
         hr.staging(v[AI_DEMAND], allow)
         temps_ok = ok_[AI_T_DISCH] and ok_[AI_T_W_IN] and ok_[AI_T_W_OUT]
         hr.water(v[AI_T_DISCH], v[AI_T_W_IN], v[AI_T_W_OUT], temps_ok, dt,
-                 self.prev_out[AO_HR_VALVE])
+                 self.prev_out[AO_HR_VALVE], self._byp_open)
 
         # --- gas cooler pressure
         gc = self.gc
@@ -317,6 +319,7 @@ class Controller:
         self._ramp(out, AO_FAN, tgt3, dt)
         self._ramp(out, AO_HR_PUMP, tgt4, dt)
         out[DO_GC_BYPASS] = byp
+        self._byp_open = 1 if byp > 0.5 else 0
         out[DO_COMP_ENABLE] = comp
 
         # --- alarms

@@ -8,7 +8,19 @@
 # only (Max-COP: pump and valve, no forcing), 2 = full staging (Heat-recovery mode).
 #
 # The 3-way valve modulates (PI) the share of CO2 through the HRHX so the water leaves at
-# t_w_out_sp. It goes to 0 (CO2 bypasses the HRHX) when
+# t_w_out_sp. While the gas cooler bypass is open (gc_open: the output of the last tick)
+# it stays fully open and the setpoint yields: with the gas cooler bypassed the HRHX is
+# the only heat sink, and the CO2 the valve steers around it reaches the HPEV at
+# discharge temperature (hr_demand_ramp at 70 kW: the PI throttled 100 -> 80 % as the
+# water neared 60 degC; T3 rose to 47 degC, the flash gas took the compressor flow to
+# 1.0 kg/s and p_gc to 100 bar, where the HP fan safety closed the bypass at 9.65 V;
+# with the valve kept full: 43 degC, 0.8 kg/s, 97 bar, open down to 9.3 V).
+# Only there: with the gas cooler in the path (fan reduction, or the bypass held shut by
+# the HP safety) the setpoint stays in force, and a valve it closes ends the fan
+# reduction (`sink` below) instead of leaving the HP fan safety to hunt at p_gc_max
+# (summer_no_heat_use, 9 V and a 70 degC tank, tried with the valve full from 8 V: p_gc
+# at 103-104 bar every ~20 min).
+# It goes to 0 (CO2 bypasses the HRHX), GC bypass open or not, when
 #   * the CO2 entering the HRHX (t_disch) is not at least hr_dt_min warmer than the
 #     water coming in (no backwards heat; 2 K hysteresis), or
 #   * the water outlet is over t_w_max (boiling protection; back 5 K below), or
@@ -35,6 +47,7 @@ _BACKHEAT_HYST_K = 2.0
 _HOT_HYST_K = 5.0
 SINK_ON_PCT = 20.0  # 3-way valve opening from which the HRHX counts as a heat sink
 SINK_OFF_PCT = 10.0
+VALVE_FULL_PCT = 100.0  # 3-way valve all through the HRHX (GC bypass open)
 # Spans as constants: module floats are not folded, each `A - B` per tick would allocate
 _RAISE_SPAN_V = RAISE_HI_V - RAISE_LO_V
 _FAN_SPAN_V = FAN_HI_V - FAN_LO_V
@@ -115,10 +128,11 @@ class HrStaging:
             self.stage = 1
         return self.stage
 
-    def water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s, valve_pct=-1.0):
+    def water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s, valve_pct=-1.0, gc_open=0):
         """Pump and 3-way valve targets for this tick (after staging()). valve_pct: the
-        3-way valve's actual opening (the output stage's, < 0: this tick's target)."""
-        self._water(t_disch, t_w_in, t_w_out, temps_ok, dt_s)
+        3-way valve's actual opening (the output stage's, < 0: this tick's target);
+        gc_open: the gas cooler bypass is open (the output, whatever opened it)."""
+        self._water(t_disch, t_w_in, t_w_out, temps_ok, dt_s, gc_open)
         if valve_pct < 0.0:
             valve_pct = self.valve
         if (not self.on or self.pump <= 0.0 or self.w_hot or self.no_backheat
@@ -136,7 +150,7 @@ class HrStaging:
             self.fan_cut = 0.0
             self.gc_bypass = 0
 
-    def _water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s):
+    def _water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s, gc_open):
         pi = self.valve_pi
         if temps_ok:
             self.temp_fallback = 0
@@ -164,5 +178,11 @@ class HrStaging:
             # bypass the HRHX; valve comes back from 0 bumplessly
             pi.track(0.0)
             self.valve = 0.0
+            return
+        if gc_open:
+            # the HRHX is the only heat sink (see the header); once the bypass shuts
+            # the PI continues from fully open
+            pi.track(VALVE_FULL_PCT)
+            self.valve = VALVE_FULL_PCT
             return
         self.valve = pi.step(self.w_sp - t_w_out, dt_s)

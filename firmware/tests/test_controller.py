@@ -184,6 +184,36 @@ def test_fan_reduction_and_gc_bypass_only_with_a_heat_sink():
     assert r.out[AO_FAN] > 50.0  # the fans cool the gas cooler as usual
 
 
+def _water_to(r, t_w_out_c):
+    """Move the water outlet at 0.5 K/s (a sensor step would fail the rate check)."""
+    t = r.eng[AI_T_W_OUT]
+    while abs(t_w_out_c - t) > 1e-9:
+        t = min(t + 0.5, t_w_out_c) if t_w_out_c > t else max(t - 0.5, t_w_out_c)
+        r.eng[AI_T_W_OUT] = t
+        r.step()
+
+
+def test_hrhx_takes_all_the_co2_while_the_gc_bypass_is_open():
+    r = _hr_rig(50.0)
+    assert r.out[DO_GC_BYPASS] == 1.0 and r.out[AO_HR_VALVE] == 100.0
+    _water_to(r, 70.0)  # 10 K over t_w_out_sp: the setpoint yields to the bypass
+    r.step(60)
+    assert r.c.hr.temp_fallback == 0 and r.c.hr.sink == 1
+    assert r.out[AO_HR_VALVE] == 100.0 and r.out[DO_GC_BYPASS] == 1.0
+    _water_to(r, 91.0)  # over t_w_max: the boiling protection still wins
+    assert r.c.hr.w_hot == 1 and r.out[DO_GC_BYPASS] == 0.0
+    r.step(30)
+    assert r.out[AO_HR_VALVE] == 0.0
+    r = _hr_rig(50.0)
+    _water_to(r, 70.0)
+    r.eng[AI_P_GC] = 104.0  # the HP fan safety closes the bypass: the gas cooler is
+    r.step(5)  # back in the path and the valve returns to the setpoint
+    assert r.out[DO_GC_BYPASS] == 0.0
+    r.eng[AI_P_GC] = 90.0
+    r.step(60)
+    assert r.out[AO_HR_VALVE] < 100.0 and r.out[DO_GC_BYPASS] == 0.0
+
+
 def test_hp_safety_lifts_fan_reduction_and_closes_bypass():
     r = _hr_rig(50.0)
     assert r.out[DO_GC_BYPASS] == 1.0

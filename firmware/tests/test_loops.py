@@ -126,6 +126,29 @@ def test_valve_modulates_on_water_outlet():
     assert h.valve < v
 
 
+def test_valve_fully_open_while_the_gc_bypass_is_open():
+    h = _cfg(HrStaging(), t_w_out_sp_c=60.0, t_w_max_c=90.0, hr_dt_min_k=3.0)
+    h.staging(9.9, 2)
+    h.valve_pi.track(40.0)
+    h.water(110.0, 30.0, 70.0, 1, 1.0, 40.0, 0)  # GC in the path: the setpoint holds
+    assert h.valve < 40.0
+    h.water(110.0, 30.0, 70.0, 1, 1.0, 40.0, 1)  # GC bypassed: all CO2 through the HRHX
+    assert h.valve == 100.0 and h.valve_pi.u == 100.0 and h.gc_bypass == 1
+    h.water(110.0, 30.0, 91.0, 1, 1.0, 100.0, 1)  # boiling protection still wins
+    assert h.w_hot == 1 and h.valve == 0.0 and h.gc_bypass == 0
+    h.water(110.0, 30.0, 80.0, 1, 1.0, 0.0, 1)
+    assert h.w_hot == 0 and h.valve == 100.0
+    h.water(31.0, 30.0, 80.0, 1, 1.0, 100.0, 1)  # and no backwards heat
+    assert h.no_backheat == 1 and h.valve == 0.0
+    h.water(110.0, 30.0, 80.0, 0, 1.0, 100.0, 1)  # and a temperature invalid
+    assert h.valve == 0.0
+    g = _cfg(HrStaging(), t_w_out_sp_c=60.0)
+    g.staging(9.9, 2)
+    g.water(110.0, 30.0, 70.0, 1, 1.0, 100.0, 1)
+    g.water(110.0, 30.0, 70.0, 1, 1.0, 100.0, 0)  # bypass shut: the PI continues from
+    assert 90.0 <= g.valve < 100.0  # fully open, closing on 70 degC
+
+
 def test_no_backwards_heat_and_overtemp():
     h = _cfg(HrStaging(), hr_dt_min_k=3.0, t_w_max_c=90.0)
     h.staging(5.0, 2)
