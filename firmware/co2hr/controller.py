@@ -321,6 +321,8 @@ class Controller:
         out[DO_GC_BYPASS] = byp
         self._byp_open = 1 if byp > 0.5 else 0
         out[DO_COMP_ENABLE] = comp
+        prev[DO_GC_BYPASS] = byp
+        prev[DO_COMP_ENABLE] = comp  # "standing still" when comp_run is invalid
 
         # --- alarms
         al = self.alarms

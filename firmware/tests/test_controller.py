@@ -361,3 +361,23 @@ def test_failed_fans_stop_compressors_at_p_gc_max():
     r.eng[DI_FAN_OK] = 0
     r.step(2)
     assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.gc.stops == 1
+
+
+def test_hpev_holds_its_restart_opening_when_our_enable_stops_the_compressors():
+    # comp_run invalid: "standing still" is judged from our own compressor enable.
+    # Standby releases it, so the HPEV must hold hpev_fail_pct (40 %) for the restart
+    # instead of winding shut on a low p_gc.
+    from co2hr.io import DI_COMP_RUN
+
+    r = Rig()
+    r.ok[DI_COMP_RUN] = 0
+    r.eng[AI_P_GC] = 60.0  # far below the reference: the PI alone would close the valve
+    r.set("mode_cmd", 1)  # Standby
+    r.step(120)
+    assert r.out[DO_COMP_ENABLE] == 0.0
+    assert r.out[AO_HPEV] >= 39.9, r.out[AO_HPEV]
+    r.set("mode_cmd", 2)  # Max-COP: enable back, the PI takes over from 40 %
+    r.step(1)
+    assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_HPEV] >= 35.0
+    r.step(120)
+    assert r.out[AO_HPEV] < 20.0  # and winds towards its minimum on the low p_gc
