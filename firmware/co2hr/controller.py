@@ -26,6 +26,10 @@
 # the demand falls past 9.3 V. While the bypass is open the pressure reference stays
 # at p_hr_max (co2hr.gc_pressure) and the 3-way valve sends all the CO2 through the
 # HRHX (co2hr.hr_staging).
+# Low ambient (DOMAIN.md 2.3): the GC bypass also opens for the receiver pressure
+# (co2hr.receiver.RecBypass) while the compressors run, fans stopped; either rule may
+# open it, the same HP safeties close both. While it is open the reference stays at its
+# subcritical floor (co2hr.gc_pressure) and the fans stay stopped.
 # Storage: boot.build() sets self.store (co2hr.storage.Store) when there is flash; its
 # `fault` raises the storage_fault alarm.
 from co2hr import alarms as A
@@ -64,12 +68,13 @@ from co2hr.io import (
 )
 from co2hr.modes import HEAT_RECOVERY, MAX_COP, OFF, STANDBY, Modes
 from co2hr.pi import clamp
-from co2hr.receiver import Receiver
+from co2hr.receiver import RecBypass, Receiver
 from co2hr.signals import F_RATE, F_STUCK, Signals
 from co2hr.ticks import ticks_diff
 
 FAN_FULL_PCT = 99.5  # fan output counted as full speed
 FAN_HOLD_S = 120.0  # fans stay at full speed this long after an HP stop cleared
+GCB_DP_GC_BAR = 10.0  # low-ambient GC bypass closes when p_gc is this far above its ref
 N_ANALOG_OUT = 5  # outputs 0..4 are % and rate-limited; 5..7 are switches
 _SENSOR_ALARMS = (
     (AI_P_GC, A.A_P_GC_SENSOR),
@@ -95,6 +100,7 @@ class Controller:
         self.sig = Signals(board.get("inputs", {}))
         self.gc = GcPressure()
         self.rec = Receiver()
+        self.rbyp = RecBypass()  # low-ambient GC bypass for the receiver pressure
         self.fans = Fans()
         self.hr = HrStaging()
         self.modes = Modes()
@@ -123,6 +129,7 @@ class Controller:
         self._fg_ref = -1.0  # reference the fan safety levels below were made for
         self._fg_on = 0.0  # ref + 5
         self._fg_off = 0.0  # ref + 1
+        self._gcb_hi = 0.0  # ref + GCB_DP_GC_BAR
         self.kwh_per_pulse = self.sig.p1[CI_ENERGY]
         self.store = None  # set by boot.build(): the settings/counters store (.fault)
         self._configure()
@@ -134,6 +141,7 @@ class Controller:
         self.sig.configure(s.get("filt_p_s"), s.get("filt_t_s"), s.get("sensor_stuck_s"))
         self.gc.configure(s)
         self.rec.configure(s)
+        self.rbyp.configure(s, self.rec.sp)
         self.fans.configure(s)
         self.hr.configure(s)
         self.modes.configure(s)
@@ -229,8 +237,9 @@ class Controller:
 
         # --- gas cooler pressure
         gc = self.gc
+        rbyp = self.rbyp
         gc.reference(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], hr.raise_frac, dt,
-                     hr.gc_bypass and not self._byp_block)
+                     hr.gc_bypass and not self._byp_block, rbyp.hold)
         p_ok = ok_[AI_P_GC]
         p_gc = v[AI_P_GC]
         p_prot = p_gc  # invalid p_gc: the last good value (value holds it) ...
@@ -251,7 +260,8 @@ class Controller:
             still = self.prev_out[DO_COMP_ENABLE] < 0.5
         fan_fail = ok_[DI_FAN_OK] and v[DI_FAN_OK] < 0.5
         fans_full = self.prev_out[AO_FAN] >= FAN_FULL_PCT
-        hpev = gc.step(p_gc, p_ok, dt, now_s, p_prot, hp_trip, still, fan_fail, fans_full)
+        hpev = gc.step(p_gc, p_ok, dt, now_s, p_prot, hp_trip, still, fan_fail, fans_full,
+                       v[AI_P_REC] if ok_[AI_P_REC] else -1.0)
         if gc.comp_stop:  # fans full through an HP stop and FAN_HOLD_S after it
             self._fan_hold_s = now_s + FAN_HOLD_S
 
@@ -262,17 +272,24 @@ class Controller:
         # when the HPEV cannot hold the pressure: p_gc within 2 bar of p_gc_max or more
         # than 5 bar above its reference; it ends when p_gc is back below both
         # p_gc_max - 5 and ref + 1 (hysteresis, so the fans do not hunt at the limit)
+        # (the low-ambient bypass, open, lifts p_gc 5-7 bar above its floor within
+        # seconds while the HPEV opens for the gas: that is not the fans' business, they
+        # have no CO2 to cool; it closes itself at ref + GCB_DP_GC_BAR, see below)
         if gc.ref != self._fg_ref:  # (floats only when the reference moved)
             self._fg_ref = gc.ref
             self._fg_on = gc.ref + 5.0
             self._fg_off = gc.ref + 1.0
-        if p_prot > self.p_gc_near_max or p_prot > self._fg_on:
+            self._gcb_hi = gc.ref + GCB_DP_GC_BAR
+        if p_prot > self.p_gc_near_max or (p_prot > self._fg_on and not rbyp.hold):
             self._fan_guard = 1
         elif p_prot < self.p_gc_fan_off and p_prot < self._fg_off:
             self._fan_guard = 0
         fans = self.fans
-        fan = fans.step(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT], v[AI_T_AMB], ok_[AI_T_AMB],
-                        gc.regime == REG_SUB, hr.fan_cut,
+        # low-ambient GC bypass open (hold): the coil gets no CO2, and T3 is the bypassed
+        # gas; the fans stay stopped (full reduction, a T3 rate fault is no reason to run
+        # them; the safeties lift it and close the bypass)
+        fan = fans.step(v[AI_T_GC_OUT], ok_[AI_T_GC_OUT] or rbyp.hold, v[AI_T_AMB],
+                        ok_[AI_T_AMB], gc.regime == REG_SUB, 1.0 if rbyp.hold else hr.fan_cut,
                         self._fan_guard or now_s < self._fan_hold_s, gc.override,
                         v[AI_T_DISCH], ok_[AI_T_DISCH], dt)
 
@@ -293,7 +310,17 @@ class Controller:
             self._byp_block = 1
         elif not hr.bypass:
             self._byp_block = 0
-        byp = 1.0 if (hr.gc_bypass and not fans.safety and not self._byp_block) else 0.0
+        # low-ambient bypass for the receiver pressure (co2hr.receiver.RecBypass): the
+        # compressors must run; the HP safeties close it as they close the HR bypass
+        # (only at the subcritical floor: not under an HR raise, where hr_demand_ramp at
+        # 10 degC, 92 bar and 7.6 V opened it once)
+        rbyp.step(v[AI_P_REC], ok_[AI_P_REC], prev[AO_BEV],
+                  gc.regime == REG_SUB and gc.ref <= gc.p_min,
+                  prev[AO_FAN] <= 0.0,
+                  still or gc.override or gc.comp_stop or fans.safety or p_prot > self._gcb_hi,
+                  now_s)
+        byp = 1.0 if (((hr.gc_bypass and not self._byp_block) or rbyp.open)
+                      and not fans.safety) else 0.0
         if modes.mode == 4:
             if modes.manual(AO_HPEV) and not gc.override:
                 tgt0 = modes.man[AO_HPEV]
@@ -328,7 +355,13 @@ class Controller:
         al = self.alarms
         for k in range(len(_SENSOR_ALARMS)):
             row = _SENSOR_ALARMS[k]
-            al.set(row[1], sig.kind[row[0]] != 0 and not ok_[row[0]], now_s)
+            bad = sig.kind[row[0]] != 0 and not ok_[row[0]]
+            # the low-ambient bypass switching moves T3 25 K/s (coil outlet liquid <->
+            # discharge gas at the mix point): a rate fault then is the process, and T3
+            # is not used meanwhile (reference at its floor, fans held)
+            if bad and rbyp.hold and row[0] == AI_T_GC_OUT and sig.fault[row[0]] == F_RATE:
+                bad = False
+            al.set(row[1], bad, now_s)
         al.high(A.A_HP_HIGH, p_gc if p_ok else 0.0, self.p_hp_alarm, now_s)
         al.set(A.A_HP_SWITCH, hp_trip, now_s)
         al.set(A.A_HP_OVERRIDE, gc.override, now_s)
@@ -422,6 +455,7 @@ class Controller:
         st[S.ST_ALARMS_ACTIVE] = al.n_active
         st[S.ST_FAN_LIMIT] = fans.limit
         st[S.ST_HR_RAISE] = gc.raise_bar
+        st[S.ST_GCB_REC] = 1 if rbyp.open else 2 if gc.no_back else 0
 
     def _set_dt(self, dt_ms):
         self._dt_ms = dt_ms

@@ -13,6 +13,10 @@
 # air-cooled outlet, and the transcritical COP table read at 40-50 degC asks for the
 # ceiling; with nothing but the HRHX taking the heat p_gc followed it up and the HP fan
 # safety had to close the bypass. The reference stays at p_hr_max while it is open.
+# Low-ambient GC bypass open (receiver pressure, co2hr.receiver.RecBypass): it opens only
+# subcritical with the reference at its floor; T3 is then discharge gas that missed the
+# coil, which would read as transcritical and ask for ~90 bar. The reference and the
+# regime stay at the subcritical floor p_sat(t_cond_min) while it is open.
 # T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level) and
 # NO heat-recovery raise: forced operation stops while the controller does not know the
 # regime (a raise on top of a guess could push an unknown operating point anywhere).
@@ -50,6 +54,18 @@
 # override acts (then the HPEV keeps opening).
 # Compressors standing still -> the HPEV holds at least hpev_fail_pct: a PI left to
 # wind shut while nothing flows makes the restart compress against a closed valve.
+# No backflow: the HPEV is shut (`no_back`) while p_gc is more than BACK_CLOSE_BAR below
+# p_rec, and opens again once p_gc is BACK_OPEN_BAR above p_rec, to at least the
+# restart opening. At very low ambient the stopped high side cools towards ambient
+# saturation (-25 degC: 17 bar): the restart opening let the receiver drain backwards
+# into the gas cooler (-0.2 kg/s), p_rec fell from 35 to 22 bar, below p_suc, the case
+# valves had no pressure difference left and the pack never restarted. A restart
+# against the shut valve is harmless there (p_gc starts far below p_rec, its
+# reference and the HP limits). The margin keeps the rule out of an ordinary
+# standstill, where p_gc and p_rec only equalise (fan_failure_hot_day: 56.6 vs 56.7
+# bar after an HP stop; shut there, the restart drove p_gc to 105.8 bar). It acts
+# while the compressors run too (a cold restart: the PI alone would sit at
+# hpev_min_pct and let flow back). Override and p_gc invalid come first.
 # Allocation (MicroPython boxes every float result): what depends only on the settings
 # (the transition start, the protection thresholds) is computed in configure(), the
 # reference step per tick once per tick length, and the COP reference only when T3
@@ -65,6 +81,8 @@ LIM_GAIN = 9.0  # extra error per bar above the limiter threshold
 LIM_LEAD_S = 3.0  # the limiter acts on p_gc this many seconds ahead at its rise rate
 STOP_LEAD_S = 2.0  # the compressor stop likewise
 RATE_TAU_S = 1.0  # filter time constant of the p_gc rise rate
+BACK_CLOSE_BAR = 0.5  # HPEV shut when p_gc is this far below p_rec (no backflow) ...
+BACK_OPEN_BAR = 2.0  # ... and open again when p_gc is this far above p_rec
 STOP_EARLY_MARGIN_BAR = 0.2  # the early compressor stop (fans spent) acts this far below
 # p_gc_max: the release takes a tick to act while p_gc creeps 0.01-0.05 bar/s at the top
 
@@ -123,6 +141,7 @@ class GcPressure:
         self.comp_stop = 0  # compressor enable released
         self.fallback = 0  # p_gc invalid
         self.limiting = 0  # max-pressure limiter acting
+        self.no_back = 0  # p_gc below p_rec: HPEV shut (no backflow, see the header)
         self.t3_fallback = 0
         self.stops = 0  # HP stop events
         self.dpdt = 0.0  # filtered rate of p_prot, bar/s
@@ -171,10 +190,15 @@ class GcPressure:
         pi.rate_per_s = self.rate
         pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
 
-    def reference(self, t3_c, t3_ok, raise_frac, dt_s, gc_bypass=0):
+    def reference(self, t3_c, t3_ok, raise_frac, dt_s, gc_bypass=0, rec_bypass=0):
         """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V).
-        gc_bypass: the gas cooler bypass is open (the reference stays <= p_hr_max)."""
-        if t3_ok:
+        gc_bypass: the gas cooler bypass is open (the reference stays <= p_hr_max).
+        rec_bypass: the low-ambient bypass is open (subcritical floor, see the header)."""
+        if rec_bypass:
+            p = self.p_min
+            self.regime = REG_SUB
+            self.t3_fallback = 0  # T3 is not used while it is open
+        elif t3_ok:
             if not self._have_cop or t3_c != self._t3_c:
                 self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
                                           self.p_min, self._p0, self._dp0, self._dt0)
@@ -228,13 +252,14 @@ class GcPressure:
         return self.dpdt
 
     def step(self, p_gc, p_ok, dt_s, now_s, p_prot=-1.0, hp_trip=0, still=0, fan_fail=0,
-             fans_full=0):
+             fans_full=0, p_rec=-1.0):
         """HPEV opening target (before the output stage); sets the protection flags.
         p_prot: the pressure the protections use while p_gc is invalid (see the header;
         < 0: unknown, only hp_trip protects). hp_trip: the HP safety switch is open.
         still: the compressors stand still (the HPEV holds at least hpev_fail_pct).
         fan_fail: the gas cooler fans have failed (compressor stop at p_gc_max);
-        fans_full: they run at full speed (stop at p_gc_max once the HPEV is fully open)."""
+        fans_full: they run at full speed (stop at p_gc_max once the HPEV is fully open).
+        p_rec: receiver pressure for the no-backflow rule (< 0: unknown, rule off)."""
         pi = self.pi
         if p_ok:
             p_prot = p_gc
@@ -260,6 +285,15 @@ class GcPressure:
             elif now_s >= self._restart_s:
                 self.comp_stop = 0
         self.limiting = 0
+        if self.override or not p_ok or p_rec < 0.0:
+            self.no_back = 0
+        elif self.no_back:
+            if p_gc - p_rec > BACK_OPEN_BAR:  # (float work only while shut)
+                self.no_back = 0
+                if pi.u < self.fail_pct:  # resume from the restart opening
+                    pi.track(self.fail_pct)
+        elif p_gc < p_rec and p_rec - p_gc > BACK_CLOSE_BAR:  # (only below p_rec)
+            self.no_back = 1
         if self.override:
             u = pi.u + self.rate * dt_s
             if u > 100.0:
@@ -269,6 +303,9 @@ class GcPressure:
         elif not p_ok:
             pi.track(self.fail_pct)  # resume from the fixed opening when p_gc returns
             self.out = self.fail_pct
+        elif self.no_back:
+            pi.track(0.0)
+            self.out = 0.0
         elif still:
             # nothing to control without flow; keep the valve open enough for the
             # restart (it resumes bumplessly from here when the compressors run)

@@ -44,7 +44,8 @@ CONTROL_SCHEMA = (
     #: HPEV output rate limit
     ("hpev_rate_pct_s", 10, 0.5, 100, "%/s", 10),
     #: HPEV opening while p_gc is invalid; also the least opening while the compressors stand
-    #: still (so a restart does not compress against a closed valve)
+    #: still (so a restart does not compress against a closed valve), unless p_gc is 0.5 bar
+    #: below p_rec: then the HPEV is shut until p_gc is 2 bar above it (no backflow)
     ("hpev_fail_pct", 40, 0, 100, "%", 10),
     # --- receiver pressure (BEV)
     #: Receiver pressure high: alarm, BEV forced up
@@ -104,4 +105,11 @@ CONTROL_SCHEMA = (
     ("filt_t_s", 2, 0, 60, "s", 10),
     #: Compressor enable returns this long after the HP stop cleared
     ("comp_restart_s", 60, 0, 3600, "s", 1),
+    #: Low-ambient GC bypass: opens when the receiver pressure stays this far below its setpoint
+    #: with the BEV shut, the fans stopped and the plant subcritical; closes 1 bar below the
+    #: setpoint (0 = off)
+    ("gcb_rec_dp_bar", 3, 0, 20, "bar", 10),
+    #: Low-ambient GC bypass: the opening conditions must hold this long (also the least
+    #: time between two openings)
+    ("gcb_rec_delay_s", 60, 0, 3600, "s", 1),
 )

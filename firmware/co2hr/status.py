@@ -29,7 +29,8 @@ ST_MANUAL_LEFT = const(15)
 ST_ALARMS_ACTIVE = const(16)
 ST_FAN_LIMIT = const(17)
 ST_HR_RAISE = const(18)
-N_STATUS = const(19)
+ST_GCB_REC = const(19)
+N_STATUS = const(20)
 
 # Bits of STATUS overrides
 OV_HP = const(0x001)  # HP override: HPEV driven open
@@ -90,6 +91,9 @@ STATUS = (
     ("fan_limit_pct", "%", 10),
     #: Pressure raise for heat recovery above the optimum
     ("hr_raise_bar", "bar", 10),
+    #: 1 while the low-ambient GC bypass is open for the receiver pressure (gcb_rec_dp_bar);
+    #: 2 while the HPEV is shut against backflow from the receiver (p_gc below p_rec)
+    ("gcb_rec", "", 1),
 )
 
 CNT_UPTIME = const(0)

@@ -381,3 +381,113 @@ def test_hpev_holds_its_restart_opening_when_our_enable_stops_the_compressors():
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_HPEV] >= 35.0
     r.step(120)
     assert r.out[AO_HPEV] < 20.0  # and winds towards its minimum on the low p_gc
+
+
+def _cold_night(r):
+    # -25 degC, subcritical at the 45 bar floor, pack running, fans stopped by the T3
+    # loop (T3 far below its 8 degC floor), receiver 5 bar below its setpoint
+    from co2hr.io import AI_T_AMB, DI_COMP_RUN
+
+    r.eng[AI_T_AMB] = -25.0
+    r.eng[AI_T_GC_OUT] = -20.0
+    r.eng[AI_T_DISCH] = 40.0
+    r.eng[AI_P_GC] = 45.0
+    r.eng[AI_P_REC] = 30.0
+    r.eng[DI_COMP_RUN] = 1
+
+
+def test_low_ambient_gc_bypass_opens_for_the_receiver_and_closes_again():
+    r = Rig()
+    _cold_night(r)
+    r.step(45)  # the fans run down from their safe 100 % at their rate limit
+    assert r.out[AO_FAN] == 0.0 and r.out[AO_BEV] == 0.0
+    r.step(55)
+    assert r.out[DO_GC_BYPASS] == 0.0  # the delay (60 s) runs
+    r.step(10)
+    assert r.out[DO_GC_BYPASS] == 1.0 and r.c.status[S.ST_GCB_REC] == 1
+    r.eng[AI_T_GC_OUT] = 60.0  # bypassed hot gas at the T3 sensor
+    r.step(20)
+    assert r.out[AO_FAN] == 0.0  # fans held: the coil gets no CO2
+    assert abs(r.c.gc.ref - r.c.gc.p_min) < 1e-9  # reference at its subcritical floor
+    assert r.c.alarms.active[A.A_T3_SENSOR] == 0  # the 80 K jump is no sensor fault here
+    r.eng[AI_P_REC] = 33.5  # recovering, within the hysteresis
+    r.step(3)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    r.eng[AI_P_REC] = 34.5  # back within 1 bar of the setpoint
+    r.step(3)
+    assert r.out[DO_GC_BYPASS] == 0.0 and r.c.status[S.ST_GCB_REC] == 0
+
+
+def test_low_ambient_gc_bypass_closed_by_the_hp_fan_safety():
+    r = Rig()
+    _cold_night(r)
+    r.step(110)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    r.eng[AI_P_GC] = 103.5  # within 2 bar of p_gc_max: the HP fan safety
+    r.step(3)
+    assert r.out[DO_GC_BYPASS] == 0.0 and r.c.fans.safety == 1
+    r.eng[AI_P_GC] = 45.0
+    r.step(30)
+    assert r.out[DO_GC_BYPASS] == 0.0  # not before the delay has run again
+
+
+def test_low_ambient_gc_bypass_closes_when_the_pack_stops_or_p_gc_runs_away():
+    from co2hr.io import DI_COMP_RUN
+
+    r = Rig()
+    _cold_night(r)
+    r.step(110)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    r.eng[DI_COMP_RUN] = 0
+    r.step(2)
+    assert r.out[DO_GC_BYPASS] == 0.0
+    r.eng[DI_COMP_RUN] = 1
+    r.step(70)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    r.eng[AI_P_GC] = 57.0  # more than 10 bar above the 45 bar reference
+    r.step(5)  # (through the 1 s input filter)
+    assert r.out[DO_GC_BYPASS] == 0.0
+
+
+def test_low_ambient_gc_bypass_off_by_setting():
+    r = Rig()
+    _cold_night(r)
+    r.set("gcb_rec_dp_bar", 0)
+    r.step(200)
+    assert r.out[DO_GC_BYPASS] == 0.0
+
+
+def test_hpev_shut_against_backflow_while_the_pack_stands():
+    # the stopped gas cooler at -25 degC below the receiver pressure: the HPEV shuts
+    # instead of holding its restart opening, so the receiver cannot drain into it
+    from co2hr.io import DI_COMP_RUN
+
+    r = Rig()
+    _cold_night(r)
+    r.eng[DI_COMP_RUN] = 0
+    r.eng[AI_P_GC] = 40.0
+    r.eng[AI_P_REC] = 35.0
+    r.step(20)
+    assert r.out[AO_HPEV] >= 39.9  # forward difference: the restart opening
+    r.eng[AI_P_GC] = 34.7  # equalising with the receiver: still held
+    r.step(10)
+    assert r.out[AO_HPEV] >= 39.9 and r.c.status[S.ST_GCB_REC] == 0
+    r.eng[AI_P_GC] = 20.0
+    r.step(10)
+    assert r.out[AO_HPEV] == 0.0 and r.c.status[S.ST_GCB_REC] == 2
+    r.eng[AI_P_GC] = 38.0  # above p_rec + 2 again (say the coil warmed)
+    r.step(10)
+    assert r.out[AO_HPEV] >= 39.9 and r.c.status[S.ST_GCB_REC] == 0
+
+
+def test_low_ambient_gc_bypass_not_under_an_hr_raise():
+    # the rule is for the subcritical floor; with the reference raised for heat recovery
+    # (5 V in Heat-recovery mode) it stays shut, whatever p_rec does
+    r = Rig()
+    _cold_night(r)
+    r.eng[AI_DEMAND] = 5.0
+    r.set("mode_cmd", 3)
+    r.step(200)
+    assert r.c.gc.ref > r.c.gc.p_min + 10.0
+    assert r.out[AO_FAN] == 0.0 and r.out[DO_GC_BYPASS] == 0.0
+

@@ -266,3 +266,60 @@ def test_gc_bypass_keeps_reference_at_hr_max():
     for _ in range(100):
         h.reference(45.0, 1, 1.0, 1.0, 0)
     assert h.ref == h.p_lim
+
+
+def _still(g, p_gc, p_rec, t, still=1):
+    return g.step(p_gc, 1, 1.0, t, -1.0, 0, still, 0, 0, p_rec)
+
+
+def test_standing_still_no_backflow_from_the_receiver():
+    # -25 degC: the stopped gas cooler cools below the receiver pressure. The restart
+    # opening is held while p_gc is not more than 0.5 bar below p_rec (an ordinary
+    # standstill only equalises them); further below the HPEV shuts (the receiver
+    # would drain backwards), and it opens again 2 bar above p_rec.
+    g = _gc(hpev_fail_pct=40.0)
+    g.reference(-20.0, 1, 0.0, 1.0)
+    assert _still(g, 40.0, 35.0, 0.0) == 40.0 and g.no_back == 0
+    assert _still(g, 34.6, 35.0, 0.5) == 40.0 and g.no_back == 0  # equalising
+    assert _still(g, 34.4, 35.0, 1.0) == 0.0 and g.no_back == 1
+    assert _still(g, 20.0, 35.0, 2.0) == 0.0
+    assert _still(g, 36.5, 35.0, 3.0) == 0.0  # within the 2 bar hysteresis
+    assert _still(g, 37.5, 35.0, 4.0) == 40.0 and g.no_back == 0  # restart opening again
+    # p_rec unknown: the rule is off, the restart opening holds
+    assert _still(g, 20.0, -1.0, 5.0) == 40.0 and g.no_back == 0
+
+
+def test_no_backflow_while_running_and_resuming_from_shut():
+    # a restart from a cold, low high side: the PI alone would sit at hpev_min_pct with
+    # p_gc below p_rec; the valve stays shut until p_gc is 2 bar above p_rec, then the
+    # PI resumes from the restart opening (no compressing against a shut valve on)
+    g = _gc(hpev_fail_pct=40.0, hpev_min_pct=5.0)
+    g.reference(-20.0, 1, 0.0, 1.0)
+    g.pi.track(5.0)
+    assert _still(g, 25.0, 35.0, 0.0, still=0) == 0.0 and g.no_back == 1
+    assert _still(g, 36.5, 35.0, 1.0, still=0) == 0.0
+    u = _still(g, 37.5, 35.0, 2.0, still=0)
+    assert g.no_back == 0 and 35.0 < u <= 40.0, u
+
+
+def test_hp_override_beats_the_no_backflow_rule():
+    g = _gc(hpev_fail_pct=40.0)
+    g.reference(-20.0, 1, 0.0, 1.0)
+    _still(g, 20.0, 35.0, 0.0)
+    assert g.no_back == 1
+    u = g.step(20.0, 1, 1.0, 1.0, -1.0, 1, 1, 0, 0, 35.0)  # HP switch open
+    assert g.override == 1 and g.no_back == 0 and u > 0.0
+
+
+def test_low_ambient_bypass_holds_the_reference_at_its_floor():
+    # bypass open: T3 is hot gas that missed the coil (it would read transcritical)
+    g = _gc()
+    g.reference(-20.0, 1, 0.0, 1.0)
+    p_floor = g.ref
+    for _ in range(30):
+        g.reference(66.0, 1, 0.0, 1.0, 0, 1)
+    assert g.ref == p_floor and g.regime == REG_SUB
+    g.reference(66.0, 0, 0.0, 1.0, 0, 1)  # a T3 rate fault meanwhile: no fallback
+    assert g.ref == p_floor and g.t3_fallback == 0
+    g.reference(66.0, 1, 0.0, 1.0, 0, 0)  # closed: T3 counts again
+    assert g.ref > p_floor and g.regime == REG_TC

@@ -344,6 +344,7 @@ def summarize(loop) -> dict:
                    "poll": loop.modbus_poll_stats},
     }
     s["sensor_faults"] = sensor_faults(tr, loop.log, s["alarms"], st)
+    s["low_ambient"] = low_ambient(tr, m["warmup_s"], sc.step_s, st, s["alarms"])
     if loop.reboots:
         s["reboot"] = {"settings_before": loop.settings_before_cut,
                        "settings_after": loop.settings_after_reboot,
@@ -351,6 +352,58 @@ def summarize(loop) -> dict:
                        "counters_floor": loop.counters_floor,
                        "counters_after": loop.counters_after_reboot}
     return _jsonable(s)
+
+
+def low_ambient(tr: dict, warmup_s: float, dt: float, settings: dict,
+                alarms: list[dict]) -> dict:
+    """DOMAIN.md 2.3 at very low ambient: the receiver pressure after warm-up against its
+    limits, the low-ambient GC bypass (fw.gcb_rec == 1) openings and closings, and the
+    CO2 that flowed backwards through the HPEV (receiver -> gas cooler) while the pack
+    stood, in total and per standstill."""
+    t = _col(tr, "t_s")
+    if not t.size:
+        return {}
+    after = t >= warmup_s
+    p_rec = _col(tr, "plant.p_rec_bar")
+    gcb = np.nan_to_num(_col(tr, "fw.gcb_rec"))
+    is_open = (gcb > 0.5) & (gcb < 1.5)  # 1 = bypass open for the receiver pressure
+    d = np.diff(is_open.astype(np.int8))
+    still = np.nan_to_num(_col(tr, "plant.comp_running")) < 0.5
+    back = np.clip(-np.nan_to_num(_col(tr, "plant.m_dot_hpev_kg_s")), 0.0, None) * still
+    per_stop = []
+    k = 0
+    while k < t.size:  # each standstill: the mass that flowed back during it
+        if still[k]:
+            j = k
+            while j < t.size and still[j]:
+                j += 1
+            per_stop.append(float(back[k:j].sum() * dt))
+            k = j
+        else:
+            k += 1
+    low_s = 0.0
+    t_end = float(t[-1])
+    for a in alarms:
+        if a["alarm"] == "p_rec_low":
+            a0 = max(a["raised_s"], warmup_s)
+            a1 = a["cleared_s"] if a["cleared_s"] is not None else t_end
+            low_s += max(0.0, a1 - a0)
+    return {
+        "warmup_s": _f(warmup_s),
+        "p_rec_min_bar": _f(np.nanmin(p_rec[after])) if after.any() else None,
+        "p_rec_max_bar": _f(np.nanmax(p_rec[after])) if after.any() else None,
+        "p_rec_lo_bar": _f(settings.get("p_rec_lo_bar")),
+        "p_rec_hi_bar": _f(settings.get("p_rec_hi_bar")),
+        "p_rec_low_alarm_s": _f(low_s),
+        "gcb_rec_openings": int(np.sum(d == 1)),
+        "gcb_rec_closings": int(np.sum(d == -1)),
+        "gcb_rec_open_share": _f(is_open.mean()),
+        "gcb_rec_open_at_end": bool(is_open[-1]),
+        "standstills": len(per_stop),
+        "backflow_kg": _f(back.sum() * dt),
+        "backflow_max_per_standstill_kg": _f(max(per_stop) if per_stop else 0.0),
+        "backflow_max_kg_s": _f(back.max()),
+    }
 
 
 def _jsonable(x):
@@ -449,7 +502,7 @@ def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> lis
         f"max {w['t_w_out_max_c']} degC at {w['t_w_out_max_t_s']} s")
     add("no tick overruns", s["overruns"] == 0, f"{s['overruns']} overruns in {s['ticks']} ticks")
     name = s["scenario"]
-    if name.startswith(("ambient_sweep", "winter_day", "summer_day")):
+    if name.startswith(("ambient_sweep", "winter_day", "summer_day", "cold_night")):
         h = s["heat"]
         share = (h["q_evap_kwh"] or 0.0) / h["q_load_kwh"] if h.get("q_load_kwh") else 0.0
         add("cooling delivered >= 95 % of the cases' load", share >= 0.95,
@@ -504,6 +557,8 @@ def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> lis
             f"outside [one save period before the cut, at the cut]: {lost}" if lost
             else f"{len(cb) - 1} counters within one save period of the cut")
         add("the board booted again", s.get("reboots", 0) >= 1, f"{s.get('reboots')} reboots")
+    if name.startswith("cold_night"):
+        out.extend(low_ambient_checks(s))
     if name.startswith("modbus"):
         mb = s["modbus"]["poll"]
         add("every polled request answered", mb["requests"] > 0 and mb["exceptions"] == 0,
@@ -539,4 +594,40 @@ def stage_checks(s: dict, tol: float) -> list[tuple]:
     up = [(0, 1), (1, 2), (2, 3), (3, 4)]
     down = [(4, 3), (3, 2), (2, 1), (1, 0)]
     out.append(("HR stages in order up then down", seq == up + down, f"stage changes {seq}"))
+    return out
+
+
+# A standstill may let at most this much CO2 back through the HPEV (the valve shutting
+# at its rate limit once p_gc is 0.5 bar below p_rec: at most 0.75 kg in cold_night);
+# the restart opening held open drained up to 0.25 kg/s for minutes (21.6 kg in one
+# standstill, p_rec 35 -> 22 bar).
+BACKFLOW_MAX_KG = 1.0
+
+
+def low_ambient_checks(s: dict) -> list[tuple]:
+    """DOMAIN.md 2.3: at very low ambient the GC bypass holds the receiver pressure."""
+    la = s["low_ambient"]
+    out = []
+    lo, hi = la["p_rec_lo_bar"], la["p_rec_hi_bar"]
+    out.append(("p_rec within its low/high limits after warm-up",
+                lo is not None and hi is not None and la["p_rec_min_bar"] >= lo
+                and la["p_rec_max_bar"] <= hi,
+                f"{la['p_rec_min_bar']}..{la['p_rec_max_bar']} bar after "
+                f"{la['warmup_s']} s, limits {lo}..{hi} bar"))
+    out.append(("no p_rec_low alarm after warm-up", la["p_rec_low_alarm_s"] == 0.0,
+                f"{la['p_rec_low_alarm_s']} s of p_rec_low after {la['warmup_s']} s"))
+    n_open, n_close = la["gcb_rec_openings"], la["gcb_rec_closings"]
+    out.append(("GC bypass opens for the receiver pressure and closes again",
+                n_open >= 1 and n_close == n_open and not la["gcb_rec_open_at_end"]
+                and la["gcb_rec_open_share"] < 0.5,
+                f"{n_open} openings, {n_close} closings, open "
+                f"{la['gcb_rec_open_share']:.1%} of the time, open at the end: "
+                f"{la['gcb_rec_open_at_end']}"))
+    out.append(("no backflow drains the receiver while the pack stands",
+                la["standstills"] >= 1
+                and la["backflow_max_per_standstill_kg"] <= BACKFLOW_MAX_KG,
+                f"{la['standstills']} standstills, at most "
+                f"{la['backflow_max_per_standstill_kg']} kg back through the HPEV in one "
+                f"(limit {BACKFLOW_MAX_KG} kg), {la['backflow_kg']} kg in all, peak "
+                f"{la['backflow_max_kg_s']} kg/s"))
     return out

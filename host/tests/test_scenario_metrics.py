@@ -164,3 +164,43 @@ def test_heat_and_ehr_from_forced_operation():
     r_opt = cycle.solve(-10.0, pp.pack.sh_k, pp.comp.eta_is, 30.0, p_opt, 35.0, 100.0)
     r_hi = cycle.solve(-10.0, pp.pack.sh_k, pp.comp.eta_is, 30.0, p_opt + 10.0, 35.0, 100.0)
     assert h["ehr"] == pytest.approx(40.0 / (r_hi["w_comp_kw"] - r_opt["w_comp_kw"]), rel=0.02)
+
+
+def test_low_ambient_backflow_per_standstill_and_bypass_cycles():
+    # 100 s: the pack stands 20..39 (1 kg/s back for 3 s, then 0.1 kg/s forward) and
+    # 70..79 (0.05 kg/s back for 10 s); the receiver bypass is open 30..44 and 60..64;
+    # p_rec dips to 27 bar before the warm-up ends and to 29 bar after it
+    n = 100
+    run = np.ones(n)
+    run[20:40] = 0.0
+    run[70:80] = 0.0
+    m = np.full(n, 0.2)
+    m[20:40] = 0.1
+    m[20:23] = -1.0
+    m[70:80] = -0.05
+    m[50] = -5.0  # running: a restart transient is not a standstill's backflow
+    gcb = np.zeros(n)
+    gcb[30:45] = 1.0
+    gcb[60:65] = 1.0
+    gcb[80:90] = 2.0  # HPEV shut against backflow: not the bypass
+    p_rec = np.full(n, 33.0)
+    p_rec[5] = 27.0
+    p_rec[55] = 29.0
+    tr = _trace(n, **{"plant.comp_running": run, "plant.m_dot_hpev_kg_s": m,
+                      "fw.gcb_rec": gcb, "plant.p_rec_bar": p_rec})
+    alarms = [{"alarm": "p_rec_low", "raised_s": 5.0, "cleared_s": 12.0},
+              {"alarm": "p_rec_low", "raised_s": 90.0, "cleared_s": None}]
+    la = M.low_ambient(tr, 10.0, 1.0, {"p_rec_lo_bar": 28, "p_rec_hi_bar": 45}, alarms)
+    assert la["standstills"] == 2
+    assert la["backflow_max_per_standstill_kg"] == pytest.approx(3.0)
+    assert la["backflow_kg"] == pytest.approx(3.5)
+    assert la["backflow_max_kg_s"] == pytest.approx(1.0)
+    assert la["gcb_rec_openings"] == 2 and la["gcb_rec_closings"] == 2
+    assert la["gcb_rec_open_share"] == pytest.approx(0.2)
+    assert la["p_rec_min_bar"] == 29.0 and la["p_rec_low_alarm_s"] == pytest.approx(2.0 + 9.0)
+    s = {"low_ambient": la}
+    res = {name: ok for name, ok, _d in M.low_ambient_checks(s)}
+    assert res == {"p_rec within its low/high limits after warm-up": True,
+                   "no p_rec_low alarm after warm-up": False,
+                   "GC bypass opens for the receiver pressure and closes again": True,
+                   "no backflow drains the receiver while the pack stands": False}
