@@ -15,17 +15,20 @@ board's ROMFS partition, copy main.py and the board file as board.json, write or
 remove hil.flag (--hil: the board serves the HIL link instead of running the rig),
 reset. --dry-run prints the mpremote command.
 
-ROMFS is the default because of the heap: MicroPython (1.25+, boards built with a
+ROMFS is the default because of the heap (deploy asks the board first with
+`mpremote romfs query` and falls back to the filesystem, with a warning, when it has no
+ROMFS partition large enough): MicroPython (1.25+, boards built with a
 ROMFS partition) runs the .mpy bytecode in place from flash, so it costs no RAM and
-the heap after boot is ~61 KB (make bench, goal < 64 KB). --fs copies co2hr/ to the
+the heap after boot is ~62 KB (make bench, goal < 64 KB). --fs copies co2hr/ to the
 filesystem instead, for an interpreter without ROMFS: the bytecode is then copied
-into RAM at import (~101 KB after boot).
+into RAM at import (~103 KB after boot).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -160,6 +163,19 @@ def main_deploy(args) -> int:
         return 1
     print(info.line())
     romfs = not args.fs
+    if romfs and not args.dry_run:
+        # Ask the board first: an interpreter without a (large enough) ROMFS partition
+        # gets the filesystem layout, with a warning, instead of a failed deploy.
+        q = subprocess.run([sys.executable, "-m", "mpremote", "connect", args.port,
+                            "romfs", "query"], capture_output=True, text=True, timeout=60)
+        if q.returncode:
+            print(f"rig deploy: cannot query {args.port}: "
+                  f"{(q.stdout + q.stderr).strip() or 'mpremote failed'}", file=sys.stderr)
+            return 1
+        romfs, why = romfs_choice(q.stdout, info.romfs_size)
+        if not romfs:
+            print(f"rig deploy: {why}: copying the firmware to the filesystem instead (its "
+                  "bytecode then takes ~40 KB of heap, see docs/flashing.md)", file=sys.stderr)
     argv = deploy_plan(args.port, path, info.out, args.hil, romfs)
     cmd = [sys.executable, "-m", "mpremote", *argv]
     if args.dry_run:
@@ -167,11 +183,20 @@ def main_deploy(args) -> int:
         return 0
     print(f"deploying {board['name']} to {args.port}{' (HIL mode)' if args.hil else ''}"
           f" {'into its ROMFS partition' if romfs else 'onto its filesystem'}")
-    rc = subprocess.run(cmd).returncode
-    if rc and romfs:
-        print("rig deploy: failed; if the board's MicroPython has no ROMFS partition "
-              "(it needs 1.25+ built with ROMFS), deploy with --fs", file=sys.stderr)
-    return rc
+    return subprocess.run(cmd).returncode
+
+
+def romfs_choice(query_output: str, image_size: int) -> tuple[bool, str]:
+    """From the output of `mpremote romfs query`: (write the ROMFS image?, why not)."""
+    m = re.search(r"ROMFS0 partition has size (\d+) bytes", query_output)
+    if m is None:
+        said = [ln.strip() for ln in query_output.splitlines() if "ROMFS" in ln]
+        return False, said[0] if said else "no ROMFS partition on the board"
+    size = int(m.group(1))
+    if size < image_size:
+        return False, (f"the ROMFS partition ({size:,} B) is smaller than the image "
+                       f"({image_size:,} B)")
+    return True, ""
 
 
 def _quote(a: str) -> str:

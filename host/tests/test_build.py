@@ -86,3 +86,19 @@ def test_deploy_writes_the_romfs_image_by_default(tmp_path):
     assert "romfs deploy " + str(tmp_path / "co2hr.romfs") in joined
     assert "fs cp -r" not in joined
     assert ":main.py" in joined and ":board.json" in joined and argv[-1] == "reset"
+
+
+def test_romfs_choice_from_the_boards_answer():
+    # the lines `mpremote romfs query` prints (mpremote.commands._do_romfs_query)
+    from rig.deploy import romfs_choice
+
+    ok = ("ROMFS0 partition has size 131072 bytes (32 blocks of 4096 bytes each)\n"
+          "  Raw contents: d2:cd:31:... \n  Not a valid ROMFS\n")
+    assert romfs_choice(ok, 66_800) == (True, "")
+    small = ok.replace("131072", "65536")
+    use, why = romfs_choice(small, 66_800)
+    assert not use and "65,536 B" in why and "66,800 B" in why
+    assert romfs_choice("ROMFS is not enabled on this device\n", 66_800) == (
+        False, "ROMFS is not enabled on this device")
+    assert romfs_choice("No ROMFS partitions available\n", 1)[0] is False
+    assert romfs_choice("", 1) == (False, "no ROMFS partition on the board")
