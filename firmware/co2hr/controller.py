@@ -124,7 +124,6 @@ class Controller:
         self._stops_seen = 0
         self._fan_hold_s = -1.0  # fans held at full speed until (after an HP stop)
         self._byp_block = 0  # GC bypass held shut after the HP fan safety closed it
-        self._byp_open = 0  # GC bypass output of the last tick (3-way valve full while 1)
         self._fan_guard = 0  # HP fan safety (hysteresis, see step())
         self._fg_ref = -1.0  # reference the fan safety levels below were made for
         self._fg_on = 0.0  # ref + 5
@@ -233,7 +232,7 @@ class Controller:
         hr.staging(v[AI_DEMAND], allow)
         temps_ok = ok_[AI_T_DISCH] and ok_[AI_T_W_IN] and ok_[AI_T_W_OUT]
         hr.water(v[AI_T_DISCH], v[AI_T_W_IN], v[AI_T_W_OUT], temps_ok, dt,
-                 self.prev_out[AO_HR_VALVE], self._byp_open)
+                 self.prev_out[AO_HR_VALVE], self.prev_out[DO_GC_BYPASS] > 0.5)
 
         # --- gas cooler pressure
         gc = self.gc
@@ -346,7 +345,6 @@ class Controller:
         self._ramp(out, AO_FAN, tgt3, dt)
         self._ramp(out, AO_HR_PUMP, tgt4, dt)
         out[DO_GC_BYPASS] = byp
-        self._byp_open = 1 if byp > 0.5 else 0
         out[DO_COMP_ENABLE] = comp
         prev[DO_GC_BYPASS] = byp
         prev[DO_COMP_ENABLE] = comp  # "standing still" when comp_run is invalid

@@ -38,10 +38,7 @@ class Fans:
         self.cap = s.get("fan_cap_pct")
         self.rate = s.get("fan_rate_pct_s")
         self.t_disch_max = s.get("t_disch_max_c")
-        pi = self.pi
-        pi.kp = s.get("fan_kp")
-        pi.ti_s = s.get("fan_ti_s")
-        pi.rate_per_s = self.rate
+        self.pi.tune(s.get("fan_kp"), s.get("fan_ti_s"), self.rate)
 
     def step(self, t3, t3_ok, amb, amb_ok, subcritical, hr_reduce, p_near_max, hp_override,
              t_disch, disch_ok, dt_s):

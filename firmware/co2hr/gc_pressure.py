@@ -184,11 +184,8 @@ class GcPressure:
         self.fail_pct = s.get("hpev_fail_pct")
         self.rate = s.get("hpev_rate_pct_s")
         self.restart_delay = s.get("comp_restart_s")
-        pi = self.pi
-        pi.kp = s.get("hpev_kp")
-        pi.ti_s = s.get("hpev_ti_s")
-        pi.rate_per_s = self.rate
-        pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
+        self.pi.tune(s.get("hpev_kp"), s.get("hpev_ti_s"), self.rate)
+        self.pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
 
     def reference(self, t3_c, t3_ok, raise_frac, dt_s, gc_bypass=0, rec_bypass=0):
         """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V).

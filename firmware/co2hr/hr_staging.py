@@ -77,10 +77,7 @@ class HrStaging:
         self.pump_pct = s.get("hr_pump_run_pct")
         self.w_cool = self.w_max - _HOT_HYST_K  # over-temperature clears below
         self.dt_back = self.dt_min + _BACKHEAT_HYST_K  # recovery resumes above
-        pi = self.valve_pi
-        pi.kp = s.get("hrv_kp")
-        pi.ti_s = s.get("hrv_ti_s")
-        pi.rate_per_s = s.get("hrv_rate_pct_s")
+        self.valve_pi.tune(s.get("hrv_kp"), s.get("hrv_ti_s"), s.get("hrv_rate_pct_s"))
 
     def staging(self, demand_v, allow):
         """Update on/bypass/raise/fan fractions and the stage from the demand."""

@@ -39,6 +39,12 @@ class PI:
         self._c_r = r
         self._c_nr = -r
 
+    def tune(self, kp, ti_s, rate_per_s):
+        """New gains and rate limit (a loop's configure(); the cache follows them)."""
+        self.kp = kp
+        self.ti_s = ti_s
+        self.rate_per_s = rate_per_s
+
     def set_limits(self, lo, hi):
         if hi < lo:
             hi = lo

@@ -18,10 +18,7 @@ class Receiver:
         self.lo = min(s.get("p_rec_lo_bar"), self.sp - 1.0)
         self.fail_pct = s.get("bev_fail_pct")
         self.rate = s.get("bev_rate_pct_s")
-        pi = self.pi
-        pi.kp = s.get("bev_kp")
-        pi.ti_s = s.get("bev_ti_s")
-        pi.rate_per_s = self.rate
+        self.pi.tune(s.get("bev_kp"), s.get("bev_ti_s"), self.rate)
 
     def step(self, p_rec, p_ok, dt_s):
         pi = self.pi

@@ -142,25 +142,17 @@ class PduCore:
         if not m.value_ok(COILS, addr, bit):
             return -_ILLEGAL_VALUE
         m.write(COILS, addr, bit)
-        for k in range(5):
-            resp[wo + k] = req[ro + k]
-        return 5
+        return _echo5(req, ro, resp, wo)
 
     def _write_reg(self, req, ro, n, resp, wo):
         if n != 5:
             return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
-        v = (req[ro + 3] << 8) | req[ro + 4]
-        m = self.model
-        e = m.writable(HOLDING, addr, 1)
+        e = self._check_regs(addr, 1, req, ro + 3)  # one register: FC 16's checks
         if e:
             return -e
-        if not m.value_ok(HOLDING, addr, v):
-            return -_ILLEGAL_VALUE
-        m.write(HOLDING, addr, v)
-        for k in range(5):
-            resp[wo + k] = req[ro + k]
-        return 5
+        self._put_regs(addr, 1, req, ro + 3)
+        return _echo5(req, ro, resp, wo)
 
     def _write_coils(self, req, ro, n, resp, wo):
         if n < 6:
@@ -182,9 +174,7 @@ class PduCore:
                 return -_ILLEGAL_VALUE
         for i in range(qty):
             m.write(COILS, addr + i, (req[d + (i >> 3)] >> (i & 7)) & 1)
-        for k in range(5):
-            resp[wo + k] = req[ro + k]
-        return 5
+        return _echo5(req, ro, resp, wo)
 
     def _check_regs(self, addr, qty, req, d):
         m = self.model
@@ -215,9 +205,7 @@ class PduCore:
         if e:
             return -e
         self._put_regs(addr, qty, req, ro + 6)
-        for k in range(5):
-            resp[wo + k] = req[ro + k]
-        return 5
+        return _echo5(req, ro, resp, wo)
 
     def _read_write(self, req, ro, n, resp, wo):
         if n < 10:
@@ -292,3 +280,11 @@ class PduCore:
         for i in range(len(v)):
             resp[p + 2 + i] = v[i]
         return p + 2 + len(v)
+
+
+def _echo5(req, ro, resp, wo):
+    """The reply of FC 5, 6, 15 and 16: function code, address and value/quantity as
+    received (5 bytes)."""
+    for k in range(5):
+        resp[wo + k] = req[ro + k]
+    return 5
