@@ -200,26 +200,33 @@ class _Checker:
         if not ok:
             self.err(where, f"unknown pin GP{p} for {bus}{bus_id} {role} on rp2040")
 
-    def inputs(self) -> None:
-        ins = self.b.get("inputs")
-        if not isinstance(ins, dict):
-            self.err("inputs", "missing section")
+    def signals(self, section: str, names, kinds):
+        """(where, kind, spec) of each well-formed signal of the inputs or outputs
+        section; an error for a missing section or signal, an unknown one, a spec that
+        is not an object and an unknown kind."""
+        specs = self.b.get(section)
+        if not isinstance(specs, dict):
+            self.err(section, "missing section")
             return
-        for name in INPUTS:
-            if name not in ins:
-                self.err(f"inputs.{name}", "missing signal")
-        for name, spec in ins.items():
-            where = f"inputs.{name}"
-            if name not in INPUTS:
-                self.err(where, "unknown signal (not in co2hr.io.INPUTS)")
+        for name in names:
+            if name not in specs:
+                self.err(f"{section}.{name}", "missing signal")
+        for name, spec in specs.items():
+            where = f"{section}.{name}"
+            if name not in names:
+                self.err(where, f"unknown signal (not in co2hr.io.{section.upper()})")
                 continue
             if not isinstance(spec, dict):
                 self.err(where, "must be an object")
                 continue
             kind = spec.get("kind")
-            if kind not in INPUT_KINDS:
-                self.err(f"{where}.kind", f"unknown kind {kind!r}: one of {', '.join(INPUT_KINDS)}")
+            if kind not in kinds:
+                self.err(f"{where}.kind", f"unknown kind {kind!r}: one of {', '.join(kinds)}")
                 continue
+            yield where, kind, spec
+
+    def inputs(self) -> None:
+        for where, kind, spec in self.signals("inputs", INPUTS, INPUT_KINDS):
             self.scaling(where, kind, spec)
             self.wiring(where, kind, spec)
 
@@ -301,27 +308,8 @@ class _Checker:
             self.range_(s, where, "threshold_v", 0.1, 3.3)
 
     def outputs(self) -> None:
-        outs = self.b.get("outputs")
-        if not isinstance(outs, dict):
-            self.err("outputs", "missing section")
-            return
-        for name in OUTPUTS:
-            if name not in outs:
-                self.err(f"outputs.{name}", "missing signal")
         pwm_slots: dict[tuple[int, int], str] = {}
-        for name, spec in outs.items():
-            where = f"outputs.{name}"
-            if name not in OUTPUTS:
-                self.err(where, "unknown signal (not in co2hr.io.OUTPUTS)")
-                continue
-            if not isinstance(spec, dict):
-                self.err(where, "must be an object")
-                continue
-            kind = spec.get("kind")
-            if kind not in OUTPUT_KINDS:
-                self.err(f"{where}.kind",
-                         f"unknown kind {kind!r}: one of {', '.join(OUTPUT_KINDS)}")
-                continue
+        for where, kind, spec in self.signals("outputs", OUTPUTS, OUTPUT_KINDS):
             if kind == "stepper":
                 for k in ("step", "dir", "enable"):
                     if k in spec:

@@ -72,6 +72,13 @@ def _w(p_bar: float) -> float:
     return (p_bar - _P_LO_GUARD) / (2.0 * GUARD_BAR)
 
 
+def _across_guard(prop, p_bar: float, h_j_kg: float) -> float:
+    """prop(p, h) inside the critical guard, where the flash can fail: interpolated
+    between its values at the guard's edges (the fast path stays in each caller)."""
+    a, b = prop(_P_LO_GUARD, h_j_kg), prop(_P_HI_GUARD, h_j_kg)
+    return a + _w(p_bar) * (b - a)
+
+
 # --- pressure-enthalpy ------------------------------------------------------------------
 
 
@@ -99,25 +106,19 @@ def state_ph(p_bar: float, h_j_kg: float) -> tuple[float, float, float, float]:
 
 def t_ph(p_bar: float, h_j_kg: float) -> float:
     if _in_guard(p_bar):
-        w = _w(p_bar)
-        a, b = t_ph(_P_LO_GUARD, h_j_kg), t_ph(_P_HI_GUARD, h_j_kg)
-        return a + w * (b - a)
+        return _across_guard(t_ph, p_bar, h_j_kg)
     return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
 
 
 def rho_ph(p_bar: float, h_j_kg: float) -> float:
     if _in_guard(p_bar):
-        w = _w(p_bar)
-        a, b = rho_ph(_P_LO_GUARD, h_j_kg), rho_ph(_P_HI_GUARD, h_j_kg)
-        return a + w * (b - a)
+        return _across_guard(rho_ph, p_bar, h_j_kg)
     return _update(_HP, h_j_kg, p_bar * 1e5).rhomass()
 
 
 def s_ph(p_bar: float, h_j_kg: float) -> float:
     if _in_guard(p_bar):
-        w = _w(p_bar)
-        a, b = s_ph(_P_LO_GUARD, h_j_kg), s_ph(_P_HI_GUARD, h_j_kg)
-        return a + w * (b - a)
+        return _across_guard(s_ph, p_bar, h_j_kg)
     return _update(_HP, h_j_kg, p_bar * 1e5).smass()
 
 
