@@ -30,8 +30,8 @@ from rig.targets.base import FirmwareError
 from rig.targets.link import LinkTarget
 
 # Where the firmware's .mpy files come from: a folder on the filesystem (bytecode is
-# copied onto the heap at import, as after `rig deploy`), or a ROMFS image mounted at
-# /rom (bytecode runs in place, as after `rig deploy --romfs`). Here the image itself
+# copied onto the heap at import, as after `rig deploy --fs`), or a ROMFS image mounted
+# at /rom (bytecode runs in place, as after `rig deploy`). Here the image itself
 # sits in a bytes object on the heap (a board keeps it in flash): its blocks are
 # measured on their own (IMG) and left out of the heap figures.
 FROM_FS = """
