@@ -54,7 +54,10 @@ def test_rtu_random_and_mutated_frames(seq):
     t = 0
     ticks0 = app.ticks
     for frame, gap in seq:
-        t += gap + T35 + 20 * 573  # after any answer has left
+        # after any answer has left: the longest RTU frame is 256 characters (573 us
+        # each at 19200 baud); 20 characters let a 35-byte answer overlap the next
+        # request, whose late answer was then blamed on the frame after it
+        t += gap + T35 + 256 * 573
         hw.now += 400  # the control clock runs on; service() ticks when due
         app.service()
         out = hw.bus.rtu_exchange(t, frame, app.modbus.poll)
