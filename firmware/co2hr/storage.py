@@ -53,18 +53,19 @@
 # every COUNTERS_PERIOD_MS (a power cut loses at most 10 min of hours and energy)
 # and ride along with every other save. A failed write is retried every _RETRY_MS.
 #
-# Flash wear. Measured on littlefs (littlefs-python, MicroPython's configuration:
-# 4 KB blocks, prog/read 32 B, cache 128 B, block_cycles 100): one save of this
-# ~1.5 KB copy costs 1.01 block erases, and wear levelling spreads them so that the
-# most-erased block takes 0.40 % of the saves on a 352-block filesystem (Pico), 0.51 %
-# on a 1 MB one with 200 KB of other files. NOR flash is rated 100 000 erases/block.
-#   normal: 144 counter saves + boots + a few changes = ~150 saves/day:
-#           150 x 0.0051 = 0.8 erases/day on the worst block: centuries
-#   worst:  a master changing a setting non-stop: one save per MIN_INTERVAL_MS =
-#           17 280 saves/day: 88 erases/day on the worst block: ~3 years (1 MB fs),
-#           ~4 years (Pico); a master changing one every minute: ~70 years.
-# Rewriting a setting with its own value is not a change (Settings calls on_change
-# only for a new value) and costs nothing. See boards/README.md.
+# Flash wear (measured by tools/storage_wear.py: this Store saving on littlefs as
+# MicroPython configures it, 4 KB blocks, prog/read 32 B, cache 128 B, block_cycles
+# 100, on a block device that counts erases): a save of this ~1.4 KB copy costs 1.01
+# block erases, and littlefs spreads them so that the most erased block takes 0.40 %
+# of the saves (Pico, 352 blocks; ESP32, 512) or 0.51 % (a 1 MB filesystem with
+# 200 KB of other files). NOR flash is rated 100 000 erases per block:
+#   normal use: 144 counter saves + a boot + a few changes = ~150 saves/day:
+#               0.8 erases/day on the worst block: centuries
+#   a master changing a setting every minute: ~1 600 saves/day: 8 erases/day: 34 years
+#   a master changing settings non-stop: one save per MIN_INTERVAL_MS (coalesced),
+#               17 280 saves/day: 87 erases/day: 3.1 years (Pico, ESP32: 4.0 years)
+# Rewriting a setting with its own value is no change (Settings calls on_change only
+# for a new value) and costs nothing. See boards/README.md.
 #
 # File access goes through a small fs object (open/rename/remove/mkdir) so a test
 # can cut the power after any byte; OsFs is the real one.
