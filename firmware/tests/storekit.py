@@ -54,9 +54,27 @@ def good_payload(seq, settings=None, counters=None, boots=1, faults=0):
             "boots": boots, "faults": faults}
 
 
+def marked_payload(seq, marker, boots=3):
+    """A good payload whose numeric setting holds default + marker (which copy loaded
+    shows in the settings) and whose counters hold the marker too."""
+    i = numeric_setting()
+    s = Settings()
+    s.values[i] = SCHEMA[i][1] + marker
+    return good_payload(seq, s, [0, marker, marker], boots)
+
+
+def marker_of(settings):
+    i = numeric_setting()
+    return settings.values[i] - SCHEMA[i][1]
+
+
 def slot_file(seq, d):
     """A slot file with a valid header and CRC around the JSON of d (any content)."""
     return encode_slot(seq, json.dumps(d).encode())
+
+
+def marked_file(seq, marker):
+    return slot_file(seq, marked_payload(seq, marker))
 
 
 def put(fs, k, data):
@@ -112,6 +130,24 @@ def boot_controller(fs):
     st.poll()  # the boot count goes to flash
     assert st.saves >= 1 or st.save_errors, (st.saves, st.reason)
     return st, r
+
+
+class Rng:
+    """xorshift32: the same sequence under CPython and MicroPython."""
+
+    def __init__(self, seed):
+        self.x = seed or 1
+
+    def below(self, n):
+        x = self.x
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.x = x
+        return x % n
+
+    def pick(self, seq):
+        return seq[self.below(len(seq))]
 
 
 # --- what a stored copy should count as: the rules of co2hr/storage.py, restated ---------

@@ -10,11 +10,14 @@ from fakefs import FakeFs, PowerCut
 from storekit import (
     U32,
     Counters,
+    Rng,
     assert_usable,
     boot,
     boot_controller,
     flash_with,
     good_payload,
+    marked_file,
+    marker_of,
     numeric_setting,
     slot_file,
 )
@@ -46,19 +49,6 @@ def _cut_points(size):
     if not _MPY:
         return list(range(size + 1))
     return [k for k in range(size + 1) if k < 64 or k % 61 == 0 or k >= size - 2]
-
-
-def _marked(seq, marker):
-    """A good slot file whose numeric setting holds default + marker."""
-    i = numeric_setting()
-    s = Settings()
-    s.values[i] = SCHEMA[i][1] + marker
-    return slot_file(seq, good_payload(seq, s, [0, marker, marker]))
-
-
-def _marker_of(settings):
-    i = numeric_setting()
-    return settings.values[i] - SCHEMA[i][1]
 
 
 # --- first boot, boot count -------------------------------------------------------------
@@ -125,14 +115,14 @@ def test_saves_alternate_slots_with_rising_sequence():
 
 
 def test_sequence_number_wraps_and_stays_newest():
-    fs = flash_with(_marked(0x3FFFFFFE, 1), _marked(0x3FFFFFFF, 2))
+    fs = flash_with(marked_file(0x3FFFFFFE, 1), marked_file(0x3FFFFFFF, 2))
     st, s, _c, _clock = boot(fs)
-    assert st.seq == 0x3FFFFFFF and _marker_of(s) == 2 and st.fault == 0
+    assert st.seq == 0x3FFFFFFF and marker_of(s) == 2 and st.fault == 0
     i = numeric_setting()
     s.set_index(i, SCHEMA[i][1] + 3)
     assert st.save() and st.seq == 0  # written into slot a
     st2, s2, _c, _ = boot(fs)
-    assert st2.seq == 0 and st2.slot == 0 and _marker_of(s2) == 3 and st2.fault == 0
+    assert st2.seq == 0 and st2.slot == 0 and marker_of(s2) == 3 and st2.fault == 0
 
 
 def test_power_cut_after_every_byte_keeps_the_last_good_or_the_new_copy():
@@ -226,9 +216,9 @@ def test_corrupt_newest_copy_raises_the_alarm_and_is_counted():
 
 
 def test_corrupt_copy_raises_the_controller_alarm():
-    fs = flash_with(_marked(4, 1), _marked(5, 2)[:-7])  # the newest truncated
+    fs = flash_with(marked_file(4, 1), marked_file(5, 2)[:-7])  # the newest truncated
     st, r = boot_controller(fs)
-    assert st.fault == 1 and st.loaded == LOAD_FALLBACK and _marker_of(r.settings) == 1
+    assert st.fault == 1 and st.loaded == LOAD_FALLBACK and marker_of(r.settings) == 1
     assert r.c.alarms.active[A_STORAGE] and r.out[DO_ALARM] == 1.0
 
 
@@ -252,14 +242,14 @@ def test_both_slots_corrupt_gives_defaults_fault_and_two_good_copies_after():
 
 
 def test_unreadable_slot_is_a_fault():
-    fs = flash_with(_marked(4, 1), _marked(5, 2))
+    fs = flash_with(marked_file(4, 1), marked_file(5, 2))
     fs.broken.add("flash/store_b.dat")
     st, s, _c, _clock = boot(fs)
-    assert st.fault == 1 and st.loaded == LOAD_FALLBACK and _marker_of(s) == 1
+    assert st.fault == 1 and st.loaded == LOAD_FALLBACK and marker_of(s) == 1
     assert "unreadable" in st.reason
     fs.broken.add("flash/store_a.dat")
     st2, s2, _c, _ = boot(fs)
-    assert st2.fault == 1 and st2.loaded == LOAD_DEFAULTS and _marker_of(s2) == 0
+    assert st2.fault == 1 and st2.loaded == LOAD_DEFAULTS and marker_of(s2) == 0
     st2.poll()  # and it cannot write either
     assert st2.save_errors == 1 and "cannot write" in st2.reason and "unusable" in st2.reason
 
@@ -296,10 +286,10 @@ def test_file_from_older_firmware_loads_clean():
 
 
 def test_a_changed_header_seq_cannot_roll_back():
-    older = bytearray(_marked(4, 1))
+    older = bytearray(marked_file(4, 1))
     older[len("co2hr-store 1 ")] = ord("6")  # header says 6, the payload under the CRC 4
-    st, s, _c, _clock = boot(flash_with(bytes(older), _marked(5, 2)))
-    assert _marker_of(s) == 2 and st.fault == 1 and "seq mismatch" in st.reason
+    st, s, _c, _clock = boot(flash_with(bytes(older), marked_file(5, 2)))
+    assert marker_of(s) == 2 and st.fault == 1 and "seq mismatch" in st.reason
 
 
 # --- crafted files with a valid CRC ----------------------------------------------------------
@@ -314,10 +304,10 @@ def test_crafted_headers_boot():
     payload = json.dumps(good_payload(9)).encode()
     for seq in ("-5", "-1", "1073741824", "99999999999999999999", "+9", "09", "9.0", "x", "",
                 "9 9", "0x9", "1e3"):
-        fs = flash_with(_marked(4, 1), _header_crafted(seq, payload))
+        fs = flash_with(marked_file(4, 1), _header_crafted(seq, payload))
         st, r = boot_controller(fs)
         assert st.loaded == LOAD_FALLBACK and st.fault == 1, (seq, st.reason)
-        assert _marker_of(r.settings) == 1, seq
+        assert marker_of(r.settings) == 1, seq
 
 
 def _crafted_payloads():
@@ -370,14 +360,14 @@ def _crafted_payloads():
 def test_crafted_payloads_with_a_valid_crc_boot_on_the_other_copy():
     for what, d in _crafted_payloads():
         payload = (d if type(d) is str else json.dumps(d)).encode()
-        for older in (_marked(4, 1), None):
+        for older in (marked_file(4, 1), None):
             fs = flash_with(older, encode_slot(9, payload))
             st, r = boot_controller(fs)
             assert st.fault == 1, (what, st.reason)
             if older is not None:
-                assert st.loaded == LOAD_FALLBACK and _marker_of(r.settings) == 1, what
+                assert st.loaded == LOAD_FALLBACK and marker_of(r.settings) == 1, what
             else:
-                assert st.loaded == LOAD_DEFAULTS and _marker_of(r.settings) == 0, what
+                assert st.loaded == LOAD_DEFAULTS and marker_of(r.settings) == 0, what
 
 
 def test_huge_and_junk_files_boot():
@@ -385,8 +375,8 @@ def test_huge_and_junk_files_boot():
     junk = (mb, b"\xff" * 4096, b"\x00" * 300, b"\n" * 50, b"co2hr-store" * 40,
             encode_slot(5, b"{" * 16000))
     for data in junk:
-        st, r = boot_controller(flash_with(_marked(4, 1), data))
-        assert st.fault == 1 and st.loaded == LOAD_FALLBACK and _marker_of(r.settings) == 1
+        st, r = boot_controller(flash_with(marked_file(4, 1), data))
+        assert st.fault == 1 and st.loaded == LOAD_FALLBACK and marker_of(r.settings) == 1
     st, _r = boot_controller(flash_with(mb, mb))
     assert st.loaded == LOAD_DEFAULTS
 
@@ -407,21 +397,6 @@ def test_largest_payload_fits_well_within_what_load_reads():
 
 
 # --- when a change reaches the flash --------------------------------------------------------
-class _Rng:
-    """xorshift32: the same sequence under CPython and MicroPython."""
-
-    def __init__(self, seed):
-        self.x = seed or 1
-
-    def below(self, n):
-        x = self.x
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.x = x
-        return x % n
-
-
 def _run_schedule(gaps_ms, poll_ms=100, t0=0):
     """Changes after the given gaps, polls every poll_ms: (change times, save times,
     store, fs). Checks that every save holds the settings of its moment."""
@@ -478,7 +453,7 @@ def test_a_change_is_saved_once_it_settles():
 
 def test_an_accepted_change_is_on_flash_within_save_within_ms():
     assert SETTLE_MS <= MIN_INTERVAL_MS <= SAVE_WITHIN_MS <= 5000
-    rng = _Rng(12345)
+    rng = Rng(12345)
     for t0 in (0, _TICKS_MAX - 30000):  # and across the ticks wrap
         gaps = []
         for _k in range(60 if not _MPY else 25):

@@ -5,7 +5,7 @@
 # with a real controller, which must tick, and the outcome must be what the rules
 # say (storekit.expect_payload): the copy loaded, loaded with a value refused, or
 # counted corrupt with the other copy (or the defaults) in use and the alarm on.
-# CPython runs 4 400 cases, MicroPython 400 (test_storage_fuzz_cpy.py adds the
+# CPython runs 6 400 cases, MicroPython 400 (test_storage_fuzz_cpy.py adds the
 # hypothesis searches).
 import json
 import sys
@@ -15,49 +15,25 @@ from storekit import (
     REFUSED,
     U32,
     VALID,
+    Rng,
     boot_controller,
     expect_payload,
     flash_with,
-    good_payload,
-    numeric_setting,
+    marked_payload,
+    marker_of,
 )
 
 from co2hr.settings import SCHEMA, Settings
 from co2hr.storage import LOAD_DEFAULTS, LOAD_FALLBACK, LOAD_NEWEST, crc32_of, encode_slot
 
 _MPY = sys.implementation.name == "micropython"
-_PER_TEST = 100 if _MPY else 1100  # four tests
+_PER_TEST = 100 if _MPY else 1600  # four tests
 
 _JUNK = (-1, 0, 1, 7, U32, U32 + 1, 2 ** 40, -(2 ** 40), 10 ** 30, 0.5, -1e300, 1e300, "", "x",
          "1", [], [1], [[1]], {}, {"a": 1}, None, True, False)
 _KEYS = ("v", "seq", "settings", "counters", "boots", "faults")
 _NAMES = [row[0] for row in SCHEMA]
 _SEQ = 9  # the crafted copy's; the good one beside it has 4
-
-
-class Rng:
-    """xorshift32: the same cases under CPython and MicroPython."""
-
-    def __init__(self, seed):
-        self.x = seed
-
-    def below(self, n):
-        x = self.x
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self.x = x
-        return x % n
-
-    def pick(self, seq):
-        return seq[self.below(len(seq))]
-
-
-def _marked_payload(seq, marker):
-    i = numeric_setting()
-    s = Settings()
-    s.values[i] = SCHEMA[i][1] + marker
-    return good_payload(seq, s, [0, marker, marker], boots=3)
 
 
 def _edit(rng, d):
@@ -94,8 +70,7 @@ def _check(fs, expect, what, other, boots=4):
     the marker of the good copy beside it (None: no other copy); boots: the boot count
     a loaded crafted copy gives."""
     st, r = boot_controller(fs)
-    i = numeric_setting()
-    marker = r.settings.values[i] - SCHEMA[i][1]
+    marker = marker_of(r.settings)
     if expect == CORRUPT:
         assert st.fault == 1 and st.fallback, (what, st.reason)
         if other is None:
@@ -113,14 +88,14 @@ def test_field_edits_with_a_valid_crc():
     rng = Rng(0x5EED0001)
     seen = {VALID: 0, REFUSED: 0, CORRUPT: 0}
     for n in range(_PER_TEST):
-        d = _marked_payload(_SEQ, 2)
+        d = marked_payload(_SEQ, 2)
         for _k in range(1 + rng.below(3)):
             _edit(rng, d)
         text = json.dumps(d)
         expect = expect_payload(text, _SEQ)
         seen[expect] += 1
         other = 1 if n % 3 else None
-        older = encode_slot(4, json.dumps(_marked_payload(4, 1)).encode()) if other else None
+        older = encode_slot(4, json.dumps(marked_payload(4, 1)).encode()) if other else None
         _check(flash_with(older, encode_slot(_SEQ, text.encode())), expect, text, other,
                min(d.get("boots", 0) + 1, U32) if expect != CORRUPT else 0)
     for k in seen:  # the generator reaches every outcome
@@ -145,13 +120,13 @@ def _header(rng, payload):
 
 def test_crafted_headers_with_a_valid_crc():
     rng = Rng(0x5EED0002)
-    payload = json.dumps(_marked_payload(_SEQ, 2)).encode()
+    payload = json.dumps(marked_payload(_SEQ, 2)).encode()
     canonical = encode_slot(_SEQ, payload)
     for n in range(_PER_TEST):
         data = _header(rng, payload)
         expect = VALID if data == canonical else CORRUPT
         other = 1 if n % 3 else None
-        older = encode_slot(4, json.dumps(_marked_payload(4, 1)).encode()) if other else None
+        older = encode_slot(4, json.dumps(marked_payload(4, 1)).encode()) if other else None
         _check(flash_with(older, data), expect, data[:60], other)
 
 
@@ -178,8 +153,8 @@ def _damage(rng, data):
 
 def test_damaged_files():
     rng = Rng(0x5EED0003)
-    good = encode_slot(_SEQ, json.dumps(_marked_payload(_SEQ, 2)).encode())
-    older = encode_slot(4, json.dumps(_marked_payload(4, 1)).encode())
+    good = encode_slot(_SEQ, json.dumps(marked_payload(_SEQ, 2)).encode())
+    older = encode_slot(4, json.dumps(marked_payload(4, 1)).encode())
     for n in range(_PER_TEST):
         data = _damage(rng, good)
         if data == good:
@@ -190,8 +165,8 @@ def test_damaged_files():
 
 def test_both_slots_damaged():
     rng = Rng(0x5EED0004)
-    good_b = encode_slot(_SEQ, json.dumps(_marked_payload(_SEQ, 2)).encode())
-    good_a = encode_slot(4, json.dumps(_marked_payload(4, 1)).encode())
+    good_b = encode_slot(_SEQ, json.dumps(marked_payload(_SEQ, 2)).encode())
+    good_a = encode_slot(4, json.dumps(marked_payload(4, 1)).encode())
     for _n in range(_PER_TEST):
         a = _damage(rng, good_a) if rng.below(4) else None
         b = _damage(rng, good_b)
