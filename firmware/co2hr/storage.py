@@ -194,9 +194,11 @@ def check_payload(d, seq):
     for k in d:
         if k not in _KEYS:
             return "key"
-    if d.get("v") != _SCHEMA_VERSION or type(d.get("v")) is not int:
+    v = d.get("v")
+    if type(v) is not int or v != _SCHEMA_VERSION:  # not 1.0, not true
         return "schema"
-    if "seq" in d and d["seq"] != seq or type(d.get("seq", 0)) is not int:
+    s = d.get("seq", seq)  # files from before "seq" have none
+    if type(s) is not int or s != seq:
         return "seq mismatch"
     why = _check_settings(d.get("settings"))
     if why:
