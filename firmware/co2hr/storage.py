@@ -1,34 +1,71 @@
-# Settings and counters on the board's flash, safe across a power cut at any byte.
+# Settings and counters on the board's flash: safe across a power cut at any byte,
+# and a boot that no file content can stop.
 #
 # Two slot files, store_a.dat and store_b.dat, each a complete copy:
 #   co2hr-store <format> <seq> <length> <crc32 hex>\n<payload: length bytes of JSON>
-# A save writes the *other* slot (the one not holding the newest good copy) with
-# seq + 1; the good copy is never touched, so a cut mid-write leaves it intact
-# and the half-written slot fails its length or CRC check. Load takes the valid
-# slot with the highest seq. No valid slot (first boot, both corrupt, a format
-# from newer firmware) -> defaults, and Store.fault / Store.reason say why, for
-# the controller's storage alarm. A slot that fails its check while the other is
-# good (the trace of a cut save) is reported in slot_state but is not a fault.
+# A save writes the *other* slot (the one not holding the newest good copy) with the
+# next seq; the good copy is never touched, so a cut mid-write leaves it intact and
+# the half-written slot fails its length or CRC check. seq counts modulo 2**30 (a
+# small int on every port) and "newer" is serial-number arithmetic, so it never
+# runs out and no crafted seq can pin the store. Load takes the valid slot whose
+# seq is newest.
 #
-# Payload: {"v": _SCHEMA_VERSION, "settings": {name: value}, "counters": [...]}.
-# Settings are stored by name (co2hr.settings.Settings.to_dict/load_dict), so a
-# firmware with more settings loads an older file: unknown names are ignored,
-# missing ones keep their defaults, out-of-range ones are refused and reported.
+# Payload: {"v": 1, "seq": n, "settings": {name: value}, "counters": [...],
+#           "boots": n, "faults": n}
+# Settings are stored by name (co2hr.settings), so a firmware with more settings
+# loads an older file: missing names keep their defaults, unknown ones are ignored.
+# "seq" repeats the header's seq under the CRC, so a flipped digit in the header
+# cannot make the older copy look newer; files from before it have no "seq", no
+# "boots" and no "faults", and load as they are (older firmware ignores the new keys).
 #
-# Flash wear. Saves are debounced: a setting change is written SETTINGS_DELAY_MS
-# after the last change (a burst of Modbus writes costs one save) and never
-# sooner than MIN_INTERVAL_MS after the previous save; counters are written every
-# COUNTERS_PERIOD_MS (10 min: a power cut loses at most 10 min of hours and energy).
-# Expected: 144 counter saves + a few setting saves = ~150 saves/day, each ~2 KB
-# (one 4 KB flash block plus littlefs metadata: ~3 block erases). Worst case (a
-# master rewriting a setting all day): one save per MIN_INTERVAL_MS = 1440 saves/day
-# (counter saves then ride along). MicroPython's littlefs (ESP32, RP2040)
-# spreads erases over the free blocks (~250 on a 1 MB filesystem); NOR flash is
-# rated 100 000 erase cycles per block:
-#   normal   150 x 3 / 250  = 1.8 erases/block/day -> ~150 years
-#   worst   1440 x 3 / 250  = 17.3 erases/block/day -> ~15 years
-#   (without wear levelling, the worst case would wear one block in ~23 days,
-#    which is why the interval floor exists.)  See boards/README.md.
+# Validation: nothing read from flash may raise out of load() or attach(). A copy
+# counts only if every field is what this firmware writes: the canonical header
+# (magic, format, seq in range, length, CRC), JSON with at most _MAX_BRACKETS
+# brackets (no nesting to exhaust the parser or the heap), the known top-level keys
+# only, v == 1 (an int, not 1.0 or true), settings a dict whose known names hold a
+# number of the setting's kind (an int where the schema holds ints, finite), the
+# counters, boots and faults unsigned 32-bit ints. Anything else makes the copy
+# corrupt: the other copy is used, or the defaults. One kind of value is refused on
+# its own instead: a number of the right kind outside its *current* schema range
+# (ranges narrow between firmware versions; refusing the whole copy would also
+# reset the Modbus address and every other setting). It keeps its default, is
+# named in `rejected` and raises the fault. At most _MAX_FILE bytes are read.
+#
+# Faults (`fault`, `reason`; the controller's storage alarm): a slot that is
+# present but not a valid copy (corrupt, unreadable), a stored value refused, a
+# write that failed. A load fault stays for the whole boot (or until acknowledge());
+# a write fault clears with the next good write. Every fault is counted in
+# `fault_count` (kept on flash). `loaded` says where the settings came from
+# (LOAD_* below) for the event log. First boot (no slot at all) is not a fault:
+# the defaults are written at once (`first_boot`). On a torn-write filesystem a cut
+# in the middle of a save also shows as a corrupt slot at the next boot: that save's
+# change is lost, and the alarm says so (littlefs commits a file only on close, so
+# there the slot keeps its previous copy instead).
+#
+# Boot count: `boot_count` is the stored count + 1, written once per boot (at the
+# first poll).
+#
+# When a save happens (poll(), between ticks). A change is written once no further
+# change came for SETTLE_MS (a burst of Modbus writes costs one save), and at the
+# latest SAVE_WITHIN_MS after the first change not yet on flash, whatever follows
+# it; saves are never closer than MIN_INTERVAL_MS (<= SAVE_WITHIN_MS, so the bound
+# holds: the previous save came before that first change). Counters are written
+# every COUNTERS_PERIOD_MS (a power cut loses at most 10 min of hours and energy)
+# and ride along with every other save. A failed write is retried every _RETRY_MS.
+#
+# Flash wear (measured by tools/storage_wear.py: this Store saving on littlefs as
+# MicroPython configures it, 4 KB blocks, prog/read 32 B, cache 128 B, block_cycles
+# 100, on a block device that counts erases): a save of this ~1.4 KB copy costs 1.01
+# block erases, and littlefs spreads them so that the most erased block takes 0.40 %
+# of the saves (Pico, 352 blocks; ESP32, 512) or 0.51 % (a 1 MB filesystem with
+# 200 KB of other files). NOR flash is rated 100 000 erases per block:
+#   normal use: 144 counter saves + a boot + a few changes = ~150 saves/day:
+#               0.8 erases/day on the worst block: centuries
+#   a master changing a setting every minute: ~1 600 saves/day: 8 erases/day: 34 years
+#   a master changing settings non-stop: one save per MIN_INTERVAL_MS (coalesced),
+#               17 280 saves/day: 87 erases/day: 3.1 years (Pico, ESP32: 4.0 years)
+# Rewriting a setting with its own value is no change (Settings calls on_change only
+# for a new value) and costs nothing. See boards/README.md.
 #
 # File access goes through a small fs object (open/rename/remove/mkdir) so a test
 # can cut the power after any byte; OsFs is the real one.
@@ -36,17 +73,34 @@ import json
 
 from micropython import const
 
+from co2hr.settings import DEFAULT, SCALE, SCHEMA
 from co2hr.ticks import ticks_add, ticks_diff
 
 _FORMAT = const(1)  # slot file layout
 _SCHEMA_VERSION = const(1)  # payload layout
 MAGIC = "co2hr-store"
 SLOTS = ("store_a.dat", "store_b.dat")
-SETTINGS_DELAY_MS = const(5000)
-MIN_INTERVAL_MS = const(60000)
+SETTLE_MS = const(1000)
+SAVE_WITHIN_MS = const(5000)
+MIN_INTERVAL_MS = const(5000)
+SETTINGS_DELAY_MS = SETTLE_MS  # the older name
 COUNTERS_PERIOD_MS = const(600000)
-_RETRY_MS = const(60000)  # after a failed write
-_MAX_FILE = const(16384)
+_RETRY_MS = const(5000)  # after a failed write
+_MAX_FILE = const(16384)  # bytes read from a slot; a copy this firmware writes is ~1.5 KB
+_MAX_HEADER = const(80)
+_MAX_BRACKETS = const(8)  # a valid payload has 3: {, settings {, counters [
+_MAX_COUNTERS = const(64)
+_SEQ_MOD = const(0x40000000)
+_SEQ_HALF = const(0x20000000)
+_U32 = 0xFFFFFFFF  # a long int on a 32-bit port: not a const()
+_ENOENT = const(2)
+_KEYS = ("v", "seq", "settings", "counters", "boots", "faults")
+
+# where the settings came from at load (Store.loaded)
+LOAD_NEWEST = const(0)  # the newest copy, every other slot valid or absent
+LOAD_FIRST_BOOT = const(1)  # no slot at all: defaults, written at the first poll
+LOAD_FALLBACK = const(2)  # one slot corrupt or unreadable: the valid one (maybe older) used
+LOAD_DEFAULTS = const(3)  # slots present but none valid: defaults
 
 try:
     from binascii import crc32
@@ -91,18 +145,79 @@ class OsFs:
         os.mkdir(path)
 
 
+def _header(seq, n, crc):
+    return ("%s %d %d %d %08x\n" % (MAGIC, _FORMAT, seq, n, crc)).encode()
+
+
 def encode_slot(seq, payload):
     """One slot file's bytes: header line + payload."""
-    head = "%s %d %d %d %08x\n" % (MAGIC, _FORMAT, seq, len(payload), crc32_of(payload))
-    return head.encode() + payload
+    return _header(seq, len(payload), crc32_of(payload)) + payload
 
 
-def decode_slot(data):
-    """(seq, payload dict) of a slot file, or (-1, reason) if it is not a valid copy."""
-    if not data:
-        return -1, "empty"
-    nl = data.find(b"\n")
-    if nl < 0 or nl > 80:
+def newer(a, b):
+    """True if seq a was written after seq b (serial-number arithmetic, mod 2**30)."""
+    d = (a - b) % _SEQ_MOD
+    return 0 < d < _SEQ_HALF
+
+
+def _inc32(n):
+    return n + 1 if n < _U32 else n  # a count that saturates, never looks like a new board
+
+
+def _u32(x):
+    return type(x) is int and 0 <= x <= _U32  # type(): true/false are not counts
+
+
+def _setting_kind_ok(row, x):
+    """x is a number of the kind the setting holds (the range is checked later)."""
+    if type(x) is int:
+        return True
+    if type(x) is not float or not (x - x == 0.0):  # NaN and inf fail x - x == 0
+        return False
+    return not (row[SCALE] == 1 and type(row[DEFAULT]) is int)
+
+
+def _check_settings(d):
+    if type(d) is not dict:
+        return "settings"
+    for i in range(len(SCHEMA)):
+        row = SCHEMA[i]
+        if row[0] in d and not _setting_kind_ok(row, d[row[0]]):
+            return "setting " + row[0]
+    return ""
+
+
+def check_payload(d, seq):
+    """'' if the payload dict is one this firmware would write for seq, else why not."""
+    if type(d) is not dict:
+        return "payload"
+    for k in d:
+        if k not in _KEYS:
+            return "key"
+    v = d.get("v")
+    if type(v) is not int or v != _SCHEMA_VERSION:  # not 1.0, not true
+        return "schema"
+    s = d.get("seq", seq)  # files from before "seq" have none
+    if type(s) is not int or s != seq:
+        return "seq mismatch"
+    why = _check_settings(d.get("settings"))
+    if why:
+        return why
+    c = d.get("counters")
+    if type(c) is not list or len(c) > _MAX_COUNTERS:
+        return "counters"
+    for x in c:
+        if not _u32(x):
+            return "counters"
+    if not _u32(d.get("boots", 0)) or not _u32(d.get("faults", 0)):
+        return "boots/faults"
+    return ""
+
+
+def _parse_header(data):
+    """(seq, payload bytes) or (-1, reason)."""
+    nl = data.find(b"\n", 0, _MAX_HEADER)
+    if nl < 0:
         return -1, "no header"
     try:
         f = data[:nl].decode().split()
@@ -116,18 +231,44 @@ def decode_slot(data):
         return -1, "bad header"
     if fmt != _FORMAT:
         return -1, "format %d" % fmt
+    if not (0 <= seq < _SEQ_MOD) or not (0 <= crc <= _U32) or n < 0:
+        return -1, "bad header"
+    if data[:nl + 1] != _header(seq, n, crc):  # only what encode_slot writes: no "+5", "05"
+        return -1, "bad header"
     payload = data[nl + 1:]
     if len(payload) != n:
         return -1, "length"
     if crc32_of(payload) != crc:
         return -1, "crc"
+    return seq, payload
+
+
+def _decode(data):
+    if not data:
+        return -1, "empty"
+    if len(data) > _MAX_FILE:
+        return -1, "too large"
+    seq, payload = _parse_header(data)
+    if seq < 0:
+        return seq, payload
+    if payload.count(b"[") + payload.count(b"{") > _MAX_BRACKETS:
+        return -1, "structure"
     try:
         d = json.loads(payload)
     except ValueError:
         return -1, "json"
-    if not isinstance(d, dict) or d.get("v") != _SCHEMA_VERSION:
-        return -1, "schema %s" % (d.get("v") if isinstance(d, dict) else "?")
+    why = check_payload(d, seq)
+    if why:
+        return -1, why
     return seq, d
+
+
+def decode_slot(data):
+    """(seq, payload dict) of a slot file, or (-1, reason str) if it is not a valid copy."""
+    try:
+        return _decode(data)
+    except Exception as e:  # noqa: BLE001  MemoryError, or a parser's own limit: still corrupt
+        return -1, "unreadable (%s)" % type(e).__name__
 
 
 class Store:
@@ -138,102 +279,166 @@ class Store:
         self.dir = dirpath
         self.clock = clock
         self.paths = (dirpath + "/" + SLOTS[0], dirpath + "/" + SLOTS[1])
-        self.seq = 0  # of the newest good copy (0: none)
+        self.seq = 0  # of the newest good copy (slot -1: none)
         self.slot = -1  # where it is
-        self.slot_state = ["?", "?"]
-        self.fault = 0  # 1: defaults in use or a save failed (raise the storage alarm)
+        self.slot_state = ["?", "?"]  # "missing", "ok <seq>", "corrupt: <why>"
+        self.fault = 0  # 1: raise the storage alarm (reason says why)
         self.reason = ""
+        self.loaded = LOAD_FIRST_BOOT  # LOAD_*: where the settings came from
+        self.first_boot = False  # no stored copy: the defaults are written
+        self.fallback = False  # a slot was unusable and the other copy (or defaults) used
+        self.fault_count = 0  # storage faults ever (kept on flash)
+        self.boot_count = 0  # boots ever, this one included (kept on flash)
         self.rejected = []  # stored settings the schema refused
         self.saves = 0
         self.save_errors = 0
         self.settings = None
         self.control = None
-        self._dirty_settings = False
-        self._changed_ms = 0
+        self._load_reason = ""
+        self._write_reason = ""
+        self._dirty = False  # something not on flash that must be, within SAVE_WITHIN_MS
+        self._first_ms = 0  # when the oldest change not on flash came
+        self._changed_ms = 0  # when the latest change came
         self._last_save_ms = None
-        self._counters_ms = None
+        self._counters_ms = 0
         self._retry_ms = None
+
+    # --- fault state ---------------------------------------------------------------
+    def _update_fault(self):
+        r = self._load_reason
+        if self._write_reason:
+            r = r + "; " + self._write_reason if r else self._write_reason
+        self.reason = r
+        self.fault = 1 if r else 0
+
+    def _load_fault(self, why):
+        self._load_reason = self._load_reason + "; " + why if self._load_reason else why
+        self._update_fault()
+
+    def acknowledge(self):
+        """Clear a fault found at load (the alarm was seen); a write fault stays."""
+        self._load_reason = ""
+        self._update_fault()
 
     # --- load ----------------------------------------------------------------------
     def _read(self, path):
+        """(None, "missing") or (bytes, "") or (None, why unreadable)."""
         try:
             f = self.fs.open(path, "rb")
-        except OSError:
-            return None
+        except OSError as e:
+            if e.args and e.args[0] == _ENOENT:
+                return None, "missing"
+            return None, "unreadable"
         try:
-            return f.read(_MAX_FILE)
-        except OSError:
-            return b""
+            return f.read(_MAX_FILE + 1), ""
+        except (OSError, MemoryError):
+            return None, "unreadable"
         finally:
             f.close()
 
     def load(self):
-        """The newest valid payload dict, or None (fault and reason set)."""
+        """The newest valid payload dict, or None (defaults). Sets loaded, first_boot,
+        fallback and, for a slot present but unusable, the fault."""
         best = None
         self.seq = 0
         self.slot = -1
+        self._load_reason = ""
+        self.rejected = []
+        bad = []
         for k in range(2):
-            data = self._read(self.paths[k])
-            if data is None:
-                self.slot_state[k] = "missing"
-                continue
-            seq, d = decode_slot(data)
-            if seq < 0:
-                self.slot_state[k] = "corrupt: " + d
-                continue
-            self.slot_state[k] = "ok %d" % seq
-            if best is None or seq > self.seq:
-                best = d
-                self.seq = seq
-                self.slot = k
-        if best is None:
-            self.fault = 1
-            if self.slot_state[0] == "missing" and self.slot_state[1] == "missing":
-                self.reason = "no stored settings: defaults loaded"
+            data, why = self._read(self.paths[k])
+            if data is not None:
+                seq, d = decode_slot(data)
+                if seq < 0:
+                    why = d
+                else:
+                    self.slot_state[k] = "ok %d" % seq
+                    if best is None or newer(seq, self.seq):
+                        best, self.seq, self.slot = d, seq, k
+                    continue
+            if why == "missing":
+                self.slot_state[k] = why
             else:
-                self.reason = "stored settings corrupt (%s / %s): defaults loaded" % (
-                    self.slot_state[0], self.slot_state[1])
+                self.slot_state[k] = "corrupt: " + why
+                bad.append("%s %s" % (SLOTS[k], why))
+        self.first_boot = best is None and not bad
+        self.fallback = bool(bad)
+        if self.first_boot:
+            self.loaded = LOAD_FIRST_BOOT
+        elif best is None:
+            self.loaded = LOAD_DEFAULTS
+            self._load_fault("stored settings unusable (%s): defaults loaded" % ", ".join(bad))
+        elif bad:
+            self.loaded = LOAD_FALLBACK
+            self._load_fault("%s: %s (seq %d) loaded" % (", ".join(bad), SLOTS[self.slot],
+                                                         self.seq))
+        else:
+            self.loaded = LOAD_NEWEST
         return best
+
+    def _apply(self, d):
+        """Put a validated payload into the settings and the controller's counters."""
+        settings = self.settings
+        if settings is not None:
+            self.rejected = settings.load_dict(d["settings"])
+            if self.rejected:
+                self._load_fault("stored settings refused by the schema: " + ",".join(
+                    self.rejected))
+        restore = getattr(self.control, "restore_counters", None)
+        if restore is not None:
+            restore(d["counters"])
+        self.boot_count = d.get("boots", 0)
+        self.fault_count = d.get("faults", 0)
 
     # --- save ----------------------------------------------------------------------
     def payload(self):
-        d = {"v": _SCHEMA_VERSION}  # type: dict
-        if self.settings is not None:
-            d["settings"] = self.settings.to_dict()
+        d = {"v": _SCHEMA_VERSION, "seq": self._next_seq(), "boots": self.boot_count,
+             "faults": self.fault_count}  # type: dict
+        d["settings"] = self.settings.to_dict() if self.settings is not None else {}
         counters = getattr(self.control, "counters", None)
-        if counters is not None:
-            d["counters"] = list(counters)
+        d["counters"] = list(counters) if counters is not None else []
         return json.dumps(d).encode()
+
+    def _next_seq(self):
+        return (self.seq + 1) % _SEQ_MOD if self.slot >= 0 else 1
 
     def save(self):
         """Write a new copy into the slot not holding the newest one. True on success;
-        an OSError is counted, sets fault and is retried later."""
+        an OSError is counted, sets the fault and is retried later."""
         k = 1 - self.slot if self.slot >= 0 else 0
-        data = encode_slot(self.seq + 1, self.payload())
+        seq = self._next_seq()
         try:
-            try:
-                f = self.fs.open(self.paths[k], "wb")
-            except OSError:
-                self._mkdir()
-                f = self.fs.open(self.paths[k], "wb")
-            try:
-                f.write(data)
-            finally:
-                f.close()
-        except OSError as e:
+            data = encode_slot(seq, self.payload())
+            if len(data) > _MAX_FILE:  # it could not be loaded back: keep the last copy
+                raise OSError("copy too large (%d bytes)" % len(data))
+            self._write(self.paths[k], data)
+        except (OSError, MemoryError) as e:
             self.save_errors += 1
-            self.fault = 1
-            self.reason = "cannot write settings to flash: OSError %s" % (e.args[0] if e.args
-                                                                            else "")
+            if not self._write_reason:
+                self.fault_count = _inc32(self.fault_count)
+            self._write_reason = "cannot write settings to flash: %s %s" % (
+                type(e).__name__, e.args[0] if e.args else "")
+            self._update_fault()
             return False
-        self.seq += 1
+        self.seq = seq
         self.slot = k
-        self.slot_state[k] = "ok %d" % self.seq
+        self.slot_state[k] = "ok %d" % seq
         self.saves += 1
-        if self.reason.startswith("cannot write"):
-            self.fault = 0
-            self.reason = ""
+        if self._write_reason:
+            self._write_reason = ""
+            self._update_fault()
         return True
+
+    def _write(self, path, data):
+        try:
+            f = self.fs.open(path, "wb")
+        except OSError:
+            self._mkdir()
+            f = self.fs.open(path, "wb")
+        try:
+            f.write(data)
+        finally:
+            f.close()
 
     def _mkdir(self):
         mk = getattr(self.fs, "mkdir", None)
@@ -252,53 +457,61 @@ class Store:
         self.clock = clock
         d = self.load()
         if d is not None:
-            stored = d.get("settings")
-            if isinstance(stored, dict) and settings is not None:
-                self.rejected = settings.load_dict(stored)
-                if self.rejected:
-                    self.fault = 1
-                    self.reason = "stored settings refused by the schema: " + ",".join(
-                        self.rejected)
-            restore = getattr(control, "restore_counters", None)
-            counters = d.get("counters")
-            if restore is not None and isinstance(counters, list):
-                restore(counters)
+            self._apply(d)
+        self.boot_count = _inc32(self.boot_count)
+        if self._load_reason:  # one fault per boot, however many things were wrong
+            self.fault_count = _inc32(self.fault_count)
         if settings is not None:
             settings.on_change = self.on_change
         now = clock()
         self._counters_ms = now
-        if d is None:
-            self._dirty_settings = True  # write the defaults once, so next boot is clean
-            self._changed_ms = now
+        # the boot count (and on a first boot the defaults) go to flash at the first poll
+        self._dirty = True
+        self._first_ms = ticks_add(now, -SAVE_WITHIN_MS)
+        self._changed_ms = self._first_ms
         return d
 
     def on_change(self, _i=None):
-        self._dirty_settings = True
-        self._changed_ms = self.clock() if self.clock else 0
+        now = self.clock() if self.clock else 0
+        if not self._dirty:
+            self._dirty = True
+            self._first_ms = now
+        self._changed_ms = now
+
+    def _due(self, now):
+        if self._dirty:
+            if (ticks_diff(now, self._changed_ms) < SETTLE_MS
+                    and ticks_diff(now, self._first_ms) < SAVE_WITHIN_MS):
+                return False
+            last = self._last_save_ms
+            # a negative difference: the last save is over half a ticks period ago
+            return last is None or not (0 <= ticks_diff(now, last) < MIN_INTERVAL_MS)
+        return (getattr(self.control, "counters", None) is not None
+                and ticks_diff(now, self._counters_ms) >= COUNTERS_PERIOD_MS)
 
     def poll(self):
-        """Called between ticks (it sits in app.comms): saves when a debounce is due."""
+        """Called between ticks (it sits in app.comms): saves when one is due."""
         now = self.clock()
         if self._retry_ms is not None and ticks_diff(now, self._retry_ms) < 0:
             return
-        due = False
-        if self._dirty_settings and ticks_diff(now, self._changed_ms) >= SETTINGS_DELAY_MS:
-            last = self._last_save_ms
-            due = last is None or ticks_diff(now, last) >= MIN_INTERVAL_MS
-        if (self.control is not None and getattr(self.control, "counters", None) is not None
-                and ticks_diff(now, self._counters_ms) >= COUNTERS_PERIOD_MS):
-            due = True
-        if due:
+        if self._due(now):
             self.flush(now)
 
     def flush(self, now=None):
-        """Save now (e.g. before a commanded reset)."""
+        """Save now (e.g. before a commanded reset). A slot left corrupt is written
+        over too, so the next boot finds two good copies."""
         if now is None:
             now = self.clock() if self.clock else 0
-        if self.save():
-            self._dirty_settings = False
+        ok = self.save()
+        if ok and self.slot_state[1 - self.slot][:7] == "corrupt":
+            ok = self.save()
+        if ok:
+            self._dirty = False
             self._retry_ms = None
-        else:
+        else:  # retried every _RETRY_MS, whatever the save was for
+            if not self._dirty:
+                self._dirty = True
+                self._first_ms = now
             self._retry_ms = ticks_add(now, _RETRY_MS)
         self._last_save_ms = now
         self._counters_ms = now

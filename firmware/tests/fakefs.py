@@ -1,7 +1,9 @@
 # A flash filesystem fake for the storage tests (CPython and MicroPython): files
 # are byte arrays; `budget` is how many more bytes the flash takes before the
 # power dies (PowerCut), so a test can cut a save after any byte. With `erased`
-# set, a cut leaves the rest of the block erased (0xFF), as NOR flash does.
+# set, a cut leaves the rest of the block erased (0xFF), as NOR flash does. A path
+# in `broken` fails every open with EIO (a flash read error, or a slot name that is
+# a folder); `fail_writes` fails every write open with ENOSPC.
 
 
 class PowerCut(Exception):
@@ -48,6 +50,7 @@ class FakeFs:
         self.budget = None
         self.erased = 0
         self.fail_writes = False
+        self.broken = set()
         self.opens = 0
 
     def _dir_of(self, path):
@@ -56,6 +59,8 @@ class FakeFs:
 
     def open(self, path, mode):
         self.opens += 1
+        if path in self.broken:
+            raise OSError(5)  # EIO
         if "r" in mode:
             if path not in self.files:
                 raise OSError(2)  # ENOENT
@@ -86,4 +91,5 @@ class FakeFs:
         for p in self.files:
             c.files[p] = bytearray(self.files[p])
         c.dirs = set(self.dirs)
+        c.broken = set(self.broken)
         return c

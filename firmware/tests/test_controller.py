@@ -235,8 +235,11 @@ def test_storage_fault_raises_alarm():
     from co2hr.storage import Store
 
     r = Rig()
-    st = Store(FakeFs(), "flash")
-    st.attach(r.settings, r.c, _Clock())  # empty flash: defaults, fault
+    fs = FakeFs()
+    fs.dirs.add("flash")
+    fs.files["flash/store_a.dat"] = bytearray(b"not a stored copy")
+    st = Store(fs, "flash")
+    st.attach(r.settings, r.c, _Clock())  # a corrupt copy: defaults, fault
     r.c.store = st
     r.step(2)
     assert st.fault == 1 and r.c.alarms.active[A.A_STORAGE] and r.out[DO_ALARM] == 1.0

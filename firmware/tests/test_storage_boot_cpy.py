@@ -1,12 +1,13 @@
-"""boot.build with a flash folder (CPython, real files): a setting changed at run
-time is saved after its debounce and is back after a reboot; no folder, no store."""
+"""boot.build with a flash folder (CPython, real files): a first boot is no fault
+and writes the defaults; a setting changed at run time is on flash within
+SAVE_WITHIN_MS and is back after a reboot; no folder, no store."""
 
 import json
 
 from co2hr import boot
 from co2hr.hil_link import LinkHardware
 from co2hr.settings import SCHEMA
-from co2hr.storage import SETTINGS_DELAY_MS
+from co2hr.storage import SAVE_WITHIN_MS
 
 
 def _board():
@@ -26,18 +27,19 @@ def test_setting_survives_reboot_through_boot_build(tmp_path):
     board = _board()
     hw = LinkHardware()
     app = boot.build(hw, board, str(tmp_path))
-    assert app.store.fault == 1  # first boot: defaults
+    assert app.store.fault == 0 and app.store.first_boot  # first boot: defaults, no fault
+    assert app.store.boot_count == 1
     i = _pick()
     new = SCHEMA[i][1] + 1
     app.control.settings.set_index(i, new)
-    for t in range(0, SETTINGS_DELAY_MS + 2000, 500):
+    for t in range(0, SAVE_WITHIN_MS + 500, 500):
         hw.now = t
         app.service()
     assert app.store.saves >= 1
     stored = json.loads((tmp_path / "store_a.dat").read_bytes().split(b"\n", 1)[1])
     assert stored["settings"][SCHEMA[i][0]] == new
     app2 = boot.build(LinkHardware(), board, str(tmp_path))
-    assert app2.store.fault == 0
+    assert app2.store.fault == 0 and not app2.store.first_boot and app2.store.boot_count == 2
     assert app2.control.settings.values[i] == new
 
 

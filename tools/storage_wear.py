@@ -1,0 +1,99 @@
+"""Flash wear of the settings/counters store on littlefs, measured: the firmware's Store
+saves on a littlefs image (littlefs-python, configured as MicroPython's littlefs v2:
+4 KB blocks, read/prog 32 B, cache 128 B, lookahead 32 B, block_cycles 100) whose
+block device counts erases. Prints erases per save and the share of saves the most
+erased block takes, and the lifetimes they give for the save rates of
+co2hr/storage.py's header. Needs `pip install littlefs-python` (not a project pin).
+
+    .venv/bin/python tools/storage_wear.py [--saves 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+
+import rig  # noqa: F401  (makes co2hr importable)
+from co2hr.settings import Settings
+from co2hr.status import N_COUNTERS
+from co2hr.storage import COUNTERS_PERIOD_MS, MIN_INTERVAL_MS, Store
+
+RATED_ERASES = 100_000  # NOR flash, per block
+DAY_MS = 86_400_000
+
+
+def _measure(blocks: int, other_kb: int, saves: int) -> tuple[float, float]:
+    from littlefs import LittleFS, UserContext
+
+    class CountingFlash(UserContext):
+        def __init__(self, size: int) -> None:
+            super().__init__(buffsize=size)
+            self.erases: collections.Counter = collections.Counter()
+
+        def erase(self, cfg, block):  # noqa: ANN001
+            self.erases[block] += 1
+            return super().erase(cfg, block)
+
+    class Fs:  # the open/rename/remove/mkdir the Store uses
+        def __init__(self, lfs) -> None:  # noqa: ANN001
+            self.lfs = lfs
+
+        def open(self, path, mode):  # noqa: ANN001
+            return self.lfs.open(path, mode)
+
+        def rename(self, a, b):  # noqa: ANN001
+            self.lfs.rename(a, b)
+
+        def remove(self, path):  # noqa: ANN001
+            self.lfs.remove(path)
+
+        def mkdir(self, path):  # noqa: ANN001
+            self.lfs.mkdir(path)
+
+    flash = CountingFlash(4096 * blocks)
+    lfs = LittleFS(context=flash, block_size=4096, block_count=blocks, read_size=32,
+                   prog_size=32, cache_size=128, lookahead_size=32, block_cycles=100)
+    if other_kb:
+        with lfs.open("board.json", "wb") as f:
+            f.write(b"x" * 1024 * other_kb)
+
+    class Control:
+        counters = [4_000_000_000] * N_COUNTERS
+
+    st = Store(Fs(lfs), "flash")
+    st.attach(Settings(), Control(), lambda: 0)
+    flash.erases.clear()
+    for k in range(saves):
+        Control.counters[1] = k
+        assert st.save(), st.reason
+    return sum(flash.erases.values()) / saves, max(flash.erases.values()) / saves
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--saves", type=int, default=20000)
+    args = ap.parse_args()
+    try:
+        import littlefs  # noqa: F401
+    except ImportError:
+        print("needs littlefs-python: .venv/bin/pip install littlefs-python", file=sys.stderr)
+        return 2
+    normal = DAY_MS // COUNTERS_PERIOD_MS + 6  # counters, a boot, a few changes
+    rates = (("normal use", normal), ("a change every minute", normal + 1440),
+             ("a change every MIN_INTERVAL_MS, non-stop", DAY_MS // MIN_INTERVAL_MS))
+    for label, blocks, other_kb in (("Pico, 1408 KB filesystem", 352, 40),
+                                    ("1 MB filesystem, 200 KB of other files", 256, 200),
+                                    ("ESP32, 2 MB filesystem", 512, 40)):
+        per_save, worst = _measure(blocks, other_kb, args.saves)
+        print(f"{label}: {per_save:.3f} erases per save; the most erased block takes "
+              f"{100 * worst:.2f} % of the saves")
+        for what, per_day in rates:
+            years = RATED_ERASES / (per_day * worst) / 365
+            print(f"  {what}: {per_day} saves/day -> {per_day * worst:.2f} erases/day on "
+                  f"that block, {years:,.1f} years to {RATED_ERASES:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
