@@ -3,7 +3,7 @@ saves on a littlefs image (littlefs-python, configured as MicroPython's littlefs
 4 KB blocks, read/prog 32 B, cache 128 B, lookahead 32 B, block_cycles 100) whose
 block device counts erases. Prints erases per save and the share of saves the most
 erased block takes, and the lifetimes they give for the save rates of
-co2hr/storage.py's header. Needs `pip install littlefs-python` (not a project pin).
+co2hr/storage.py's header. littlefs-python is a dev dependency of the project (pyproject.toml).
 
     .venv/bin/python tools/storage_wear.py [--saves 20000]
 """
@@ -77,7 +77,7 @@ def main() -> int:
     try:
         import littlefs  # noqa: F401
     except ImportError:
-        print("needs littlefs-python: .venv/bin/pip install littlefs-python", file=sys.stderr)
+        print("needs littlefs-python (a dev dependency): make venv", file=sys.stderr)
         return 2
     normal = DAY_MS // COUNTERS_PERIOD_MS + 6  # counters, a boot, a few changes
     rates = (("normal use", normal), ("a change every minute", normal + 1440),
