@@ -1,7 +1,8 @@
 # BoardHardware on a bus-level fake `machine` (dual: CPython and MicroPython):
-# safe outputs before any bus is touched, valve homing at power-up, every input's
-# terminal value, bus errors becoming invalid signals, reset cause, watchdog,
-# RS-485 port, and a running App on top.
+# safe outputs before any bus is touched, valve homing at power-up and re-homing at
+# its closed end (with the homing status), every input's terminal value, bus errors
+# becoming invalid signals, reset cause, watchdog, RS-485 port, and a running App
+# on top.
 from hwfakes import BOARD, Clock, rig_machine
 
 from co2hr.app import App
@@ -10,8 +11,8 @@ from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
 from co2hr.signals import Signals
 
 
-def _hw(machine=None, t=0):
-    m = machine or rig_machine()
+def _hw(t=0):
+    m = rig_machine()
     clk = Clock(t)
     hw = BoardHardware(BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
     return hw, m, clk
@@ -61,7 +62,7 @@ def test_outputs_safe_before_any_bus_traffic():
         elif spec["kind"] == "relay":
             assert m.pins[spec["pin"]].level == (1 if SAFE_OUTPUTS[i] else 0)
     st = hw.out_drv[OUTPUTS.index("hpev_pct")]
-    assert st.homing and st.want == int(SAFE_OUTPUTS[0] * 480 / 100 + 0.5)
+    assert st.homing and st.cmd == int(SAFE_OUTPUTS[0] * 480 / 100 + 0.5)
 
 
 def test_reads_every_input_as_terminal_values():
@@ -185,3 +186,97 @@ def test_app_ticks_on_board_hardware():
     assert m.wdts[0].feeds == 7
     st = hw.out_drv[0]
     assert st.homed and st.target == 240
+
+
+# --- the valve on the board: settings, re-homing, homing status ----------------------
+VALVE_BOARD = {"name": "valve", "mcu": "esp32",
+               "outputs": {"hpev_pct": BOARD["outputs"]["hpev_pct"]}}
+
+
+def _valve_rig(rehome_h=None, settings=True):
+    from hwfakes import FakeMachine, FakeValve
+
+    from co2hr.settings import Settings
+
+    clk = Clock()
+    m = FakeMachine(clock=clk)
+    hw = BoardHardware(VALVE_BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    out = VALVE_BOARD["outputs"]["hpev_pct"]
+    valve = FakeValve(clk, m.pins[out["step"]], m.pins[out["dir"]], travel=out["steps"],
+                      pos=200, min_gap_us=1000000 // out["max_sps"] + 1)
+    s = Settings()
+    if rehome_h is not None:
+        s.set("hpev_rehome_h", rehome_h)
+    if settings:
+        hw.use_settings(s)
+    return hw, clk, valve, s
+
+
+class _Loop:
+    """The control loop on the clock: write() each second, the timer's poll() every
+    poll_ms (a valve standing still needs no 2 ms poll to be checked)."""
+
+    def __init__(self, hw, clk):
+        self.hw = hw
+        self.clk = clk
+        self.out = list(SAFE_OUTPUTS)
+        self.next_tick = clk.t
+
+    def run(self, seconds, poll_ms=2):
+        c = self.clk
+        end = c.t + seconds * 1000
+        while c.t < end:
+            if c.t >= self.next_tick:
+                self.next_tick += 1000
+                self.hw.write(self.out)
+            c.t += poll_ms
+            self.hw.poll(c())
+
+
+def test_valve_rehomes_at_its_closed_end_and_says_so():
+    hw, clk, valve, settings = _valve_rig()
+    assert settings.get("hpev_rehome_h") == 24  # the default
+    settings.set("hpev_rehome_h", 1)
+    st = hw.out_drv[0]
+    loop = _Loop(hw, clk)
+    assert hw.homing() == 1  # bit 0: hpev_pct, homing from power-up
+    while hw.homing():
+        loop.run(0.1)
+    t_homed = clk.t
+    assert st.homings == 1 and 3000 < t_homed < 6000  # 528 steps
+    loop.run(3)
+    assert valve.pos == st.pos == 144  # 30 %
+    loop.out[0] = 50.0
+    loop.run(5)
+    valve.slip(7)  # a stall in service: 7 steps that did not move the valve
+    loop.out[0] = 0.0
+    loop.run(5)
+    assert st.pos == 0 and valve.pos == 7  # the count says closed; it is not
+    loop.run((t_homed + 3600000 - clk.t) / 1000 - 0.5, poll_ms=100)  # 1 h after homing
+    assert st.homings == 1 and valve.pos == 7 and not hw.homing()
+    seen = 0
+    while not seen and clk.t < t_homed + 3600000 + 2500:
+        loop.run(0.1)
+        seen = hw.homing()
+    assert seen == 1  # re-homing within a tick of the hour, and the board says so
+    loop.run(2)
+    assert st.homings == 2 and not hw.homing()
+    assert valve.pos == 0 and st.pos == 0  # drift gone: count and valve agree again
+    loop.out[0] = 40.0
+    loop.run(6)
+    assert valve.pos == st.pos == 192
+    assert valve.lost == 0
+    loop.out[0] = 0.0
+    loop.run(3500, poll_ms=100)
+    assert st.homings == 2  # at most once an hour
+
+
+def test_valve_rehoming_off_and_without_settings():
+    for rehome_h, settings in ((0, True), (None, False)):
+        hw, clk, _valve, _s = _valve_rig(rehome_h, settings)
+        st = hw.out_drv[0]
+        loop = _Loop(hw, clk)
+        loop.out[0] = 0.0
+        loop.run(10)
+        loop.run(3700, poll_ms=100)
+        assert st.homings == 1 and hw.homing() == 0  # power-up only

@@ -6,10 +6,14 @@
 # (OSError from I2C or SPI) makes that signal invalid for the tick, never a crash.
 #
 # The ADS1115s are scanned one conversion per poll() (~2 ms each) and the valve is
-# stepped from poll() too; on a board a periodic soft timer calls poll(), so
+# stepped from poll() too (each pulse timed from the us clock, so a late poll only
+# slows it); on a board a periodic soft timer calls poll(), so
 # neither waits in the control tick. read() then takes the latest conversion
 # (invalid if older than _STALE_MS), reads the MAX31865s (one short SPI burst each),
-# GPIOs, pulse counts and the on-chip ADC.
+# GPIOs, pulse counts and the on-chip ADC. write() sets the valve's position and,
+# once per tick, lets it re-home at its closed end (setting hpev_rehome_h, read
+# from the settings use_settings() hands over); homing() tells which outputs are
+# homing now.
 #
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
 # is the only one that imports it.
@@ -29,6 +33,7 @@ from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010, KINDS
 from co2hr.ticks import ticks_diff
 
 _POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
+_REHOME_SETTING = "hpev_rehome_h"
 _STALE_MS = const(3000)  # an ADS value older than this is invalid
 _W_NONE = const(0)
 _W_ADS = const(1)
@@ -65,6 +70,8 @@ class BoardHardware(Hardware):
         self._uart = board.get("uart")
         self.flash_dir = board.get("flash_dir", flash_dir)
         self.bus_errors = 0
+        self._settings = None
+        self._rehome_i = -1
         self.cause = self._read_reset_cause()
         now = clock()
         self._build_outputs(board.get("outputs", {}))
@@ -121,9 +128,9 @@ class BoardHardware(Hardware):
             elif k == "stepper":
                 en = self._out_pin(spec["enable"]) if "enable" in spec else None
                 st = Stepper(self._out_pin(spec["step"]), self._out_pin(spec["dir"]),
-                             spec["steps"], spec["max_sps"], spec["accel_sps2"], enable=en,
-                             overdrive_pct=spec.get("overdrive_pct", 10),
-                             dir_open=spec.get("dir_open", 1))
+                             spec["steps"], spec["max_sps"], spec["accel_sps2"], self.clock_us,
+                             enable=en, overdrive_pct=spec.get("overdrive_pct", 10),
+                             dir_open=spec.get("dir_open", 1), poll_us=_POLL_MS * 1000)
                 st.home()  # the count means nothing until the valve has hit its stop
                 self.out_drv[i] = st
                 self.out_kind[i] = _O_STEPPER
@@ -233,9 +240,9 @@ class BoardHardware(Hardware):
 
     # --- background: ADS scan and valve motion ----------------------------------------
     def poll(self, now):
-        """One ADS1115 conversion step and one valve step; from a timer or a loop."""
+        """One ADS1115 conversion step and the valve steps due; from a timer or a loop."""
         for st in self.steppers:
-            st.poll(now)
+            st.poll()
         n = len(self.scan_in)
         if not n:
             return
@@ -320,10 +327,32 @@ class BoardHardware(Hardware):
         now = self.clock()
         for i in range(N_OUT):
             k = self.out_kind[i]
-            if k == _O_PWM or k == _O_STEPPER:
+            if k == _O_PWM:
                 self.out_drv[i].set_pct(out[i])
+            elif k == _O_STEPPER:
+                d = self.out_drv[i]
+                d.set_pct(out[i])
+                d.maintain(now, self._rehome_h())
             elif k == _O_RELAY:
                 self.out_drv[i].set(out[i] >= 0.5, now)
+
+    def _rehome_h(self):
+        s = self._settings
+        return s.values[self._rehome_i] if s is not None else 0
+
+    def use_settings(self, settings):
+        from co2hr.settings import index
+
+        self._rehome_i = index(_REHOME_SETTING)
+        self._settings = settings
+
+    def homing(self):
+        """Bit i set while output i homes (its position is not the commanded one)."""
+        mask = 0
+        for i in range(N_OUT):
+            if self.out_kind[i] == _O_STEPPER and self.out_drv[i].homing:
+                mask |= 1 << i
+        return mask
 
     def safe_state(self, now=None):
         """Every output to co2hr.io.SAFE_OUTPUTS at once (relay timers bypassed)."""
