@@ -1,9 +1,10 @@
 # Bus-level fakes for the hardware layer's tests (CPython and MicroPython): pins,
 # a step/dir valve driver on three pins, an I2C bus with ADS1115 chips answering
-# register reads and writes, an SPI bus with MAX31865 chips selected by their CS
-# pin, a UART, PWM, ADC, WDT, and a `machine` stand-in that hands them out. A
-# device can be made to fail: the bus then raises OSError, as machine.I2C/SPI do
-# on a NACK or a timeout. Time is a Clock the test moves.
+# register reads and writes (with a conversion time), an SPI bus with MAX31865
+# chips selected by their CS pin, a UART, PWM, ADC, WDT, and a `machine` stand-in
+# that hands them out. A device can be made to fail: the bus then raises OSError,
+# as machine.I2C/SPI do on a NACK or a timeout. Time is a Clock the test moves;
+# bus transactions can move it too (an I2C transfer takes time, a GC can strike).
 
 
 class FakePin:
@@ -113,40 +114,81 @@ class FakeValve:
 
 
 class FakeADS1115Chip:
-    """Register model of an ADS1115: config (PGA, MUX, OS), conversion register."""
+    """Register model of an ADS1115: config (PGA, MUX, OS), conversion register.
+
+    Writing OS=1 starts a single-shot conversion of the selected input. With a
+    clock, it takes conv_us: until then OS reads 0 (busy) and the conversion
+    register still holds the previous result, as on the chip; without one it is
+    done at once. hang: a started conversion never completes. reset(): power-on
+    state (a brown-out), the running conversion forgotten."""
 
     FS = (6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256)
+    POR = 0x8583  # power-on default of the config register
 
-    def __init__(self):
+    def __init__(self, clock=None, conv_us=1163):
         self.volts = [0.0, 0.0, 0.0, 0.0]
-        self.config = 0x8583  # power-on default
+        self.config = self.POR
         self.conv = 0
         self.fail = False
-        self.conversions = 0
+        self.hang = False
+        self.conversions = 0  # conversions completed
+        self.early_reads = 0  # conversion register read while a conversion ran
+        self.clock = clock
+        self.conv_us = conv_us if clock is not None else 0
+        self._done_at = None  # unwrapped us when the running conversion completes
+        self._code = 0
+
+    def reset(self):
+        self.config = self.POR
+        self._done_at = None
+
+    def _update(self):
+        if self._done_at is None or self.hang:
+            return
+        if self.clock is None or self.clock.t_us >= self._done_at:
+            self._done_at = None
+            self.conv = self._code
+            self.config |= 0x8000
+            self.conversions += 1
 
     def write(self, reg, data):
-        if reg == 1:
-            cfg = (data[0] << 8) | data[1]
-            self.config = cfg & 0x7FFF | 0x8000  # done at once
-            if cfg & 0x8000:
-                mux = (cfg >> 12) & 7
-                fs = self.FS[(cfg >> 9) & 7]
-                v = self.volts[mux - 4] if mux >= 4 else 0.0
-                code = int(v / fs * 32768.0)
-                code = max(-32768, min(32767, code))
-                self.conv = code & 0xFFFF
-                self.conversions += 1
+        if reg != 1:
+            return
+        self._update()
+        cfg = (data[0] << 8) | data[1]
+        self.config = cfg & 0x7FFF | (0x8000 if self._done_at is None else 0)
+        if cfg & 0x8000 and self._done_at is None:  # OS=1 while idle: start
+            mux = (cfg >> 12) & 7
+            fs = self.FS[(cfg >> 9) & 7]
+            v = self.volts[mux - 4] if mux >= 4 else 0.0
+            code = int(v / fs * 32768.0)
+            self._code = max(-32768, min(32767, code)) & 0xFFFF
+            self.config &= 0x7FFF  # busy
+            self._done_at = (self.clock.t_us if self.clock else 0) + self.conv_us
+            self._update()
 
     def read(self, reg, buf):
-        v = self.config if reg == 1 else self.conv
+        self._update()
+        if reg == 1:
+            v = self.config
+        else:
+            v = self.conv
+            if self._done_at is not None:
+                self.early_reads += 1
         buf[0] = v >> 8
         buf[1] = v & 0xFF
 
 
 class FakeI2C:
-    def __init__(self, devices=None):
+    """With a clock, each transfer takes xfer_us, plus whatever pause() returns (a
+    GC or an interrupt that strikes while the driver is inside the transfer)."""
+
+    def __init__(self, devices=None, clock=None, xfer_us=60):
         self.devices = devices or {}
         self.log = []
+        self.clock = clock
+        self.xfer_us = xfer_us
+        self.pause = None
 
     def _dev(self, addr):
         d = self.devices.get(addr)
@@ -156,13 +198,22 @@ class FakeI2C:
             raise OSError(5)  # EIO
         return d
 
+    def _took(self):
+        c = self.clock
+        if c is not None:
+            c.t_us += self.xfer_us + (self.pause() if self.pause is not None else 0)
+
     def writeto_mem(self, addr, reg, buf):
         self.log.append(("w", addr, reg))
-        self._dev(addr).write(reg, bytes(buf))
+        d = self._dev(addr)
+        self._took()
+        d.write(reg, bytes(buf))  # latched at the end of the transfer
 
     def readfrom_mem_into(self, addr, reg, buf):
         self.log.append(("r", addr, reg))
-        self._dev(addr).read(reg, buf)
+        d = self._dev(addr)
+        d.read(reg, buf)  # sampled at the start of the transfer
+        self._took()
 
 
 class FakeMAX31865Chip:
@@ -360,7 +411,7 @@ class FakeMachine:
         self.log = []
         self.cause = cause
         self.Pin = _PinFactory(self)
-        self.i2c = FakeI2C(ads or {})
+        self.i2c = FakeI2C(ads or {}, clock)
         self.spi = FakeSPI(self.pins, max_chips or {})
         self.pwms = {}
         self.adcs = {}
@@ -473,13 +524,14 @@ BOARD = {
 
 
 def rig_machine(board=None, clock=None):
-    """A FakeMachine with every chip the board names, answering plausible values."""
+    """A FakeMachine with every chip the board names, answering plausible values.
+    With a clock, ADS1115 conversions and I2C transfers take their time."""
     board = board or BOARD
     ads = {}
     chips = {}
     for spec in board.get("inputs", {}).values():
         if spec.get("adc") == "ads1115" and spec["addr"] not in ads:
-            ads[spec["addr"]] = FakeADS1115Chip()
+            ads[spec["addr"]] = FakeADS1115Chip(clock)
         elif spec.get("adc") == "max31865":
             chips[spec["cs"]] = FakeMAX31865Chip(1000.0, spec.get("rref_ohm", 4300))
     return FakeMachine(ads, chips, clock=clock)

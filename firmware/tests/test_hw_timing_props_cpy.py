@@ -7,10 +7,13 @@ only; the dual tests run fixed schedules of the same checks inside MicroPython t
   each other: no two pulses closer than 1/max_sps, speed changes within the
   acceleration limit, not a step lost by the valve, and the count equal to the
   valve's real position.
+* ADS1115 scan: for any schedule of timer gaps and of pauses inside I2C transfers,
+  every value the board reports is its own channel's, never the previous conversion.
 """
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_hw_board_io import _ads_rig, _check_own_values
 from test_hw_stepper import US_WRAP, Bench, check_position, check_pulses, move_about
 
 PROFILE = settings(max_examples=25, deadline=None,
@@ -53,3 +56,17 @@ def test_stepper_count_exact_when_commands_cut_moves_short(gaps, cmds):
     assert b.st.pos == b.st.cmd
     if len(b.valve.rises) > 100:
         check_pulses(b.valve)
+
+
+@PROFILE
+@given(poll=st.lists(st.integers(0, 30000), min_size=1, max_size=40)
+       .filter(lambda g: sum(g) >= 500),
+       pauses=st.lists(st.integers(0, 3000), min_size=1, max_size=40),
+       t0_us=st.integers(0, US_WRAP - 1))
+def test_ads_values_are_always_their_own_channels(poll, pauses, t0_us):
+    hw, m, clk = _ads_rig(t0_us=t0_us)
+    m.i2c.pause = _cycled(pauses)
+    nxt = _cycled(poll)
+    _check_own_values(hw, 1500, nxt, clk)
+    for chip in m.i2c.devices.values():
+        assert chip.early_reads == 0

@@ -5,9 +5,10 @@
 # homing at once; only then are the buses and inputs set up. Any bus error
 # (OSError from I2C or SPI) makes that signal invalid for the tick, never a crash.
 #
-# The ADS1115s are scanned one conversion per poll() (~2 ms each) and the valve is
-# stepped from poll() too (each pulse timed from the us clock, so a late poll only
-# slows it); on a board a periodic soft timer calls poll(), so
+# The ADS1115s are scanned one conversion at a time from poll() (a result is taken
+# only once the chip says the conversion is done, ~2 ms each at the 2 ms poll) and
+# the valve is stepped from poll() too (each pulse timed from the us clock, so a
+# late poll only slows it); on a board a periodic soft timer calls poll(), so
 # neither waits in the control tick. read() then takes the latest conversion
 # (invalid if older than _STALE_MS), reads the MAX31865s (one short SPI burst each),
 # GPIOs, pulse counts and the on-chip ADC. write() sets the valve's position and,
@@ -20,7 +21,7 @@
 from micropython import const
 
 from co2hr.hal import Hardware
-from co2hr.hw.ads1115 import ADS1115, CONV_MS
+from co2hr.hw.ads1115 import ADS1115
 from co2hr.hw.comm_ports import SocketTcpListener, UartRtuPort
 from co2hr.hw.max31865 import MAX31865
 from co2hr.hw.pulse import PulseCounter
@@ -170,7 +171,7 @@ class BoardHardware(Hardware):
                         c = board["i2c"]
                         self.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
                                          freq=c.get("freq", 400000))
-                    ads[addr] = ADS1115(self.i2c, addr)
+                    ads[addr] = ADS1115(self.i2c, self.clock_us, addr)
                 scan_ads.append(ads[addr])
                 scan_ch.append(spec["ch"])
                 scan_in.append(i)
@@ -205,7 +206,6 @@ class BoardHardware(Hardware):
         self.scan_ch = scan_ch
         self.scan_in = scan_in
         self._scan_i = 0
-        self._scan_t = 0
         self._converting = False
 
     def _pull(self, spec):
@@ -240,36 +240,36 @@ class BoardHardware(Hardware):
 
     # --- background: ADS scan and valve motion ----------------------------------------
     def poll(self, now):
-        """One ADS1115 conversion step and the valve steps due; from a timer or a loop."""
+        """Valve steps that are due, then the ADS scan; from a timer or a loop."""
         for st in self.steppers:
             st.poll()
+        if self.scan_in:
+            self._scan(now)
+
+    def _scan(self, now):
+        """Take the running conversion if it is done, then start the next channel's."""
         n = len(self.scan_in)
-        if not n:
-            return
         j = self._scan_i
-        a = self.scan_ads[j]
-        i = self.scan_in[j]
         if self._converting:
-            if ticks_diff(now, self._scan_t) < CONV_MS:
-                return
-            self._converting = False
+            i = self.scan_in[j]
+            a = self.scan_ads[j]
             try:
+                if not a.done():
+                    return
                 self.ads_v[i] = a.result_v()
                 self.ads_t[i] = now
                 self.ads_ok[i] = 1
-            except OSError:
+            except OSError:  # bus error, or a conversion that never completed
                 self.ads_ok[i] = 0
                 self.bus_errors += 1
+            self._converting = False
             j = (j + 1) % n
             self._scan_i = j
-            a = self.scan_ads[j]
-            i = self.scan_in[j]
         try:
-            a.start(self.scan_ch[j])
-            self._scan_t = now
+            self.scan_ads[j].start(self.scan_ch[j])
             self._converting = True
         except OSError:
-            self.ads_ok[i] = 0
+            self.ads_ok[self.scan_in[j]] = 0
             self.bus_errors += 1
             self._scan_i = (j + 1) % n
 
