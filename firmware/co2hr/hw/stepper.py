@@ -3,34 +3,43 @@
 # sensor: the position is the count of steps sent, so at power-up it is driven
 # closed against its end stop for the full travel plus an overdrive margin
 # (homing), and only then does the count mean anything. Later, each time the valve
-# has come to rest closed and the last homing is older than the re-home interval,
-# it overdrives against the stop again (re-homing), so steps lost in service do
-# not add up for ever. Motion keeps within a speed and an acceleration limit (an
-# EEV loses steps if pushed harder).
+# stands closed (commanded 0 %) and the last homing is older than the re-home
+# interval, it is driven its overdrive further closed against the stop and counts
+# from 0 again (re-homing), so steps lost in service do not add up for ever: the
+# drift stays below what one interval loses, if that is under the overdrive. An
+# opening asked for meanwhile follows once the overdrive is done (48 steps at the
+# homing speed on a 480-step valve: well under a second); `homing` says so.
+# Motion keeps within a speed and an acceleration limit (an EEV loses steps if
+# pushed harder).
 #
 # Timing is decided per pulse, from the clock, not from how often poll() runs:
 # a pulse goes out only when the time since the previous one (us, stamped after
 # its edge) gives a speed within every limit; a late poll therefore only slows the
 # valve, and no step is ever owed: nothing is caught up. The limits, for the speed
 # v = 1/interval the next pulse would make:
-#   v <= v_max                           (the spacing never below 1/max_sps)
-#   v <= max(v0, v_prev + a * interval)  (accelerating; v0 = sqrt(2a): one ramp step)
-#   v^2 / 2a <= steps left after it      (decelerating into the target)
-# and when the target turns out closer than the braking distance (or behind), the
-# valve brakes at `a`, overshoots, stops and comes back. Position changes by one
-# with each pulse actually written to the pin, nothing else.
+#   v <= v_max                          (the spacing never below 1/max_sps)
+#   v <= max(v0, v_ramp + a * interval) (accelerating; v0 = sqrt(2a): one ramp step)
+#   v^2 / 2a <= steps left after it     (decelerating into the target)
+# where v_ramp is the previous interval's speed, counting that interval up to one
+# poll period shorter (a pulse goes out at the first poll after it is due: without
+# that credit the ramp would stall on the poll grid). When the target turns out
+# closer than the braking distance (or behind), the valve brakes at `a`,
+# overshoots, stops and comes back. The position changes by one with each pulse
+# written to the pin, and by nothing else.
 #
 # Contexts: poll() runs in a timer callback; set_pct(), home() and maintain() in
 # the main loop, which may be interrupted by poll() between any two bytecodes. So
 # the main loop only stores single values (cmd, a request, flags) and poll() alone
 # moves the motion state; poll() uses small integers only and never allocates.
 #
-# No PIO/RMT path: those queue pulses ahead of the CPU, so the count would be of
-# pulses queued, not emitted, and a stop or reversal would first have to drain the
-# queue. Written from the CPU, each pulse is timed and counted when it happens; the
-# control law moves the HPEV at most 10 %/s (48 steps/s on a 480-step valve), well
-# within what a 2 ms poll gives (125 steps/s at a 150 steps/s limit: the spacing is
-# rounded up to the poll grid, never down).
+# No PIO (RP2040) or RMT (ESP32) path: both queue pulses ahead of the CPU, so the
+# count would be of pulses queued rather than emitted, a stop or a reversal would
+# first have to drain the queue, and neither could be checked here other than
+# against a fake built from our own reading of the datasheet. Written from the
+# CPU, each pulse is timed and counted when it happens; the control law moves the
+# HPEV at most 10 %/s (48 steps/s on a 480-step valve), well within what a 2 ms
+# poll gives (125 steps/s at a 150 steps/s limit: the spacing is rounded up to the
+# poll grid, never down).
 from micropython import const
 
 from co2hr.ticks import ticks_add, ticks_diff
