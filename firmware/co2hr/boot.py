@@ -14,7 +14,9 @@ def load_board(path):
 
 
 def build(hw, board, flash_dir=None):
-    control = Controller(board, Settings())
+    settings = Settings()
+    control = Controller(board, settings)
+    hw.use_settings(settings)
     app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
     # Stored settings and counters, loaded before the Modbus ports take their
     # comm settings. flash_dir None: the hw's (BoardHardware: "flash"), else RAM only.

@@ -33,6 +33,16 @@ class Hardware:
     def reset_cause(self):
         return "unknown"
 
+    def use_settings(self, settings):
+        """The live co2hr.settings.Settings, for settings the hardware applies itself
+        (a stepper valve's re-homing interval). Called once, at boot."""
+
+    def homing(self):
+        """Bit i (io.OUTPUTS order) set while output i is homing: a stepper valve
+        being driven against its closed stop to zero its count, so its position is
+        not the commanded out[i]. 0 where no output homes."""
+        return 0
+
     def comm_ports(self):
         """Byte ports the Modbus server polls (RTU UART, TCP listener): list."""
         return []

@@ -112,4 +112,8 @@ CONTROL_SCHEMA = (
     #: Low-ambient GC bypass: the opening conditions must hold this long (also the least
     #: time between two openings)
     ("gcb_rec_delay_s", 60, 0, 3600, "s", 1),
+    #: HPEV re-homing: once the valve stands closed (asked for 0 %) and its last homing is
+    #: this old, it is driven its overdrive further closed against the stop and counts from 0
+    #: again, so lost steps cannot add up (0 = homing at power-up only)
+    ("hpev_rehome_h", 24, 0, 720, "h", 1),
 )

@@ -1,8 +1,10 @@
 # Bus-level fakes for the hardware layer's tests (CPython and MicroPython): pins,
-# an I2C bus with ADS1115 chips answering register reads and writes, an SPI bus
-# with MAX31865 chips selected by their CS pin, a UART, PWM, ADC, WDT, and a
-# `machine` stand-in that hands them out. A device can be made to fail: the bus
-# then raises OSError, as machine.I2C/SPI do on a NACK or a timeout.
+# a step/dir valve driver on three pins, an I2C bus with ADS1115 chips answering
+# register reads and writes (with a conversion time), an SPI bus with MAX31865
+# chips selected by their CS pin, a UART, PWM, ADC, WDT, and a `machine` stand-in
+# that hands them out. A device can be made to fail: the bus then raises OSError,
+# as machine.I2C/SPI do on a NACK or a timeout. Time is a Clock the test moves;
+# bus transactions can move it too (an I2C transfer takes time, a GC can strike).
 
 
 class FakePin:
@@ -14,12 +16,15 @@ class FakePin:
         self.history = []
         self.handler = None
         self.trigger = None
+        self.on_write = None  # what is wired to an output: called after every write
 
     def __call__(self, v=None):
         if v is None:
             return self.level
         self.level = 1 if v else 0
         self.history.append(self.level)
+        if self.on_write is not None:
+            self.on_write(self)
         return None
 
     def value(self, v=None):
@@ -36,41 +41,154 @@ class FakePin:
             self.handler(self)
 
 
+class FakeValve:
+    """A step/dir driver (A4988/DRV8825 style: a step on each rising STEP edge, DIR
+    sampled at that edge, EN active low) on a valve with a closed end stop at 0 and
+    an open one at `travel`: the truth a stepper's count is checked against.
+
+    A rising edge sooner than min_gap_us after the previous one, within setup_us of
+    a DIR change, or while the driver is disabled moves nothing (lost: the rotor
+    cannot follow); a step into an end stop moves nothing either (stalled: what
+    homing relies on). slip() loses steps on purpose (a stall in service).
+    Times are the clock's unwrapped microseconds. edge_delay, if set, is called at
+    each rising edge and returns how many us the edge lands after the driver last
+    read the clock (an interrupt between the read and the pin write)."""
+
+    def __init__(self, clock, step, dir, enable=None, travel=480, pos=0, min_gap_us=0,
+                 setup_us=1, dir_open=1):
+        self.clock = clock
+        self.travel = travel
+        self.pos = pos
+        self.min_gap_us = min_gap_us
+        self.setup_us = setup_us
+        self.dir_open = dir_open
+        self.rises = []  # unwrapped us of every rising STEP edge
+        self.opening = 0  # rising edges with DIR set to open / to close
+        self.closing = 0
+        self.lost = 0
+        self.stalled = 0
+        self.edge_delay = None
+        self._slip = 0
+        self._step_lvl = step.level
+        self._dir_pin = dir
+        self._en_pin = enable
+        self._dir_t = -1000000
+        step.on_write = self._step
+        dir.on_write = self._dir
+
+    def slip(self, n):
+        """The next n steps that should move the valve do not (lost in service)."""
+        self._slip += n
+
+    def _dir(self, _pin):
+        self._dir_t = self.clock.t_us
+
+    def _step(self, pin):
+        rising = pin.level == 1 and self._step_lvl == 0
+        self._step_lvl = pin.level
+        if not rising:
+            return
+        if self.edge_delay is not None:
+            self.clock.t_us += self.edge_delay()
+        t = self.clock.t_us
+        prev = self.rises[-1] if self.rises else None
+        self.rises.append(t)
+        opening = (self._dir_pin.level == 1) == (self.dir_open == 1)
+        if opening:
+            self.opening += 1
+        else:
+            self.closing += 1
+        if ((prev is not None and t - prev < self.min_gap_us)
+                or t - self._dir_t < self.setup_us
+                or (self._en_pin is not None and self._en_pin.level == 1)):
+            self.lost += 1
+            return
+        if self._slip:
+            self._slip -= 1
+            return
+        new = self.pos + (1 if opening else -1)
+        if new < 0 or new > self.travel:
+            self.stalled += 1
+            return
+        self.pos = new
+
+
 class FakeADS1115Chip:
-    """Register model of an ADS1115: config (PGA, MUX, OS), conversion register."""
+    """Register model of an ADS1115: config (PGA, MUX, OS), conversion register.
+
+    Writing OS=1 starts a single-shot conversion of the selected input. With a
+    clock, it takes conv_us: until then OS reads 0 (busy) and the conversion
+    register still holds the previous result, as on the chip; without one it is
+    done at once. hang: a started conversion never completes. reset(): power-on
+    state (a brown-out), the running conversion forgotten."""
 
     FS = (6.144, 4.096, 2.048, 1.024, 0.512, 0.256, 0.256, 0.256)
+    POR = 0x8583  # power-on default of the config register
 
-    def __init__(self):
+    def __init__(self, clock=None, conv_us=1163):
         self.volts = [0.0, 0.0, 0.0, 0.0]
-        self.config = 0x8583  # power-on default
+        self.config = self.POR
         self.conv = 0
         self.fail = False
-        self.conversions = 0
+        self.hang = False
+        self.conversions = 0  # conversions completed
+        self.early_reads = 0  # conversion register read while a conversion ran
+        self.clock = clock
+        self.conv_us = conv_us if clock is not None else 0
+        self._done_at = None  # unwrapped us when the running conversion completes
+        self._code = 0
+
+    def reset(self):
+        self.config = self.POR
+        self._done_at = None
+
+    def _update(self):
+        if self._done_at is None or self.hang:
+            return
+        if self.clock is None or self.clock.t_us >= self._done_at:
+            self._done_at = None
+            self.conv = self._code
+            self.config |= 0x8000
+            self.conversions += 1
 
     def write(self, reg, data):
-        if reg == 1:
-            cfg = (data[0] << 8) | data[1]
-            self.config = cfg & 0x7FFF | 0x8000  # done at once
-            if cfg & 0x8000:
-                mux = (cfg >> 12) & 7
-                fs = self.FS[(cfg >> 9) & 7]
-                v = self.volts[mux - 4] if mux >= 4 else 0.0
-                code = int(v / fs * 32768.0)
-                code = max(-32768, min(32767, code))
-                self.conv = code & 0xFFFF
-                self.conversions += 1
+        if reg != 1:
+            return
+        self._update()
+        cfg = (data[0] << 8) | data[1]
+        self.config = cfg & 0x7FFF | (0x8000 if self._done_at is None else 0)
+        if cfg & 0x8000 and self._done_at is None:  # OS=1 while idle: start
+            mux = (cfg >> 12) & 7
+            fs = self.FS[(cfg >> 9) & 7]
+            v = self.volts[mux - 4] if mux >= 4 else 0.0
+            code = int(v / fs * 32768.0)
+            self._code = max(-32768, min(32767, code)) & 0xFFFF
+            self.config &= 0x7FFF  # busy
+            self._done_at = (self.clock.t_us if self.clock else 0) + self.conv_us
+            self._update()
 
     def read(self, reg, buf):
-        v = self.config if reg == 1 else self.conv
+        self._update()
+        if reg == 1:
+            v = self.config
+        else:
+            v = self.conv
+            if self._done_at is not None:
+                self.early_reads += 1
         buf[0] = v >> 8
         buf[1] = v & 0xFF
 
 
 class FakeI2C:
-    def __init__(self, devices=None):
+    """With a clock, each transfer takes xfer_us, plus whatever pause() returns (a
+    GC or an interrupt that strikes while the driver is inside the transfer)."""
+
+    def __init__(self, devices=None, clock=None, xfer_us=60):
         self.devices = devices or {}
         self.log = []
+        self.clock = clock
+        self.xfer_us = xfer_us
+        self.pause = None
 
     def _dev(self, addr):
         d = self.devices.get(addr)
@@ -80,13 +198,22 @@ class FakeI2C:
             raise OSError(5)  # EIO
         return d
 
+    def _took(self):
+        c = self.clock
+        if c is not None:
+            c.t_us += self.xfer_us + (self.pause() if self.pause is not None else 0)
+
     def writeto_mem(self, addr, reg, buf):
         self.log.append(("w", addr, reg))
-        self._dev(addr).write(reg, bytes(buf))
+        d = self._dev(addr)
+        self._took()
+        d.write(reg, bytes(buf))  # latched at the end of the transfer
 
     def readfrom_mem_into(self, addr, reg, buf):
         self.log.append(("r", addr, reg))
-        self._dev(addr).read(reg, buf)
+        d = self._dev(addr)
+        d.read(reg, buf)  # sampled at the start of the transfer
+        self._took()
 
 
 class FakeMAX31865Chip:
@@ -279,12 +406,12 @@ class FakeMachine:
     SOFT_RESET = 5
     Timer = FakeTimer
 
-    def __init__(self, ads=None, max_chips=None, cause=3):
+    def __init__(self, ads=None, max_chips=None, cause=3, clock=None):
         self.pins = {}
         self.log = []
         self.cause = cause
         self.Pin = _PinFactory(self)
-        self.i2c = FakeI2C(ads or {})
+        self.i2c = FakeI2C(ads or {}, clock)
         self.spi = FakeSPI(self.pins, max_chips or {})
         self.pwms = {}
         self.adcs = {}
@@ -324,14 +451,25 @@ class FakeMachine:
 
 
 class Clock:
+    """Test time in microseconds (t_us, unwrapped); t is the same in whole ms. Calls
+    return what time.ticks_ms() / ticks_us() would: wrapped at 2**30."""
+
     def __init__(self, t=0):
-        self.t = t
+        self.t_us = t * 1000
+
+    @property
+    def t(self):
+        return self.t_us // 1000
+
+    @t.setter
+    def t(self, ms):  # clk.t += 2 moves on 2 ms, keeping the sub-ms part
+        self.t_us = ms * 1000 + self.t_us % 1000
 
     def __call__(self):
-        return self.t & 0x3FFFFFFF
+        return (self.t_us // 1000) & 0x3FFFFFFF
 
     def us(self):
-        return (self.t * 1000) & 0x3FFFFFFF
+        return self.t_us & 0x3FFFFFFF
 
 
 def _ads(addr, ch, **kw):
@@ -385,14 +523,15 @@ BOARD = {
 }
 
 
-def rig_machine(board=None):
-    """A FakeMachine with every chip the board names, answering plausible values."""
+def rig_machine(board=None, clock=None):
+    """A FakeMachine with every chip the board names, answering plausible values.
+    With a clock, ADS1115 conversions and I2C transfers take their time."""
     board = board or BOARD
     ads = {}
     chips = {}
-    for spec in board["inputs"].values():
+    for spec in board.get("inputs", {}).values():
         if spec.get("adc") == "ads1115" and spec["addr"] not in ads:
-            ads[spec["addr"]] = FakeADS1115Chip()
+            ads[spec["addr"]] = FakeADS1115Chip(clock)
         elif spec.get("adc") == "max31865":
             chips[spec["cs"]] = FakeMAX31865Chip(1000.0, spec.get("rref_ohm", 4300))
-    return FakeMachine(ads, chips)
+    return FakeMachine(ads, chips, clock=clock)

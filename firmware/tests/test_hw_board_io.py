@@ -1,6 +1,8 @@
 # BoardHardware on a bus-level fake `machine` (dual: CPython and MicroPython):
-# safe outputs before any bus is touched, valve homing at power-up, every input's
-# terminal value, bus errors becoming invalid signals, reset cause, watchdog,
+# safe outputs before any bus is touched, valve homing at power-up and re-homing at
+# its closed end (with the homing status), every input's terminal value, ADS1115
+# results taken only once their conversion is done (never another channel's), bus
+# errors and stuck conversions becoming invalid signals, reset cause, watchdog,
 # RS-485 port, and a running App on top.
 from hwfakes import BOARD, Clock, rig_machine
 
@@ -10,9 +12,9 @@ from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
 from co2hr.signals import Signals
 
 
-def _hw(machine=None, t=0):
-    m = machine or rig_machine()
+def _hw(t=0):
     clk = Clock(t)
+    m = rig_machine(clock=clk)  # ADS1115 conversions and I2C transfers take their time
     hw = BoardHardware(BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
     return hw, m, clk
 
@@ -61,7 +63,7 @@ def test_outputs_safe_before_any_bus_traffic():
         elif spec["kind"] == "relay":
             assert m.pins[spec["pin"]].level == (1 if SAFE_OUTPUTS[i] else 0)
     st = hw.out_drv[OUTPUTS.index("hpev_pct")]
-    assert st.homing and st.want == int(SAFE_OUTPUTS[0] * 480 / 100 + 0.5)
+    assert st.homing and st.cmd == int(SAFE_OUTPUTS[0] * 480 / 100 + 0.5)
 
 
 def test_reads_every_input_as_terminal_values():
@@ -185,3 +187,219 @@ def test_app_ticks_on_board_hardware():
     assert m.wdts[0].feeds == 7
     st = hw.out_drv[0]
     assert st.homed and st.target == 240
+
+
+# --- ADS1115 reads that wait for the conversion ---------------------------------------
+# The chips take 1.16 ms per conversion (860 SPS) and keep the previous result in the
+# conversion register until then; I2C transfers take time and a GC can strike inside
+# one. Every value the board reports must be its own channel's, never the previous
+# conversion's. Terminal values: 4-20 mA transmitters, the 0-10 V demand, NTC
+# dividers and two digital inputs, all different so a swap shows.
+ADS_BOARD = {
+    "name": "ads", "mcu": "esp32",
+    "inputs": {k: v for k, v in BOARD["inputs"].items() if v.get("adc") == "ads1115"},
+    "i2c": BOARD["i2c"],
+}
+ADS_TRUTH = {  # terminal value -> volts at the ADS pin (the front end, from its spec)
+    "p_gc_bar": 6.0, "p_rec_bar": 9.5, "p_suc_bar": 13.0, "demand_v": 7.5,
+    "t_amb_c": 12000.0, "t_w_in_c": 8000.0, "t_w_out_c": 3000.0, "t_tank_c": 20000.0,
+    "ext_enable": 1, "fan_ok": 0,
+}
+
+
+def _pin_volts(name, value):
+    spec = ADS_BOARD["inputs"][name]
+    k = spec["kind"]
+    if k == "ma420":
+        return value * spec["shunt_ohm"] / 1000.0
+    if k == "v010":
+        return value / spec["divider"]
+    if k == "ntc":
+        return spec["v_supply"] * value / (value + spec["r_series_ohm"])
+    return 3.0 if value else 0.2  # di through the ADS: 1.5 V threshold
+
+
+def _ads_rig(t0_us=0):
+    clk = Clock()
+    clk.t_us = t0_us
+    m = rig_machine(ADS_BOARD, clock=clk)
+    for name, value in ADS_TRUTH.items():
+        spec = ADS_BOARD["inputs"][name]
+        m.i2c.devices[spec["addr"]].volts[spec["ch"]] = _pin_volts(name, value)
+    hw = BoardHardware(ADS_BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    return hw, m, clk
+
+
+def _lcg(seed):
+    x = [seed]
+
+    def nxt(n):
+        x[0] = (x[0] * 1103515245 + 12345) & 0x7FFFFFFF
+        return (x[0] >> 8) % n
+
+    return nxt
+
+
+def _check_own_values(hw, polls, gap_us, clk):
+    """polls timer callbacks, due gap_us() apart: a periodic timer keeps its
+    schedule, so a callback held up by a slow transfer is followed by an early one."""
+    raw = [0.0] * N_IN
+    ok = bytearray(N_IN)
+    due = clk.t_us
+    for _ in range(polls):
+        due += gap_us()
+        if clk.t_us < due:
+            clk.t_us = due
+        hw.poll(clk())
+        hw.read(raw, ok)
+        for name, value in ADS_TRUTH.items():
+            i = _i(name)
+            if ok[i]:
+                tol = 0.003 * value + 0.01
+                assert abs(raw[i] - value) <= tol, (name, raw[i], value)
+    for name in ADS_TRUTH:
+        assert ok[_i(name)], name
+
+
+def test_ads_values_are_each_channels_own_with_gc_pauses_in_the_transfers():
+    hw, m, clk = _ads_rig()
+    rnd = _lcg(11)
+
+    def pause():  # one transfer in six is held up 0.2-1.5 ms (a GC, an interrupt)
+        return 200 + rnd(1301) if rnd(6) == 0 else 0
+
+    m.i2c.pause = pause
+    _check_own_values(hw, 3000, lambda: 1800 + rnd(401), clk)
+    for chip in m.i2c.devices.values():
+        assert chip.early_reads == 0
+        assert chip.conversions >= 200, chip.conversions  # the scan kept going
+
+
+def test_ads_values_are_each_channels_own_on_a_fast_or_late_timer():
+    # a 1 kHz timer with jitter (a millisecond clock then sees "2 ms" after 1.0 ms),
+    # now and then 0-30 ms late; across the us counter's wrap
+    hw, m, clk = _ads_rig(t0_us=(1 << 30) - 2000000)
+    rnd = _lcg(5)
+    _check_own_values(hw, 4000, lambda: 800 + rnd(500) if rnd(20) else rnd(30000), clk)
+    for chip in m.i2c.devices.values():
+        assert chip.early_reads == 0
+        assert chip.conversions >= 100, chip.conversions
+
+
+def test_ads_conversion_that_never_completes_is_an_invalid_signal():
+    hw, m, clk = _ads_rig()
+    rnd = _lcg(3)
+    _check_own_values(hw, 200, lambda: 2000, clk)
+    m.i2c.devices[73].hang = True  # the chip stops converting (stuck, not NACKing)
+    errors = hw.bus_errors
+    log = m.i2c.log
+    raw = [0.0] * N_IN
+    ok = bytearray(N_IN)
+    for _ in range(2500):  # 5 s: longer than a value stays fresh
+        n = len(log)
+        clk.t_us += 1800 + rnd(401)
+        hw.poll(clk())
+        assert len(log) - n <= 4  # never waits: a few transfers per poll at most
+    hw.read(raw, ok)
+    stuck = [name for name in ADS_TRUTH if ADS_BOARD["inputs"][name]["addr"] == 73]
+    for name in ADS_TRUTH:
+        assert bool(ok[_i(name)]) == (name not in stuck), name
+        if name not in stuck:
+            assert abs(raw[_i(name)] - ADS_TRUTH[name]) <= 0.003 * ADS_TRUTH[name] + 0.01
+    assert hw.bus_errors > errors
+    m.i2c.devices[73].hang = False  # recovers by itself
+    _check_own_values(hw, 200, lambda: 2000, clk)
+
+
+# --- the valve on the board: settings, re-homing, homing status ----------------------
+VALVE_BOARD = {"name": "valve", "mcu": "esp32",
+               "outputs": {"hpev_pct": BOARD["outputs"]["hpev_pct"]}}
+
+
+def _valve_rig(rehome_h=None, settings=True):
+    from hwfakes import FakeMachine, FakeValve
+
+    from co2hr.settings import Settings
+
+    clk = Clock()
+    m = FakeMachine(clock=clk)
+    hw = BoardHardware(VALVE_BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    out = VALVE_BOARD["outputs"]["hpev_pct"]
+    valve = FakeValve(clk, m.pins[out["step"]], m.pins[out["dir"]], travel=out["steps"],
+                      pos=200, min_gap_us=1000000 // out["max_sps"] + 1)
+    s = Settings()
+    if rehome_h is not None:
+        s.set("hpev_rehome_h", rehome_h)
+    if settings:
+        hw.use_settings(s)
+    return hw, clk, valve, s
+
+
+class _Loop:
+    """The control loop on the clock: write() each second, the timer's poll() every
+    poll_ms (a valve standing still needs no 2 ms poll to be checked)."""
+
+    def __init__(self, hw, clk):
+        self.hw = hw
+        self.clk = clk
+        self.out = list(SAFE_OUTPUTS)
+        self.next_tick = clk.t
+
+    def run(self, seconds, poll_ms=2):
+        c = self.clk
+        end = c.t + seconds * 1000
+        while c.t < end:
+            if c.t >= self.next_tick:
+                self.next_tick += 1000
+                self.hw.write(self.out)
+            c.t += poll_ms
+            self.hw.poll(c())
+
+
+def test_valve_rehomes_at_its_closed_end_and_says_so():
+    hw, clk, valve, settings = _valve_rig()
+    assert settings.get("hpev_rehome_h") == 24  # the default
+    settings.set("hpev_rehome_h", 1)
+    st = hw.out_drv[0]
+    loop = _Loop(hw, clk)
+    assert hw.homing() == 1  # bit 0: hpev_pct, homing from power-up
+    while hw.homing():
+        loop.run(0.1)
+    t_homed = clk.t
+    assert st.homings == 1 and 3000 < t_homed < 6000  # 528 steps
+    loop.run(3)
+    assert valve.pos == st.pos == 144  # 30 %
+    loop.out[0] = 50.0
+    loop.run(5)
+    valve.slip(7)  # a stall in service: 7 steps that did not move the valve
+    loop.out[0] = 0.0
+    loop.run(5)
+    assert st.pos == 0 and valve.pos == 7  # the count says closed; it is not
+    loop.run((t_homed + 3600000 - clk.t) / 1000 - 0.5, poll_ms=100)  # 1 h after homing
+    assert st.homings == 1 and valve.pos == 7 and not hw.homing()
+    seen = 0
+    while not seen and clk.t < t_homed + 3600000 + 2500:
+        loop.run(0.1)
+        seen = hw.homing()
+    assert seen == 1  # re-homing within a tick of the hour, and the board says so
+    loop.run(2)
+    assert st.homings == 2 and not hw.homing()
+    assert valve.pos == 0 and st.pos == 0  # drift gone: count and valve agree again
+    loop.out[0] = 40.0
+    loop.run(6)
+    assert valve.pos == st.pos == 192
+    assert valve.lost == 0
+    loop.out[0] = 0.0
+    loop.run(3500, poll_ms=100)
+    assert st.homings == 2  # at most once an hour
+
+
+def test_valve_rehoming_off_and_without_settings():
+    for rehome_h, settings in ((0, True), (None, False)):
+        hw, clk, _valve, _s = _valve_rig(rehome_h, settings)
+        st = hw.out_drv[0]
+        loop = _Loop(hw, clk)
+        loop.out[0] = 0.0
+        loop.run(10)
+        loop.run(3700, poll_ms=100)
+        assert st.homings == 1 and hw.homing() == 0  # power-up only

@@ -1,7 +1,9 @@
 # Hardware-layer drivers against bus-level fakes (dual: CPython and MicroPython):
-# ADS1115 register protocol, MAX31865 readings and faults, PWM 0-10 V, relay
+# ADS1115 register protocol and conversion timing (OS bit, time from the write,
+# stuck or reset chips), MAX31865 readings and faults, PWM 0-10 V, relay
 # minimum times, watchdog, S0 pulse debounce, RS-485 port DE timing.
 from hwfakes import (
+    Clock,
     FakeADS1115Chip,
     FakeI2C,
     FakeMAX31865Chip,
@@ -25,39 +27,99 @@ def _close(a, b, tol):
     return abs(a - b) <= tol
 
 
+def _ads(conv_us=1163, **kw):
+    clk = Clock()
+    chip = FakeADS1115Chip(clk, conv_us)
+    i2c = FakeI2C({0x48: chip}, clk, **kw)
+    return ADS1115(i2c, clk.us, 0x48), chip, i2c, clk
+
+
+def _expect_oserror(f):
+    try:
+        f()
+    except OSError as e:
+        return e
+    raise AssertionError("no OSError")
+
+
 def test_ads1115_converts_each_channel():
-    chip = FakeADS1115Chip()
+    adc, chip, _i2c, clk = _ads()
     chip.volts = [1.8, 0.6, 3.0, -0.1]
-    i2c = FakeI2C({0x48: chip})
-    adc = ADS1115(i2c, 0x48)
     for ch in range(4):
         adc.start(ch)
         assert adc.ch == ch
-        assert adc.ready()
+        assert not adc.done()  # the conversion takes 1.16 ms
+        clk.t_us += 1300
+        assert adc.done()
         assert _close(adc.result_v(), chip.volts[ch], 0.0002), (ch, adc.result_v())
-    assert chip.conversions == 4
+    assert chip.conversions == 4 and chip.early_reads == 0
     # single-shot, 860 SPS, PGA +-4.096 V, MUX AINx/GND, comparator off
     adc.start(2)
     cfg = chip.config
     assert (cfg >> 12) & 7 == 6 and (cfg >> 9) & 7 == 1 and cfg & 0x100 and cfg & 3 == 3
 
 
+def test_ads1115_waits_for_the_os_bit_and_times_from_the_write():
+    adc, chip, i2c, clk = _ads(conv_us=2400)  # a slow chip: OS still busy at 1.3 ms
+    chip.volts = [1.0, 2.0, 0.0, 0.0]
+    adc.start(0)
+    clk.t_us += 2500
+    assert adc.done()
+    assert _close(adc.result_v(), 1.0, 0.0002)
+    adc.start(1)
+    clk.t_us += 1300
+    assert not adc.done()  # past the nominal time, but the chip says busy
+    assert chip.conv == 8000  # ... and its result register still holds ch 0 (1 V)
+    clk.t_us += 1100
+    assert adc.done()
+    assert _close(adc.result_v(), 2.0, 0.0002)
+    # a GC strikes inside the start transfer: the time counts from its end
+    i2c.pause = lambda: 5000
+    t0 = clk.t_us
+    adc.start(0)
+    assert adc.t_start == (t0 + 60 + 5000) & 0x3FFFFFFF
+    i2c.pause = None
+    clk.t_us += 1000
+    assert not adc.done()  # 6 ms after start() was called, 1 ms after the write
+
+
+def test_ads1115_conversion_that_never_completes_is_a_bus_error():
+    adc, chip, _i2c, clk = _ads()
+    adc.start(3)
+    chip.hang = True
+    for _ in range(9):
+        clk.t_us += 1000
+        assert not adc.done()  # not yet a fault: never blocks either
+    clk.t_us += 1100
+    e = _expect_oserror(adc.done)
+    assert e.args[0] == 110 and adc.ch == -1
+    _expect_oserror(adc.done)  # nothing running any more
+    chip.hang = False
+    adc.start(3)  # the next start works again
+    clk.t_us += 1300
+    assert adc.done()
+
+
+def test_ads1115_chip_reset_during_a_conversion_is_a_bus_error():
+    adc, chip, _i2c, clk = _ads()
+    chip.volts = [0.5, 0.0, 0.0, 0.0]
+    adc.start(0)
+    chip.reset()  # brown-out: idle, power-on config, our conversion gone
+    clk.t_us += 1300
+    _expect_oserror(adc.done)
+    assert adc.ch == -1
+
+
 def test_ads1115_bus_errors_raise_oserror():
-    chip = FakeADS1115Chip()
-    adc = ADS1115(FakeI2C({0x48: chip}), 0x49)  # nobody at 0x49
-    try:
-        adc.start(0)
-        raise AssertionError("no OSError")
-    except OSError:
-        pass
+    clk = Clock()
+    chip = FakeADS1115Chip(clk)
+    adc = ADS1115(FakeI2C({0x48: chip}, clk), clk.us, 0x49)  # nobody at 0x49
+    _expect_oserror(lambda: adc.start(0))
     assert adc.ch == -1
     chip.fail = True
-    adc = ADS1115(FakeI2C({0x48: chip}), 0x48)
-    try:
-        adc.result_v()
-        raise AssertionError("no OSError")
-    except OSError:
-        pass
+    adc = ADS1115(FakeI2C({0x48: chip}, clk), clk.us, 0x48)
+    _expect_oserror(adc.result_v)
+    _expect_oserror(adc.done)
 
 
 def _max(ohm=1000.0, **kw):

@@ -5,18 +5,23 @@
 # homing at once; only then are the buses and inputs set up. Any bus error
 # (OSError from I2C or SPI) makes that signal invalid for the tick, never a crash.
 #
-# The ADS1115s are scanned one conversion per poll() (~2 ms each) and the valve is
-# stepped from poll() too; on a board a periodic soft timer calls poll(), so
+# The ADS1115s are scanned one conversion at a time from poll() (a result is taken
+# only once the chip says the conversion is done, ~2 ms each at the 2 ms poll) and
+# the valve is stepped from poll() too (each pulse timed from the us clock, so a
+# late poll only slows it); on a board a periodic soft timer calls poll(), so
 # neither waits in the control tick. read() then takes the latest conversion
 # (invalid if older than _STALE_MS), reads the MAX31865s (one short SPI burst each),
-# GPIOs, pulse counts and the on-chip ADC.
+# GPIOs, pulse counts and the on-chip ADC. write() sets the valve's position and,
+# once per tick, lets it re-home at its closed end (setting hpev_rehome_h, read
+# from the settings use_settings() hands over); homing() tells which outputs are
+# homing now.
 #
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
 # is the only one that imports it.
 from micropython import const
 
 from co2hr.hal import Hardware
-from co2hr.hw.ads1115 import ADS1115, CONV_MS
+from co2hr.hw.ads1115 import ADS1115
 from co2hr.hw.comm_ports import SocketTcpListener, UartRtuPort
 from co2hr.hw.max31865 import MAX31865
 from co2hr.hw.pulse import PulseCounter
@@ -29,6 +34,7 @@ from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010, KINDS
 from co2hr.ticks import ticks_diff
 
 _POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
+_REHOME_SETTING = "hpev_rehome_h"
 _STALE_MS = const(3000)  # an ADS value older than this is invalid
 _W_NONE = const(0)
 _W_ADS = const(1)
@@ -65,6 +71,8 @@ class BoardHardware(Hardware):
         self._uart = board.get("uart")
         self.flash_dir = board.get("flash_dir", flash_dir)
         self.bus_errors = 0
+        self._settings = None
+        self._rehome_i = -1
         self.cause = self._read_reset_cause()
         now = clock()
         self._build_outputs(board.get("outputs", {}))
@@ -121,9 +129,9 @@ class BoardHardware(Hardware):
             elif k == "stepper":
                 en = self._out_pin(spec["enable"]) if "enable" in spec else None
                 st = Stepper(self._out_pin(spec["step"]), self._out_pin(spec["dir"]),
-                             spec["steps"], spec["max_sps"], spec["accel_sps2"], enable=en,
-                             overdrive_pct=spec.get("overdrive_pct", 10),
-                             dir_open=spec.get("dir_open", 1))
+                             spec["steps"], spec["max_sps"], spec["accel_sps2"], self.clock_us,
+                             enable=en, overdrive_pct=spec.get("overdrive_pct", 10),
+                             dir_open=spec.get("dir_open", 1), poll_us=_POLL_MS * 1000)
                 st.home()  # the count means nothing until the valve has hit its stop
                 self.out_drv[i] = st
                 self.out_kind[i] = _O_STEPPER
@@ -163,7 +171,7 @@ class BoardHardware(Hardware):
                         c = board["i2c"]
                         self.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
                                          freq=c.get("freq", 400000))
-                    ads[addr] = ADS1115(self.i2c, addr)
+                    ads[addr] = ADS1115(self.i2c, self.clock_us, addr)
                 scan_ads.append(ads[addr])
                 scan_ch.append(spec["ch"])
                 scan_in.append(i)
@@ -198,7 +206,6 @@ class BoardHardware(Hardware):
         self.scan_ch = scan_ch
         self.scan_in = scan_in
         self._scan_i = 0
-        self._scan_t = 0
         self._converting = False
 
     def _pull(self, spec):
@@ -233,36 +240,36 @@ class BoardHardware(Hardware):
 
     # --- background: ADS scan and valve motion ----------------------------------------
     def poll(self, now):
-        """One ADS1115 conversion step and one valve step; from a timer or a loop."""
+        """Valve steps that are due, then the ADS scan; from a timer or a loop."""
         for st in self.steppers:
-            st.poll(now)
+            st.poll()
+        if self.scan_in:
+            self._scan(now)
+
+    def _scan(self, now):
+        """Take the running conversion if it is done, then start the next channel's."""
         n = len(self.scan_in)
-        if not n:
-            return
         j = self._scan_i
-        a = self.scan_ads[j]
-        i = self.scan_in[j]
         if self._converting:
-            if ticks_diff(now, self._scan_t) < CONV_MS:
-                return
-            self._converting = False
+            i = self.scan_in[j]
+            a = self.scan_ads[j]
             try:
+                if not a.done():
+                    return
                 self.ads_v[i] = a.result_v()
                 self.ads_t[i] = now
                 self.ads_ok[i] = 1
-            except OSError:
+            except OSError:  # bus error, or a conversion that never completed
                 self.ads_ok[i] = 0
                 self.bus_errors += 1
+            self._converting = False
             j = (j + 1) % n
             self._scan_i = j
-            a = self.scan_ads[j]
-            i = self.scan_in[j]
         try:
-            a.start(self.scan_ch[j])
-            self._scan_t = now
+            self.scan_ads[j].start(self.scan_ch[j])
             self._converting = True
         except OSError:
-            self.ads_ok[i] = 0
+            self.ads_ok[self.scan_in[j]] = 0
             self.bus_errors += 1
             self._scan_i = (j + 1) % n
 
@@ -320,10 +327,32 @@ class BoardHardware(Hardware):
         now = self.clock()
         for i in range(N_OUT):
             k = self.out_kind[i]
-            if k == _O_PWM or k == _O_STEPPER:
+            if k == _O_PWM:
                 self.out_drv[i].set_pct(out[i])
+            elif k == _O_STEPPER:
+                d = self.out_drv[i]
+                d.set_pct(out[i])
+                d.maintain(now, self._rehome_h())
             elif k == _O_RELAY:
                 self.out_drv[i].set(out[i] >= 0.5, now)
+
+    def _rehome_h(self):
+        s = self._settings
+        return s.values[self._rehome_i] if s is not None else 0
+
+    def use_settings(self, settings):
+        from co2hr.settings import index
+
+        self._rehome_i = index(_REHOME_SETTING)
+        self._settings = settings
+
+    def homing(self):
+        """Bit i set while output i homes (its position is not the commanded one)."""
+        mask = 0
+        for i in range(N_OUT):
+            if self.out_kind[i] == _O_STEPPER and self.out_drv[i].homing:
+                mask |= 1 << i
+        return mask
 
     def safe_state(self, now=None):
         """Every output to co2hr.io.SAFE_OUTPUTS at once (relay timers bypassed)."""
