@@ -53,9 +53,23 @@ class UartRtuPort:
         self.de_pin(1 if level else 0)
 
 
+def _peer_ip4(addr):
+    """The client's IPv4 address as 4 bytes from what accept() returned: a tuple
+    ("a.b.c.d", port) on lwIP ports, a raw sockaddr_in elsewhere. None if neither."""
+    try:
+        if isinstance(addr, tuple):
+            return bytes([int(x) for x in addr[0].split(".")])
+        if len(addr) >= 8:
+            return bytes(addr[4:8])
+    except (ValueError, TypeError, IndexError):
+        pass
+    return None
+
+
 class SocketConn:
-    def __init__(self, sock):
+    def __init__(self, sock, peer=None):
         self.sock = sock
+        self.peer = peer  # IPv4, 4 bytes (the TCP server's allowlist)
 
     def recv_into(self, mv):
         try:
@@ -115,8 +129,8 @@ class SocketTcpListener:
             if self.sock is None:
                 return None
         try:
-            c, _addr = self.sock.accept()
+            c, addr = self.sock.accept()
         except OSError:
             return None
         c.setblocking(False)
-        return SocketConn(c)
+        return SocketConn(c, _peer_ip4(addr))
