@@ -78,11 +78,12 @@ def _unlock_section() -> list[str]:
         % _addr("discrete", "unlock_code_default"),
         "  `rig set unlock_code 48213 --tcp HOST:502`; later `rig set` calls take",
         "  `--code 48213`.",
-        "* A wrong code gets the reply of any refused write (exception 1). After %d wrong"
+        "* A wrong code gets the reply of any refused write (exception 1). The first %d"
         % FREE_TRIES,
-        "  codes the line waits before it compares another: 1 s after the next one, doubling",
-        "  with each further one up to %d s; codes sent during the wait are refused unread."
+        "  wrong codes cost nothing; the next makes the line wait 1 s before it compares",
+        "  another code, and each further one doubles the wait, up to %d s. Codes sent"
         % WAIT_MAX_S,
+        "  during a wait are refused unread and do not lengthen it.",
         "  An unlock resets the count. `unlock_wait_s` and `unlock_failures` (input %d, %d)"
         % (_addr("input", "unlock_wait_s"), _addr("input", "unlock_failures")),
         "  show the asking line's; `mb_unlock_refused` counts every refused code. All TCP",

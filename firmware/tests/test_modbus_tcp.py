@@ -4,6 +4,7 @@
 from modbus_fixture import UNLOCK_CODE, addr, h, make_app, mbap, req, tcp, unlock
 
 from co2hr.modbus.registers import D_TCP_REFUSED, D_TCP_TIMEOUTS
+from co2hr.settings import index
 
 
 def test_request_answered_with_mbap_echo():
@@ -228,3 +229,75 @@ def test_idle_and_half_sent_connections_let_a_client_in_within_the_idle_timeout(
         hw.now += 1000
         assert waited <= IDLE_MS
     assert waited <= FRAME_MS + 1000
+
+
+# --- the board's socket wrapper (co2hr.hw.comm_ports) on a fake socket module
+
+
+class _FakeSock:
+    def __init__(self):
+        self.pending = []  # (client socket, address) for accept()
+        self.closed = False
+
+    def setsockopt(self, *a):
+        pass
+
+    def bind(self, a):
+        pass
+
+    def listen(self, n):
+        pass
+
+    def setblocking(self, flag):
+        pass
+
+    def accept(self):
+        if not self.pending:
+            raise OSError(11)  # EAGAIN
+        return self.pending.pop(0)
+
+    def write(self, mv):
+        raise OSError(104)  # ECONNRESET
+
+    def close(self):
+        self.closed = True
+
+
+class _FakeSocketModule:
+    AF_INET = 2
+    SOCK_STREAM = 1
+    SOL_SOCKET = 1
+    SO_REUSEADDR = 4
+
+    def __init__(self):
+        self.sock = _FakeSock()
+
+    def socket(self, af, kind):
+        return self.sock
+
+    def getaddrinfo(self, host, port):
+        return [(2, 1, 0, "", (host, port))]
+
+
+def test_board_sockets_give_the_peer_address_for_the_allowlist():
+    from co2hr.hw.comm_ports import SocketTcpListener
+    from co2hr.modbus.tcp import allowed
+
+    mod = _FakeSocketModule()
+    lis = SocketTcpListener(mod)
+    lis.listen(502)
+    assert lis.accept() is None
+    raw = bytes([2, 0, 0x9C, 0x40, 10, 0, 0, 7]) + bytes(8)  # a raw sockaddr_in
+    for sockaddr, peer in ((("192.168.1.5", 40000), bytes([192, 168, 1, 5])),
+                       (raw, bytes([10, 0, 0, 7])), (("not an address", 1), None)):
+        c = _FakeSock()
+        mod.sock.pending.append((c, sockaddr))
+        assert lis.accept().peer == peer, sockaddr
+    vals = [0] * 64
+    vals[index("tcp_allow_prefix")] = 8
+    vals[index("tcp_allow_ip1")] = 10
+    assert allowed(bytes([10, 9, 9, 9]), vals) and not allowed(bytes([11, 0, 0, 7]), vals)
+    assert not allowed(None, vals)  # an address unknown is not in any network
+    vals[index("tcp_allow_prefix")] = 0
+    assert allowed(None, vals)
+    assert index("tcp_allow_prefix") == index("tcp_allow_ip1") + 4  # tcp.py reads them so

@@ -53,19 +53,6 @@ class UartRtuPort:
         self.de_pin(1 if level else 0)
 
 
-def _peer_ip4(addr):
-    """The client's IPv4 address as 4 bytes from what accept() returned: a tuple
-    ("a.b.c.d", port) on lwIP ports, a raw sockaddr_in elsewhere. None if neither."""
-    try:
-        if isinstance(addr, tuple):
-            return bytes([int(x) for x in addr[0].split(".")])
-        if len(addr) >= 8:
-            return bytes(addr[4:8])
-    except (ValueError, TypeError, IndexError):
-        pass
-    return None
-
-
 class SocketConn:
     def __init__(self, sock, peer=None):
         self.sock = sock
@@ -133,4 +120,14 @@ class SocketTcpListener:
         except OSError:
             return None
         c.setblocking(False)
-        return SocketConn(c, _peer_ip4(addr))
+        # the client's IPv4 address as 4 bytes: accept() gives ("a.b.c.d", port) on the
+        # lwIP ports, a raw sockaddr_in elsewhere (None: the allowlist refuses it)
+        peer = None
+        try:
+            if isinstance(addr, tuple):
+                peer = bytes([int(x) for x in addr[0].split(".")])
+            elif len(addr) >= 8:
+                peer = bytes(addr[4:8])
+        except (ValueError, TypeError, IndexError):
+            pass
+        return SocketConn(c, peer)

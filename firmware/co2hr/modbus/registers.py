@@ -73,9 +73,9 @@ D_BAD_FRAME = const(4)
 D_TCP_ACCEPTED = const(5)
 D_TCP_REFUSED = const(6)
 D_TCP_TIMEOUTS = const(7)
-D_UNLOCKS = const(8)
-D_UNLOCK_REFUSED = const(9)
-D_WRITES_REFUSED = const(10)
+_D_UNLOCKS = const(8)  # (used here only: underscored, they take no name on the heap)
+_D_UNLOCK_REFUSED = const(9)
+_D_WRITES_REFUSED = const(10)
 D_BCAST_REFUSED = const(11)
 D_TCP_FRAME_TIMEOUTS = const(12)
 D_TCP_NOT_ALLOWED = const(13)
@@ -113,12 +113,11 @@ DIAG = (
 N_DIAG = len(DIAG)
 
 # Health (u32 each): what shows that a board is struggling. Row: (name, unit).
-H_OVERRUNS = const(0)
-H_TICK_MAX = const(1)
-H_HEAP_FREE = const(2)
-H_HEAP_USED = const(3)
-H_RESET = const(4)
-H_BOOTS = const(5)
+_H_OVERRUNS = const(0)
+_H_TICK_MAX = const(1)
+_H_HEAP_FREE = const(2)
+_H_HEAP_USED = const(3)
+_H_RESET = const(4)
 HEALTH = (
     #: Control ticks missed or longer than the period, since boot
     ("tick_overruns", ""),
@@ -135,8 +134,8 @@ HEALTH = (
     #: Boots counted by the settings store
     ("boot_count", ""),
 )
-RESET_CAUSES = ("unknown", "pwron", "hard", "wdt", "deepsleep", "soft")  # hw.reset_cause()
-HEAP_SAMPLE_MS = const(10000)  # gc.mem_free() walks the heap (~60 ms on the mpy target)
+_RESET_CAUSES = "unknown pwron hard wdt deepsleep soft"  # hw.reset_cause(), by code
+_HEAP_SAMPLE_MS = const(10000)  # gc.mem_free() walks the heap (~60 ms on the mpy target)
 
 # The unlock guard of the line that asks (TCP listener, RTU line or link). Row: (name, unit).
 SESSION = (
@@ -336,38 +335,29 @@ def _to_reg(v, scale, signed):
     return 65535 if x > 65535 else x
 
 
-def _reset_code(cause):
-    for k in range(len(RESET_CAUSES)):
-        if RESET_CAUSES[k] == cause:
-            return k
-    return 0
-
-
 def _u32(v, off):
     """The word of a u32 at offset off in its group: even = high word."""
     return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
 
 
-_GC_MEM = hasattr(gc, "mem_free")  # MicroPython only
-
-
 class RegisterMap:
     """The table bound to a running App: reads and writes for the PDU core, on behalf
-    of the master the server names before each request (sess: its Unlock session;
-    bcast: an RTU broadcast)."""
+    of the master the server names before each request (session: its Unlock;
+    broadcast: an RTU broadcast)."""
 
     def __init__(self, app, server, settings, board_name="?"):
         self.app = app
         self.control = app.control
         self.server = server
         self.settings = settings
-        self.sess = server.link  # (each request names its master before it is served)
-        self.bcast = False
-        self.reset_code = _reset_code(app.hw.reset_cause())
-        self.heap_free = 0  # the last heap sample (see HEAP_SAMPLE_MS)
+        self.session = server.session  # (each request names its master first)
+        self.broadcast = False
+        causes = _RESET_CAUSES.split()
+        cause = app.hw.reset_cause()
+        self.reset_code = causes.index(cause) if cause in causes else 0
+        self.heap_free = 0  # the last heap sample (see _HEAP_SAMPLE_MS)
         self.heap_used = 0
-        self.heap_ms = 0
-        self.heap_sampled = False
+        self.heap_ms = -1  # when it was taken (-1: never)
         seg = ([], [], [], [])
         for g in GROUPS:
             seg[g[0]].append(g)
@@ -414,7 +404,7 @@ class RegisterMap:
         return True
 
     def writable(self, table, addr, qty):
-        if self.bcast:
+        if self.broadcast:
             return ILLEGAL_FUNCTION  # no sender to hold an unlock (counted by the server)
         a = addr
         end = addr + qty
@@ -426,9 +416,9 @@ class RegisterMap:
             if g[2] != _S_UNLOCK:
                 needs = True
             a = a + 1 if g[2] == _S_CMD_BIT else g[1] + g[3] * g[4]
-        s = self.sess
+        s = self.session
         if s.read_only() or (needs and not s.is_open()):
-            self.server.diag[D_WRITES_REFUSED] += 1
+            self.server.diag[_D_WRITES_REFUSED] += 1
             return ILLEGAL_FUNCTION
         return 0
 
@@ -482,11 +472,11 @@ class RegisterMap:
 
     def _unlock(self, raw):
         d = self.server.diag
-        if self.sess.attempt(raw):
+        if self.session.attempt(raw):
             if raw:
-                d[D_UNLOCKS] += 1
+                d[_D_UNLOCKS] += 1
             return 0
-        d[D_UNLOCK_REFUSED] += 1
+        d[_D_UNLOCK_REFUSED] += 1
         return ILLEGAL_FUNCTION  # the reply of any write refused while locked
 
     def read(self, table, addr):
@@ -518,7 +508,7 @@ class RegisterMap:
         if src == _S_HEALTH:
             return _u32(self._health(i), off)
         if src == _S_SESSION:
-            gd = self.sess.guard
+            gd = self.session.guard
             return gd.wait_s() if i == 0 else gd.failures
         if src == _S_IDENT:
             if off >= 5:
@@ -540,7 +530,7 @@ class RegisterMap:
             r = COMMANDS[i]
             return _to_reg(v, r[4], r[1] < 0)
         if src == _S_UNLOCK:
-            return self.sess.seconds_left()
+            return self.session.seconds_left()
         if src == _S_VALID:
             return c.sig.valid[i]
         if src == _S_OUT_ON:
@@ -548,7 +538,7 @@ class RegisterMap:
         if src == _S_ALARM_BIT:
             return 1 if c.alarms.active[i] else 0
         if src == _S_UNLOCKED:
-            return 1 if self.sess.is_open() else 0
+            return 1 if self.session.is_open() else 0
         if src == _S_CODE_DEFAULT:
             return 1 if self.settings.values[_I_CODE] == UNLOCK_CODE else 0
         if src == _S_MIRROR:
@@ -557,28 +547,23 @@ class RegisterMap:
 
     def _health(self, i):
         app = self.app
-        if i == H_OVERRUNS:
+        if i == _H_OVERRUNS:
             return app.overruns
-        if i == H_TICK_MAX:
+        if i == _H_TICK_MAX:
             return app.tick_max_ms
-        if i == H_HEAP_FREE or i == H_HEAP_USED:
-            self._sample_heap()
-            return self.heap_free if i == H_HEAP_FREE else self.heap_used
-        if i == H_RESET:
+        if i == _H_RESET:
             return self.reset_code
-        return app.boot_count
-
-    def _sample_heap(self):
+        if i != _H_HEAP_FREE and i != _H_HEAP_USED:
+            return app.boot_count
         # gc.mem_free()/mem_alloc() each walk the whole heap: at most one sample per
-        # HEAP_SAMPLE_MS, taken when a master reads a heap figure, never in the tick
-        now = self.app.hw.ticks_ms()
-        if self.heap_sampled and 0 <= ticks_diff(now, self.heap_ms) < HEAP_SAMPLE_MS:
-            return
-        self.heap_sampled = True
-        self.heap_ms = now
-        if _GC_MEM:
-            self.heap_free = gc.mem_free()
-            self.heap_used = gc.mem_alloc()
+        # _HEAP_SAMPLE_MS, taken when a master reads a heap figure, never in the tick
+        now = app.hw.ticks_ms()
+        if self.heap_ms < 0 or not 0 <= ticks_diff(now, self.heap_ms) < _HEAP_SAMPLE_MS:
+            self.heap_ms = now
+            if hasattr(gc, "mem_free"):  # MicroPython only
+                self.heap_free = gc.mem_free()
+                self.heap_used = gc.mem_alloc()
+        return self.heap_free if i == _H_HEAP_FREE else self.heap_used
 
     def _hist(self, off):
         al = self.control.alarms

@@ -24,7 +24,7 @@ class ModbusServer:
         self.app = app
         self.settings = app.control.settings
         self.diag = [0] * N_DIAG
-        self.link = Unlock(Guard(app.hw.ticks_ms), self.settings)  # handle_pdu()'s session
+        self.session = Unlock(Guard(app.hw.ticks_ms), self.settings)  # the link's (handle_pdu)
         self.map = RegisterMap(app, self, self.settings, board_name)
         ident = ((0, VENDOR), (1, PRODUCT_CODE), (2, VERSION.encode()), (4, PRODUCT_NAME),
                  (5, board_name.encode()))
@@ -51,8 +51,8 @@ class ModbusServer:
         """Run one request PDU through the core for the master of session (its Unlock)
         and count it. Returns the length of the response PDU to send (0: nothing)."""
         m = self.map
-        m.sess = session
-        m.bcast = broadcast
+        m.session = session
+        m.broadcast = broadcast
         k = self.core.handle(req, ro, n, resp, wo)
         if k == 0:
             return 0
@@ -70,7 +70,7 @@ class ModbusServer:
         Allocates the reply bytes (this path is the link's, not the board's)."""
         if unit != 0 and unit != int(self.settings.values[_sidx("mb_unit")]):
             return None
-        s = self.link
+        s = self.session
         s.expire(self.app.hw.ticks_ms())  # not polled: the host drives it at every tick
         k = self.serve(pdu, 0, len(pdu), self.resp, 0, s, unit == 0)
         return bytes(self.resp[:k]) if k else None

@@ -19,7 +19,8 @@
 # modbus.ports.LoopTcpListener/LoopTcpConn):
 #   listener: kind = "tcp", listen(port), accept() -> conn | None
 #   conn:     recv_into(mv) -> n (>0 bytes, 0 nothing yet, -1 closed by the peer)
-#             send(mv) -> n taken (may be partial; raises OSError when reset), close()
+#             send(mv) -> n taken (may be partial; raises OSError when reset)
+#             close() (never raises)
 #             peer: the client's IPv4 address (4 bytes), None when unknown
 from micropython import const
 
@@ -42,12 +43,12 @@ _I_MAXC = _sidx("tcp_max_clients")
 _I_IDLE = _sidx("tcp_idle_s")
 _I_FRAME = _sidx("tcp_frame_s")
 _I_ALLOW = _sidx("tcp_allow_ip1")  # tcp_allow_ip1..4, then tcp_allow_prefix
-_I_PREFIX = _sidx("tcp_allow_prefix")
+_I_READ_ONLY = _sidx("tcp_read_only")
 
 
 def allowed(peer, vals):
     """peer (4 bytes or None) inside the allowlist network of the settings vals."""
-    bits = int(vals[_I_PREFIX])
+    bits = int(vals[_I_ALLOW + 4])
     if bits == 0:
         return True
     if peer is None:
@@ -62,18 +63,11 @@ def allowed(peer, vals):
     return True
 
 
-def _close(conn):
-    try:
-        conn.close()
-    except OSError:
-        pass
-
-
 class _Slot(Unlock):
     """One client connection: its buffers and timers, and (as an Unlock) its session."""
 
     def __init__(self, guard, settings):
-        Unlock.__init__(self, guard, settings, True)
+        Unlock.__init__(self, guard, settings)
         self.conn = None
         self.rx = bytearray(_ADU)
         self.rx_mv = memoryview(self.rx)
@@ -85,6 +79,9 @@ class _Slot(Unlock):
         self.tx_off = 0
         self.last_ms = 0  # the last complete request (or the connect)
         self.frame_ms = 0  # the first byte of the unfinished request, or the unsent answer
+
+    def read_only(self):
+        return self.settings.values[_I_READ_ONLY] != 0
 
 
 class TcpServer:
@@ -139,11 +136,11 @@ class TcpServer:
     def _accept(self, c, now, vals):
         srv = self.server
         if not allowed(c.peer, vals):
-            _close(c)
+            c.close()
             srv.diag[D_TCP_NOT_ALLOWED] += 1
             return
         if self.clients() >= int(vals[_I_MAXC]):
-            _close(c)
+            c.close()
             srv.diag[D_TCP_REFUSED] += 1
             return
         for s in self.slots:
@@ -158,7 +155,7 @@ class TcpServer:
         srv.diag[D_TCP_ACCEPTED] += 1
 
     def _drop(self, s):
-        _close(s.conn)
+        s.conn.close()
         s.conn = None
         s.n = 0
         s.tail = s.rx_mv

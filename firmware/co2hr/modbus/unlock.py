@@ -30,7 +30,6 @@ _WAIT_DOUBLINGS = const(10)  # 2**10 s > WAIT_MAX_S: no larger shift is ever mad
 _FAILURES_MAX = const(0xFFFF)  # as read in one register
 _I_CODE = _sidx("unlock_code")
 _I_TIMEOUT = _sidx("unlock_timeout_s")
-_I_READ_ONLY = _sidx("tcp_read_only")
 
 
 def wait_s(failures):
@@ -41,29 +40,39 @@ def wait_s(failures):
     return WAIT_MAX_S if e >= _WAIT_DOUBLINGS else min(1 << e, WAIT_MAX_S)
 
 
+_NONE = const(-1)  # a deadline not set (the clock runs 0 .. 2**30 - 1)
+
+
+def _left_s(until, now):
+    """Seconds (rounded up) to a deadline, 0 once it has passed or when none is set."""
+    if until == _NONE:
+        return 0
+    d = ticks_diff(until, now)
+    return (d + 999) // 1000 if d > 0 else 0
+
+
 class Guard:
     """The wrong-code count and the wait of one transport."""
 
     def __init__(self, clock_ms):
         self.clock_ms = clock_ms
         self.failures = 0
-        self.waiting = False
-        self.until = 0
+        self.until = _NONE  # the end of the wait
 
     def expire(self, now):
-        if self.waiting and ticks_diff(self.until, now) <= 0:
-            self.waiting = False
+        if self.until != _NONE and ticks_diff(self.until, now) <= 0:
+            self.until = _NONE
 
     def wait_s(self):
         """Seconds before the next code is taken (rounded up)."""
         now = self.clock_ms()
         self.expire(now)
-        return (ticks_diff(self.until, now) + 999) // 1000 if self.waiting else 0
+        return _left_s(self.until, now)
 
     def take(self, code_ok, now):
         """A code arrives at now. True: it opens the session."""
         self.expire(now)
-        if self.waiting:
+        if self.until != _NONE:
             return False
         if code_ok:
             self.failures = 0
@@ -73,53 +82,47 @@ class Guard:
         w = wait_s(self.failures)
         if w:
             self.until = ticks_add(now, w * 1000)
-            self.waiting = True
         return False
 
 
 class Unlock:
-    """One session: a TCP connection (tcp=True: the read-only mode applies), an RTU
-    line or the link."""
+    """One session: an RTU line, the link, or (tcp._Slot) a TCP connection."""
 
-    def __init__(self, guard, settings, tcp=False):
+    def __init__(self, guard, settings):
         self.guard = guard
         self.settings = settings
-        self.tcp = tcp
-        self.unlocked = False
-        self.unlock_until = 0
+        self.until = _NONE  # the end of the unlock (none: locked)
 
     def attempt(self, raw):
         """A write of raw to the unlock register. True: done (0 locks, the code opens);
         False: refused (a wrong code, or any code during the guard's wait)."""
         if raw == 0:
-            self.unlocked = False
+            self.until = _NONE
             return True
         v = self.settings.values
         now = self.guard.clock_ms()
         if not self.guard.take(raw == v[_I_CODE], now):
             return False
-        self.unlock_until = ticks_add(now, int(v[_I_TIMEOUT]) * 1000)
-        self.unlocked = True
+        self.until = ticks_add(now, int(v[_I_TIMEOUT]) * 1000)
         return True
 
     def close(self):
-        self.unlocked = False
+        self.until = _NONE
 
     def expire(self, now):
         """Look at the deadlines (this session's and its guard's): on every poll."""
-        if self.unlocked and ticks_diff(self.unlock_until, now) <= 0:
-            self.unlocked = False
+        if self.until != _NONE and ticks_diff(self.until, now) <= 0:
+            self.until = _NONE
         self.guard.expire(now)
 
     def is_open(self):
-        if self.unlocked:
+        if self.until != _NONE:
             self.expire(self.guard.clock_ms())
-        return self.unlocked
+        return self.until != _NONE
 
     def seconds_left(self):
-        if not self.is_open():
-            return 0
-        return (ticks_diff(self.unlock_until, self.guard.clock_ms()) + 999) // 1000
+        return _left_s(self.until, self.guard.clock_ms()) if self.is_open() else 0
 
     def read_only(self):
-        return self.tcp and self.settings.values[_I_READ_ONLY] != 0
+        """Every write refused on this session (the TCP read-only mode: tcp._Slot)."""
+        return False
