@@ -324,3 +324,23 @@ def test_tcp_client_allowlist():
     assert tcp(app, hw, 1, "poll") == (b"", True)  # a client no longer allowed is closed
     assert req(app, "06 %04x 0000" % (a + 4)) == "06%04x0000" % (a + 4)  # 0: every client
     assert tcp(app, hw, 4, "open", peer=bytes([10, 0, 0, 9])) == (b"", False)
+
+
+def test_a_changed_code_is_stored_with_the_settings_and_kept_after_a_reboot():
+    from fakefs import FakeFs
+
+    from co2hr.storage import Store
+
+    fs = FakeFs()
+    app, hw = make_app()
+    store = Store(fs, "flash")
+    store.attach(app.control.settings, app.control, hw.ticks_ms)
+    unlock(app)
+    a = addr("holding", "unlock_code")
+    assert req(app, "06 %04x d431" % a) == "06%04xd431" % a  # 54321
+    store.save()
+    app2, hw2 = make_app()  # the next boot
+    Store(fs, "flash").attach(app2.control.settings, app2.control, hw2.ticks_ms)
+    assert req(app2, CODE) == REFUSED
+    unlock(app2, 54321)
+    assert req(app2, "03 %04x 0001" % a) == "03020000"
