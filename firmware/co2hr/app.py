@@ -23,6 +23,8 @@ class App:
         self.ticks = 0
         self.overruns = 0  # control slots missed or ticks that outlasted the period
         self.tick_alloc = 0  # bytes allocated by the last tick (MicroPython)
+        self.tick_max_ms = 0  # the longest tick since boot (a health register)
+        self.boot_count = 0  # boots counted by the settings store (set at boot)
         self.measure_alloc = False
         hw.write(self.out)  # safe state before the first tick
         self._next = hw.ticks_ms()
@@ -56,6 +58,9 @@ class App:
         if a0:
             self.tick_alloc = _mem_alloc() - a0
         self.ticks += 1
-        if ticks_diff(hw.ticks_ms(), now) > self.period_ms:
+        took_ms = ticks_diff(hw.ticks_ms(), now)
+        if took_ms > self.tick_max_ms:
+            self.tick_max_ms = took_ms
+        if took_ms > self.period_ms:
             self.overruns += 1
         hw.feed_watchdog()

@@ -15,6 +15,8 @@ import sys
 import time
 from datetime import datetime
 
+import rig  # noqa: F401  (puts the firmware on sys.path)
+from co2hr.modbus import registers as R
 from rig import regmap, rigview
 from rig.mbclient import FieldError, Link, add_link_args
 
@@ -43,6 +45,8 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("set", help="change a setting or command (range-checked, unlocked)")
     p.add_argument("name", metavar="NAME")
     p.add_argument("value", metavar="VALUE")
+    p.add_argument("--code", type=int, default=R.UNLOCK_CODE,
+                   help=f"service unlock code (default: the factory code {R.UNLOCK_CODE})")
     add_link_args(p)
     p.set_defaults(func=cmd_set)
 
@@ -172,7 +176,7 @@ def cmd_set(args) -> int:
         raw = regmap.encode(r, a.value)  # refused here, before anything is sent
         with Link(a) as link:
             before = link.read([r])[r.label]
-            link.write(r, raw)
+            link.write(r, raw, a.code)
             if r.is_comm:  # the next request may already need the new address/baud/parity
                 new = regmap.decode(r, [raw])
                 print(f"{r.label}: {regmap.fmt_value(r, before)} -> "

@@ -181,7 +181,8 @@ class FirmwareView:
             raise KeyError(f"no register named {name!r} in the firmware's table")
         if r[6] != "rw":
             raise ModbusError(f"{name} is read-only")
-        if r[0] == "holding" and r[1] < 500 and "service_unlock" in self.rows:
+        if "service_unlock" in self.rows and self._R.needs_unlock(
+                self._R.TABLE_NAMES.index(r[0]), r[1]):
             u = self.rows["service_unlock"]
             self.pdu(struct.pack(">BHH", 6, u[1], self._R.UNLOCK_CODE))
         if r[5] == "bit":

@@ -35,6 +35,8 @@ TABLES = {
     "commands": (("status.py", "COMMANDS"),),
     "diag": (("modbus/registers.py", "DIAG"),),
     "ident": (("modbus/registers.py", "IDENT"),),
+    "health": (("modbus/registers.py", "HEALTH"),),
+    "session": (("modbus/registers.py", "SESSION"),),
 }
 
 
@@ -107,10 +109,18 @@ def describe(src: int, i: int, row: tuple) -> str:
         default = (R.CONTROL_SCHEMA + R.COMM_SCHEMA)[i][1]
         return "%s (default %s; needs the service unlock)" % (docs("settings")[i], default)
     if src in (R._S_COMMAND, R._S_CMD_BIT):
-        return docs("commands")[i]
+        return docs("commands")[i] + " (needs the service unlock)"
     if src == R._S_UNLOCK:
-        return ("Write %d to allow setting changes for unlock_timeout_s, 0 to lock again; "
-                "reads the seconds left" % R.UNLOCK_CODE)
+        return ("Write the unlock code (unlock_code, factory code %d) to allow setting and "
+                "command writes on this connection or line for unlock_timeout_s, 0 to lock "
+                "again; reads the seconds left" % R.UNLOCK_CODE)
+    if src == R._S_HEALTH:
+        return docs("health")[i] + " (high word first)"
+    if src == R._S_SESSION:
+        return docs("session")[i]
+    if src == R._S_CODE_DEFAULT:
+        return "1 while unlock_code is the factory code %d (change it at commissioning)" % (
+            R.UNLOCK_CODE)
     if src == R._S_VALID:
         return "1 when %s is valid" % INPUTS[i]
     if src == R._S_OUT_ON:
@@ -120,7 +130,7 @@ def describe(src: int, i: int, row: tuple) -> str:
         return "Alarm %d active: %s (priority %d%s)" % (a[0], a[2], a[3],
                                                        ", latched" if a[6] else "")
     if src == R._S_UNLOCKED:
-        return "1 while the service unlock is open"
+        return "1 while the service unlock of the asking connection or line is open"
     if src == R._S_MIRROR:
         return "Read-only copy of input register %d" % i
     raise DocError(f"no description rule for register source {src} ({name})")

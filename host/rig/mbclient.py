@@ -25,8 +25,10 @@ from rig.regmap import Reg
 # Standard exception codes (Modbus Application Protocol v1.1b3 §7) and what each
 # means on this controller (co2hr/modbus/pdu.py has the order of the checks).
 EXCEPTIONS = {
-    1: ("illegal function", "the controller does not do this function here; for a write to "
-        "a setting it means the settings are locked (the service unlock is not open)"),
+    1: ("illegal function", "the controller does not do this function here; for a write it "
+        "means the settings are locked (commands too): the service unlock is not open on "
+        "this connection or line (a wrong unlock code, or one sent while the controller "
+        "waits after wrong codes: see unlock_wait_s), or Modbus TCP is read-only"),
     2: ("illegal data address", "no such register on this firmware, or it is read-only"),
     3: ("illegal data value", "value out of range for that register (nothing was stored)"),
     4: ("server device failure", "the controller failed while carrying out the request"),
@@ -185,13 +187,13 @@ class Link:
                 out[r.label] = regmap.decode(r, words[off:off + r.width])
         return {r.label: out[r.label] for r in regs}
 
-    def write(self, r: Reg, raw: int) -> None:
-        """Write one register (the service unlock first for a setting)."""
+    def write(self, r: Reg, raw: int, code: int = R.UNLOCK_CODE) -> None:
+        """Write one register (the service unlock with code first, where it needs it)."""
         c = self.client
         if r.needs_unlock:
             u = regmap.lookup("service_unlock")
             self._call(f"opening the service unlock (holding {u.addr})", c.write_register,
-                       u.addr, R.UNLOCK_CODE)
+                       u.addr, code)
         what = f"writing {r.name} ({r.table} {r.addr})"
         if r.table == "coil":
             self._call(what, c.write_coil, r.addr, bool(raw))

@@ -57,14 +57,13 @@ class Reg:
 
     @property
     def needs_unlock(self) -> bool:
-        return self.table == "holding" and any(
-            g[2] == R.S_SETTING and g[1] <= self.addr < g[1] + g[3] * g[4] for g in R.GROUPS)
+        return R.needs_unlock(R.TABLE_NAMES.index(self.table), self.addr)
 
     @property
     def is_comm(self) -> bool:
         """A communication setting (address, baud, parity ...): it takes effect right
         after the answer to the write that changed it."""
-        return self.needs_unlock and self.name in {row[0] for row in COMM_SCHEMA}
+        return self.table == "holding" and self.name in {row[0] for row in COMM_SCHEMA}
 
     def range_text(self) -> str:
         u = (" " + self.unit) if self.unit else ""

@@ -160,7 +160,7 @@ def _mbpoll(*args, timeout=20):
     return p.returncode, p.stdout + p.stderr
 
 
-def test_mbpoll_tcp_read_and_write(rig):
+def test_mbpoll_tcp_read_and_unlock_per_connection(rig):
     port = str(rig.main.tcp_port)
     rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "3", "-r", "0", "-c", "2", "127.0.0.1")
     assert rc == 0, out
@@ -168,28 +168,35 @@ def test_mbpoll_tcp_read_and_write(rig):
     rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", "600", "127.0.0.1",
                       str(UNLOCK_CODE))
     assert rc == 0 and "Written 1 references" in out, out
+    # mbpoll connects anew for every call: the unlock went with the first connection
     a = str(addr("holding", "p_rec_sp_bar"))
     rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", a, "127.0.0.1", "360")
-    assert rc == 0, out
+    assert rc != 0 and "Illegal function" in out, out
     rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", a, "127.0.0.1")
-    assert rc == 0 and "[%s]: \t360" % a in out, out
-    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", a, "127.0.0.1", "9999")
-    assert rc != 0 and "Illegal data value" in out, out
-    _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", "600", "127.0.0.1", "0")
+    assert rc == 0 and "[%s]: \t350" % a in out, out
+    rc, out = _mbpoll("-m", "tcp", "-p", port, "-t", "4", "-r", "600", "127.0.0.1", "1")
+    assert rc != 0 and "Illegal function" in out, out  # a wrong code: refused like a write
 
 
 def test_mbpoll_rtu_over_socat_pair(rig):
     dev = rig.b
-    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "3:int", "-B",
-                      "-r", str(addr("input", "uptime_s")), dev)
+    line = ("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1")
+    rc, out = _mbpoll(*line, "-t", "3:int", "-B", "-r", str(addr("input", "uptime_s")), dev)
     assert rc == 0, out
     assert "Illegal" not in out
-    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "0", "-r", "0",
-                      dev, "1")  # coil alarm_ack
-    assert rc == 0 and "Written 1 references" in out, out
-    rc, out = _mbpoll("-m", "rtu", "-b", "19200", "-P", "none", "-a", "1", "-t", "4", "-r", "1",
-                      dev, "1040")
+    rc, out = _mbpoll(*line, "-t", "0", "-r", "0", dev, "1")  # coil alarm_ack
+    assert rc != 0 and "Illegal function" in out, out  # commands need the unlock
+    rc, out = _mbpoll(*line, "-t", "4", "-r", "1", dev, "1040")
     assert rc != 0 and "Illegal function" in out, out  # settings locked
+    rc, out = _mbpoll(*line, "-t", "4", "-r", "600", dev, str(UNLOCK_CODE))
+    assert rc == 0 and "Written 1 references" in out, out
+    # the RTU line keeps its unlock between calls (one master at a time on a line)
+    rc, out = _mbpoll(*line, "-t", "0", "-r", "0", dev, "1")
+    assert rc == 0 and "Written 1 references" in out, out
+    rc, out = _mbpoll(*line, "-t", "4", "-r", "600", dev, "0")
+    assert rc == 0 and "Written 1 references" in out, out
+    rc, out = _mbpoll(*line, "-t", "0", "-r", "0", dev, "1")
+    assert rc != 0 and "Illegal function" in out, out
 
 
 def test_control_tick_kept_running(rig):

@@ -95,6 +95,17 @@ def test_set_unlocks_writes_and_reads_back(capsys, link):
     assert rc == 0 and out.strip().endswith("-> 2 (Max-COP)"), err
 
 
+def test_set_with_a_changed_unlock_code(capsys, link):
+    rc, out, err = rig_cmd(capsys, "set", *link, "unlock_code", "48213")  # the factory code
+    assert rc == 0, err
+    rc, out, err = rig_cmd(capsys, "set", *link, "p_hr_max_bar", "96")
+    assert rc != 0 and "opening the service unlock" in err and "exception 1" in err, err
+    rc, out, err = rig_cmd(capsys, "set", *link, "--code", "48213", "p_hr_max_bar", "96")
+    assert rc == 0 and out.strip().endswith("-> 96.0 bar"), err
+    rc, out, err = rig_cmd(capsys, "set", *link, "--code", "48213", "unlock_code", "7321")
+    assert rc == 0, err  # the factory code again, for the other tests
+
+
 def test_info(capsys, link):
     rc, out, err = rig_cmd(capsys, "info", *link)
     assert rc == 0, err

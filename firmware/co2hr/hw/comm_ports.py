@@ -54,8 +54,9 @@ class UartRtuPort:
 
 
 class SocketConn:
-    def __init__(self, sock):
+    def __init__(self, sock, peer=None):
         self.sock = sock
+        self.peer = peer  # IPv4, 4 bytes (the TCP server's allowlist)
 
     def recv_into(self, mv):
         try:
@@ -115,8 +116,18 @@ class SocketTcpListener:
             if self.sock is None:
                 return None
         try:
-            c, _addr = self.sock.accept()
+            c, addr = self.sock.accept()
         except OSError:
             return None
         c.setblocking(False)
-        return SocketConn(c)
+        # the client's IPv4 address as 4 bytes: accept() gives ("a.b.c.d", port) on the
+        # lwIP ports, a raw sockaddr_in elsewhere (None: the allowlist refuses it)
+        peer = None
+        try:
+            if isinstance(addr, tuple):
+                peer = bytes([int(x) for x in addr[0].split(".")])
+            elif len(addr) >= 8:
+                peer = bytes(addr[4:8])
+        except (ValueError, TypeError, IndexError):
+            pass
+        return SocketConn(c, peer)

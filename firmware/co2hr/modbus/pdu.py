@@ -3,9 +3,10 @@
 # a caller's preallocated buffer, so the byte path allocates nothing.
 #
 # Checks follow the order of the flow charts in Modbus Application Protocol v1.1b3 §6:
-#   1 ILLEGAL FUNCTION      function code (or MEI type) not supported; also a write to
-#                           settings while they are locked (the spec's "server in the
-#                           wrong state to process a request of this type")
+#   1 ILLEGAL FUNCTION      function code (or MEI type) not supported; also a write the
+#                           asking master may not make: not unlocked, a TCP read-only
+#                           mode, a broadcast, a refused unlock code (the spec's "server
+#                           in the wrong state to process a request of this type")
 #   3 ILLEGAL DATA VALUE    quantity out of limits, byte count wrong, PDU length wrong,
 #                           FC5 value not 0x0000/0xFF00, read-device-id code
 #   2 ILLEGAL DATA ADDRESS  any address in [start, start+qty) unmapped, or not writable
@@ -16,7 +17,10 @@
 # The register model (registers.RegisterMap or a test's) offers:
 #   readable(table, addr, qty) -> bool     read(table, addr) -> int (bit or u16)
 #   writable(table, addr, qty) -> 0 | exception code (2 not writable, 1 locked)
-#   value_ok(table, addr, raw) -> bool     write(table, addr, raw) (may raise)
+#   value_ok(table, addr, raw) -> bool
+#   write(table, addr, raw) -> 0 | exception code (may raise): a register that decides
+#       only when written (the unlock code), which the model keeps apart from any
+#       other writable register, so a refusal there never leaves a block half written
 # Multi-register writes check every value before writing any.
 from micropython import const
 
@@ -141,18 +145,17 @@ class PduCore:
         bit = 1 if v else 0
         if not m.value_ok(COILS, addr, bit):
             return -_ILLEGAL_VALUE
-        m.write(COILS, addr, bit)
-        return _echo5(req, ro, resp, wo)
+        e = m.write(COILS, addr, bit)
+        return -e if e else _echo5(req, ro, resp, wo)
 
     def _write_reg(self, req, ro, n, resp, wo):
         if n != 5:
             return -_ILLEGAL_VALUE
         addr = (req[ro + 1] << 8) | req[ro + 2]
         e = self._check_regs(addr, 1, req, ro + 3)  # one register: FC 16's checks
-        if e:
-            return -e
-        self._put_regs(addr, 1, req, ro + 3)
-        return _echo5(req, ro, resp, wo)
+        if not e:
+            e = self._put_regs(addr, 1, req, ro + 3)
+        return -e if e else _echo5(req, ro, resp, wo)
 
     def _write_coils(self, req, ro, n, resp, wo):
         if n < 6:
@@ -173,7 +176,9 @@ class PduCore:
             if not m.value_ok(COILS, addr + i, (req[d + (i >> 3)] >> (i & 7)) & 1):
                 return -_ILLEGAL_VALUE
         for i in range(qty):
-            m.write(COILS, addr + i, (req[d + (i >> 3)] >> (i & 7)) & 1)
+            e = m.write(COILS, addr + i, (req[d + (i >> 3)] >> (i & 7)) & 1)
+            if e:
+                return -e
         return _echo5(req, ro, resp, wo)
 
     def _check_regs(self, addr, qty, req, d):
@@ -191,7 +196,10 @@ class PduCore:
     def _put_regs(self, addr, qty, req, d):
         m = self.model
         for i in range(qty):
-            m.write(HOLDING, addr + i, (req[d + 2 * i] << 8) | req[d + 2 * i + 1])
+            e = m.write(HOLDING, addr + i, (req[d + 2 * i] << 8) | req[d + 2 * i + 1])
+            if e:
+                return e
+        return 0
 
     def _write_regs(self, req, ro, n, resp, wo):
         if n < 6:
@@ -202,10 +210,9 @@ class PduCore:
         if qty < 1 or qty > _MAX_WRITE_REGS or nb != 2 * qty or n != 6 + nb:
             return -_ILLEGAL_VALUE
         e = self._check_regs(addr, qty, req, ro + 6)
-        if e:
-            return -e
-        self._put_regs(addr, qty, req, ro + 6)
-        return _echo5(req, ro, resp, wo)
+        if not e:
+            e = self._put_regs(addr, qty, req, ro + 6)
+        return -e if e else _echo5(req, ro, resp, wo)
 
     def _read_write(self, req, ro, n, resp, wo):
         if n < 10:
@@ -221,9 +228,10 @@ class PduCore:
         if raddr + rqty > 0x10000 or not self.model.readable(HOLDING, raddr, rqty):
             return -ILLEGAL_ADDRESS
         e = self._check_regs(waddr, wqty, req, ro + 10)
+        if not e:
+            e = self._put_regs(waddr, wqty, req, ro + 10)  # the write comes before the read
         if e:
             return -e
-        self._put_regs(waddr, wqty, req, ro + 10)  # the write happens before the read
         resp[wo] = 23
         resp[wo + 1] = rqty * 2
         self._fill(HOLDING, raddr, rqty, resp, wo + 2)

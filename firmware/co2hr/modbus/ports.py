@@ -101,12 +101,18 @@ class LoopRtuPort:
         return out
 
 
+LOCALHOST = b"\x7f\x00\x00\x01"
+
+
 class LoopTcpConn:
-    def __init__(self):
+    def __init__(self, peer=LOCALHOST):
+        self.peer = peer  # the client's IPv4 address, 4 bytes
         self.inq = bytearray()
         self.outq = bytearray()
         self.peer_closed = False
         self.closed = False
+        self.reset = False  # the peer reset the connection: send raises
+        self.window = -1  # bytes the peer still takes (-1: no limit): a client not reading
 
     def recv_into(self, mv):
         if self.inq:
@@ -120,8 +126,13 @@ class LoopTcpConn:
     def send(self, mv):
         if self.closed:
             raise OSError(32)  # EPIPE
-        self.outq.extend(mv)
-        return len(mv)
+        if self.reset:
+            raise OSError(104)  # ECONNRESET
+        k = len(mv) if self.window < 0 else min(len(mv), self.window)
+        self.outq.extend(mv[:k])
+        if self.window >= 0:
+            self.window -= k
+        return k
 
     def close(self):
         self.closed = True
@@ -143,8 +154,8 @@ class LoopTcpListener:
             return self.pending.pop(0)
         return None
 
-    def open(self, cid):
-        c = LoopTcpConn()
+    def open(self, cid, peer=LOCALHOST):
+        c = LoopTcpConn(peer)
         self.conns[cid] = c
         self.pending.append(c)
         return c
@@ -166,11 +177,12 @@ class LoopBus:
         poll()
         return self.rtu.take()
 
-    def tcp_exchange(self, cid, op, data, poll):
-        """op: "open", "close", "data" (data: bytes) or "poll". Returns (bytes the
-        server sent on cid, True when the server has closed cid)."""
+    def tcp_exchange(self, cid, op, data, poll, peer=None):
+        """op: "open" (from peer: 4 bytes, default 127.0.0.1), "close", "data" (data:
+        bytes) or "poll". Returns (bytes the server sent on cid, True when the server
+        has closed cid)."""
         if op == "open":
-            c = self.tcp.open(cid)
+            c = self.tcp.open(cid, peer or LOCALHOST)
         else:
             c = self.tcp.conns.get(cid)
             if c is None:

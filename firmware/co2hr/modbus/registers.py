@@ -8,16 +8,22 @@
 #   input registers (FC4)          holding registers (FC3/6/16/23)
 #     0.. inputs (eng. x scale)      0.. control settings (need the service unlock)
 #   100.. outputs                  400.. communication settings (need the unlock)
-#   200.. status                   500.. commands (volatile, no unlock)
+#   200.. status                   500.. commands (volatile, need the unlock)
 #   300.. counters (u32)           600   service unlock code (reads seconds left)
 #   400.. Modbus diagnostics (u32) 1000.. read-only mirror of input registers 0..999
 #   500.. active alarm words            for masters that only use FC3
 #   520.. alarm history
+#   600.. health (u32)
+#   620.. the asking line's unlock wait
 #   900.. identity
-#   coils (FC1/5/15): 0.. boolean commands (address = command index)
+#   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
-#                          300 settings unlocked
+#                          300 settings unlocked (for the asking line), 301 factory code
 # An input register of an invalid signal reads -32768 (0x8000).
+# Every writable register but the unlock register needs the asking master's unlock
+# (co2hr.modbus.unlock); a broadcast writes nothing. The unlock code reads 0.
+import gc
+
 from micropython import const
 
 from co2hr import VERSION
@@ -26,9 +32,11 @@ from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
 from co2hr.settings import SCHEMA
+from co2hr.settings import index as _sidx
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
 from co2hr.status import COMMANDS, COUNTERS, STATUS
+from co2hr.ticks import ticks_diff
 
 TABLE_NAMES = ("coil", "discrete", "holding", "input")  # by pdu table constant
 INVALID = const(0x8000)
@@ -52,6 +60,9 @@ _S_ALARM_BIT = const(14)  # control.alarms.active[i]
 _S_UNLOCKED = const(15)  # unlock state
 _S_CMD_BIT = const(16)  # boolean command as a coil
 _S_MIRROR = const(17)  # holding 1000+a = input register a
+_S_HEALTH = const(18)  # HEALTH row i, u32
+_S_SESSION = const(19)  # SESSION row i: the asking line's unlock guard
+_S_CODE_DEFAULT = const(20)  # the unlock code is the factory code
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -62,6 +73,12 @@ D_BAD_FRAME = const(4)
 D_TCP_ACCEPTED = const(5)
 D_TCP_REFUSED = const(6)
 D_TCP_TIMEOUTS = const(7)
+_D_UNLOCKS = const(8)  # (used here only: underscored, they take no name on the heap)
+_D_UNLOCK_REFUSED = const(9)
+_D_WRITES_REFUSED = const(10)
+D_BCAST_REFUSED = const(11)
+D_TCP_FRAME_TIMEOUTS = const(12)
+D_TCP_NOT_ALLOWED = const(13)
 DIAG = (
     #: Requests processed (answered or broadcast), all transports
     "mb_frames_served",
@@ -79,8 +96,54 @@ DIAG = (
     "mb_tcp_refused",
     #: TCP connections closed by the idle timeout
     "mb_tcp_timeouts",
+    #: Service unlocks opened (any connection or line)
+    "mb_unlocks",
+    #: Unlock codes refused: wrong, or sent while the line waits after wrong codes
+    "mb_unlock_refused",
+    #: Writes refused with exception 1: the asking connection or line is not unlocked, or
+    #: Modbus TCP is read-only
+    "mb_writes_refused",
+    #: Broadcast requests refused (a broadcast never writes; it is never answered)
+    "mb_broadcast_refused",
+    #: TCP connections closed because a request or its answer took longer than tcp_frame_s
+    "mb_tcp_frame_timeouts",
+    #: TCP connections refused or closed by the client allowlist (tcp_allow_prefix)
+    "mb_tcp_not_allowed",
 )
 N_DIAG = len(DIAG)
+
+# Health (u32 each): what shows that a board is struggling. Row: (name, unit).
+_H_OVERRUNS = const(0)
+_H_TICK_MAX = const(1)
+_H_HEAP_FREE = const(2)
+_H_HEAP_USED = const(3)
+_H_RESET = const(4)
+HEALTH = (
+    #: Control ticks missed or longer than the period, since boot
+    ("tick_overruns", ""),
+    #: Longest control tick since boot
+    ("tick_max_ms", "ms"),
+    #: Free heap, sampled when read, at most every 10 s (0 where the build cannot tell)
+    ("heap_free_bytes", "B"),
+    #: Heap in use, sampled with heap_free_bytes; includes garbage not yet collected (the
+    #: board collects after every tick)
+    ("heap_used_bytes", "B"),
+    #: Cause of the last reset: 0 unknown, 1 power-on, 2 hard reset, 3 watchdog, 4 deep
+    #: sleep, 5 soft reset
+    ("reset_cause", ""),
+    #: Boots counted by the settings store
+    ("boot_count", ""),
+)
+_RESET_CAUSES = "unknown pwron hard wdt deepsleep soft"  # hw.reset_cause(), by code
+_HEAP_SAMPLE_MS = const(10000)  # gc.mem_free() walks the heap (~60 ms on the mpy target)
+
+# The unlock guard of the line that asks (TCP listener, RTU line or link). Row: (name, unit).
+SESSION = (
+    #: Seconds before the asking line takes another unlock code (after wrong codes)
+    ("unlock_wait_s", "s"),
+    #: Wrong unlock codes on the asking line since its last unlock
+    ("unlock_failures", ""),
+)
 
 HIST_N = const(16)  # newest alarm-history entries shown in registers
 _HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
@@ -101,7 +164,8 @@ IDENT = (
     "uptime_s",
 )
 
-UNLOCK_CODE = const(7321)  # written to holding 600 opens the settings for a while
+_I_CODE = _sidx("unlock_code")
+UNLOCK_CODE = SCHEMA[_I_CODE][1]  # the factory code: the default of the setting unlock_code
 
 # Unit and scale of an input/output from its name's unit suffix (io.py names carry units).
 _SUFFIX = (("_bar", "bar", 10, "i16"), ("_c", "degC", 10, "i16"), ("_v", "V", 100, "i16"),
@@ -129,6 +193,8 @@ GROUPS = (
     (INPUT, 400, _S_DIAG, N_DIAG, 2, "r", 0),
     (INPUT, 500, _S_ALARM_WORD, N_ALARM_WORDS, 1, "r", 0),
     (INPUT, 520, _S_HIST, 1 + HIST_N * _HIST_WORDS, 1, "r", 0),
+    (INPUT, 600, _S_HEALTH, len(HEALTH), 2, "r", 0),
+    (INPUT, 620, _S_SESSION, len(SESSION), 1, "r", 0),
     (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
@@ -140,7 +206,17 @@ GROUPS = (
     (DISCRETE, 100, _S_OUT_ON, len(OUTPUTS), 1, "r", 0),
     (DISCRETE, 200, _S_ALARM_BIT, N_ALARMS, 1, "r", 0),
     (DISCRETE, 300, _S_UNLOCKED, 1, 1, "r", 0),
+    (DISCRETE, 301, _S_CODE_DEFAULT, 1, 1, "r", 0),
 )
+
+
+def needs_unlock(table, addr):
+    """True for a register only an unlocked master may write: every writable one but
+    the unlock register itself (settings and commands alike)."""
+    for g in GROUPS:
+        if g[0] == table and g[1] <= addr < g[1] + g[3] * g[4]:
+            return g[5] == "rw" and g[2] != _S_UNLOCK
+    return False
 
 
 def _is_bool_command(i):
@@ -223,6 +299,12 @@ def _row(src, i, first):
         return ("alarm_" + ALARMS[i][1], "", 1, "bit", "r", 0, 1)
     if src == _S_UNLOCKED:
         return ("settings_unlocked", "", 1, "bit", "r", 0, 1)
+    if src == _S_HEALTH:
+        return (HEALTH[i][0], HEALTH[i][1], 1, "u32", "r", 0, 4294967295)
+    if src == _S_SESSION:
+        return (SESSION[i][0], SESSION[i][1], 1, "u16", "r", 0, 65535)
+    if src == _S_CODE_DEFAULT:
+        return ("unlock_code_default", "", 1, "bit", "r", 0, 1)
     return None
 
 
@@ -253,16 +335,29 @@ def _to_reg(v, scale, signed):
     return 65535 if x > 65535 else x
 
 
-class RegisterMap:
-    """The table bound to a running App: reads and writes for the PDU core."""
+def _u32(v, off):
+    """The word of a u32 at offset off in its group: even = high word."""
+    return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
 
-    def __init__(self, app, server, settings, unlock, board_name="?"):
+
+class RegisterMap:
+    """The table bound to a running App: reads and writes for the PDU core, on behalf
+    of the master the server names before each request (session: its Unlock;
+    broadcast: an RTU broadcast)."""
+
+    def __init__(self, app, server, settings, board_name="?"):
         self.app = app
         self.control = app.control
         self.server = server
         self.settings = settings
-        self.unlock = unlock
-        self.cmd_last = [0] * len(COMMANDS)
+        self.session = server.session  # (each request names its master first)
+        self.broadcast = False
+        causes = _RESET_CAUSES.split()
+        cause = app.hw.reset_cause()
+        self.reset_code = causes.index(cause) if cause in causes else 0
+        self.heap_free = 0  # the last heap sample (see _HEAP_SAMPLE_MS)
+        self.heap_used = 0
+        self.heap_ms = -1  # when it was taken (-1: never)
         seg = ([], [], [], [])
         for g in GROUPS:
             seg[g[0]].append(g)
@@ -309,17 +404,23 @@ class RegisterMap:
         return True
 
     def writable(self, table, addr, qty):
+        if self.broadcast:
+            return ILLEGAL_FUNCTION  # no sender to hold an unlock (counted by the server)
         a = addr
         end = addr + qty
-        locked = False
+        needs = False
         while a < end:
             g = self._find(table, a)
             if g is None or g[5] != "rw":
                 return ILLEGAL_ADDRESS
-            if g[2] == S_SETTING and not self.unlock.is_open():
-                locked = True
+            if g[2] != _S_UNLOCK:
+                needs = True
             a = a + 1 if g[2] == _S_CMD_BIT else g[1] + g[3] * g[4]
-        return ILLEGAL_FUNCTION if locked else 0
+        s = self.session
+        if s.read_only() or (needs and not s.is_open()):
+            self.server.diag[_D_WRITES_REFUSED] += 1
+            return ILLEGAL_FUNCTION
+        return 0
 
     def value_ok(self, table, addr, raw):
         g = self._find(table, addr)
@@ -329,6 +430,8 @@ class RegisterMap:
         src = g[2]
         if src == S_SETTING:
             k = g[6] + i
+            if k == _I_CODE and raw == 0:
+                return True  # 0 leaves the code as it is (it reads 0)
             try:
                 self.settings.check(k, self._setting_value(k, raw))
             except (ValueError, TypeError):
@@ -338,9 +441,7 @@ class RegisterMap:
             r = COMMANDS[i]
             v = self._cmd_value(i, raw)
             return r[1] <= v <= r[2]
-        if src == _S_UNLOCK:
-            return raw == 0 or raw == UNLOCK_CODE
-        return False
+        return src == _S_UNLOCK  # any code goes to the session, which decides
 
     def _setting_value(self, k, raw):
         x = raw - 0x10000 if self.set_signed[k] and raw > 32767 else raw
@@ -361,15 +462,22 @@ class RegisterMap:
         src = g[2]
         if src == S_SETTING:
             k = g[6] + i
-            self.settings.set_index(k, self._setting_value(k, raw))
+            if k != _I_CODE or raw != 0:
+                self.settings.set_index(k, self._setting_value(k, raw))
         elif src == _S_COMMAND or src == _S_CMD_BIT:
-            self.cmd_last[i] = raw
             self.control.command(i, self._cmd_value(i, raw))
         elif src == _S_UNLOCK:
-            if raw == UNLOCK_CODE:
-                self.unlock.open()
-            else:
-                self.unlock.close()
+            return self._unlock(raw)
+        return 0
+
+    def _unlock(self, raw):
+        d = self.server.diag
+        if self.session.attempt(raw):
+            if raw:
+                d[_D_UNLOCKS] += 1
+            return 0
+        d[_D_UNLOCK_REFUSED] += 1
+        return ILLEGAL_FUNCTION  # the reply of any write refused while locked
 
     def read(self, table, addr):
         g = self._find(table, addr)
@@ -388,67 +496,77 @@ class RegisterMap:
         if src == _S_OUT:
             return _to_reg(self.app.out[i], _kind(OUTPUTS[i])[2], False)
         if src == _S_STATUS:
-            st = getattr(c, "status", None)
-            return _to_reg(st[i], STATUS[i][2], True) if st is not None else 0
+            return _to_reg(c.status[i], STATUS[i][2], True)
         if src == _S_COUNTER:
-            cn = getattr(c, "counters", None)
-            v = int(cn[i]) if cn is not None else 0
-            return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
+            return _u32(int(c.counters[i]), off)
         if src == _S_DIAG:
-            v = self.server.diag[i]
-            return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
+            return _u32(self.server.diag[i], off)
         if src == _S_ALARM_WORD:
-            al = getattr(c, "alarms", None)
-            return self._alarm_word(al, i) if al is not None else 0
+            return c.alarms.word(i) & 0xFFFF
         if src == _S_HIST:
             return self._hist(off)
+        if src == _S_HEALTH:
+            return _u32(self._health(i), off)
+        if src == _S_SESSION:
+            gd = self.session.guard
+            return gd.wait_s() if i == 0 else gd.failures
         if src == _S_IDENT:
             if off >= 5:
-                up = self.app.ticks * self.app.period_ms // 1000
-                return (up >> 16) & 0xFFFF if off == 5 else up & 0xFFFF
+                return _u32(self.app.ticks * self.app.period_ms // 1000, off - 5)
             return self.ident[off]
         if src == S_SETTING:
             k = g[6] + i
+            if k == _I_CODE:
+                return 0  # never readable
             return _to_reg(self.settings.values[k], self.schema[k][5], self.set_signed[k])
+        return self._read_more(src, i, addr)
+
+    def _read_more(self, src, i, addr):
+        c = self.control
         if src == _S_COMMAND or src == _S_CMD_BIT:
-            cv = getattr(c, "command_value", None)
-            if cv is None:
-                return self.cmd_last[i] if src == _S_COMMAND else (1 if self.cmd_last[i] else 0)
-            r = COMMANDS[i]
+            v = c.command_value(i)
             if src == _S_CMD_BIT:
-                return 1 if cv(i) else 0
-            return _to_reg(cv(i), r[4], r[1] < 0)
+                return 1 if v else 0
+            r = COMMANDS[i]
+            return _to_reg(v, r[4], r[1] < 0)
         if src == _S_UNLOCK:
-            return self.unlock.seconds_left()
+            return self.session.seconds_left()
         if src == _S_VALID:
             return c.sig.valid[i]
         if src == _S_OUT_ON:
             return 1 if self.app.out[i] else 0
         if src == _S_ALARM_BIT:
-            al = getattr(c, "alarms", None)
-            return (1 if al.active[i] else 0) if al is not None else 0
+            return 1 if c.alarms.active[i] else 0
         if src == _S_UNLOCKED:
-            return 1 if self.unlock.is_open() else 0
+            return 1 if self.session.is_open() else 0
+        if src == _S_CODE_DEFAULT:
+            return 1 if self.settings.values[_I_CODE] == UNLOCK_CODE else 0
         if src == _S_MIRROR:
             return self.read(INPUT, addr - MIRROR_BASE)
         return 0
 
-    def _alarm_word(self, al, k):
-        w = getattr(al, "word", None)
-        if w is not None:
-            return w(k) & 0xFFFF
-        v = 0
-        act = al.active
-        for b in range(16):
-            j = 16 * k + b
-            if j < N_ALARMS and act[j]:
-                v |= 1 << b
-        return v
+    def _health(self, i):
+        app = self.app
+        if i == _H_OVERRUNS:
+            return app.overruns
+        if i == _H_TICK_MAX:
+            return app.tick_max_ms
+        if i == _H_RESET:
+            return self.reset_code
+        if i != _H_HEAP_FREE and i != _H_HEAP_USED:
+            return app.boot_count
+        # gc.mem_free()/mem_alloc() each walk the whole heap: at most one sample per
+        # _HEAP_SAMPLE_MS, taken when a master reads a heap figure, never in the tick
+        now = app.hw.ticks_ms()
+        if self.heap_ms < 0 or not 0 <= ticks_diff(now, self.heap_ms) < _HEAP_SAMPLE_MS:
+            self.heap_ms = now
+            if hasattr(gc, "mem_free"):  # MicroPython only
+                self.heap_free = gc.mem_free()
+                self.heap_used = gc.mem_alloc()
+        return self.heap_free if i == _H_HEAP_FREE else self.heap_used
 
     def _hist(self, off):
-        al = getattr(self.control, "alarms", None)
-        if al is None or not hasattr(al, "history_len"):
-            return 0
+        al = self.control.alarms
         n = al.history_len()
         if off == 0:
             return n
@@ -460,5 +578,4 @@ class RegisterMap:
             return int(e[1]) & 0xFFFF
         if w == 1:
             return 1 if e[2] else 0
-        t = int(e[0])
-        return (t >> 16) & 0xFFFF if w == 2 else t & 0xFFFF
+        return _u32(int(e[0]), w - 2)

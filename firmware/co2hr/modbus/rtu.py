@@ -3,8 +3,11 @@
 #   baud), measured on the port's own microsecond clock (virtual on the simulators);
 #   the 1.5-character inter-byte rule is not enforced (polled UART FIFOs cannot see it);
 # * CRC-16/MODBUS; a bad CRC is counted and never answered;
-# * only frames for our address are served; address 0 (broadcast) executes writes
-#   and never answers;
+# * only frames for our address are served; address 0 (broadcast) is never answered
+#   and writes nothing (registers.py: a broadcast has no sender to hold an unlock);
+# * the line is one unlock session (co2hr.modbus.unlock) with its own guard: an RTU
+#   line has one master at a time, so its unlock holds between requests until it
+#   times out or 0 is written to the unlock register;
 # * RS-485 direction: DE is raised before the first byte is written and dropped only
 #   when the port reports the last stop bit gone (tx_done()); bytes received while
 #   transmitting (the echo of a half-duplex transceiver) are discarded;
@@ -23,6 +26,7 @@ from micropython import const
 
 from co2hr.modbus import crc
 from co2hr.modbus.registers import D_BAD_FRAME, D_CRC, D_OTHER_UNIT
+from co2hr.modbus.unlock import Guard, Unlock
 from co2hr.settings import index as _sidx
 from co2hr.ticks import ticks_diff
 
@@ -42,9 +46,11 @@ def silence_us(baud, parity, stop_bits):
 
 
 class RtuServer:
-    def __init__(self, port, server):
+    def __init__(self, port, server, clock_ms):
         self.port = port
         self.server = server
+        self.clock_ms = clock_ms  # the App's ms clock (the session's deadlines)
+        self.session = Unlock(Guard(clock_ms), server.settings)
         self.rx = bytearray(_MAX_ADU)
         self.rx_mv = memoryview(self.rx)
         self.tail = self.rx_mv
@@ -78,6 +84,7 @@ class RtuServer:
 
     def poll(self):
         port = self.port
+        self.session.expire(self.clock_ms())
         if self.sending:
             if not port.tx_done():
                 while port.any():
@@ -124,7 +131,7 @@ class RtuServer:
             srv.diag[D_OTHER_UNIT] += 1
             return
         tx = self.tx
-        k = srv.serve(rx, 1, n - 3, tx, 1, addr == 0)
+        k = srv.serve(rx, 1, n - 3, tx, 1, self.session, addr == 0)
         if k == 0:
             return
         tx[0] = addr

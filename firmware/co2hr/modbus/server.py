@@ -2,13 +2,16 @@
 # core, and a transport per byte port the hardware offers (RTU UART, TCP listener).
 # The App polls the transports through app.comms; the HIL link hands PDUs straight to
 # handle_pdu(). Diagnostics counters (registers.DIAG) are readable over Modbus.
+# Each request is served on behalf of one unlock session (co2hr.modbus.unlock): a TCP
+# connection's, an RTU line's, or the link's own; the link is a line like the others
+# (locked at boot, the same code and waits), so the host's harness unlocks as a
+# technician does.
 from co2hr import VERSION
 from co2hr.modbus.pdu import PduCore
-from co2hr.modbus.registers import D_EXC, D_SERVED, N_DIAG, RegisterMap
+from co2hr.modbus.registers import D_BCAST_REFUSED, D_EXC, D_SERVED, N_DIAG, RegisterMap
 from co2hr.modbus.rtu import RtuServer
 from co2hr.modbus.tcp import TcpServer
-from co2hr.modbus.unlock import Unlock
-from co2hr.settings import Settings
+from co2hr.modbus.unlock import Guard, Unlock
 from co2hr.settings import index as _sidx
 
 VENDOR = b"co2hr project"
@@ -19,11 +22,10 @@ PRODUCT_NAME = b"CO2 heat-recovery controller"
 class ModbusServer:
     def __init__(self, app, ports=None, board_name="?"):
         self.app = app
-        s = getattr(app.control, "settings", None)
-        self.settings = s if s is not None else Settings()
+        self.settings = app.control.settings
         self.diag = [0] * N_DIAG
-        self.unlock = Unlock(app.hw.ticks_ms, self.settings, _sidx("unlock_timeout_s"))
-        self.map = RegisterMap(app, self, self.settings, self.unlock, board_name)
+        self.session = Unlock(Guard(app.hw.ticks_ms), self.settings)  # the link's (handle_pdu)
+        self.map = RegisterMap(app, self, self.settings, board_name)
         ident = ((0, VENDOR), (1, PRODUCT_CODE), (2, VERSION.encode()), (4, PRODUCT_NAME),
                  (5, board_name.encode()))
         self.core = PduCore(self.map, ident)
@@ -35,7 +37,7 @@ class ModbusServer:
             ports = app.hw.comm_ports()
         for p in ports:
             if p.kind == "rtu":
-                rs = RtuServer(p, self)
+                rs = RtuServer(p, self, app.hw.ticks_ms)
                 self.transports.append(rs)
                 if self.rtu is None:
                     self.rtu = rs
@@ -45,14 +47,19 @@ class ModbusServer:
                 if self.tcp is None:
                     self.tcp = ts
 
-    def serve(self, req, ro, n, resp, wo, broadcast):
-        """Run one request PDU through the core and count it. Returns the length of
-        the response PDU to send (0: nothing to send)."""
+    def serve(self, req, ro, n, resp, wo, session, broadcast):
+        """Run one request PDU through the core for the master of session (its Unlock)
+        and count it. Returns the length of the response PDU to send (0: nothing)."""
+        m = self.map
+        m.session = session
+        m.broadcast = broadcast
         k = self.core.handle(req, ro, n, resp, wo)
         if k == 0:
             return 0
         self.diag[D_SERVED] += 1
         if broadcast:
+            if self.core.exc:
+                self.diag[D_BCAST_REFUSED] += 1
             return 0
         if self.core.exc:
             self.diag[D_EXC] += 1
@@ -63,7 +70,9 @@ class ModbusServer:
         Allocates the reply bytes (this path is the link's, not the board's)."""
         if unit != 0 and unit != int(self.settings.values[_sidx("mb_unit")]):
             return None
-        k = self.serve(pdu, 0, len(pdu), self.resp, 0, unit == 0)
+        s = self.session
+        s.expire(self.app.hw.ticks_ms())  # not polled: the host drives it at every tick
+        k = self.serve(pdu, 0, len(pdu), self.resp, 0, s, unit == 0)
         return bytes(self.resp[:k]) if k else None
 
     def poll(self):

@@ -1,31 +1,128 @@
-# Service unlock: settings are writable over Modbus only for unlock_timeout_s after
-# the code (registers.UNLOCK_CODE) was written to the unlock register, so a stray
-# BMS write cannot move a pressure limit. Time is the App's clock (virtual on the
-# simulators), compared wrap-safely.
+# Service unlock (docs/registers.md, "Service unlock"). Settings and commands are
+# writable over Modbus only in a session opened with the code (the setting
+# unlock_code) written to holding 600. There is one session per TCP connection, per
+# RTU line and for the HIL link; it closes when 0 is written there, after
+# unlock_timeout_s, or when its connection ends, so one master's unlock never opens
+# another's writes.
+#
+# A wrong code is refused like any write while locked (exception 1) and makes the
+# transport's Guard wait before it takes the next code: FREE_TRIES wrong codes cost
+# nothing (a mistyped code), each further one doubles the wait from 1 s up to
+# WAIT_MAX_S. Codes sent during a wait are refused without being compared, and do not
+# lengthen it. An unlock resets the count. Every TCP connection of a listener shares
+# one Guard, so guessers in parallel gain nothing; the RTU line and the link have their
+# own, so a guesser on the network cannot lock a technician on the RS-485 line out.
+# However fast a guesser sends, 12 codes are compared in the first 1,023 s and one per
+# WAIT_MAX_S after that: 155 codes a day of the 65,535 (0.24 %); half the code space
+# takes 227 days.
+#
+# Time is the App's millisecond clock, which wraps at 2**30 ms (12.4 days): the
+# transports call expire() on every poll, so a deadline is never compared more than
+# half a wrap after it passed (it would look like the future then).
+from micropython import const
+
+from co2hr.settings import index as _sidx
 from co2hr.ticks import ticks_add, ticks_diff
+
+FREE_TRIES = const(2)
+WAIT_MAX_S = const(600)
+_WAIT_DOUBLINGS = const(10)  # 2**10 s > WAIT_MAX_S: no larger shift is ever made
+_FAILURES_MAX = const(0xFFFF)  # as read in one register
+_I_CODE = _sidx("unlock_code")
+_I_TIMEOUT = _sidx("unlock_timeout_s")
+
+
+def wait_s(failures):
+    """The wait after the failures-th wrong code since the last unlock."""
+    e = failures - FREE_TRIES - 1
+    if e < 0:
+        return 0
+    return WAIT_MAX_S if e >= _WAIT_DOUBLINGS else min(1 << e, WAIT_MAX_S)
+
+
+_NONE = const(-1)  # a deadline not set (the clock runs 0 .. 2**30 - 1)
+
+
+def _left_s(until, now):
+    """Seconds (rounded up) to a deadline, 0 once it has passed or when none is set."""
+    if until == _NONE:
+        return 0
+    d = ticks_diff(until, now)
+    return (d + 999) // 1000 if d > 0 else 0
+
+
+class Guard:
+    """The wrong-code count and the wait of one transport."""
+
+    def __init__(self, clock_ms):
+        self.clock_ms = clock_ms
+        self.failures = 0
+        self.until = _NONE  # the end of the wait
+
+    def expire(self, now):
+        if self.until != _NONE and ticks_diff(self.until, now) <= 0:
+            self.until = _NONE
+
+    def wait_s(self):
+        """Seconds before the next code is taken (rounded up)."""
+        now = self.clock_ms()
+        self.expire(now)
+        return _left_s(self.until, now)
+
+    def take(self, code_ok, now):
+        """A code arrives at now. True: it opens the session."""
+        self.expire(now)
+        if self.until != _NONE:
+            return False
+        if code_ok:
+            self.failures = 0
+            return True
+        if self.failures < _FAILURES_MAX:
+            self.failures += 1
+        w = wait_s(self.failures)
+        if w:
+            self.until = ticks_add(now, w * 1000)
+        return False
 
 
 class Unlock:
-    def __init__(self, clock_ms, settings, timeout_index):
-        self.clock_ms = clock_ms
-        self.settings = settings
-        self.ti = timeout_index
-        self.active = False
-        self.until = 0
+    """One session: an RTU line, the link, or (tcp._Slot) a TCP connection."""
 
-    def open(self):
-        self.until = ticks_add(self.clock_ms(), int(self.settings.values[self.ti]) * 1000)
-        self.active = True
+    def __init__(self, guard, settings):
+        self.guard = guard
+        self.settings = settings
+        self.until = _NONE  # the end of the unlock (none: locked)
+
+    def attempt(self, raw):
+        """A write of raw to the unlock register. True: done (0 locks, the code opens);
+        False: refused (a wrong code, or any code during the guard's wait)."""
+        if raw == 0:
+            self.until = _NONE
+            return True
+        v = self.settings.values
+        now = self.guard.clock_ms()
+        if not self.guard.take(raw == v[_I_CODE], now):
+            return False
+        self.until = ticks_add(now, int(v[_I_TIMEOUT]) * 1000)
+        return True
 
     def close(self):
-        self.active = False
+        self.until = _NONE
+
+    def expire(self, now):
+        """Look at the deadlines (this session's and its guard's): on every poll."""
+        if self.until != _NONE and ticks_diff(self.until, now) <= 0:
+            self.until = _NONE
+        self.guard.expire(now)
 
     def is_open(self):
-        if self.active and ticks_diff(self.until, self.clock_ms()) <= 0:
-            self.active = False
-        return self.active
+        if self.until != _NONE:
+            self.expire(self.guard.clock_ms())
+        return self.until != _NONE
 
     def seconds_left(self):
-        if not self.is_open():
-            return 0
-        return (ticks_diff(self.until, self.clock_ms()) + 999) // 1000
+        return _left_s(self.until, self.guard.clock_ms()) if self.is_open() else 0
+
+    def read_only(self):
+        """Every write refused on this session (the TCP read-only mode: tcp._Slot)."""
+        return False
