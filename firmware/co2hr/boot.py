@@ -28,6 +28,7 @@ def build(hw, board, flash_dir=None):
         store.attach(getattr(control, "settings", None), control, hw.ticks_ms)
         app.comms.append(store)  # debounced saves, polled between ticks
         app.store = store  # type: ignore[attr-defined]  # .fault/.reason: storage alarm
+        app.boot_count = store.boot_count  # this boot included, kept on flash
         control.store = store  # the controller raises storage_fault from store.fault
     from co2hr.modbus.server import ModbusServer
 

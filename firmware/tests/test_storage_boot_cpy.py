@@ -4,6 +4,8 @@ SAVE_WITHIN_MS and is back after a reboot; no folder, no store."""
 
 import json
 
+from modbus_fixture import addr
+
 from co2hr import boot
 from co2hr.hil_link import LinkHardware
 from co2hr.settings import SCHEMA
@@ -28,7 +30,7 @@ def test_setting_survives_reboot_through_boot_build(tmp_path):
     hw = LinkHardware()
     app = boot.build(hw, board, str(tmp_path))
     assert app.store.fault == 0 and app.store.first_boot  # first boot: defaults, no fault
-    assert app.store.boot_count == 1
+    assert app.store.boot_count == 1 and app.boot_count == 1  # health register source
     i = _pick()
     new = SCHEMA[i][1] + 1
     app.control.settings.set_index(i, new)
@@ -40,6 +42,10 @@ def test_setting_survives_reboot_through_boot_build(tmp_path):
     assert stored["settings"][SCHEMA[i][0]] == new
     app2 = boot.build(LinkHardware(), board, str(tmp_path))
     assert app2.store.fault == 0 and not app2.store.first_boot and app2.store.boot_count == 2
+    assert app2.boot_count == 2
+    a = addr("input", "boot_count")
+    assert app2.modbus.handle_pdu(1, bytes([4, a >> 8, a & 0xFF, 0, 2])) == b"\x04\x04" + bytes(
+        [0, 0, 0, 2])  # FC 4: the health register reads the stored count
     assert app2.control.settings.values[i] == new
 
 
