@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from rig import cli_cycle
+from rig.cli import main
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "rig.cli_cycle", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rig.cli", "cycle", *args], capture_output=True,
                           text=True, timeout=60)
 
 
@@ -35,7 +35,7 @@ def test_json_output_keys_and_values():
     (["--te", "-10", "--t3", "35", "--p-rec", "20"], "above suction"),
 ])
 def test_bad_input_one_line_error(argv, needle, capsys):
-    rc = cli_cycle._standalone(argv)
+    rc = main(["cycle", *argv])
     err = capsys.readouterr().err
     assert rc != 0
     assert needle in err and err.count("\n") == 1

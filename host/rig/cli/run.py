@@ -45,7 +45,7 @@ def _load_kw(text: str) -> float:
 
 
 def cmd_run(args) -> int:
-    from rig import rigview
+    from rig.cli import view
     from rig.virtual_rig import RigOptions, VirtualRig
 
     try:
@@ -79,15 +79,15 @@ def cmd_run(args) -> int:
     code = 0
     try:
         print("\n".join(rig.banner()), flush=True)
-        screen = rigview.Screen(sys.stdout) if not args.no_view else None
+        screen = view.Screen(sys.stdout) if not args.no_view else None
         next_view = 0.0
-        view_names = rigview.names()
+        view_names = view.names()
         while not stop["why"] and not rig.finished():
             busy = rig.pass_once()
             now = time.monotonic()
             if screen is not None and now >= next_view:
                 next_view = now + args.view_interval
-                screen.show(rigview.render(rig.read(view_names), _header(rig)))
+                screen.show(view.render(rig.read(view_names), _header(rig)))
             if not busy:
                 time.sleep(0.001)
     except Exception as e:  # the plant or the firmware gave up: say where, exit non-zero

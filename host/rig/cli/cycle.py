@@ -26,14 +26,13 @@ def _water(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"expected IN:OUT in degC, got {text!r}") from None
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parsers(subparsers) -> None:
     p = subparsers.add_parser(
         "cycle", help="steady-state CO2 cycle: COP, compressor power, recoverable heat",
         description="Steady-state transcritical CO2 cycle with flash-gas bypass and a "
         "heat-recovery exchanger (pinch-limited).")
     _populate(p)
     p.set_defaults(func=main)
-    return p
 
 
 def _populate(p: argparse.ArgumentParser) -> None:
@@ -93,12 +92,3 @@ def main(args) -> int:
             print(f"{k:>14} {r[k]:10.3f}")
     return 0
 
-
-def _standalone(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="rig cycle")
-    _populate(p)
-    return main(p.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(_standalone())

@@ -7,17 +7,12 @@ dispatches, so adding a command never touches another command's code.
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
 
-# (module, registration function): each adds its subparsers and sets `func`.
-_COMMANDS = (
-    ("rig.cli_cycle", "add_parser"),
-    ("rig.deploy", "add_parsers"),
-    ("rig.cli_sim", "add_parsers"),
-    ("rig.cli_modbus", "add_parsers"),
-    ("rig.cli_run", "add_parsers"),
-)
+from rig import deploy
+from rig.cli import cycle, modbus, run, sim
+
+# Each command group adds its subparsers and sets `func`, in the order `rig --help` lists them.
+_COMMANDS = (cycle, deploy, sim, modbus, run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,14 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         "read and set the controller over Modbus.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for mod_name, fn_name in _COMMANDS:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ModuleNotFoundError as e:
-            if e.name == mod_name:
-                continue  # that command is not part of this build yet
-            raise
-        getattr(mod, fn_name)(sub)
+    for group in _COMMANDS:
+        group.add_parsers(sub)
     return p
 
 
@@ -48,7 +37,3 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,8 @@ import sys
 import time
 from datetime import datetime
 
-from rig import regmap, rigview
+from rig import regmap
+from rig.cli import view
 from rig.mbclient import FieldError, Link, add_link_args
 
 
@@ -103,8 +104,8 @@ def cmd_read(args) -> int:
 
 def cmd_watch(args) -> int:
     def go(a):
-        regs = rigview.regs()
-        screen = rigview.Screen(sys.stdout)
+        regs = view.regs()
+        screen = view.Screen(sys.stdout)
         n = 0
         with Link(a) as link:
             try:
@@ -112,7 +113,7 @@ def cmd_watch(args) -> int:
                     values = link.read(regs)
                     head = (f"rig watch  {link.where}  unit {link.unit}  "
                             f"{datetime.now():%H:%M:%S}  (Ctrl-C stops)")
-                    screen.show(rigview.render(values, head))
+                    screen.show(view.render(values, head))
                     n += 1
                     if a.count and n >= a.count:
                         break
@@ -126,7 +127,7 @@ def cmd_watch(args) -> int:
 
 def cmd_log(args) -> int:
     def go(a):
-        regs = _regs(a.names) if a.names else rigview.regs()
+        regs = _regs(a.names) if a.names else view.regs()
         n = 0
         with Link(a) as link, open(a.out, "w", newline="") as f:
             w = csv.writer(f)
