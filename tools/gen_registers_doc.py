@@ -12,7 +12,7 @@ from pathlib import Path
 import rig.fw  # noqa: F401  (puts firmware/ on sys.path)
 from co2hr import VERSION
 from co2hr.modbus import registers as R
-from rig import fwdoc
+from rig.regs import fwdoc
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

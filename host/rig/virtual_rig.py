@@ -16,10 +16,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from rig import regmap
 from rig.closed_loop import ClosedLoop
 from rig.modbus_bridge import ModbusBridge
 from rig.plant import Actuators, Boundary, PlantParams
+from rig.regs import table as regmap
 from rig.targets import open_target
 
 DT_S = 1.0  # plant/firmware step (the boards' control tick is 1 s)

@@ -7,7 +7,7 @@ import pytest
 from co2hr.modbus import registers as R
 from co2hr.settings import SCHEMA
 from co2hr.status import COMMANDS, COUNTERS, STATUS
-from rig import fwdoc
+from rig.regs import fwdoc
 
 
 @pytest.mark.parametrize("table,rows", [("settings", SCHEMA), ("status", STATUS),

@@ -13,9 +13,9 @@ import threading
 import pytest
 from rigproc import RigProcess, free_port
 
-from rig import regmap
 from rig.cli import main
-from rig.mbclient import FieldError, Link, add_link_args
+from rig.regs import table as regmap
+from rig.regs.link import FieldError, Link, add_link_args
 
 
 @pytest.fixture(scope="module", params=["sil", "mpy"])

@@ -15,9 +15,9 @@ import sys
 import time
 from datetime import datetime
 
-from rig import regmap
 from rig.cli import view
-from rig.mbclient import FieldError, Link, add_link_args
+from rig.regs import table as regmap
+from rig.regs.link import FieldError, Link, add_link_args
 
 
 def add_parsers(sub) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 
-from rig import regmap
+from rig.regs import table as regmap
 
 # Screen rows: (heading, register names). Names only: units, scale and words come
 # from the firmware's table.

@@ -22,7 +22,7 @@ import rig  # noqa: F401  (puts the firmware and the micropython stand-in on sys
 from co2hr.alarms import ALARMS
 from co2hr.modbus import registers as R
 from co2hr.settings_comm import COMM_SCHEMA
-from rig import fwdoc
+from rig.regs import fwdoc
 
 FC_READ = {"coil": 1, "discrete": 2, "holding": 3, "input": 4}
 MAX_QTY = {"coil": 2000, "discrete": 2000, "holding": 125, "input": 125}

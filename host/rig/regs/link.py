@@ -19,8 +19,8 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 import rig  # noqa: F401
 from co2hr.modbus import registers as R
 from co2hr.modbus.crc import crc16
-from rig import regmap
-from rig.regmap import Reg
+from rig.regs import table as regmap
+from rig.regs.table import Reg
 
 # Standard exception codes (Modbus Application Protocol v1.1b3 §7) and what each
 # means on this controller (co2hr/modbus/pdu.py has the order of the checks).
