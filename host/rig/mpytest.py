@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rig.fw as fw
-from rig.targets.mpy import MicroPythonVM, build_mpy
+from rig.deploy.mpy import compile_tree
+from rig.targets.mpy import MicroPythonVM
 
 # The runner module: one test per call, so collections happen at the top level of
 # the -c script, between tests, where no frame holds objects (see rig.targets.mpy).
@@ -78,7 +79,7 @@ def dual_test_modules() -> list[str]:
 def run_module(module: str, timeout_s: float = 240.0) -> MpyTestReport:
     tmp = Path(tempfile.mkdtemp(prefix="mpytest-"))
     try:
-        build_mpy(fw.FIRMWARE_DIR / "co2hr", tmp / "co2hr")
+        compile_tree(fw.FIRMWARE_DIR / "co2hr", tmp / "co2hr")
         shutil.copytree(fw.FIRMWARE_DIR / "tests", tmp / "tests",
                         ignore=shutil.ignore_patterns("*_cpy.py", "__pycache__", "conftest.py"))
         (tmp / "_mpy_runner.py").write_text(RUNNER_MODULE)

