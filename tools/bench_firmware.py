@@ -14,7 +14,7 @@ import rig.fw
 from co2hr.io import INPUTS
 from rig.boards import load_board
 from rig.targets import open_target
-from rig.targets.mpy import FROM_ROMFS, MicroPythonVM, prepare_root
+from rig.targets.vm import FROM_ROMFS, MicroPythonVM, prepare_root
 from rig.terminals import terminal_value
 
 ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,

@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 
 from rig.closed_loop import ClosedLoop
-from rig.modbus_bridge import ModbusBridge
 from rig.plant import Actuators, Boundary, PlantParams
 from rig.regs import table as regmap
 from rig.targets import open_target
+from rig.targets.modbus_bridge import ModbusBridge
 
 DT_S = 1.0  # plant/firmware step (the boards' control tick is 1 s)
 LOAD_DESIGN_KW = 100.0  # --load in %: of the reference plant's cooling capacity (PlantParams)

@@ -1,5 +1,5 @@
 """Independent Modbus masters against the firmware running in the real MicroPython
-interpreter (mpy target), reached through rig.modbus_bridge: pymodbus over TCP and
+interpreter (mpy target), reached through rig.targets.modbus_bridge: pymodbus over TCP and
 over RTU on a pty, and the Debian mbpoll CLI over TCP and over a socat pty pair; fast
 masters (pymodbus, raw pyserial) sending back-to-back on the pty (sil and mpy).
 
@@ -24,8 +24,8 @@ from co2hr.io import INPUTS
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.registers import UNLOCK_CODE, rows
 from rig.boards import load_board
-from rig.modbus_bridge import ModbusBridge
 from rig.targets import open_target
+from rig.targets.modbus_bridge import ModbusBridge
 from rig.terminals import terminal_value
 
 ENG = {"p_gc_bar": 90.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 33.0,
