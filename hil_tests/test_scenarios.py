@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from rig import scenario
-from rig.cli_sim import run_one
+from rig.hil import scenario
+from rig.hil.runner import run_one
 
 SCEN = scenario.shipped_dir()
 

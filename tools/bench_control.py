@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO / "host"))
 
 import rig.fw  # noqa: E402,F401
 from co2hr.io import INPUTS, N_IN  # noqa: E402
+from rig.hil.terminals import terminal_value  # noqa: E402
 from rig.targets import open_target  # noqa: E402
-from rig.terminals import terminal_value  # noqa: E402
 
 N_TICKS = 300
 ALLOC_EVERY = 25  # ticks between allocation read-backs

@@ -12,8 +12,9 @@ import os
 import sys
 import time
 
-from rig import closed_loop, scenario
 from rig.boards import load_board
+from rig.hil import runner as closed_loop
+from rig.hil import scenario
 from rig.targets import open_target
 
 DAY_S = 86400.0

@@ -6,8 +6,8 @@ import math
 
 from co2hr.io import INPUTS, N_IN
 from rig.boards import load_board
+from rig.hil.terminals import terminal_value
 from rig.targets import open_target
-from rig.terminals import terminal_value
 
 
 def _terms(board, k):

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from rig import scenario
-from rig.scenario import ScenarioError, load, parse
+from rig.hil import scenario
+from rig.hil.scenario import ScenarioError, load, parse
 
 
 def test_every_shipped_scenario_loads_in_both_forms():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from co2hr.status import OV_P_GC_FB
-from rig import metrics as M
+from rig.hil import metrics as M
 from rig.plant import PlantParams, cycle
 
 

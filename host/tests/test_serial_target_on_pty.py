@@ -8,10 +8,10 @@ import pytest
 
 from co2hr.io import AO_HPEV, INPUTS
 from rig.boards import load_board
+from rig.hil.terminals import terminal_value
 from rig.targets.base import FirmwareError
 from rig.targets.pty_board import PtyBoard
 from rig.targets.serial_board import SerialTarget
-from rig.terminals import terminal_value
 
 ENG = {"p_gc_bar": 90.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 33.0,
        "t_amb_c": 25.0, "t_disch_c": 100.0, "t_w_in_c": 30.0, "t_w_out_c": 45.0, "t_tank_c": 45.0,

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from rig.hil.simboard import INPUTS, OUTPUTS, SimBoard
+from rig.hil.terminals import pt1000_ohm
 from rig.plant import Boundary, Plant
-from rig.simboard import INPUTS, OUTPUTS, SimBoard
-from rig.terminals import pt1000_ohm
 
 BOARD = {
     "name": "test",

@@ -35,7 +35,7 @@ def add_parsers(sub) -> None:
 
 
 def _load_kw(text: str) -> float:
-    from rig.virtual_rig import LOAD_DESIGN_KW
+    from rig.hil.virtual_rig import LOAD_DESIGN_KW
 
     t = text.strip()
     v = float(t[:-1]) * LOAD_DESIGN_KW / 100.0 if t.endswith("%") else float(t)
@@ -46,7 +46,7 @@ def _load_kw(text: str) -> float:
 
 def cmd_run(args) -> int:
     from rig.cli import view
-    from rig.virtual_rig import RigOptions, VirtualRig
+    from rig.hil.virtual_rig import RigOptions, VirtualRig
 
     try:
         load = _load_kw(args.load)

@@ -24,29 +24,10 @@ def _open(args, board):
     return open_target(args.target, board)
 
 
-def run_one(path, target, board, out_dir: Path, variant=None, overrides=None,
-            progress=True, plots=True) -> dict:
-    """Run one scenario file into out_dir; returns {"summary", "dir", "checks", ...}."""
-    from rig import closed_loop, metrics, report, scenario
-
-    sc = scenario.load(path, variant=variant, overrides=overrides)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    prog = closed_loop.text_progress() if progress else None
-    loop = closed_loop.run(sc, target, board, progress=prog)
-    summary = metrics.summarize(loop)
-    checks = metrics.checks(summary)
-    summary["checks"] = [{"check": n, "pass": ok, "detail": d} for n, ok, d in checks]
-    report.write_trace_csv(loop.trace, out_dir / "trace.csv")
-    report.write_summary(summary, out_dir / "summary.json")
-    if plots:
-        report.plot_all(loop.trace, summary, out_dir)
-    return {"summary": summary, "dir": out_dir, "checks": checks, "description": sc.description}
-
-
 def cmd_sim(args) -> int:
     from rig.boards import load_board
-    from rig.scenario import ScenarioError
+    from rig.hil.runner import run_one
+    from rig.hil.scenario import ScenarioError
 
     board = load_board(args.board)
     try:
@@ -70,8 +51,9 @@ def cmd_sim(args) -> int:
 
 
 def cmd_hil(args) -> int:
-    from rig import report, scenario
     from rig.boards import load_board
+    from rig.hil import report, scenario
+    from rig.hil.runner import run_one
 
     board = load_board(args.board)
     out = Path(args.out)

@@ -26,12 +26,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cached_property
+from pathlib import Path
 
 from co2hr.io import OUTPUTS
 from co2hr.storage import COUNTERS_PERIOD_MS
+from rig.hil.scenario import Scenario
+from rig.hil.simboard import SimBoard
 from rig.plant import Actuators, Boundary, Plant, PlantParams
-from rig.scenario import Scenario
-from rig.simboard import SimBoard
 from rig.targets.base import FirmwareError, StepResult, Target
 
 UNIT = 1  # Modbus unit address used on the HIL link
@@ -524,6 +525,26 @@ def run(scenario: Scenario, target: Target, board: dict, progress=None) -> Close
     loop = ClosedLoop(scenario, target, board, progress)
     loop.run()
     return loop
+
+
+def run_one(path, target, board, out_dir: Path, variant=None, overrides=None,
+            progress=True, plots=True) -> dict:
+    """Run one scenario file into out_dir; returns {"summary", "dir", "checks", ...}."""
+    from rig.hil import metrics, report, scenario
+
+    sc = scenario.load(path, variant=variant, overrides=overrides)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prog = text_progress() if progress else None
+    loop = run(sc, target, board, progress=prog)
+    summary = metrics.summarize(loop)
+    checks = metrics.checks(summary)
+    summary["checks"] = [{"check": n, "pass": ok, "detail": d} for n, ok, d in checks]
+    report.write_trace_csv(loop.trace, out_dir / "trace.csv")
+    report.write_summary(summary, out_dir / "summary.json")
+    if plots:
+        report.plot_all(loop.trace, summary, out_dir)
+    return {"summary": summary, "dir": out_dir, "checks": checks, "description": sc.description}
 
 
 def text_progress(stream=None, width: int = 40):

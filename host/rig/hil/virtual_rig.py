@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from rig.closed_loop import ClosedLoop
+from rig.hil.runner import ClosedLoop
 from rig.plant import Actuators, Boundary, PlantParams
 from rig.regs import table as regmap
 from rig.targets import open_target

@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import random
 
+from rig.hil.terminals import terminal_value
 from rig.plant import Actuators, Plant
-from rig.terminals import terminal_value
 
 INPUTS = ("p_gc_bar", "p_rec_bar", "p_suc_bar", "t_gc_out_c", "t_amb_c", "t_disch_c",
           "t_w_in_c", "t_w_out_c", "t_tank_c", "demand_v", "comp_run", "hp_ok", "ext_enable",

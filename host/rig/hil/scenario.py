@@ -22,6 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rig.fw as fw
 from co2hr.io import INPUTS
 from rig.plant.profiles import Profile
 
@@ -426,7 +427,7 @@ def load(path, variant: str | None = None, overrides: dict | None = None) -> Sce
 
 
 def shipped_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "hil_tests" / "scenarios"
+    return fw.REPO / "hil_tests" / "scenarios"
 
 
 def shipped() -> list[Path]:
