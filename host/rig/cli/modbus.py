@@ -8,6 +8,7 @@ failure ends the command with one line on stderr and exit status 1.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import re
@@ -16,8 +17,21 @@ import time
 from datetime import datetime
 
 from rig.cli import view
-from rig.regs import table as regmap
-from rig.regs.link import FieldError, Link, add_link_args
+from rig.regs import codec, table
+from rig.regs.link import FieldError, Link
+
+
+def add_link_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("connection (TCP or RTU)")
+    g.add_argument("--tcp", metavar="HOST:PORT", help="Modbus TCP, e.g. 127.0.0.1:5020")
+    g.add_argument("--port", metavar="DEV", help="RTU serial port, e.g. /dev/ttyUSB0")
+    g.add_argument("--baud", type=int, default=19200, help="RTU baud rate (default 19200)")
+    g.add_argument("--parity", choices=("N", "E", "O"), default="E",
+                   help="RTU parity (default E, the Modbus default)")
+    g.add_argument("--stop-bits", type=int, choices=(1, 2), default=1)
+    g.add_argument("--unit", type=int, default=1, help="slave address / unit id (default 1)")
+    g.add_argument("--timeout", type=float, default=1.0, help="seconds per try (default 1)")
+    g.add_argument("--retries", type=int, default=1, help="extra tries on no answer")
 
 
 def add_parsers(sub) -> None:
@@ -62,14 +76,14 @@ def _fail(msg: str) -> int:
     return 1
 
 
-def _regs(names: list[str]) -> list[regmap.Reg]:
-    return [regmap.lookup(n) for n in names] if names else regmap.all_regs()
+def _regs(names: list[str]) -> list[table.Reg]:
+    return [table.lookup(n) for n in names] if names else table.all_regs()
 
 
 _HIST = re.compile(r"alarm_hist_(\d+)_")
 
 
-def _lines(regs: list[regmap.Reg], values: dict[str, float], all_: bool) -> list[str]:
+def _lines(regs: list[table.Reg], values: dict[str, float], all_: bool) -> list[str]:
     out = []
     hist_n = int(values.get("alarm_hist_len", 0) or 0)
     for r in regs:
@@ -77,9 +91,9 @@ def _lines(regs: list[regmap.Reg], values: dict[str, float], all_: bool) -> list
         if all_ and m and int(m.group(1)) >= hist_n:
             continue  # empty history slots
         v = values[r.label]
-        out.append(f"{r.label:<24} {regmap.fmt_value(r, v)}")
+        out.append(f"{r.label:<24} {codec.fmt_value(r, v)}")
     if all_:
-        act = regmap.active_alarms(values)
+        act = codec.active_alarms(values)
         out.append("active alarms: " + ("; ".join(f"{a[0]} {a[2]}" for a in act) or "none"))
     return out
 
@@ -87,7 +101,7 @@ def _lines(regs: list[regmap.Reg], values: dict[str, float], all_: bool) -> list
 def _run(fn, args) -> int:
     try:
         return fn(args)
-    except (FieldError, regmap.UnknownRegister, regmap.OutOfRange, regmap.ReadOnly) as e:
+    except (FieldError, table.UnknownRegister, codec.OutOfRange, codec.ReadOnly) as e:
         return _fail(str(e))
 
 
@@ -154,7 +168,7 @@ def cmd_log(args) -> int:
     return _run(go, args)
 
 
-def _col(r: regmap.Reg) -> str:
+def _col(r: table.Reg) -> str:
     # names carry their units (p_gc_bar); add the unit where the name does not say it
     if r.unit and not r.name.endswith(("_bar", "_c", "_pct", "_v", "_kw", "_s", "_wh")):
         return f"{r.label} [{r.unit}]"
@@ -169,21 +183,21 @@ def _cell(v: float) -> str:
 
 def cmd_set(args) -> int:
     def go(a):
-        r = regmap.lookup(a.name, writable=True)
-        raw = regmap.encode(r, a.value)  # refused here, before anything is sent
+        r = table.lookup(a.name, writable=True)
+        raw = codec.encode(r, a.value)  # refused here, before anything is sent
         with Link(a) as link:
             before = link.read([r])[r.label]
             link.write(r, raw)
             if r.is_comm:  # the next request may already need the new address/baud/parity
-                new = regmap.decode(r, [raw])
-                print(f"{r.label}: {regmap.fmt_value(r, before)} -> "
-                      f"{regmap.fmt_value(r, new)} written; the controller uses it from now "
+                new = codec.decode(r, [raw])
+                print(f"{r.label}: {codec.fmt_value(r, before)} -> "
+                      f"{codec.fmt_value(r, new)} written; the controller uses it from now "
                       "on: reconnect with the new setting (the service unlock closes by itself)")
                 return 0
             after = link.read([r])[r.label]
             if r.needs_unlock:
                 link.lock()
-        print(f"{r.label}: {regmap.fmt_value(r, before)} -> {regmap.fmt_value(r, after)}")
+        print(f"{r.label}: {codec.fmt_value(r, before)} -> {codec.fmt_value(r, after)}")
         return 0
 
     return _run(go, args)
@@ -200,7 +214,7 @@ def cmd_info(args) -> int:
 
         with Link(a) as link:
             info = link.device_info()
-            ids = link.read([regmap.lookup(n) for n in ("regmap_id", "uptime_s")])
+            ids = link.read([table.lookup(n) for n in ("regmap_id", "uptime_s")])
         for k in sorted(info):
             v = info[k]
             text = v.decode(errors="replace") if isinstance(v, bytes) else str(v)
@@ -234,7 +248,7 @@ def cmd_plot(args) -> int:
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(head[2:], start=2):
         base = name.split(" [")[0].split(":")[-1]
-        unit = regmap.BY_NAME[base].unit if base in regmap.BY_NAME else ""
+        unit = table.BY_NAME[base].unit if base in table.BY_NAME else ""
         if name.startswith("alarm_word") or not unit:
             continue
         groups.setdefault(unit, []).append(i)

@@ -3,7 +3,7 @@ plain text lines redrawn with ANSI escapes (no curses, no dependency).
 
 Why one module: `rig watch` (over Modbus, a real board) and `rig run` (the virtual rig)
 show the same screen, so a technician learns it once. Values come in decoded by
-register name (rig.regmap); a name a firmware build does not have is left out.
+register name (rig.regs); a name a firmware build does not have is left out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 
-from rig.regs import table as regmap
+from rig.regs import codec, table
 
 # Screen rows: (heading, register names). Names only: units, scale and words come
 # from the firmware's table.
@@ -29,18 +29,18 @@ STATE = ("mode", "hr_stage", "regime", "op_state", "overrides")
 def names() -> list[str]:
     """Every register the view reads (alarm words included)."""
     want = [n for _h, ns in ROWS for n in ns] + list(STATE) + \
-        [r.name for r in regmap.REGS if r.name.startswith("alarm_word_")]
-    return [n for n in want if n in regmap.BY_NAME]
+        [r.name for r in table.REGS if r.name.startswith("alarm_word_")]
+    return [n for n in want if n in table.BY_NAME]
 
 
-def regs() -> list[regmap.Reg]:
-    return [regmap.lookup(n) for n in names()]
+def regs() -> list[table.Reg]:
+    return [table.lookup(n) for n in names()]
 
 
-def _short(r: regmap.Reg, v: float) -> str:
+def _short(r: table.Reg, v: float) -> str:
     if isinstance(v, float) and math.isnan(v):
         return "INVALID"
-    return regmap.fmt_value(r, v)
+    return codec.fmt_value(r, v)
 
 
 def render(values: dict[str, float], header: str = "") -> list[str]:
@@ -48,13 +48,13 @@ def render(values: dict[str, float], header: str = "") -> list[str]:
     st = []
     for n in STATE:
         if n in values:
-            st.append(f"{n} {regmap.fmt_value(regmap.lookup(n), values[n])}")
+            st.append(f"{n} {codec.fmt_value(table.lookup(n), values[n])}")
     lines.append("  ".join(st))
     for head, ns in ROWS:
-        cells = [f"{n} {_short(regmap.lookup(n), values[n])}" for n in ns if n in values]
+        cells = [f"{n} {_short(table.lookup(n), values[n])}" for n in ns if n in values]
         if cells:
             lines.append(f"{head:<10}" + "   ".join(cells))
-    act = regmap.active_alarms(values)
+    act = codec.active_alarms(values)
     if act:
         lines.append("ALARMS    " + "; ".join(f"{a[0]} {a[2]} (priority {a[3]})" for a in act))
     else:

@@ -16,14 +16,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from co2hr.settings import SCHEMA, index
 from rig.hil.runner import ClosedLoop
 from rig.plant import Actuators, Boundary, PlantParams
-from rig.regs import table as regmap
+from rig.regs import table
+from rig.regs.master import PduMaster
 from rig.targets import open_target
 from rig.targets.modbus_bridge import ModbusBridge
 
 DT_S = 1.0  # plant/firmware step (the boards' control tick is 1 s)
 LOAD_DESIGN_KW = 100.0  # --load in %: of the reference plant's cooling capacity (PlantParams)
+DEFAULT_UNIT = int(SCHEMA[index("mb_unit")][1])
 COMM_NAMES = ("mb_unit", "mb_baud_x100", "mb_parity", "mb_stop_bits")
 PARITY_LETTER = {0: "N", 1: "O", 2: "E"}
 PARITY_MBPOLL = {0: "none", 1: "odd", 2: "even"}
@@ -61,6 +64,8 @@ class VirtualRig:
         self.t_s = 0.0
         self.steps = 0
         self.act: Actuators | None = None
+        self.comm: dict[str, float] = {}
+        self._master = PduMaster(lambda pdu: self.target.modbus(self.unit, pdu))
         try:
             self._step()  # first tick: the firmware has read its inputs before anyone asks
             self.comm = self.read(list(COMM_NAMES))
@@ -77,7 +82,8 @@ class VirtualRig:
     # -- what the technician is told
     @property
     def unit(self) -> int:
-        return int(self.comm["mb_unit"])
+        """The firmware's Modbus unit address (its default until its settings are read)."""
+        return int(self.comm.get("mb_unit", DEFAULT_UNIT))
 
     def rtu_settings(self) -> tuple[int, str, int]:
         return (int(self.comm["mb_baud_x100"]) * 100, PARITY_LETTER[int(self.comm["mb_parity"])],
@@ -105,9 +111,7 @@ class VirtualRig:
 
     # -- the firmware's values, in-process (the view; never through the TCP port)
     def read(self, names: list[str]) -> dict[str, float]:
-        regs = [regmap.lookup(n) for n in names]
-        unit = int(getattr(self, "comm", {}).get("mb_unit", 1))
-        return regmap.read_pdu(lambda pdu: self.target.modbus(unit, pdu), regs)
+        return self._master.read([table.lookup(n) for n in names])
 
     # -- stepping
     def _step(self) -> None:

@@ -9,50 +9,20 @@ exception code in words, with what it means on this controller). Every failure i
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
-import rig  # noqa: F401
-from co2hr.modbus import registers as R
 from co2hr.modbus.crc import crc16
-from rig.regs import table as regmap
-from rig.regs.table import Reg
+from rig.regs.master import EXCEPTIONS, Master
 
-# Standard exception codes (Modbus Application Protocol v1.1b3 §7) and what each
-# means on this controller (co2hr/modbus/pdu.py has the order of the checks).
-EXCEPTIONS = {
-    1: ("illegal function", "the controller does not do this function here; for a write to "
-        "a setting it means the settings are locked (the service unlock is not open)"),
-    2: ("illegal data address", "no such register on this firmware, or it is read-only"),
-    3: ("illegal data value", "value out of range for that register (nothing was stored)"),
-    4: ("server device failure", "the controller failed while carrying out the request"),
-    5: ("acknowledge", "accepted, still being processed"),
-    6: ("server device busy", "the controller is busy; try again"),
-    10: ("gateway path unavailable", "the gateway has no path to that unit"),
-    11: ("gateway target failed to respond", "the gateway got no answer from that unit"),
-}
 PARITY = {"N": "none", "E": "even", "O": "odd"}
 
 
 class FieldError(Exception):
     """What went wrong, in one line a technician can act on."""
-
-
-def add_link_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("connection (TCP or RTU)")
-    g.add_argument("--tcp", metavar="HOST:PORT", help="Modbus TCP, e.g. 127.0.0.1:5020")
-    g.add_argument("--port", metavar="DEV", help="RTU serial port, e.g. /dev/ttyUSB0")
-    g.add_argument("--baud", type=int, default=19200, help="RTU baud rate (default 19200)")
-    g.add_argument("--parity", choices=("N", "E", "O"), default="E",
-                   help="RTU parity (default E, the Modbus default)")
-    g.add_argument("--stop-bits", type=int, choices=(1, 2), default=1)
-    g.add_argument("--unit", type=int, default=1, help="slave address / unit id (default 1)")
-    g.add_argument("--timeout", type=float, default=1.0, help="seconds per try (default 1)")
-    g.add_argument("--retries", type=int, default=1, help="extra tries on no answer")
 
 
 def _is_pty(dev: str) -> bool:
@@ -62,10 +32,12 @@ def _is_pty(dev: str) -> bool:
         return False
 
 
-class Link:
-    """One connection to a controller, by TCP or RTU."""
+class Link(Master):
+    """One connection to a controller, by TCP or RTU. `args` holds the connection
+    settings as the `rig` commands parse them (tcp or port, baud, parity, stop_bits,
+    unit, timeout, retries)."""
 
-    def __init__(self, args: argparse.Namespace):
+    def __init__(self, args):
         logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
         self.unit = int(args.unit)
         self.tries = int(args.retries) + 1
@@ -162,7 +134,7 @@ class Link:
         return FieldError(f"{what}: no answer from unit {self.unit} at Modbus TCP {self.where} "
                           f"after {tries}")
 
-    # -- reads and writes by register
+    # -- the transport of rig.regs.master.Master: one request each
     def read_words(self, table: str, addr: int, qty: int) -> list[int]:
         c = self.client
         what = f"reading {table} {addr}..{addr + qty - 1} from unit {self.unit}"
@@ -176,31 +148,11 @@ class Link:
         rr = self._call(what, fn, addr, count=qty)
         return [1 if b else 0 for b in rr.bits[:qty]]
 
-    def read(self, regs: list[Reg]) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for table, addr, qty, members in regmap.plan(regs):
-            words = self.read_words(table, addr, qty)
-            for r in members:
-                off = r.addr - addr
-                out[r.label] = regmap.decode(r, words[off:off + r.width])
-        return {r.label: out[r.label] for r in regs}
+    def write_word(self, addr: int, raw: int, what: str) -> None:
+        self._call(what, self.client.write_register, addr, raw)
 
-    def write(self, r: Reg, raw: int) -> None:
-        """Write one register (the service unlock first for a setting)."""
-        c = self.client
-        if r.needs_unlock:
-            u = regmap.lookup("service_unlock")
-            self._call(f"opening the service unlock (holding {u.addr})", c.write_register,
-                       u.addr, R.UNLOCK_CODE)
-        what = f"writing {r.name} ({r.table} {r.addr})"
-        if r.table == "coil":
-            self._call(what, c.write_coil, r.addr, bool(raw))
-        else:
-            self._call(what, c.write_register, r.addr, raw)
-
-    def lock(self) -> None:
-        u = regmap.lookup("service_unlock")
-        self._call("closing the service unlock", self.client.write_register, u.addr, 0)
+    def write_bit(self, addr: int, on: bool, what: str) -> None:
+        self._call(what, self.client.write_coil, addr, on)
 
     def device_info(self) -> dict[int, bytes]:
         """FC 43/14 basic + regular objects (read device id code 2)."""

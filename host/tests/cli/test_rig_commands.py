@@ -14,8 +14,9 @@ import pytest
 from rigproc import RigProcess, free_port
 
 from rig.cli import main
-from rig.regs import table as regmap
-from rig.regs.link import FieldError, Link, add_link_args
+from rig.cli.modbus import add_link_args
+from rig.regs import codec, table
+from rig.regs.link import FieldError, Link
 
 
 @pytest.fixture(scope="module", params=["sil", "mpy"])
@@ -163,7 +164,7 @@ def test_modbus_exceptions_are_explained(rig):
         with pytest.raises(FieldError, match=r"exception 1 \(illegal function\).*settings are "
                            r"locked"):
             ln._call("writing p_gc_max_bar", ln.client.write_register, 1, 1000)
-        r = regmap.lookup("p_gc_max_bar")
+        r = table.lookup("p_gc_max_bar")
         with pytest.raises(FieldError, match=r"exception 3 \(illegal data value\): value out of "
                            r"range"):
             ln.write(r, 2000)  # unlocked, but 200.0 bar: the device refuses it
@@ -206,13 +207,13 @@ def test_decoding_comes_from_the_firmware_table():
 
     # every register of the firmware's table (but the FC3 mirror) is reachable by label
     rows = [r for r in R.rows() if not (r[0] == "holding" and r[1] >= R.MIRROR_BASE)]
-    got = {(r.table, r.addr) for r in regmap.REGS}
+    got = {(r.table, r.addr) for r in table.REGS}
     assert got == {(r[0], r[1]) for r in rows}
-    assert all(regmap.BY_NAME[r.label] is r for r in regmap.REGS)
+    assert all(table.BY_NAME[r.label] is r for r in table.REGS)
     # an invalid input signal reads 0x8000 and is shown as such, not as -3276.8 degC
-    t = regmap.lookup("t_amb_c")
-    v = regmap.decode(t, [R.INVALID])
-    assert regmap.fmt_value(t, v).startswith("INVALID")
-    assert regmap.fmt_value(regmap.lookup("mode"), 3.0) == "3 (Heat recovery)"
-    word = regmap.fmt_value(regmap.lookup("alarm_word_0"), 1.0)
+    t = table.lookup("t_amb_c")
+    v = codec.decode(t, [R.INVALID])
+    assert codec.fmt_value(t, v).startswith("INVALID")
+    assert codec.fmt_value(table.lookup("mode"), 3.0) == "3 (Heat recovery)"
+    word = codec.fmt_value(table.lookup("alarm_word_0"), 1.0)
     assert word.startswith("0x0001") and "Gas cooler pressure high" in word
