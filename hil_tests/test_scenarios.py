@@ -22,7 +22,7 @@ def _run(target, board, tmp_path, name, overrides=None):
     files = [p for p in scenario.shipped() if p.stem == name]
     assert files, f"no shipped scenario {name}"
     r = run_one(files[0], target, board, tmp_path / name, variant="test", overrides=overrides,
-                progress=False, plots=False)
+                plots=False)
     return r["summary"], r["checks"]
 
 

@@ -24,6 +24,25 @@ def _open(args, board):
     return open_target(args.target, board)
 
 
+def text_progress(stream=None, width: int = 40):
+    """A plain-text progress bar for the terminal (carriage return, no dependency)."""
+    stream = stream or sys.stderr
+    t0 = time.perf_counter()
+
+    def show(t_s: float, total_s: float) -> None:
+        f = 0.0 if total_s <= 0 else min(1.0, t_s / total_s)
+        bar = "#" * int(f * width) + "-" * (width - int(f * width))
+        wall = time.perf_counter() - t0
+        speed = t_s / wall if wall > 0 else 0.0
+        stream.write(f"\r[{bar}] {f * 100:5.1f}%  {t_s:8.0f}/{total_s:.0f} s sim  "
+                     f"{speed:7.0f}x real time")
+        if f >= 1.0:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
 def cmd_sim(args) -> int:
     from rig.boards import load_board
     from rig.hil.runner import run_one
@@ -33,7 +52,7 @@ def cmd_sim(args) -> int:
     try:
         with _open(args, board) as target:
             r = run_one(args.scenario, target, board, Path(args.out), variant=args.variant,
-                        progress=not args.quiet)
+                        progress=None if args.quiet else text_progress())
     except ScenarioError as e:
         print(f"rig sim: {e}", file=sys.stderr)
         return 2
@@ -72,7 +91,7 @@ def cmd_hil(args) -> int:
         with _open(args, board) as target:
             r = run_one(f, target, board, out / f.stem,
                         variant=None if args.variant == "full" else args.variant,
-                        progress=not args.quiet)
+                        progress=None if args.quiet else text_progress())
         results.append(r)
         bad = [c for c in r["checks"] if not c[1]]
         for n, _ok, d in bad:

@@ -4,8 +4,9 @@ Why: a controls developer changes a control law and needs, in numbers, whether t
 still behaves: COP against the best the plant could do at the same conditions (from the
 steady-state cycle calculator), pressure tracking, limits, heat recovered and what it
 cost, water temperature, alarms and tick overruns. Everything here works on the
-columnar trace of closed_loop (plain lists by column name), so it is tested on
-synthetic traces without running a plant.
+columnar trace of rig.hil.runner (plain lists by column name), so it is tested on
+synthetic traces without running a plant. The pass/fail verdicts on these figures are
+rig.hil.checks.
 
 COP ratio: in each steady window, the plant's mean COP divided by the calculator's COP
 at the COP-optimal gas cooler pressure for the window's mean evaporating temperature,
@@ -23,11 +24,10 @@ import math
 
 import numpy as np
 
+from rig.hil.checks import P_GC_ABS_LIMIT_BAR, W_BOIL_LIMIT_C
 from rig.plant import PlantParams, cycle
 
-P_GC_ABS_LIMIT_BAR = 110.0  # issue 7: never above this, whatever is configured
-P_REC_DESIGN_BAR = 90.0  # receiver relief valve (DOMAIN.md 1)
-W_BOIL_LIMIT_C = 95.0
+P_REC_DESIGN_BAR = 90.0  # the receiver's design pressure: its relief valve sits there
 
 
 def _col(tr: dict, name: str) -> np.ndarray:
@@ -273,9 +273,9 @@ def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
 # -- the summary ----------------------------------------------------------------------------
 
 def summarize(loop) -> dict:
-    """summary.json for a finished closed_loop.ClosedLoop."""
+    """summary.json for a finished rig.hil.runner.ClosedLoop."""
     sc, tr = loop.sc, loop.trace
-    pp = loop.plant.params
+    pp = loop.rig.plant.params
     st = loop.settings_start or {}
     t = _col(tr, "t_s")
     t_end = float(t[-1]) if t.size else 0.0
@@ -293,7 +293,6 @@ def summarize(loop) -> dict:
         "scenario": sc.name,
         "source": sc.source,
         "target": loop.target.name,
-        "firmware_access": loop.fw.mode,
         "duration_s": _f(t_end),
         "planned_duration_s": _f(sc.duration_s),
         "complete": loop.error is None and t_end >= sc.duration_s - sc.step_s,
@@ -346,20 +345,16 @@ def summarize(loop) -> dict:
     s["sensor_faults"] = sensor_faults(tr, loop.log, s["alarms"], st)
     s["low_ambient"] = low_ambient(tr, m["warmup_s"], sc.step_s, st, s["alarms"])
     if loop.reboots:
-        s["reboot"] = {"settings_before": loop.settings_before_cut,
-                       "settings_after": loop.settings_after_reboot,
-                       "counters_before": loop.counters_before_cut,
-                       "counters_floor": loop.counters_floor,
-                       "counters_after": loop.counters_after_reboot}
+        s["reboot"] = loop.reboot_summary()
     return _jsonable(s)
 
 
 def low_ambient(tr: dict, warmup_s: float, dt: float, settings: dict,
                 alarms: list[dict]) -> dict:
-    """DOMAIN.md 2.3 at very low ambient: the receiver pressure after warm-up against its
-    limits, the low-ambient GC bypass (fw.gcb_rec == 1) openings and closings, and the
-    CO2 that flowed backwards through the HPEV (receiver -> gas cooler) while the pack
-    stood, in total and per standstill."""
+    """At very low ambient (the GC bypass, docs/control.md): the receiver pressure after
+    warm-up against its limits, the low-ambient GC bypass (fw.gcb_rec == 1) openings and
+    closings, and the CO2 that flowed backwards through the HPEV (receiver -> gas
+    cooler) while the pack stood, in total and per standstill."""
     t = _col(tr, "t_s")
     if not t.size:
         return {}
@@ -472,162 +467,4 @@ def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
                                   "min": _f(np.nanmin(y)) if y.size else None,
                                   "max": _f(np.nanmax(y)) if y.size else None})
         out.append(r)
-    return out
-
-
-# -- pass/fail: the acceptance criteria of issue 7, one place for tests and the report ------
-
-STAGE_THRESHOLDS_V = {"pump_on": 0.5, "pump_off": 0.3, "raise_on": 1.0, "fan_red_on": 8.0,
-                      "bypass_on": 9.6, "bypass_off": 9.3}
-
-
-def checks(s: dict, stage_tol_v: float = 0.15, fallback_tol: float = 1.0) -> list[tuple]:
-    """[(name, passed, detail)] for a summary; scenario-specific ones by scenario name."""
-    out = []
-
-    def add(name, ok, detail):
-        out.append((name, bool(ok), detail))
-
-    add("run complete", s.get("complete"), s.get("error") or f"{s.get('duration_s')} s")
-    lim = s["limits"]
-    if lim.get("p_gc_limit_bar") is not None:
-        add("p_gc never above the configured maximum",
-            lim["p_gc_max_bar"] <= lim["p_gc_limit_bar"],
-            f"max {lim['p_gc_max_bar']} bar at {lim['p_gc_max_t_s']} s, configured "
-            f"{lim['p_gc_limit_bar']} bar")
-    add("p_gc never above 110 bar", lim["p_gc_max_bar"] <= P_GC_ABS_LIMIT_BAR,
-        f"max {lim['p_gc_max_bar']} bar")
-    w = s["water"]
-    add("HR water never above 95 degC", w["t_w_out_max_c"] <= W_BOIL_LIMIT_C,
-        f"max {w['t_w_out_max_c']} degC at {w['t_w_out_max_t_s']} s")
-    add("no tick overruns", s["overruns"] == 0, f"{s['overruns']} overruns in {s['ticks']} ticks")
-    name = s["scenario"]
-    if name.startswith(("ambient_sweep", "winter_day", "summer_day", "cold_night")):
-        h = s["heat"]
-        share = (h["q_evap_kwh"] or 0.0) / h["q_load_kwh"] if h.get("q_load_kwh") else 0.0
-        add("cooling delivered >= 95 % of the cases' load", share >= 0.95,
-            f"{h['q_evap_kwh']} of {h.get('q_load_kwh')} kWh ({share:.1%})")
-    if name.startswith("ambient_sweep"):
-        for c in s["cop"]:
-            r = c.get("cop_ratio")
-            add(f"COP >= 0.98 optimum at {c.get('t_amb_c')} degC", r is not None and r >= 0.98,
-                c.get("error") or f"COP {c.get('cop')} / optimum {c.get('cop_opt')} = {r} "
-                f"(p_gc {c.get('p_gc_bar')} vs optimum {c.get('p_opt_bar')} bar"
-                f"{' = the configured maximum' if c.get('opt_limited') else ''}; "
-                f"calculator-only ratio {c.get('cop_ratio_cycle')}; against the optimum "
-                f"without the pressure limit {c.get('cop_ratio_free')})")
-    if name.startswith("cooling_load_step"):
-        for st in s["p_rec_tracking"]["steps"]:
-            ok = st["settling_s"] is not None and st["settling_s"] <= 120.0
-            add(f"p_rec within 2 bar within 120 s of the load step at {st['t_s']} s", ok,
-                f"settled after {st['settling_s']} s, peak error {st['peak_error_bar']} bar")
-    if name.startswith("hr_demand_ramp"):
-        out.extend(stage_checks(s, stage_tol_v))
-    if name.startswith("sensor_faults"):
-        for f in s.get("sensor_faults", []):
-            add(f"{f['signal']} {f['kind']}: alarm {f['alarm']} raised",
-                f["alarm_raised_s"] is not None,
-                f"raised at {f['alarm_raised_s']} s (fault at {f['t_s']} s)")
-            if f.get("fallback_flag_share") is not None:
-                add(f"{f['signal']}: fallback flagged", f["fallback_flag_share"] >= 0.99,
-                    f"flag set in {f['fallback_flag_share']} of the last samples of the fault")
-            for fb in f["fallback"]:
-                ok = (fb["min"] is not None and fb["expected"] is not None
-                      and abs(fb["min"] - fb["expected"]) <= fallback_tol
-                      and abs(fb["max"] - fb["expected"]) <= fallback_tol)
-                add(f"{f['signal']}: {fb['signal']} at its fallback", ok,
-                    f"{fb['min']}..{fb['max']}, declared {fb['expected']}")
-    if name.startswith("fan_failure"):
-        ff = [a for a in s["alarms"] if a["alarm"] == "fan_fail"]
-        add("fan failure raises fan_fail", bool(ff), f"{ff[:1]}")
-    if name.startswith("power_cut"):
-        rb = s.get("reboot") or {}
-        sb, sa = rb.get("settings_before") or {}, rb.get("settings_after") or {}
-        diff = {k: (v, sa.get(k)) for k, v in sb.items() if sa.get(k) != v}
-        add("settings intact after the reboot", bool(sb) and not diff,
-            f"changed: {diff}" if diff else f"{len(sb)} settings equal")
-        # Counters are saved every storage period: a cut may lose what accrued since
-        # the last save, never more, and never brings back more than there was.
-        cb, ca = rb.get("counters_before") or {}, rb.get("counters_after") or {}
-        floor = rb.get("counters_floor") or {}
-        lost = {k: (floor.get(k), ca.get(k), v) for k, v in cb.items()
-                if k != "uptime_s" and (ca.get(k) is None or ca[k] < floor.get(k, v)
-                                        or ca[k] > v)}
-        add("counters restored from the last save after the reboot", bool(cb) and not lost,
-            f"outside [one save period before the cut, at the cut]: {lost}" if lost
-            else f"{len(cb) - 1} counters within one save period of the cut")
-        add("the board booted again", s.get("reboots", 0) >= 1, f"{s.get('reboots')} reboots")
-    if name.startswith("cold_night"):
-        out.extend(low_ambient_checks(s))
-    if name.startswith("modbus"):
-        mb = s["modbus"]["poll"]
-        add("every polled request answered", mb["requests"] > 0 and mb["exceptions"] == 0,
-            f"{mb['requests']} requests, {mb['registers']} registers, "
-            f"{mb['exceptions']} exceptions")
-    return out
-
-
-def stage_checks(s: dict, tol: float) -> list[tuple]:
-    """DOMAIN.md 2.3: order and thresholds of the HR stages on a rising then falling ramp."""
-    out = []
-    sw = s["switching"]
-    th = STAGE_THRESHOLDS_V
-
-    def first(lst, on):
-        x = [e for e in lst if e["on"] == on]
-        return x[0] if x else None
-
-    def near(name, ev, v):
-        if ev is None:
-            out.append((name, False, "never switched"))
-        else:
-            out.append((name, abs(ev["demand_v"] - v) <= tol,
-                        f"at {ev['demand_v']} V (t = {ev['t_s']} s), threshold {v} V"))
-
-    near("HR pump starts rising past 0.5 V", first(sw["hr_pump"], True), th["pump_on"])
-    near("HR pump stops falling past 0.3 V", first(sw["hr_pump"], False), th["pump_off"])
-    near("pressure raise begins at 1 V", first(sw["hr_raise"], True), th["raise_on"])
-    near("fan reduction begins at 8 V", first(sw["fan_reduction"], True), th["fan_red_on"])
-    near("GC bypass opens rising past 9.6 V", first(sw["gc_bypass"], True), th["bypass_on"])
-    near("GC bypass closes falling past 9.3 V", first(sw["gc_bypass"], False), th["bypass_off"])
-    seq = [(c["from"], c["to"]) for c in s["hr_stages"]]
-    up = [(0, 1), (1, 2), (2, 3), (3, 4)]
-    down = [(4, 3), (3, 2), (2, 1), (1, 0)]
-    out.append(("HR stages in order up then down", seq == up + down, f"stage changes {seq}"))
-    return out
-
-
-# A standstill may let at most this much CO2 back through the HPEV (the valve shutting
-# at its rate limit once p_gc is 0.5 bar below p_rec: at most 0.75 kg in cold_night);
-# the restart opening held open drained up to 0.25 kg/s for minutes (21.6 kg in one
-# standstill, p_rec 35 -> 22 bar).
-BACKFLOW_MAX_KG = 1.0
-
-
-def low_ambient_checks(s: dict) -> list[tuple]:
-    """DOMAIN.md 2.3: at very low ambient the GC bypass holds the receiver pressure."""
-    la = s["low_ambient"]
-    out = []
-    lo, hi = la["p_rec_lo_bar"], la["p_rec_hi_bar"]
-    out.append(("p_rec within its low/high limits after warm-up",
-                lo is not None and hi is not None and la["p_rec_min_bar"] >= lo
-                and la["p_rec_max_bar"] <= hi,
-                f"{la['p_rec_min_bar']}..{la['p_rec_max_bar']} bar after "
-                f"{la['warmup_s']} s, limits {lo}..{hi} bar"))
-    out.append(("no p_rec_low alarm after warm-up", la["p_rec_low_alarm_s"] == 0.0,
-                f"{la['p_rec_low_alarm_s']} s of p_rec_low after {la['warmup_s']} s"))
-    n_open, n_close = la["gcb_rec_openings"], la["gcb_rec_closings"]
-    out.append(("GC bypass opens for the receiver pressure and closes again",
-                n_open >= 1 and n_close == n_open and not la["gcb_rec_open_at_end"]
-                and la["gcb_rec_open_share"] < 0.5,
-                f"{n_open} openings, {n_close} closings, open "
-                f"{la['gcb_rec_open_share']:.1%} of the time, open at the end: "
-                f"{la['gcb_rec_open_at_end']}"))
-    out.append(("no backflow drains the receiver while the pack stands",
-                la["standstills"] >= 1
-                and la["backflow_max_per_standstill_kg"] <= BACKFLOW_MAX_KG,
-                f"{la['standstills']} standstills, at most "
-                f"{la['backflow_max_per_standstill_kg']} kg back through the HPEV in one "
-                f"(limit {BACKFLOW_MAX_KG} kg), {la['backflow_kg']} kg in all, peak "
-                f"{la['backflow_max_kg_s']} kg/s"))
     return out

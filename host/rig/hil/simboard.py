@@ -16,14 +16,10 @@ from __future__ import annotations
 import math
 import random
 
+from co2hr.io import INPUTS, OUTPUTS
 from rig.hil.terminals import terminal_value
 from rig.plant import Actuators, Plant
 
-INPUTS = ("p_gc_bar", "p_rec_bar", "p_suc_bar", "t_gc_out_c", "t_amb_c", "t_disch_c",
-          "t_w_in_c", "t_w_out_c", "t_tank_c", "demand_v", "comp_run", "hp_ok", "ext_enable",
-          "energy_pulses", "fan_ok")
-OUTPUTS = ("hpev_pct", "bev_pct", "hr_valve_pct", "fan_pct", "hr_pump_pct", "gc_bypass",
-           "comp_enable", "alarm_relay")
 FAULT_KINDS = ("open", "short", "stuck", "drift", "noise", "bus_error")
 
 # terminal values of a broken wire / a short, per input kind

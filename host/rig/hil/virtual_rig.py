@@ -7,8 +7,8 @@ thread does everything (a Target is not thread-safe): plant + control steps when
 they are due on the scaled clock, and Modbus traffic between them.
 
 The per-step coupling (terminals -> firmware -> outputs -> plant for dt) is
-rig.closed_loop.ClosedLoop.step_once, the one scenarios run; here the boundary is fixed
-by the options and time is paced to the wall clock instead of run flat out.
+rig.hil.coupling, the one scenarios run; here the boundary is fixed by the options and
+time is paced to the wall clock instead of run flat out.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from co2hr.settings import SCHEMA, index
-from rig.hil.runner import ClosedLoop
+from rig.hil.coupling import Coupling
 from rig.plant import Actuators, Boundary, PlantParams
 from rig.regs import table
 from rig.regs.master import PduMaster
@@ -55,10 +55,9 @@ class VirtualRig:
         self.bnd = Boundary(t_amb_c=opt.t_amb_c, q_load_kw=opt.q_load_kw,
                             q_heat_use_kw=opt.q_heat_use_kw)
         self.target = open_target(opt.target, self.board)
-        self.loop = ClosedLoop(None, self.target, self.board,
-                               plant_params=PlantParams(t_amb0_c=opt.t_amb_c))
-        self.plant = self.loop.plant
-        self.sb = self.loop.simboard
+        self.rig = Coupling(self.target, self.board, PlantParams(t_amb0_c=opt.t_amb_c))
+        self.plant = self.rig.plant
+        self.sb = self.rig.simboard
         self.sb.set_demand_v(opt.demand_v)
         self.bridge: ModbusBridge | None = None
         self.t_s = 0.0
@@ -115,7 +114,7 @@ class VirtualRig:
 
     # -- stepping
     def _step(self) -> None:
-        self.act = self.loop.step_once(self.t_s, self.bnd, DT_S).act
+        self.act = self.rig.step(self.t_s, self.bnd, DT_S).act
         self.t_s += DT_S
         self.steps += 1
 

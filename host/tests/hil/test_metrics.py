@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from co2hr.status import OV_P_GC_FB
+from rig.hil import checks as C
 from rig.hil import metrics as M
 from rig.plant import PlantParams, cycle
 
@@ -81,14 +82,14 @@ def _ramp_summary(on_at=0.5, off_at=0.3):
 
 
 def test_stage_checks_pass_for_domain_thresholds_and_fail_for_wrong_ones():
-    good = M.stage_checks(_ramp_summary(), 0.15)
+    good = C.run_check(_ramp_summary(), "hr_stages", tol_v=0.15)
     assert all(ok for _n, ok, _d in good), good
-    bad = M.stage_checks(_ramp_summary(on_at=1.5), 0.15)
+    bad = C.run_check(_ramp_summary(on_at=1.5), "hr_stages", tol_v=0.15)
     failed = [n for n, ok, _d in bad if not ok]
     assert failed == ["HR pump starts rising past 0.5 V"]
     skipped = _ramp_summary()
     skipped["hr_stages"] = [c for c in skipped["hr_stages"] if c["to"] != 3]  # 2 -> 4 directly
-    failed = [n for n, ok, _d in M.stage_checks(skipped, 0.15) if not ok]
+    failed = [n for n, ok, _d in C.run_check(skipped, "hr_stages") if not ok]
     assert failed == ["HR stages in order up then down"]
 
 
@@ -146,7 +147,7 @@ def test_checks_flag_pressure_water_and_overrun_violations():
     s = {"scenario": "x", "complete": True, "error": None, "duration_s": 10.0,
          "limits": {"p_gc_max_bar": 108.0, "p_gc_max_t_s": 5.0, "p_gc_limit_bar": 105.0},
          "water": {"t_w_out_max_c": 96.0, "t_w_out_max_t_s": 7.0}, "overruns": 2, "ticks": 10}
-    res = {n: ok for n, ok, _d in M.checks(s)}
+    res = {n: ok for n, ok, _d in C.evaluate(s, [])}
     assert res == {"run complete": True, "p_gc never above the configured maximum": False,
                    "p_gc never above 110 bar": True, "HR water never above 95 degC": False,
                    "no tick overruns": False}
@@ -199,7 +200,8 @@ def test_low_ambient_backflow_per_standstill_and_bypass_cycles():
     assert la["gcb_rec_open_share"] == pytest.approx(0.2)
     assert la["p_rec_min_bar"] == 29.0 and la["p_rec_low_alarm_s"] == pytest.approx(2.0 + 9.0)
     s = {"low_ambient": la}
-    res = {name: ok for name, ok, _d in M.low_ambient_checks(s)}
+    res = {name: ok for name, ok, _d in C.run_check(s, "low_ambient_receiver",
+                                                   max_backflow_kg=1.0)}
     assert res == {"p_rec within its low/high limits after warm-up": True,
                    "no p_rec_low alarm after warm-up": False,
                    "GC bypass opens for the receiver pressure and closes again": True,
