@@ -8,10 +8,8 @@ every scenario's plots next to its metrics table and pass/fail flags.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
-import math
 from pathlib import Path
 
 import matplotlib
@@ -20,38 +18,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from rig.hil.checks import P_GC_ABS_LIMIT_BAR, W_BOIL_LIMIT_C  # noqa: E402
+
 PLOTS = ("pressures", "actuators", "temperatures", "heat_recovery", "alarms")
-
-
-def write_trace_csv(trace: dict, path: Path) -> None:
-    cols = list(trace)
-    n = len(trace["t_s"])
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        for k in range(n):
-            row = []
-            for c in cols:
-                v = trace[c][k]
-                if isinstance(v, float):
-                    row.append("" if math.isnan(v) else f"{v:.6g}")
-                else:
-                    row.append(v)
-            w.writerow(row)
-
-
-def read_trace_csv(path: Path) -> dict:
-    with open(path, newline="") as f:
-        r = csv.reader(f)
-        cols = next(r)
-        data: dict = {c: [] for c in cols}
-        for row in r:
-            for c, v in zip(cols, row, strict=True):
-                if c == "event":
-                    data[c].append(v)
-                else:
-                    data[c].append(float(v) if v != "" else math.nan)
-    return data
 
 
 def _a(tr, name):
@@ -105,7 +74,7 @@ def plot_all(trace: dict, summary: dict, out_dir: Path) -> list[Path]:
                           ("fw.p_gc_opt_bar", "COP-optimal reference bar", ":")])
     if lim.get("p_gc_limit_bar"):
         a1.axhline(lim["p_gc_limit_bar"], color="r", linewidth=0.8, label="configured max")
-    a1.axhline(110.0, color="darkred", linewidth=0.8, linestyle="--")
+    a1.axhline(P_GC_ABS_LIMIT_BAR, color="darkred", linewidth=0.8, linestyle="--")
     a1.set_ylabel("bar a")
     _events(a1, t, trace)
     _lines(a2, t, trace, [("plant.p_rec_bar", "p_rec (plant) bar", "-"),
@@ -136,7 +105,7 @@ def plot_all(trace: dict, summary: dict, out_dir: Path) -> list[Path]:
                           ("plant.t_w_out_c", "HR water out", "-"),
                           ("plant.t_w_in_c", "HR water in", "-"),
                           ("plant.t_tank_c", "tank top", "-")])
-    ax.axhline(95.0, color="r", linewidth=0.8)
+    ax.axhline(W_BOIL_LIMIT_C, color="r", linewidth=0.8)
     ax.set_ylabel("degC")
     ax.set_xlabel(xl)
     save(fig, "temperatures")
