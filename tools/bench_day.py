@@ -1,4 +1,4 @@
-"""make bench: simulated seconds per wall second for a closed-loop 24 h day (issue 7).
+"""make bench: simulated seconds per wall second for a closed-loop 24 h day.
 
 The shipped winter_day scenario (plant + simulated board + firmware, dt = 1 s, firmware
 status read over Modbus every step) runs a full day on sil. On mpy one control tick
