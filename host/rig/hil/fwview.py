@@ -34,6 +34,9 @@ def _by_name(pairs: list[tuple[str, table.Reg]]):
 
 
 class FirmwareView:
+    """One target's firmware by register name; `requests`/`exceptions` count the traffic
+    (the runner's own reads and writes and any polling scenario)."""
+
     def __init__(self, target: Target) -> None:
         self.master = PduMaster(lambda pdu: target.modbus(UNIT, pdu))
         self._sample_plan, self._sample_names = _by_name(_sampled())

@@ -1,5 +1,5 @@
 """Register descriptions come from the `#:` comments above the firmware's table rows
-(rig.fwdoc): every row has one, they line up with the rows, and a missing one is an
+(rig.regs.fwdoc): every row has one, they line up with the rows, and a missing one is an
 error that names the file and line."""
 
 import pytest
