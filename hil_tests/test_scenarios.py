@@ -1,9 +1,10 @@
-"""The acceptance criteria of issue 7 as pass/fail checks, closed loop on each target.
+"""The rig's acceptance criteria as pass/fail checks, closed loop on each target.
 
 Each test runs a shipped scenario (hil_tests/scenarios/) in its shortened `test` form
-through rig.closed_loop on the target given on the command line (sil, mpy, serial with
---port) and asserts the checks of rig.metrics.checks: the same code that marks the
-HTML report of `make hil`, which runs the full-length scenarios. On mpy and serial the
+through rig.hil.runner on the target given on the command line (sil, mpy, serial with
+--port) and asserts the checks the scenario file declares (rig.hil.checks,
+docs/scenarios.md): the same code that marks the HTML report of `make hil`, which runs
+the full-length scenarios. On mpy and serial the
 slower runs use a subset (fewer sweep points, fewer faulted sensors) to stay inside
 the CI time budget; dt is 1 s everywhere.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from rig import scenario
-from rig.cli_sim import run_one
+from rig.hil import scenario
+from rig.hil.runner import run_one
 
 SCEN = scenario.shipped_dir()
 
@@ -22,14 +23,14 @@ def _run(target, board, tmp_path, name, overrides=None):
     files = [p for p in scenario.shipped() if p.stem == name]
     assert files, f"no shipped scenario {name}"
     r = run_one(files[0], target, board, tmp_path / name, variant="test", overrides=overrides,
-                progress=False, plots=False)
+                plots=False)
     return r["summary"], r["checks"]
 
 
-# Checks that fail because of the controller or the plant (not this suite), found when
-# the suite first ran against them; reported to the lead for routing. A run whose ONLY
-# failures are listed here is an xfail naming them; any other failing check fails the
-# test, and a fixed behaviour shows up as XPASS. Thresholds are never loosened here.
+# (scenario, check) -> why: checks known to fail because of the controller or the plant,
+# not this suite. A run whose ONLY failures are listed here is an xfail naming them; any
+# other failing check fails the test, and a fixed behaviour shows up as XPASS.
+# Thresholds are never loosened here.
 KNOWN: dict[tuple[str, str], str] = {}
 
 
@@ -113,10 +114,11 @@ def test_fan_failure_on_hot_day_keeps_pressure_limits(target, board, tmp_path):
 
 
 def test_cold_night_gc_bypass_holds_the_receiver(target, board, tmp_path):
-    """DOMAIN.md 2.3: at -25 degC the gas cooler subcools with its fans stopped so much
-    that only the GC bypass holds p_rec (no lasting p_rec_low, the pack keeps restarting
-    and the cases get their cooling), and while the pack stands the HPEV lets no CO2
-    drain from the receiver into the cold gas cooler."""
+    """The GC bypass at very low ambient (docs/control.md): at -25 degC the gas cooler
+    subcools with its fans stopped so much that only the GC bypass holds p_rec (no
+    lasting p_rec_low, the pack keeps restarting and the cases get their cooling), and
+    while the pack stands the HPEV lets no CO2 drain from the receiver into the cold gas
+    cooler."""
     if not _fast(target):
         pytest.skip("2 h of cycling pack: sil in CI; `make hil` runs it full length")
     s, checks = _run(target, board, tmp_path, "cold_night")

@@ -4,7 +4,7 @@ written here, and its outputs follow its inputs."""
 from __future__ import annotations
 
 from co2hr.io import AO_FAN, AO_HPEV, INPUTS, N_OUT, OUTPUTS
-from rig.terminals import terminal_value
+from rig.hil.terminals import terminal_value
 
 SWITCHES = ("gc_bypass", "comp_enable", "alarm_relay")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
 
-from rig.deploy import build  # noqa: E402
+from rig.deploy.build import build  # noqa: E402
 
 
 def main() -> int:

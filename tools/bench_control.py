@@ -1,6 +1,6 @@
 """Cost of one full control tick on the mpy target (real MicroPython 1.27 in wasmtime):
 wall time, wasm fuel (instructions, roughly) and bytes allocated per tick, plus the heap
-after boot. Goals (issue 4): a tick allocates < 2 KB; heap after boot < 64 KB.
+after boot. Goals: a tick allocates < 2 KB; heap after boot < 64 KB.
 The firmware runs from a ROMFS image, as `rig deploy` puts it on a board (bytecode in
 place, not on the heap); bench_firmware also reports the heap with --fs.
 
@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO / "host"))
 
 import rig.fw  # noqa: E402,F401
 from co2hr.io import INPUTS, N_IN  # noqa: E402
+from rig.hil.terminals import terminal_value  # noqa: E402
 from rig.targets import open_target  # noqa: E402
-from rig.terminals import terminal_value  # noqa: E402
 
 N_TICKS = 300
 ALLOC_EVERY = 25  # ticks between allocation read-backs

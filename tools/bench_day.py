@@ -1,4 +1,4 @@
-"""make bench: simulated seconds per wall second for a closed-loop 24 h day (issue 7).
+"""make bench: simulated seconds per wall second for a closed-loop 24 h day.
 
 The shipped winter_day scenario (plant + simulated board + firmware, dt = 1 s, firmware
 status read over Modbus every step) runs a full day on sil. On mpy one control tick
@@ -12,8 +12,8 @@ import os
 import sys
 import time
 
-from rig import closed_loop, scenario
 from rig.boards import load_board
+from rig.hil import runner, scenario
 from rig.targets import open_target
 
 DAY_S = 86400.0
@@ -26,7 +26,7 @@ def run(target_name: str, board: dict, duration_s: float | None) -> tuple[float,
     sc = scenario.load(path, overrides=over)
     with open_target(target_name, board) as t:
         t0 = time.perf_counter()
-        loop = closed_loop.run(sc, t, board)
+        loop = runner.run(sc, t, board)
         wall = time.perf_counter() - t0
     sim = loop.trace["t_s"][-1] if loop.trace["t_s"] else 0.0
     return sim, wall, loop.error or ""

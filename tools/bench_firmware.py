@@ -13,9 +13,9 @@ import rig  # noqa: F401  (makes the firmware package importable)
 import rig.fw
 from co2hr.io import INPUTS
 from rig.boards import load_board
+from rig.hil.terminals import terminal_value
 from rig.targets import open_target
-from rig.targets.mpy import FROM_ROMFS, MicroPythonVM, prepare_root
-from rig.terminals import terminal_value
+from rig.targets.vm import FROM_ROMFS, MicroPythonVM, prepare_root
 
 ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,
        "t_amb_c": 28.0, "t_disch_c": 105.0, "t_w_in_c": 30.0, "t_w_out_c": 50.0, "t_tank_c": 50.0,

@@ -17,9 +17,9 @@ from co2hr.io import INPUTS
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.registers import UNLOCK_CODE
 from rig.boards import load_board
-from rig.modbus_bridge import ModbusBridge
+from rig.hil.terminals import terminal_value
 from rig.targets import open_target
-from rig.terminals import terminal_value
+from rig.targets.modbus_bridge import ModbusBridge
 
 ENG = {"p_gc_bar": 90.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 33.0,
        "t_amb_c": 25.0, "t_disch_c": 100.0, "t_w_in_c": 30.0, "t_w_out_c": 45.0, "t_tank_c": 45.0,

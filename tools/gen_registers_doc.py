@@ -13,7 +13,7 @@ import rig.fw  # noqa: F401  (puts firmware/ on sys.path)
 from co2hr import VERSION
 from co2hr.modbus import registers as R
 from co2hr.modbus.unlock import FREE_TRIES, WAIT_MAX_S, wait_s
-from rig import fwdoc
+from rig.regs import fwdoc
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

@@ -1,4 +1,4 @@
-"""Host-side physical model of the CO2 heat-recovery rig (issue 3).
+"""Host-side physical model of the CO2 heat-recovery rig.
 
 Plant (dynamic, lumped volumes) + cycle (steady-state calculator); components in their
 own modules; CO2 properties from CoolProp through props.

@@ -1,4 +1,4 @@
-"""Steady-state cycle calculator for the plant of DOMAIN.md section 1.
+"""Steady-state cycle calculator for the rig's transcritical CO2 plant (see model.py).
 
 Why: it is the reference the dynamic plant must settle to, the tool behind `rig cycle`, and
 the source of the COP-optimal gas cooler pressure the firmware's reference curve is checked

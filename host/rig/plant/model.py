@@ -1,4 +1,5 @@
-"""The dynamic plant: the rig of DOMAIN.md section 1 as lumped volumes.
+"""The dynamic plant: the transcritical CO2 booster rig with heat recovery (README,
+docs/control.md) as lumped volumes.
 
 Why: the firmware is judged against this. Three CO2 volumes hold mass (and the two
 two-phase/low-pressure ones also energy) that only valves and the compressor move:
@@ -386,17 +387,9 @@ class Plant:
         self.p_gc = p0
 
     def _substep(self, dt: float, act: Actuators, bnd: Boundary) -> None:
-        pp, st, f = self.params, self.state, self.faults
+        pp, st = self.params, self.state
         self._dt = dt
-        # actuators
-        self.hpev.stuck_pct = f.hpev_stuck_pct
-        self.bev.stuck_pct = f.bev_stuck_pct
-        hpev = self.hpev.move(act.hpev_pct, dt) / 100.0
-        bev = self.bev.move(act.bev_pct, dt) / 100.0
-        self.hr_valve.move(act.hr_valve_pct, dt)
-        self.gc_bypass.move(100.0 if act.gc_bypass >= 0.5 else 0.0, dt)
-        self.pump.move(act.hr_pump_pct, dt)
-        self.fan.update(min(100.0, max(0.0, act.fan_pct)), dt)
+        hpev, bev = self._move_actuators(act, dt)
         # HP safety switch (latched until the pressure has fallen below the reset level)
         if self._hp_ok and self.p_gc > pp.p_hp_trip_bar:
             self._hp_ok = False
@@ -454,21 +447,7 @@ class Plant:
             raise ValueError("a CO2 volume ran empty: the step is far too long for the flows")
         # pressures
         self._solve_p_gc(bnd.t_amb_c)
-        relief = False
-        if self.p_gc > pp.p_relief_hs_bar:  # relief valve: blow off what does not fit
-            self.p_gc = pp.p_relief_hs_bar
-            m_fit = self._gc_at(self.p_gc, bnd.t_amb_c)
-            if m_fit < self.m_hs:
-                self.vented_kg += self.m_hs - m_fit
-                self.m_hs = m_fit
-            relief = True
-        if p_rec > pp.p_relief_rec_bar:
-            m_v = min(pp.k_relief_rec_kg_s_bar * (p_rec - pp.p_relief_rec_bar) * dt,
-                      0.5 * self.m_rec)
-            self.m_rec -= m_v
-            self.u_rec -= m_v * h_vap
-            self.vented_kg += m_v
-            relief = True
+        relief = self._relieve(p_rec, h_vap, bnd.t_amb_c, dt)
         self.p_rec = rec.pressure_from_mu(self.m_rec, self.u_rec, pp.v_rec_m3, p_rec)
         self.p_suc = rec.pressure_from_mu(self.m_suc, self.u_suc, pp.v_suc_m3, p_suc)
         # water loop (HRHX as evaluated at the solved pressure)
@@ -505,6 +484,41 @@ class Plant:
         st.fan_speed_pct = self.fan.y
         st.relief_open = relief
         self._publish_static()
+
+    def _move_actuators(self, act: Actuators, dt: float) -> tuple[float, float]:
+        """Valves, pump and fans toward their commands (a stuck valve stays); the HPEV
+        and BEV openings as fractions."""
+        f = self.faults
+        self.hpev.stuck_pct = f.hpev_stuck_pct
+        self.bev.stuck_pct = f.bev_stuck_pct
+        hpev = self.hpev.move(act.hpev_pct, dt) / 100.0
+        bev = self.bev.move(act.bev_pct, dt) / 100.0
+        self.hr_valve.move(act.hr_valve_pct, dt)
+        self.gc_bypass.move(100.0 if act.gc_bypass >= 0.5 else 0.0, dt)
+        self.pump.move(act.hr_pump_pct, dt)
+        self.fan.update(min(100.0, max(0.0, act.fan_pct)), dt)
+        return hpev, bev
+
+    def _relieve(self, p_rec: float, h_vap: float, t_amb_c: float, dt: float) -> bool:
+        """The relief valves: the high side blows off what does not fit at its relief
+        pressure, the receiver vents vapour above its own. True when either is open."""
+        pp = self.params
+        relief = False
+        if self.p_gc > pp.p_relief_hs_bar:
+            self.p_gc = pp.p_relief_hs_bar
+            m_fit = self._gc_at(self.p_gc, t_amb_c)
+            if m_fit < self.m_hs:
+                self.vented_kg += self.m_hs - m_fit
+                self.m_hs = m_fit
+            relief = True
+        if p_rec > pp.p_relief_rec_bar:
+            m_v = min(pp.k_relief_rec_kg_s_bar * (p_rec - pp.p_relief_rec_bar) * dt,
+                      0.5 * self.m_rec)
+            self.m_rec -= m_v
+            self.u_rec -= m_v * h_vap
+            self.vented_kg += m_v
+            relief = True
+        return relief
 
     def _publish_static(self) -> None:
         st = self.state

@@ -1,8 +1,8 @@
 """Heat-recovery water loop: pump, HRHX water side hold-up, stratified buffer tank, consumer.
 
 Why: the water outlet temperature the 3-way valve controls, the tank that smooths the
-recovered heat (DOMAIN 2.5) and the boiling risk with little heat use (DOMAIN 2.3) all live
-here. The tank is n fully mixed layers (top = 0): the HR pump takes water from the bottom
+recovered heat and the boiling risk with little heat use (docs/control.md, heat recovery)
+all live here. The tank is n fully mixed layers (top = 0): the HR pump takes water from the bottom
 and returns it from the HRHX to the top; the consumer takes from the top and returns at
 its return temperature to the bottom. Water is liquid with constant cp (it is allowed to
 pass 100 degC so a missing boiling protection shows; `boiling` flags it).

@@ -1,5 +1,8 @@
 """The three places the same firmware runs: sil (CPython in-process), mpy (the real
-MicroPython interpreter under wasmtime) and serial (a real board)."""
+MicroPython interpreter under wasmtime) and serial (a real board); what they share
+(the HIL link, the MicroPython VM of vm.py, also used by the pty board and the
+in-MicroPython test runner mpytest.py) and the Modbus bridge that puts a real TCP port
+and serial line in front of any of them."""
 
 from rig.targets.base import FirmwareError, StepResult, Target
 

@@ -13,13 +13,13 @@ import shutil
 import threading
 import tty
 
-from rig.targets.mpy import MicroPythonVM, prepare_root
+from rig.targets.vm import MicroPythonVM, hil_boot_code, prepare_root
 
 
 class PtyBoard:
     def __init__(self, board: dict, flash_dir: str | None = None) -> None:
         self.root = prepare_root(board, flash_dir)
-        self.vm = MicroPythonVM(self.root)
+        self.vm = MicroPythonVM(self.root, hil_boot_code(romfs=False))
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)  # a serial line: no echo, no line discipline
         self.port = os.ttyname(self.slave)

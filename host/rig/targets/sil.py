@@ -43,10 +43,7 @@ class SilTarget(Target):
         return StepResult(self.app.ticks, self.app.overruns, list(hw.out))
 
     def modbus(self, unit, pdu):
-        server = getattr(self.app, "modbus", None)
-        if server is None:
-            raise FirmwareError("RuntimeError: no Modbus server in this build")
-        resp = server.handle_pdu(unit, bytes(pdu))
+        resp = self.app.modbus.handle_pdu(unit, bytes(pdu))
         return bytes(resp) if resp else None
 
     def rtu_exchange(self, t_us: int, data: bytes) -> bytes:

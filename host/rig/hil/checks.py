@@ -1,0 +1,302 @@
+"""Pass/fail checks of a closed-loop run: one table, each check a function of the run's
+summary (rig.hil.metrics) and its parameters.
+
+The checks marked `always` hold on every run and are not listed in a scenario file: the
+run completed, the pressure and water limits, no tick overruns. A scenario file names
+the others in its `checks` list, with their parameters (docs/scenarios.md):
+
+    "checks": ["cooling_delivered", {"check": "cop_near_optimum", "min_ratio": 0.98}]
+
+so a scenario keeps its acceptance criteria whatever its file is called. The same
+results mark the HTML report of `make hil`, `rig sim`'s exit status and hil_tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rig.hil.fields import err, num
+
+P_GC_ABS_LIMIT_BAR = 110.0  # never above this, whatever p_gc_max_bar is set to
+W_BOIL_LIMIT_C = 95.0  # HR water outlet: well below boiling at the loop's pressure
+# The HR staging thresholds of the 0-10 V demand signal (docs/control.md).
+STAGE_THRESHOLDS_V = {"pump_on": 0.5, "pump_off": 0.3, "raise_on": 1.0, "fan_red_on": 8.0,
+                      "bypass_on": 9.6, "bypass_off": 9.3}
+
+Result = tuple[str, bool, str]  # (name, passed, detail)
+
+
+@dataclass(frozen=True)
+class Check:
+    run: Callable[..., list[Result]]  # (summary, **params) -> results
+    params: dict[str, tuple[float, float, float]]  # name -> (default, lo, hi)
+    always: bool = False
+
+
+TABLE: dict[str, Check] = {}
+
+
+def check(name: str, always: bool = False, **params: tuple[float, float, float]):
+    """Register the decorated function as check `name`; params: (default, lo, hi)."""
+    def register(fn):
+        TABLE[name] = Check(fn, params, always)
+        return fn
+    return register
+
+
+def _result(name: str, ok, detail: str) -> Result:
+    return (name, bool(ok), detail)
+
+
+# -- on every run -----------------------------------------------------------------------------
+
+@check("run_complete", always=True)
+def _run_complete(s):
+    return [_result("run complete", s.get("complete"),
+                    s.get("error") or f"{s.get('duration_s')} s")]
+
+
+@check("p_gc_below_max", always=True)
+def _p_gc_below_max(s):
+    lim = s["limits"]
+    if lim.get("p_gc_limit_bar") is None:
+        return []
+    return [_result("p_gc never above the configured maximum",
+                    lim["p_gc_max_bar"] <= lim["p_gc_limit_bar"],
+                    f"max {lim['p_gc_max_bar']} bar at {lim['p_gc_max_t_s']} s, configured "
+                    f"{lim['p_gc_limit_bar']} bar")]
+
+
+@check("p_gc_below_abs_limit", always=True)
+def _p_gc_below_abs_limit(s):
+    lim = s["limits"]
+    return [_result(f"p_gc never above {P_GC_ABS_LIMIT_BAR:g} bar",
+                    lim["p_gc_max_bar"] <= P_GC_ABS_LIMIT_BAR, f"max {lim['p_gc_max_bar']} bar")]
+
+
+@check("water_below_limit", always=True)
+def _water_below_limit(s):
+    w = s["water"]
+    return [_result(f"HR water never above {W_BOIL_LIMIT_C:g} degC",
+                    w["t_w_out_max_c"] <= W_BOIL_LIMIT_C,
+                    f"max {w['t_w_out_max_c']} degC at {w['t_w_out_max_t_s']} s")]
+
+
+@check("no_overruns", always=True)
+def _no_overruns(s):
+    return [_result("no tick overruns", s["overruns"] == 0,
+                    f"{s['overruns']} overruns in {s['ticks']} ticks")]
+
+
+# -- named by scenarios -------------------------------------------------------------------------
+
+@check("cooling_delivered", min_share=(0.95, 0.0, 1.0))
+def _cooling_delivered(s, min_share):
+    """The cases get their cooling: a stopped or short-cycling pack fails them."""
+    h = s["heat"]
+    share = (h["q_evap_kwh"] or 0.0) / h["q_load_kwh"] if h.get("q_load_kwh") else 0.0
+    return [_result(f"cooling delivered >= {min_share * 100:g} % of the cases' load",
+                    share >= min_share,
+                    f"{h['q_evap_kwh']} of {h.get('q_load_kwh')} kWh ({share:.1%})")]
+
+
+@check("cop_near_optimum", min_ratio=(0.98, 0.0, 1.0))
+def _cop_near_optimum(s, min_ratio):
+    """In every steady window, the plant's COP against the calculator's optimum."""
+    out = []
+    for c in s["cop"]:
+        r = c.get("cop_ratio")
+        out.append(_result(
+            f"COP >= {min_ratio:g} optimum at {c.get('t_amb_c')} degC",
+            r is not None and r >= min_ratio,
+            c.get("error") or f"COP {c.get('cop')} / optimum {c.get('cop_opt')} = {r} "
+            f"(p_gc {c.get('p_gc_bar')} vs optimum {c.get('p_opt_bar')} bar"
+            f"{' = the configured maximum' if c.get('opt_limited') else ''}; "
+            f"calculator-only ratio {c.get('cop_ratio_cycle')}; against the optimum "
+            f"without the pressure limit {c.get('cop_ratio_free')})"))
+    return out
+
+
+@check("p_rec_settles", max_settling_s=(120.0, 1.0, 86400.0))
+def _p_rec_settles(s, max_settling_s):
+    """After every cooling-load step the receiver pressure is back in its settling band
+    (metrics.settle_band_bar) within max_settling_s."""
+    out = []
+    for st in s["p_rec_tracking"]["steps"]:
+        ok = st["settling_s"] is not None and st["settling_s"] <= max_settling_s
+        out.append(_result(f"p_rec within {st['band_bar']:g} bar within {max_settling_s:g} s "
+                           f"of the load step at {st['t_s']} s", ok,
+                           f"settled after {st['settling_s']} s, peak error "
+                           f"{st['peak_error_bar']} bar"))
+    return out
+
+
+@check("hr_stages", tol_v=(0.15, 0.0, 1.0))
+def _hr_stages(s, tol_v):
+    """Order and thresholds of the HR stages on a rising then falling demand ramp."""
+    out = []
+    sw = s["switching"]
+    th = STAGE_THRESHOLDS_V
+
+    def first(lst, on):
+        x = [e for e in lst if e["on"] == on]
+        return x[0] if x else None
+
+    def near(name, ev, v):
+        if ev is None:
+            out.append((name, False, "never switched"))
+        else:
+            out.append((name, abs(ev["demand_v"] - v) <= tol_v,
+                        f"at {ev['demand_v']} V (t = {ev['t_s']} s), threshold {v} V"))
+
+    near("HR pump starts rising past 0.5 V", first(sw["hr_pump"], True), th["pump_on"])
+    near("HR pump stops falling past 0.3 V", first(sw["hr_pump"], False), th["pump_off"])
+    near("pressure raise begins at 1 V", first(sw["hr_raise"], True), th["raise_on"])
+    near("fan reduction begins at 8 V", first(sw["fan_reduction"], True), th["fan_red_on"])
+    near("GC bypass opens rising past 9.6 V", first(sw["gc_bypass"], True), th["bypass_on"])
+    near("GC bypass closes falling past 9.3 V", first(sw["gc_bypass"], False), th["bypass_off"])
+    seq = [(c["from"], c["to"]) for c in s["hr_stages"]]
+    up = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    down = [(4, 3), (3, 2), (2, 1), (1, 0)]
+    out.append(("HR stages in order up then down", seq == up + down, f"stage changes {seq}"))
+    return out
+
+
+@check("sensor_fallbacks", tol=(1.0, 0.0, 100.0), min_flag_share=(0.99, 0.0, 1.0))
+def _sensor_fallbacks(s, tol, min_flag_share):
+    """Each faulted input raises its alarm, flags its fallback and drives its loop's
+    outputs to the declared fallback values (within tol, engineering units)."""
+    out = []
+    for f in s.get("sensor_faults", []):
+        out.append(_result(f"{f['signal']} {f['kind']}: alarm {f['alarm']} raised",
+                           f["alarm_raised_s"] is not None,
+                           f"raised at {f['alarm_raised_s']} s (fault at {f['t_s']} s)"))
+        if f.get("fallback_flag_share") is not None:
+            out.append(_result(f"{f['signal']}: fallback flagged",
+                               f["fallback_flag_share"] >= min_flag_share,
+                               f"flag set in {f['fallback_flag_share']} of the last samples "
+                               "of the fault"))
+        for fb in f["fallback"]:
+            ok = (fb["min"] is not None and fb["expected"] is not None
+                  and abs(fb["min"] - fb["expected"]) <= tol
+                  and abs(fb["max"] - fb["expected"]) <= tol)
+            out.append(_result(f"{f['signal']}: {fb['signal']} at its fallback", ok,
+                               f"{fb['min']}..{fb['max']}, declared {fb['expected']}"))
+    return out
+
+
+@check("fan_fail_alarm")
+def _fan_fail_alarm(s):
+    ff = [a for a in s["alarms"] if a["alarm"] == "fan_fail"]
+    return [_result("fan failure raises fan_fail", ff, f"{ff[:1]}")]
+
+
+@check("power_cut_recovery")
+def _power_cut_recovery(s):
+    """Settings intact and counters restored after a power cut, and the board booted."""
+    rb = s.get("reboot") or {}
+    sb, sa = rb.get("settings_before") or {}, rb.get("settings_after") or {}
+    diff = {k: (v, sa.get(k)) for k, v in sb.items() if sa.get(k) != v}
+    out = [_result("settings intact after the reboot", sb and not diff,
+                   f"changed: {diff}" if diff else f"{len(sb)} settings equal")]
+    # Counters are saved every storage period: a cut may lose what accrued since the
+    # last save, never more, and never brings back more than there was.
+    cb, ca = rb.get("counters_before") or {}, rb.get("counters_after") or {}
+    floor = rb.get("counters_floor") or {}
+    lost = {k: (floor.get(k), ca.get(k), v) for k, v in cb.items()
+            if k != "uptime_s" and (ca.get(k) is None or ca[k] < floor.get(k, v) or ca[k] > v)}
+    out.append(_result("counters restored from the last save after the reboot",
+                       cb and not lost,
+                       f"outside [one save period before the cut, at the cut]: {lost}" if lost
+                       else f"{len(cb) - 1} counters within one save period of the cut"))
+    out.append(_result("the board booted again", s.get("reboots", 0) >= 1,
+                       f"{s.get('reboots')} reboots"))
+    return out
+
+
+@check("low_ambient_receiver", max_backflow_kg=(1.0, 0.0, 1000.0))
+def _low_ambient_receiver(s, max_backflow_kg):
+    """At very low ambient the GC bypass holds the receiver pressure, and no CO2 drains
+    from the receiver back through the HPEV while the pack stands (docs/scenarios.md)."""
+    la = s["low_ambient"]
+    lo, hi = la["p_rec_lo_bar"], la["p_rec_hi_bar"]
+    n_open, n_close = la["gcb_rec_openings"], la["gcb_rec_closings"]
+    return [
+        _result("p_rec within its low/high limits after warm-up",
+                lo is not None and hi is not None and la["p_rec_min_bar"] >= lo
+                and la["p_rec_max_bar"] <= hi,
+                f"{la['p_rec_min_bar']}..{la['p_rec_max_bar']} bar after "
+                f"{la['warmup_s']} s, limits {lo}..{hi} bar"),
+        _result("no p_rec_low alarm after warm-up", la["p_rec_low_alarm_s"] == 0.0,
+                f"{la['p_rec_low_alarm_s']} s of p_rec_low after {la['warmup_s']} s"),
+        _result("GC bypass opens for the receiver pressure and closes again",
+                n_open >= 1 and n_close == n_open and not la["gcb_rec_open_at_end"]
+                and la["gcb_rec_open_share"] < 0.5,
+                f"{n_open} openings, {n_close} closings, open "
+                f"{la['gcb_rec_open_share']:.1%} of the time, open at the end: "
+                f"{la['gcb_rec_open_at_end']}"),
+        _result("no backflow drains the receiver while the pack stands",
+                la["standstills"] >= 1
+                and la["backflow_max_per_standstill_kg"] <= max_backflow_kg,
+                f"{la['standstills']} standstills, at most "
+                f"{la['backflow_max_per_standstill_kg']} kg back through the HPEV in one "
+                f"(limit {max_backflow_kg} kg), {la['backflow_kg']} kg in all, peak "
+                f"{la['backflow_max_kg_s']} kg/s"),
+    ]
+
+
+@check("modbus_poll_answered")
+def _modbus_poll_answered(s):
+    mb = s["modbus"]["poll"]
+    return [_result("every polled request answered", mb["requests"] > 0 and mb["exceptions"] == 0,
+                    f"{mb['requests']} requests, {mb['registers']} registers, "
+                    f"{mb['exceptions']} exceptions")]
+
+
+# -- a scenario file's list, and the verdict ---------------------------------------------------
+
+def parse(src: str, items) -> list[tuple[str, dict]]:
+    """A scenario's `checks` list -> [(check name, parameters with defaults filled)]."""
+    if not isinstance(items, list):
+        raise err(src, "checks", "expected a list of check names or {check = NAME, ...}")
+    declared = [n for n, c in TABLE.items() if not c.always]
+    out: list[tuple[str, dict]] = []
+    for i, item in enumerate(items):
+        where = f"checks[{i}]"
+        spec = {"check": item} if isinstance(item, str) else item
+        if not isinstance(spec, dict) or not isinstance(spec.get("check"), str):
+            raise err(src, where, "expected a check name or a table {check = NAME, ...}")
+        name = spec["check"]
+        c = TABLE.get(name)
+        if c is None:
+            raise err(src, where, f"unknown check {name!r}: one of {tuple(declared)}")
+        if c.always:
+            raise err(src, where, f"{name} is checked on every run: leave it out")
+        if any(name == n for n, _p in out):
+            raise err(src, where, f"{name} is listed twice")
+        extra = set(spec) - {"check", *c.params}
+        if extra:
+            raise err(src, where, f"unknown parameter(s) {sorted(extra)} for {name} "
+                      f"(it takes: {', '.join(c.params) or 'none'})")
+        params = {k: num(src, f"{where}.{k}", spec.get(k, d), lo, hi)
+                  for k, (d, lo, hi) in c.params.items()}
+        out.append((name, params))
+    return out
+
+
+def run_check(summary: dict, name: str, **params: float) -> list[Result]:
+    """One check of the table on a summary, its parameters' defaults where not given."""
+    c = TABLE[name]
+    return c.run(summary, **{k: params.get(k, d) for k, (d, _lo, _hi) in c.params.items()})
+
+
+def evaluate(summary: dict, declared: list[tuple[str, dict]]) -> list[Result]:
+    """[(name, passed, detail)]: the checks of every run, then the scenario's own."""
+    out: list[Result] = []
+    for c in TABLE.values():
+        if c.always:
+            out += c.run(summary)
+    for name, params in declared:
+        out += TABLE[name].run(summary, **params)
+    return out

@@ -1,0 +1,239 @@
+"""The events a scenario file can schedule: one table, each kind with its parse (file ->
+arguments, every mistake a one-line ScenarioError) and its fire (what it does to the
+running rig).
+
+Adding an event kind is one entry here and a row in docs/scenarios.md. `fire` gets the
+closed-loop runner (rig.hil.runner.ClosedLoop): its coupled rig (`rig.simboard`,
+`rig.plant`), its firmware view (`fw`) and the two events that last beyond their
+instant (`cut_power`, `start_poll`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from co2hr.io import INPUTS
+from co2hr.settings import SCHEMA
+from rig.hil.fields import err, names_list, num
+from rig.hil.simboard import FAULT_KINDS
+from rig.regs import codec, table
+
+VALVES = ("hpev", "bev")
+DIGITAL_INPUTS = ("comp_run", "hp_ok", "ext_enable", "fan_ok")
+SETTING_NAMES = frozenset(row[0] for row in SCHEMA)
+
+
+@dataclass
+class Event:
+    at_s: float
+    kind: str  # a key of KINDS
+    args: dict = field(default_factory=dict)
+
+    def label(self) -> str:
+        a = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        return f"{self.kind}({a})"
+
+
+@dataclass(frozen=True)
+class EventKind:
+    # (src, where, value of the action key, the whole event table, at_s, time scale) -> args
+    parse: Callable[[str, str, object, dict, float, float], dict]
+    # (runner, args, t_s, the event's log record) -> None
+    fire: Callable[[object, dict, float, dict], None]
+    keys: tuple[str, ...] = ()  # keys the event may carry besides at_s and its action
+
+
+def register_value(src: str, where: str, name: str, v) -> float:
+    """A value a scenario writes to a register: a number the firmware's table accepts
+    for it (range, resolution, writable), so a run never starts with a refused write."""
+    x = num(src, where, v)
+    try:
+        codec.encode(table.lookup(name, writable=True), v)
+    except (table.UnknownRegister, codec.OutOfRange, codec.ReadOnly) as e:
+        raise err(src, where, str(e)) from None
+    return x
+
+
+def _signal(src: str, where: str, v) -> str:
+    if v not in INPUTS:
+        raise err(src, where, f"unknown signal {v!r}: one of {INPUTS}")
+    return v
+
+
+# -- sensor faults on the simulated board ---------------------------------------------------
+
+def _parse_fault(src, where, v, e, _at, scale):
+    args: dict = {"signal": _signal(src, where + ".fault", v)}
+    kind = e.get("kind")
+    if kind not in FAULT_KINDS:
+        raise err(src, where + ".kind", f"{kind!r}: choose one of {FAULT_KINDS}")
+    args["kind"] = kind
+    params = e.get("params", {})
+    if not isinstance(params, dict):
+        raise err(src, where + ".params", "expected a table")
+    for pk, pv in params.items():
+        num(src, f"{where}.params.{pk}", pv)
+    args["params"] = dict(params)
+    if kind == "drift" and "rate_per_s" in params:  # a shorter scenario drifts faster
+        args["params"]["rate_per_s"] = params["rate_per_s"] / scale
+    return args
+
+
+def _fire_fault(loop, a, _t, _rec):
+    p = dict(a["params"])
+    if a["kind"] == "drift" and "rate_per_s" in p:
+        p["rate"] = p.pop("rate_per_s")  # SimBoard.inject's name
+    loop.rig.simboard.inject(a["signal"], a["kind"], **p)
+
+
+def _parse_clear(src, where, v, _e, _at, _scale):
+    return {"signal": _signal(src, where + ".clear", v)}
+
+
+def _fire_clear(loop, a, _t, _rec):
+    loop.rig.simboard.clear(a["signal"])
+
+
+def _parse_di(src, where, v, e, _at, _scale):
+    if v not in DIGITAL_INPUTS:
+        raise err(src, where + ".di", f"{v!r}: choose one of {DIGITAL_INPUTS}")
+    return {"name": v, "value": int(num(src, where + ".value", e.get("value"), 0, 1))}
+
+
+def _fire_di(loop, a, _t, _rec):
+    loop.rig.simboard.set_di(a["name"], a["value"])
+
+
+# -- plant faults ---------------------------------------------------------------------------
+
+def _parse_fan_failure(src, where, v, _e, _at, _scale):
+    if not isinstance(v, bool):
+        raise err(src, where + ".fan_failure", "expected true or false")
+    return {"failed": v}
+
+
+def _fire_fan_failure(loop, a, _t, _rec):
+    loop.rig.plant.faults.fan_failed = a["failed"]
+
+
+def _parse_valve_stuck(src, where, v, e, _at, _scale):
+    if v not in VALVES:
+        raise err(src, where + ".valve_stuck", f"{v!r}: choose one of {VALVES}")
+    pct = e.get("pct")
+    if pct is not None:
+        num(src, where + ".pct", pct, 0.0, 100.0)
+    return {"valve": v, "pct": pct}
+
+
+def _fire_valve_stuck(loop, a, _t, _rec):
+    pct = None if a["pct"] is None else float(a["pct"])
+    setattr(loop.rig.plant.faults, a["valve"] + "_stuck_pct", pct)
+
+
+# -- the board's power ----------------------------------------------------------------------
+
+def _parse_power_cut(src, where, v, _e, _at, scale):
+    return {"off_s": num(src, where + ".power_cut_s", v, 0.0, 86400.0) * scale}
+
+
+def _fire_power_cut(loop, a, t_s, _rec):
+    loop.cut_power(t_s, a["off_s"])
+
+
+# -- settings and Modbus traffic ------------------------------------------------------------
+
+def _parse_setting(src, where, v, e, _at, _scale):
+    if v not in SETTING_NAMES:
+        raise err(src, where + ".setting", f"unknown setting {v!r}")
+    return {"name": v, "value": register_value(src, where + ".value", v, e.get("value"))}
+
+
+def _fire_setting(loop, a, _t, _rec):
+    loop.fw.write(a["name"], a["value"])
+
+
+def _parse_modbus_read(src, where, v, _e, _at, _scale):
+    if not names_list(v):
+        raise err(src, where + ".modbus_read", "expected \"all\" or a list of names")
+    return {"names": v}
+
+
+def _fire_modbus_read(loop, a, _t, rec):
+    rec["values"] = loop.fw.read(a["names"])
+
+
+def _parse_modbus_write(src, where, v, _e, _at, _scale):
+    if not isinstance(v, dict) or not v:
+        raise err(src, where + ".modbus_write", "expected a table {name = value}")
+    return {"values": {n: register_value(src, f"{where}.modbus_write.{n}", n, x)
+                       for n, x in v.items()}}
+
+
+def _fire_modbus_write(loop, a, _t, _rec):
+    for n, v in a["values"].items():
+        loop.fw.write(n, v)
+
+
+def _parse_modbus_poll(src, where, v, e, at_s, scale):
+    if not names_list(v):
+        raise err(src, where + ".modbus_poll", "expected \"all\" or a list of names")
+    until = num(src, where + ".until_s", e.get("until_s"), at_s / scale) * scale
+    per = int(num(src, where + ".requests_per_step", e.get("requests_per_step", 1), 1, 1000))
+    return {"names": v, "until_s": until, "requests_per_step": per}
+
+
+def _fire_modbus_poll(loop, a, _t, _rec):
+    loop.start_poll(a["names"], a["until_s"], a["requests_per_step"])
+
+
+def _parse_note(_src, _where, v, _e, _at, _scale):
+    return {"text": str(v)}
+
+
+def _fire_note(_loop, _a, _t, _rec):
+    pass  # a marker in the trace's event column and the log
+
+
+# Action key -> kind. The order is the one error messages list them in.
+KINDS: dict[str, EventKind] = {
+    "fault": EventKind(_parse_fault, _fire_fault, ("kind", "params")),
+    "clear": EventKind(_parse_clear, _fire_clear),
+    "fan_failure": EventKind(_parse_fan_failure, _fire_fan_failure),
+    "valve_stuck": EventKind(_parse_valve_stuck, _fire_valve_stuck, ("pct",)),
+    "power_cut_s": EventKind(_parse_power_cut, _fire_power_cut),
+    "setting": EventKind(_parse_setting, _fire_setting, ("value",)),
+    "modbus_read": EventKind(_parse_modbus_read, _fire_modbus_read),
+    "modbus_write": EventKind(_parse_modbus_write, _fire_modbus_write),
+    "modbus_poll": EventKind(_parse_modbus_poll, _fire_modbus_poll,
+                             ("until_s", "requests_per_step")),
+    "di": EventKind(_parse_di, _fire_di, ("value",)),
+    "note": EventKind(_parse_note, _fire_note),
+}
+EVENT_KEYS = tuple(KINDS)
+
+
+def parse(src: str, i: int, e, scale: float) -> Event:
+    """Event i of a scenario file's events list."""
+    where = f"events[{i}]"
+    if not isinstance(e, dict):
+        raise err(src, where, "expected a table")
+    at = num(src, where + ".at_s", e.get("at_s"), 0.0) * scale
+    keys = [k for k in EVENT_KEYS if k in e]
+    if len(keys) != 1:
+        raise err(src, where, f"give exactly one action of {EVENT_KEYS} (got {keys or 'none'})")
+    k = keys[0]
+    kind = KINDS[k]
+    args = kind.parse(src, where, e[k], e, at, scale)
+    extra = set(e) - {"at_s", k, *kind.keys}
+    if extra:
+        raise err(src, where, f"unknown key(s) {sorted(extra)} for a {k} event")
+    return Event(at, k, args)
+
+
+def fire(loop, ev: Event, t_s: float) -> dict:
+    """Do what ev says to the running rig; its log record (time, kind, arguments and
+    what it read)."""
+    rec = {"t_s": t_s, "event": ev.kind, **ev.args}
+    KINDS[ev.kind].fire(loop, ev.args, t_s, rec)
+    return rec

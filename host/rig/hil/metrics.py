@@ -1,0 +1,470 @@
+"""Control-quality figures of one closed-loop run (summary.json).
+
+Why: a controls developer changes a control law and needs, in numbers, whether the rig
+still behaves: COP against the best the plant could do at the same conditions (from the
+steady-state cycle calculator), pressure tracking, limits, heat recovered and what it
+cost, water temperature, alarms and tick overruns. Everything here works on the
+columnar trace of rig.hil.runner (plain lists by column name), so it is tested on
+synthetic traces without running a plant. The pass/fail verdicts on these figures are
+rig.hil.checks.
+
+COP ratio: in each steady window, the plant's mean COP divided by the calculator's COP
+at the COP-optimal gas cooler pressure for the window's mean evaporating temperature,
+gas cooler outlet temperature T3, receiver pressure and cooling load (the plant's
+compressor isentropic efficiency and superheat; the firmware's minimum condensing
+temperature). `cop_ratio_cycle` is the same ratio with both COPs from the calculator
+(the actual mean p_gc against the optimum): it isolates the controller's choice of
+pressure from any plant/calculator difference.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from rig.hil.checks import P_GC_ABS_LIMIT_BAR, W_BOIL_LIMIT_C
+from rig.plant import PlantParams, cycle
+
+P_REC_DESIGN_BAR = 90.0  # the receiver's design pressure: its relief valve sits there
+
+
+def _col(tr: dict, name: str) -> np.ndarray:
+    v = tr.get(name)
+    if v is None:
+        return np.full(len(tr["t_s"]), np.nan)
+    return np.asarray(v, dtype=float)
+
+
+def _f(x) -> float | None:
+    """JSON-safe float (NaN/inf -> None), rounded for a readable summary."""
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return round(x, 4)
+
+
+# -- steady-state COP ---------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _cycle_cached(te_c: float, t3_c: float, p_rec_bar: float, q_evap_kw: float,
+                  p_gc: float | str, sh_k: float, eta_is: float, t_cond_min_c: float) -> dict:
+    return cycle.solve(te_c, sh_k, eta_is, t3_c, p_gc, p_rec_bar, q_evap_kw,
+                       t_cond_min_c=t_cond_min_c)
+
+
+def optimum_cop(te_c, t3_c, p_rec_bar, q_evap_kw, p_gc_bar=None, sh_k=10.0, eta_is=0.65,
+                t_cond_min_c=10.0, p_max_bar=None) -> dict:
+    """Calculator COP at the optimum (and at p_gc_bar if given) for these conditions.
+
+    With p_max_bar (the configured maximum pressure) the optimum is the best COP the
+    controller may reach: COP(p) has one maximum, so when the free optimum lies above
+    the limit the allowed optimum is at the limit. Both are returned."""
+    args = (round(te_c, 2), round(t3_c, 2), round(p_rec_bar, 2), round(q_evap_kw, 1))
+    opt = _cycle_cached(*args, "opt", sh_k, eta_is, t_cond_min_c)
+    r = {"p_opt_bar": opt["p_gc_bar"], "cop_opt": opt["cop"], "w_opt_kw": opt["w_comp_kw"],
+         "p_opt_free_bar": opt["p_gc_bar"], "cop_opt_free": opt["cop"],
+         "opt_limited": False}
+    if p_max_bar is not None and opt["p_gc_bar"] > p_max_bar:
+        lim = _cycle_cached(*args, round(p_max_bar, 2), sh_k, eta_is, t_cond_min_c)
+        r.update(p_opt_bar=p_max_bar, cop_opt=lim["cop"], w_opt_kw=lim["w_comp_kw"],
+                 opt_limited=True)
+    if p_gc_bar is not None:
+        at = _cycle_cached(*args, round(p_gc_bar, 2), sh_k, eta_is, t_cond_min_c)
+        r.update(cop_at_p=at["cop"], w_at_p_kw=at["w_comp_kw"])
+    return r
+
+
+def steady_cop(tr: dict, windows, pp: PlantParams, t_cond_min_c: float,
+               p_max_bar: float | None = None) -> list[dict]:
+    t = _col(tr, "t_s")
+    out = []
+    for t0, t1 in windows:
+        m = (t >= t0) & (t <= t1) & (_col(tr, "plant.comp_running") > 0.5)
+        row: dict = {"t0_s": _f(t0), "t1_s": _f(t1),
+                     "t_amb_c": _f(np.nanmean(_col(tr, "bnd.t_amb_c")[(t >= t0) & (t <= t1)]))
+                     if np.any((t >= t0) & (t <= t1)) else None}
+        if m.sum() < max(3, 0.5 * ((t >= t0) & (t <= t1)).sum()):
+            row["error"] = "compressor not running for most of the window"
+            out.append(row)
+            continue
+        mean = {k: float(np.mean(_col(tr, "plant." + k)[m])) for k in
+                ("cop", "te_c", "t_gc_out_c", "p_rec_bar", "p_gc_bar", "q_evap_kw", "w_comp_kw")}
+        row.update({k: _f(v) for k, v in mean.items()})
+        try:
+            o = optimum_cop(mean["te_c"], mean["t_gc_out_c"], mean["p_rec_bar"],
+                            mean["q_evap_kw"], mean["p_gc_bar"], pp.pack.sh_k, pp.comp.eta_is,
+                            t_cond_min_c, p_max_bar)
+            row.update({k: (_f(v) if not isinstance(v, bool) else v) for k, v in o.items()})
+            row["cop_ratio"] = _f(mean["cop"] / o["cop_opt"])
+            row["cop_ratio_free"] = _f(mean["cop"] / o["cop_opt_free"])
+            row["cop_ratio_cycle"] = _f(o["cop_at_p"] / o["cop_opt"])
+        except ValueError as e:
+            row["error"] = f"cycle calculator: {e}"
+        out.append(row)
+    return out
+
+
+# -- pressure tracking ----------------------------------------------------------------------
+
+def _step_response(t, e, t0, t1, band):
+    """Error e (measured - setpoint) after a step at t0 up to t1."""
+    m = (t >= t0) & (t < t1) & np.isfinite(e)
+    if m.sum() < 2:
+        return None
+    tt, ee = t[m], e[m]
+    k = int(np.argmax(np.abs(ee)))
+    peak = float(ee[k])
+    # settling: the first time after which |e| stays inside the band up to t1
+    outside = np.nonzero(np.abs(ee) > band)[0]
+    if outside.size == 0:
+        settle = 0.0
+    elif outside[-1] == ee.size - 1:
+        settle = None  # still outside at the end of the window
+    else:
+        settle = float(tt[outside[-1] + 1] - t0)
+    # overshoot: furthest excursion to the other side after the peak
+    after = ee[k:]
+    over = float(np.max(-np.sign(peak) * after)) if peak != 0.0 else 0.0
+    return {"t_s": _f(t0), "peak_error_bar": _f(peak), "settling_s": _f(settle),
+            "overshoot_bar": _f(max(0.0, over)), "band_bar": band, "window_s": _f(t1 - t0)}
+
+
+def tracking(tr: dict, meas: str, ref: np.ndarray, warmup_s: float, steps, band: float,
+             window_s: float, t_end: float) -> dict:
+    t = _col(tr, "t_s")
+    y = _col(tr, meas)
+    e = y - ref
+    running = _col(tr, "plant.comp_running") > 0.5
+    m = (t >= warmup_s) & np.isfinite(e) & running
+    r: dict = {"samples": int(m.sum())}
+    if m.any():
+        r.update(rms_bar=_f(np.sqrt(np.mean(e[m] ** 2))), max_error_bar=_f(np.max(np.abs(e[m]))),
+                 mean_error_bar=_f(np.mean(e[m])))
+    else:
+        r.update(rms_bar=None, max_error_bar=None, mean_error_bar=None)
+    resp = []
+    steps = sorted(steps)
+    for i, ts in enumerate(steps):
+        t1 = min(ts + window_s, steps[i + 1] if i + 1 < len(steps) else t_end + 1.0)
+        s = _step_response(t, e, ts, t1, band)
+        if s is not None:
+            resp.append(s)
+    r["steps"] = resp
+    r["settling_s_max"] = None
+    if resp:
+        st = [s["settling_s"] for s in resp]
+        r["settling_s_max"] = None if any(x is None for x in st) else max(st)
+        r["overshoot_bar_max"] = max(s["overshoot_bar"] or 0.0 for s in resp)
+    return r
+
+
+def setting_series(tr: dict, name: str, start: dict, log: list[dict]) -> np.ndarray:
+    """A setting's value per sample: its start value, changed by setting/Modbus events."""
+    t = _col(tr, "t_s")
+    v = np.full(t.size, float(start.get(name, np.nan)))
+    for ev in log:
+        new = None
+        if ev["event"] == "setting" and ev.get("name") == name:
+            new = ev["value"]
+        elif ev["event"] == "modbus_write" and name in ev.get("values", {}):
+            new = ev["values"][name]
+        if new is not None:
+            v[t >= ev["t_s"]] = float(new)
+    return v
+
+
+# -- alarms, stages, heat -----------------------------------------------------------------
+
+def alarm_intervals(tr: dict, alarm_names: list[str]) -> list[dict]:
+    """Alarm activations from the fw.alarm_word_k columns: name, raised and cleared times."""
+    t = _col(tr, "t_s")
+    out = []
+    for i, name in enumerate(alarm_names):
+        w = _col(tr, f"fw.alarm_word_{i // 16}")
+        if np.all(np.isnan(w)):
+            continue
+        bit = np.where(np.isfinite(w), (np.nan_to_num(w).astype(np.int64) >> (i % 16)) & 1, 0)
+        d = np.diff(np.concatenate(([0], bit, [0])))
+        for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0], strict=True):
+            out.append({"alarm": name, "raised_s": _f(t[a]),
+                        "cleared_s": _f(t[b]) if b < t.size else None})
+    out.sort(key=lambda x: x["raised_s"])
+    return out
+
+
+def transitions(tr: dict, col: str, on=lambda v: v > 0.5) -> list[dict]:
+    """Each change of a boolean view of `col`: time, new state and the demand then."""
+    t = _col(tr, "t_s")
+    y = _col(tr, col)
+    dem = _col(tr, "bnd.demand_v")
+    ok = np.isfinite(y)
+    out = []
+    prev = None
+    for k in np.nonzero(ok)[0]:
+        s = bool(on(y[k]))
+        if prev is not None and s != prev:
+            out.append({"t_s": _f(t[k]), "on": s, "demand_v": _f(dem[k])})
+        prev = s
+    return out
+
+
+def stage_changes(tr: dict) -> list[dict]:
+    t = _col(tr, "t_s")
+    y = _col(tr, "fw.hr_stage")
+    dem = _col(tr, "bnd.demand_v")
+    out = []
+    prev = None
+    for k in np.nonzero(np.isfinite(y))[0]:
+        s = int(y[k])
+        if prev is not None and s != prev:
+            out.append({"t_s": _f(t[k]), "from": prev, "to": s, "demand_v": _f(dem[k])})
+        prev = s
+    return out
+
+
+def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
+         sample_s: float = 60.0) -> dict:
+    """Energy over the run, and the efficiency of heat recovery: recovered heat in forced
+    operation / extra compressor work against running at the COP optimum (both compressor
+    works from the calculator at the same conditions, sampled every sample_s)."""
+    q_hr = np.nan_to_num(_col(tr, "plant.q_hr_kw"))
+    w = np.nan_to_num(_col(tr, "plant.w_comp_kw"))
+    q_ev = np.nan_to_num(_col(tr, "plant.q_evap_kw"))
+    h = dt / 3600.0
+    r = {"q_hr_kwh": _f(q_hr.sum() * h), "w_comp_kwh": _f(w.sum() * h),
+         "q_evap_kwh": _f(q_ev.sum() * h), "q_hr_mean_kw": _f(q_hr.mean() if q_hr.size else 0),
+         "q_load_kwh": _f(np.nan_to_num(_col(tr, "bnd.q_load_kw")).sum() * h)}
+    r["cop_mean"] = _f(q_ev.sum() / w.sum()) if w.sum() > 0 else None
+    r["cop_total_mean"] = _f((q_ev.sum() + q_hr.sum()) / w.sum()) if w.sum() > 0 else None
+    forced = _col(tr, "fw.op_state") == 2
+    if not forced.any():
+        raise_ = _col(tr, "fw.hr_raise_bar")
+        forced = np.nan_to_num(raise_) > 0.1
+    r["forced_s"] = _f(forced.sum() * dt)
+    q_forced = extra = 0.0
+    errors = 0
+    step = max(1, int(round(sample_s / dt)))
+    running = _col(tr, "plant.comp_running") > 0.5
+    idx = np.nonzero(forced & running)[0][::step]
+    for k in idx:
+        try:
+            o = optimum_cop(tr["plant.te_c"][k], tr["plant.t_gc_out_c"][k],
+                            tr["plant.p_rec_bar"][k], max(1.0, tr["plant.q_evap_kw"][k]),
+                            tr["plant.p_gc_bar"][k], pp.pack.sh_k, pp.comp.eta_is,
+                            t_cond_min_c)
+        except ValueError:
+            errors += 1
+            continue
+        q_forced += q_hr[k] * step * h
+        extra += (o["w_at_p_kw"] - o["w_opt_kw"]) * step * h
+    r["q_hr_forced_kwh"] = _f(q_forced)
+    r["extra_comp_kwh"] = _f(extra)
+    r["ehr"] = _f(q_forced / extra) if abs(extra) > 1e-6 else None
+    r["ehr_samples_failed"] = errors
+    ehr_fw = _col(tr, "fw.ehr")
+    r["ehr_firmware"] = _f(ehr_fw[np.isfinite(ehr_fw)][-1]) if np.isfinite(ehr_fw).any() else None
+    return r
+
+
+# -- the summary ----------------------------------------------------------------------------
+
+def summarize(loop) -> dict:
+    """summary.json for a finished rig.hil.runner.ClosedLoop."""
+    sc, tr = loop.sc, loop.trace
+    pp = loop.rig.plant.params
+    st = loop.settings_start or {}
+    t = _col(tr, "t_s")
+    t_end = float(t[-1]) if t.size else 0.0
+    t_cond_min = float(st.get("t_cond_min_c", 10.0))
+    m = sc.metrics
+    p_gc = _col(tr, "plant.p_gc_bar")
+    p_rec = _col(tr, "plant.p_rec_bar")
+    p_gc_max_set = setting_series(tr, "p_gc_max_bar", st, loop.log)
+    p_rec_sp = setting_series(tr, "p_rec_sp_bar", st, loop.log)
+    ref = _col(tr, "fw.p_gc_ref_bar")
+    kmax = int(np.nanargmax(p_gc)) if t.size else 0
+    from co2hr.alarms import ALARMS
+
+    s = {
+        "scenario": sc.name,
+        "source": sc.source,
+        "target": loop.target.name,
+        "duration_s": _f(t_end),
+        "planned_duration_s": _f(sc.duration_s),
+        "complete": loop.error is None and t_end >= sc.duration_s - sc.step_s,
+        "error": loop.error,
+        "wall_s": _f(loop.wall_s),
+        "speed_x_real_time": _f(t_end / loop.wall_s) if loop.wall_s > 0 else None,
+        "cop": steady_cop(tr, m["steady"], pp, t_cond_min, st.get("p_gc_max_bar")),
+        "p_gc_tracking": tracking(tr, "plant.p_gc_bar", ref, m["warmup_s"], m["steps_s"],
+                                  m["settle_band_bar"], m["settle_window_s"], t_end),
+        "p_rec_tracking": tracking(tr, "plant.p_rec_bar", p_rec_sp, m["warmup_s"], m["steps_s"],
+                                   m["settle_band_bar"], m["settle_window_s"], t_end),
+        "limits": {
+            "p_gc_max_bar": _f(p_gc[kmax]) if t.size else None,
+            "p_gc_max_t_s": _f(t[kmax]) if t.size else None,
+            "p_gc_limit_bar": _f(np.nanmin(p_gc_max_set)) if t.size else None,
+            "p_gc_abs_limit_bar": P_GC_ABS_LIMIT_BAR,
+            "p_gc_over_limit_s": _f(np.sum(p_gc > p_gc_max_set) * sc.step_s),
+            "p_rec_max_bar": _f(np.nanmax(p_rec)) if t.size else None,
+            "p_rec_min_bar": _f(np.nanmin(p_rec)) if t.size else None,
+            "p_rec_hi_bar": _f(st.get("p_rec_hi_bar")),
+            "p_rec_design_bar": P_REC_DESIGN_BAR,
+            "relief_open_s": _f(np.nansum(_col(tr, "plant.relief_open")) * sc.step_s),
+            "vented_kg": _f(_col(tr, "plant.vented_kg")[-1]) if t.size else None,
+        },
+        "heat": heat(tr, sc.step_s, pp, t_cond_min),
+        "water": {
+            "t_w_out_max_c": _f(np.nanmax(_col(tr, "plant.t_w_out_c"))) if t.size else None,
+            "t_w_out_max_t_s": _f(t[int(np.nanargmax(_col(tr, "plant.t_w_out_c")))])
+            if t.size else None,
+            "t_tank_max_c": _f(np.nanmax(_col(tr, "plant.t_tank_c"))) if t.size else None,
+            "limit_c": W_BOIL_LIMIT_C,
+            "boiled": bool(np.nansum(_col(tr, "plant.water_boiling")) > 0),
+        },
+        "alarms": alarm_intervals(tr, [a[1] for a in ALARMS]),
+        "hr_stages": stage_changes(tr),
+        "switching": {
+            "hr_pump": transitions(tr, "out.hr_pump_pct", lambda v: v > 0.5),
+            "gc_bypass": transitions(tr, "out.gc_bypass"),
+            "hr_raise": transitions(tr, "fw.hr_raise_bar", lambda v: v > 0.05),
+            "fan_reduction": transitions(tr, "fw.fan_limit_pct", lambda v: v < 99.95),
+        },
+        "ticks": int(np.nanmax(_col(tr, "fw.ticks"))) if t.size else 0,
+        "overruns": int(np.nanmax(_col(tr, "fw.overruns"))) if t.size else 0,
+        "reboots": loop.reboots,
+        "events": loop.log,
+        "settings": st,
+        "modbus": {"requests": loop.fw.requests, "exceptions": loop.fw.exceptions,
+                   "poll": loop.modbus_poll_stats},
+    }
+    s["sensor_faults"] = sensor_faults(tr, loop.log, s["alarms"], st)
+    s["low_ambient"] = low_ambient(tr, m["warmup_s"], sc.step_s, st, s["alarms"])
+    if loop.reboots:
+        s["reboot"] = loop.reboot_summary()
+    return _jsonable(s)
+
+
+def low_ambient(tr: dict, warmup_s: float, dt: float, settings: dict,
+                alarms: list[dict]) -> dict:
+    """At very low ambient (the GC bypass, docs/control.md): the receiver pressure after
+    warm-up against its limits, the low-ambient GC bypass (fw.gcb_rec == 1) openings and
+    closings, and the CO2 that flowed backwards through the HPEV (receiver -> gas
+    cooler) while the pack stood, in total and per standstill."""
+    t = _col(tr, "t_s")
+    if not t.size:
+        return {}
+    after = t >= warmup_s
+    p_rec = _col(tr, "plant.p_rec_bar")
+    gcb = np.nan_to_num(_col(tr, "fw.gcb_rec"))
+    is_open = (gcb > 0.5) & (gcb < 1.5)  # 1 = bypass open for the receiver pressure
+    d = np.diff(is_open.astype(np.int8))
+    still = np.nan_to_num(_col(tr, "plant.comp_running")) < 0.5
+    back = np.clip(-np.nan_to_num(_col(tr, "plant.m_dot_hpev_kg_s")), 0.0, None) * still
+    per_stop = []
+    k = 0
+    while k < t.size:  # each standstill: the mass that flowed back during it
+        if still[k]:
+            j = k
+            while j < t.size and still[j]:
+                j += 1
+            per_stop.append(float(back[k:j].sum() * dt))
+            k = j
+        else:
+            k += 1
+    low_s = 0.0
+    t_end = float(t[-1])
+    for a in alarms:
+        if a["alarm"] == "p_rec_low":
+            a0 = max(a["raised_s"], warmup_s)
+            a1 = a["cleared_s"] if a["cleared_s"] is not None else t_end
+            low_s += max(0.0, a1 - a0)
+    return {
+        "warmup_s": _f(warmup_s),
+        "p_rec_min_bar": _f(np.nanmin(p_rec[after])) if after.any() else None,
+        "p_rec_max_bar": _f(np.nanmax(p_rec[after])) if after.any() else None,
+        "p_rec_lo_bar": _f(settings.get("p_rec_lo_bar")),
+        "p_rec_hi_bar": _f(settings.get("p_rec_hi_bar")),
+        "p_rec_low_alarm_s": _f(low_s),
+        "gcb_rec_openings": int(np.sum(d == 1)),
+        "gcb_rec_closings": int(np.sum(d == -1)),
+        "gcb_rec_open_share": _f(is_open.mean()),
+        "gcb_rec_open_at_end": bool(is_open[-1]),
+        "standstills": len(per_stop),
+        "backflow_kg": _f(back.sum() * dt),
+        "backflow_max_per_standstill_kg": _f(max(per_stop) if per_stop else 0.0),
+        "backflow_max_kg_s": _f(back.max()),
+    }
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (bool, str)) or x is None:
+        return x
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return _f(x)
+    return str(x)
+
+
+# -- sensor faults: what the firmware did while each input was broken ---------------------
+
+def _fallbacks():
+    """Per input: (alarm name, overrides bit, [(trace column, setting name or value)]) as
+    the firmware declares them (alarm texts and status overrides bits of co2hr)."""
+    from co2hr import status as S
+
+    return {
+        "p_gc_bar": ("p_gc_sensor", S.OV_P_GC_FB, [("out.hpev_pct", "hpev_fail_pct")]),
+        "p_rec_bar": ("p_rec_sensor", S.OV_P_REC_FB, [("out.bev_pct", "bev_fail_pct")]),
+        "p_suc_bar": ("p_suc_sensor", 0, []),
+        "t_gc_out_c": ("t3_sensor", S.OV_T3_FB, [("fw.p_gc_ref_bar", "p_ref_fail_bar"),
+                                                  ("out.fan_pct", 100.0)]),
+        "t_amb_c": ("t_amb_sensor", 0, [("out.fan_pct", 100.0)]),
+        "t_disch_c": ("t_disch_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
+        "t_w_in_c": ("t_w_in_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
+        "t_w_out_c": ("t_w_out_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
+        "t_tank_c": ("t_tank_sensor", 0, []),
+        "demand_v": ("demand_sensor", S.OV_DEMAND_FB, [("out.hr_pump_pct", 0.0),
+                                                        ("out.hr_valve_pct", 0.0)]),
+    }
+
+
+def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
+                  hold_s: float = 60.0) -> list[dict]:
+    t = _col(tr, "t_s")
+    ov = _col(tr, "fw.overrides")
+    fb = _fallbacks()
+    out = []
+    faults = [e for e in log if e["event"] == "fault"]
+    for ev in faults:
+        sig = ev["signal"]
+        t0 = ev["t_s"]
+        clears = [e["t_s"] for e in log if e["event"] == "clear" and e["signal"] == sig
+                  and e["t_s"] > t0]
+        t1 = min(clears) if clears else float(t[-1]) + 1.0
+        alarm, bit, expect = fb.get(sig, ("?", 0, []))
+        raised = [a for a in alarms if a["alarm"] == alarm and t0 <= a["raised_s"] <= t1]
+        last = (t >= max(t0, t1 - hold_s)) & (t < t1)
+        r = {"signal": sig, "kind": ev["kind"], "t_s": t0, "cleared_s": t1, "alarm": alarm,
+             "alarm_raised_s": raised[0]["raised_s"] if raised else None}
+        if bit:
+            seen = np.nan_to_num(ov[last]).astype(np.int64) & bit
+            r["fallback_flag_share"] = _f(np.mean(seen != 0)) if last.any() else None
+        r["fallback"] = []
+        for col, want in expect:
+            target = float(settings.get(want, math.nan)) if isinstance(want, str) else want
+            y = _col(tr, col)[last]
+            r["fallback"].append({"signal": col, "expected": _f(target),
+                                  "min": _f(np.nanmin(y)) if y.size else None,
+                                  "max": _f(np.nanmax(y)) if y.size else None})
+        out.append(r)
+    return out

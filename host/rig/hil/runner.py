@@ -1,0 +1,232 @@
+"""The closed-loop runner: one scenario on one target, recorded step by step.
+
+Why: every HIL check, `rig sim`, `make hil` and the day benchmark run the rig the same
+way (`run_one`). Each step (dt = the scenario's step_s, 1 s) the due events fire
+(rig.hil.events), the boundary profiles are applied, and the coupling step runs
+(rig.hil.coupling): the simulated board presents the plant's terminals, the target runs
+its loop at that time and its outputs drive the plant for dt. Firmware-side values are
+read by register name over Modbus (rig.hil.fwview); everything is recorded per step
+into the trace (rig.hil.trace). A power cut stops the firmware until the power returns;
+then the board boots again (target.reboot()) and its clock restarts at 0.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from co2hr.storage import COUNTERS_PERIOD_MS
+from rig.hil import checks, events
+from rig.hil.coupling import Coupling, Step
+from rig.hil.fwview import COUNTER_NAMES, FirmwareView
+from rig.hil.scenario import Scenario
+from rig.hil.trace import Trace
+from rig.plant import Boundary, PlantParams
+from rig.targets.base import FirmwareError, Target
+
+
+def plant_params(overrides: dict) -> PlantParams:
+    """PlantParams with a scenario's `plant` table applied."""
+    pp = PlantParams()
+    for k, v in overrides.items():
+        cur = getattr(pp, k)
+        setattr(pp, k, type(cur)(v) if isinstance(cur, (int, float)) else v)
+    return pp
+
+
+@dataclass
+class RebootRecord:
+    """What a power cut did to the firmware's settings and counters."""
+
+    settings_before: dict | None = None
+    settings_after: dict | None = None
+    counters_before: dict | None = None
+    # the counters one storage save period before the cut: the least a reboot may bring
+    # back (the firmware saves them every COUNTERS_PERIOD_MS)
+    counters_floor: dict | None = None
+    counters_after: dict | None = None
+
+
+class ClosedLoop:
+    """Run one scenario on one target: `run()` fills `trace` (a dict of columns), `log`
+    (the events as they fired) and the figures metrics.summarize() reads."""
+
+    def __init__(self, scenario: Scenario, target: Target, board: dict,
+                 progress: Callable[[float, float], None] | None = None) -> None:
+        self.sc = scenario
+        self.target = target
+        self.rig = Coupling(target, board, plant_params(scenario.plant))
+        self.fw = FirmwareView(target)
+        self.progress = progress
+        self._trace = Trace(scenario.profiles)
+        self.trace = self._trace.cols
+        self.log: list[dict] = []
+        self.reboots = 0
+        self.reboot = RebootRecord()
+        self.modbus_poll_stats = {"requests": 0, "exceptions": 0, "registers": 0}
+        self.settings_start: dict = {}
+        self.settings_end: dict = {}
+        self.error: str | None = None  # why the run stopped early (plant or firmware)
+        self.wall_s = 0.0
+        self._cut_until = -1.0  # the power returns at this time (-1: not cut)
+        self._poll_plan: list = []
+        self._poll_until = -1.0
+        self._poll_per_step = 0
+        self._poll_i = 0
+        self._ticks_base = self._overruns_base = 0  # the loop counters before the reboot
+        self._ticks = self._overruns = 0
+        self._fw_every = max(1, int(round(scenario.fw_sample_s / scenario.step_s)))
+        self._last_fw: dict[str, float] = {}
+        self._booted = 1  # the next row is the first after a boot
+
+    # -- what events start (rig.hil.events)
+    def cut_power(self, t_s: float, off_s: float) -> None:
+        self._cut_until = t_s + off_s
+        rb = self.reboot
+        rb.settings_before = self.fw.settings()
+        rb.counters_before = self.fw.counters(self.fw.sample())
+        rb.counters_floor = self._trace.first_at(t_s - COUNTERS_PERIOD_MS / 1000.0,
+                                                 COUNTER_NAMES)
+
+    def start_poll(self, names, until_s: float, per_step: int) -> None:
+        self._poll_plan = self.fw.poll_plan(names)
+        self._poll_until = until_s
+        self._poll_per_step = per_step
+        self._poll_i = 0
+
+    # -- one step
+    def _power(self, t_s: float, labels: list[str]) -> bool:
+        """Whether the board has power at t_s; at the power's return it boots again."""
+        powered = t_s >= self._cut_until
+        if self._cut_until >= 0.0 and powered:
+            self.rig.power_up(t_s)
+            self.reboots += 1
+            self._cut_until = -1.0
+            self._ticks_base, self._overruns_base = self._ticks, self._overruns
+            self.fw.connect()
+            self.reboot.settings_after = self.fw.settings()
+            self._booted = 1
+            labels.append("reboot")
+        return powered
+
+    def _poll(self) -> None:
+        st = self.modbus_poll_stats
+        for _ in range(self._poll_per_step):
+            request = self._poll_plan[self._poll_i % len(self._poll_plan)]
+            self._poll_i += 1
+            st["requests"] += 1
+            if self.fw.poll(request):
+                st["registers"] += request[2]
+            else:
+                st["exceptions"] += 1
+
+    def _sample(self, k: int, t_s: float, step: Step) -> None:
+        """The firmware's loop counters, the poll traffic due and its values (every
+        fw_sample_s, and right after a boot)."""
+        if step.result is None:
+            self._last_fw = {}
+            return
+        self._ticks = self._ticks_base + step.result.ticks
+        self._overruns = self._overruns_base + step.result.overruns
+        if self._poll_until >= t_s:
+            self._poll()
+        if k % self._fw_every == 0 or self._booted:
+            self._last_fw = self.fw.sample()
+            if self._booted and self.reboots and self.reboot.counters_after is None:
+                self.reboot.counters_after = self.fw.counters(self._last_fw)
+
+    def _step(self, k: int, t_s: float, b: dict, dt_s: float, powered: bool,
+              labels: list[str]) -> None:
+        def record(step: Step) -> None:
+            """The state the firmware saw at t_s and what it commanded (before the plant
+            moves)."""
+            self._sample(k, t_s, step)
+            counts = (self._ticks if powered else math.nan, self._overruns,
+                      self._booted if powered else 0)
+            self._trace.add(t_s, b, self.rig.plant.state, step.outputs, counts, labels,
+                            self._last_fw)
+            self._booted = 0
+
+        bnd = Boundary(t_amb_c=b["t_amb_c"], q_load_kw=b["q_load_kw"],
+                       q_heat_use_kw=b["q_heat_use_kw"], t_w_return_c=b["t_w_return_c"])
+        self.rig.step(t_s, bnd, dt_s, powered, record)
+
+    # -- the run
+    def _stopped(self, t_s: float, e: Exception) -> bool:
+        """Whether e ends the run with the trace kept: the firmware or the plant failed
+        (anything else is the host's own error and propagates)."""
+        stage = self.rig.stage
+        if isinstance(e, FirmwareError) and stage == "firmware":
+            self.error = f"firmware failed at t = {t_s:g} s: {e}"
+        elif not isinstance(e, FirmwareError) and stage == "plant":
+            self.error = f"plant failed at t = {t_s:g} s: {type(e).__name__}: {e}"
+        return self.error is not None
+
+    def run(self) -> dict[str, list]:
+        sc = self.sc
+        dt = sc.step_s
+        n = int(round(sc.duration_s / dt))
+        self.fw.connect()
+        for name, v in sc.settings.items():
+            self.fw.write(name, v)
+        self.settings_start = self.fw.settings()
+        due = list(sc.events)
+        wall0 = time.perf_counter()
+        for k in range(n + 1):
+            t_s = k * dt
+            labels = []
+            while due and due[0].at_s <= t_s + 1e-9:
+                ev = due.pop(0)
+                self.log.append(events.fire(self, ev, t_s))
+                labels.append(ev.label())
+            b = sc.boundary_at(t_s)
+            self.rig.simboard.set_demand_v(b["demand_v"])
+            powered = self._power(t_s, labels)
+            try:  # the last row is recorded without moving the plant
+                self._step(k, t_s, b, 0.0 if k == n else dt, powered, labels)
+            except Exception as e:
+                if self._stopped(t_s, e):
+                    break
+                raise
+            if k < n and self.progress and k % max(60, n // 50) == 0:
+                self.progress(t_s, sc.duration_s)
+        self.wall_s = time.perf_counter() - wall0
+        self.settings_end = self.fw.settings()
+        if self.progress:
+            self.progress(sc.duration_s, sc.duration_s)
+        return self.trace
+
+    def reboot_summary(self) -> dict:
+        return asdict(self.reboot)
+
+
+def run(scenario: Scenario, target: Target, board: dict, progress=None) -> ClosedLoop:
+    loop = ClosedLoop(scenario, target, board, progress)
+    loop.run()
+    return loop
+
+
+def run_one(path, target: Target, board: dict, out_dir: Path, variant: str | None = None,
+            overrides: dict | None = None,
+            progress: Callable[[float, float], None] | None = None,
+            plots: bool = True) -> dict:
+    """Run one scenario file into out_dir (trace.csv, summary.json with its checks, and
+    the plots); returns {"summary", "dir", "checks", "description"}."""
+    from rig.hil import metrics, report, scenario, trace
+
+    sc = scenario.load(path, variant=variant, overrides=overrides)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    loop = run(sc, target, board, progress=progress)
+    summary = metrics.summarize(loop)
+    results = checks.evaluate(summary, sc.checks)
+    summary["checks"] = [{"check": n, "pass": ok, "detail": d} for n, ok, d in results]
+    trace.write_csv(loop.trace, out_dir / "trace.csv")
+    report.write_summary(summary, out_dir / "summary.json")
+    if plots:
+        report.plot_all(loop.trace, summary, out_dir)
+    return {"summary": summary, "dir": out_dir, "checks": results,
+            "description": sc.description}

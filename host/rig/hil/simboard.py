@@ -1,0 +1,168 @@
+"""The simulated board: what a controller board's terminals would read from the plant.
+
+Why: the firmware's scaling, range checks and sensor-fault handling must run against
+realistic terminal values (mA, volts, ohms, counts), not engineering numbers. This
+converts the plant state to terminal values per the board file's input entries
+(`kind` and scaling; pins and buses are ignored), turns firmware outputs back into plant
+Actuators, and injects faults per signal: open circuit, short, stuck, drift, noise and
+bus error. Signal order is the firmware's (firmware/co2hr/io.py).
+
+Pressures are presented as absolute (bar a), as the plant and the firmware use them.
+A signal the board file does not list is passed through in engineering units.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from co2hr.io import INPUTS, OUTPUTS
+from rig.hil.terminals import terminal_value
+from rig.plant import Actuators, Plant
+
+FAULT_KINDS = ("open", "short", "stuck", "drift", "noise", "bus_error")
+
+# terminal values of a broken wire / a short, per input kind
+_OPEN = {"ma420": 0.0, "ratio": 0.0, "pt1000": 1e7, "ntc": 1e8, "v010": 0.0, "di": 0.0,
+         "pulse": None}
+_SHORT = {"ma420": 25.0, "ratio": 5.0, "pt1000": 0.0, "ntc": 0.0, "v010": 0.0, "di": 1.0,
+          "pulse": None}
+# what a transmitter can output at most (it saturates outside its range)
+_CLIP = {"ma420": (3.8, 20.5), "ratio": (0.45, 4.55), "v010": (0.0, 10.0)}
+
+
+class SimBoard:
+    def __init__(self, board: dict, plant: Plant, seed: int = 0):
+        self.board = board
+        self.specs: dict = dict(board.get("inputs", {}))
+        self.plant = plant
+        self.demand_v = 0.0
+        self.di = {"ext_enable": 1}
+        self.alarm_relay = 0
+        self.act = Actuators()
+        self._faults: dict[str, tuple[str, dict]] = {}
+        self._rng = random.Random(seed)
+
+    # -- scenario side --------------------------------------------------------------------
+
+    def set_demand_v(self, v: float) -> None:
+        self.demand_v = float(v)
+
+    def set_di(self, name: str, value: int) -> None:
+        if name not in INPUTS:
+            raise KeyError(f"unknown signal {name!r}")
+        self.di[name] = 1 if value else 0
+
+    def inject(self, name: str, kind: str, **params) -> None:
+        """Fault on one input: open, short, stuck, drift (rate per second, engineering
+        units), noise (sigma, engineering units) or bus_error (validity flag 0)."""
+        if name not in INPUTS:
+            raise KeyError(f"unknown signal {name!r}")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
+        p = dict(params)
+        if kind == "stuck":
+            p["raw"] = self._raw(name, self._eng(name))
+        elif kind == "drift":
+            p.setdefault("rate", 0.01)
+            p["t0"] = self.plant.state.t_s
+        elif kind == "noise":
+            p.setdefault("sigma", 0.1)
+            if "seed" in p:
+                self._rng.seed(p["seed"])
+        self._faults[name] = (kind, p)
+
+    def clear(self, name: str | None = None) -> None:
+        if name is None:
+            self._faults.clear()
+        else:
+            self._faults.pop(name, None)
+
+    # -- firmware side --------------------------------------------------------------------
+
+    def terminals(self) -> tuple[list[float], list[int]]:
+        """Terminal values and bus validity flags, in INPUTS order."""
+        raw, ok = [], []
+        for name in INPUTS:
+            eng = self._eng(name)
+            fault = self._faults.get(name)
+            good = 1
+            if fault is not None:
+                kind, p = fault
+                if kind == "drift":
+                    eng += p["rate"] * (self.plant.state.t_s - p["t0"])
+                elif kind == "noise":
+                    eng += self._rng.gauss(0.0, p["sigma"])
+                elif kind == "bus_error":
+                    good = 0
+            value = self._raw(name, eng)
+            if fault is not None:
+                kind, p = fault
+                spec_kind = self.specs.get(name, {}).get("kind")
+                if kind == "stuck":
+                    value = p["raw"]
+                elif kind == "open" and _OPEN.get(spec_kind) is not None:
+                    value = _OPEN[spec_kind]
+                elif kind == "short" and _SHORT.get(spec_kind) is not None:
+                    value = _SHORT[spec_kind]
+            raw.append(value)
+            ok.append(good)
+        return raw, ok
+
+    def apply_outputs(self, out) -> Actuators:
+        """Firmware outputs (OUTPUTS order) -> plant Actuators (also kept in self.act)."""
+        if len(out) != len(OUTPUTS):
+            raise ValueError(f"expected {len(OUTPUTS)} outputs, got {len(out)}")
+        v = [float(x) for x in out]
+        for name, x in zip(OUTPUTS, v, strict=True):
+            if not math.isfinite(x):
+                raise ValueError(f"output {name} = {x!r} is not finite")
+
+        def pct(x):
+            return min(100.0, max(0.0, x))
+
+        self.act = Actuators(hpev_pct=pct(v[0]), bev_pct=pct(v[1]), hr_valve_pct=pct(v[2]),
+                             fan_pct=pct(v[3]), hr_pump_pct=pct(v[4]),
+                             gc_bypass=1 if v[5] >= 0.5 else 0,
+                             comp_enable=1 if v[6] >= 0.5 else 0)
+        self.alarm_relay = 1 if v[7] >= 0.5 else 0
+        return self.act
+
+    def step(self, dt_s: float, bnd) -> None:
+        """Advance the plant with the last applied outputs."""
+        self.plant.step(dt_s, self.act, bnd)
+
+    # -- conversion -----------------------------------------------------------------------
+
+    def _eng(self, name: str) -> float:
+        st = self.plant.state
+        if name == "demand_v":
+            return self.demand_v
+        if name == "comp_run":
+            return 1.0 if st.comp_running else 0.0
+        if name == "hp_ok":
+            return 1.0 if st.hp_switch_ok else 0.0
+        if name == "fan_ok":
+            return 0.0 if self.plant.faults.fan_failed else 1.0
+        if name == "ext_enable":
+            return float(self.di.get("ext_enable", 1))
+        if name == "energy_pulses":
+            return st.energy_kwh
+        if name in self.di:
+            return float(self.di[name])
+        return float(getattr(st, name))
+
+    def _raw(self, name: str, eng: float) -> float:
+        spec = self.specs.get(name)
+        if spec is None:
+            return eng
+        kind = spec["kind"]
+        if kind == "pulse":
+            return float(math.floor(eng / spec.get("kwh_per_pulse", 1.0) + 1e-9))
+        if kind == "di":
+            return 1.0 if eng >= 0.5 else 0.0
+        value = terminal_value(spec, eng)
+        lim = _CLIP.get(kind)
+        if lim is not None:
+            value = min(lim[1], max(lim[0], value))
+        return value

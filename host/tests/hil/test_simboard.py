@@ -1,0 +1,136 @@
+"""Simulated board: terminal values per board-file kind, outputs, fault injection."""
+
+import math
+
+import pytest
+
+from rig.hil.simboard import INPUTS, OUTPUTS, SimBoard
+from rig.hil.terminals import pt1000_ohm
+from rig.plant import Boundary, Plant
+
+BOARD = {
+    "name": "test",
+    "inputs": {
+        "p_gc_bar": {"kind": "ma420", "lo": 0.0, "hi": 160.0, "pin": 1},
+        "p_rec_bar": {"kind": "ratio", "lo": 0.0, "hi": 100.0},
+        "p_suc_bar": {"kind": "ma420", "lo": 0.0, "hi": 60.0},
+        "t_gc_out_c": {"kind": "pt1000"},
+        "t_amb_c": {"kind": "ntc", "r25_ohm": 10000.0, "beta": 3435.0},
+        "t_disch_c": {"kind": "pt1000"},
+        "t_w_in_c": {"kind": "pt1000"},
+        "t_w_out_c": {"kind": "pt1000"},
+        "t_tank_c": {"kind": "pt1000"},
+        "demand_v": {"kind": "v010"},
+        "comp_run": {"kind": "di"},
+        "hp_ok": {"kind": "di"},
+        "ext_enable": {"kind": "di"},
+        "energy_pulses": {"kind": "pulse", "kwh_per_pulse": 0.01},
+        "fan_ok": {"kind": "di"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def running_plant():
+    p = Plant()
+    sb = SimBoard(BOARD, p)
+    sb.apply_outputs([40, 30, 0, 100, 0, 0, 1, 0])
+    for _ in range(120):
+        sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0))
+    return p
+
+
+def idx(name):
+    return INPUTS.index(name)
+
+
+def test_scaling_per_kind(running_plant):
+    p = running_plant
+    sb = SimBoard(BOARD, p)
+    sb.set_demand_v(6.5)
+    raw, ok = sb.terminals()
+    s = p.state
+    assert len(raw) == len(INPUTS) and ok == [1] * len(INPUTS)
+    assert raw[idx("p_gc_bar")] == pytest.approx(4 + 16 * s.p_gc_bar / 160.0)
+    assert raw[idx("p_rec_bar")] == pytest.approx(0.5 + 4 * s.p_rec_bar / 100.0)
+    assert raw[idx("t_gc_out_c")] == pytest.approx(pt1000_ohm(s.t_gc_out_c))
+    r_ntc = raw[idx("t_amb_c")]
+    t_back = 1 / (1 / 298.15 + math.log(r_ntc / 10000.0) / 3435.0) - 273.15
+    assert t_back == pytest.approx(25.0, abs=1e-6)
+    assert raw[idx("demand_v")] == 6.5
+    assert raw[idx("comp_run")] == 1.0 and raw[idx("hp_ok")] == 1.0
+    assert raw[idx("fan_ok")] == 1.0 and raw[idx("ext_enable")] == 1.0
+    assert raw[idx("energy_pulses")] == math.floor(s.energy_kwh / 0.01 + 1e-9) > 0
+
+
+def test_pt1000_callendar_van_dusen_points():
+    assert pt1000_ohm(0.0) == pytest.approx(1000.0)
+    assert pt1000_ohm(100.0) == pytest.approx(1385.055, abs=0.01)
+    assert pt1000_ohm(-40.0) == pytest.approx(842.707, abs=0.01)
+
+
+def test_faults_open_short_stuck_drift_noise_bus(running_plant):
+    p = running_plant
+    sb = SimBoard(BOARD, p, seed=1)
+    sb.inject("p_gc_bar", "open")
+    sb.inject("t_gc_out_c", "open")
+    sb.inject("p_suc_bar", "short")
+    sb.inject("t_w_in_c", "short")
+    sb.inject("p_rec_bar", "bus_error")
+    raw, ok = sb.terminals()
+    assert raw[idx("p_gc_bar")] < 1.0
+    assert raw[idx("t_gc_out_c")] > 1e6
+    assert raw[idx("p_suc_bar")] >= 25.0
+    assert raw[idx("t_w_in_c")] < 1.0
+    assert ok[idx("p_rec_bar")] == 0 and ok[idx("p_gc_bar")] == 1
+    sb.clear()
+    sb.inject("t_disch_c", "stuck")
+    sb.inject("t_tank_c", "drift", rate=0.5)
+    sb.inject("t_amb_c", "noise", sigma=2.0, seed=3)
+    first, _ = sb.terminals()
+    for _ in range(20):
+        sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=60.0))
+    later, _ = sb.terminals()
+    assert later[idx("t_disch_c")] == first[idx("t_disch_c")]
+    t_tank = p.state.t_tank_c + 0.5 * 20
+    assert later[idx("t_tank_c")] == pytest.approx(pt1000_ohm(t_tank), rel=1e-6)
+    assert later[idx("t_amb_c")] != first[idx("t_amb_c")]
+    sb.clear("t_tank_c")
+    assert sb.terminals()[0][idx("t_tank_c")] == pytest.approx(pt1000_ohm(p.state.t_tank_c))
+    with pytest.raises(ValueError):
+        sb.inject("t_tank_c", "melt")
+    with pytest.raises(KeyError):
+        sb.inject("nope", "open")
+
+
+def test_noise_is_reproducible_with_a_seed(running_plant):
+    a = SimBoard(BOARD, running_plant, seed=7)
+    b = SimBoard(BOARD, running_plant, seed=7)
+    for sb in (a, b):
+        sb.inject("p_gc_bar", "noise", sigma=0.5)
+    assert a.terminals()[0] == b.terminals()[0]
+
+
+def test_transmitter_saturates_outside_its_range():
+    p = Plant()
+    sb = SimBoard({"inputs": {"p_gc_bar": {"kind": "ma420", "lo": 0.0, "hi": 50.0}}}, p)
+    raw, _ = sb.terminals()
+    assert raw[idx("p_gc_bar")] == 20.5  # 85 bar on a 0-50 bar transmitter
+    assert raw[idx("t_gc_out_c")] == pytest.approx(p.state.t_gc_out_c)  # not listed: eng
+
+
+def test_outputs_and_digital_inputs():
+    p = Plant()
+    sb = SimBoard(BOARD, p)
+    act = sb.apply_outputs([120, -5, 50, 70, 30, 1, 0, 1])
+    assert (act.hpev_pct, act.bev_pct, act.hr_valve_pct) == (100.0, 0.0, 50.0)
+    assert (act.fan_pct, act.hr_pump_pct, act.gc_bypass, act.comp_enable) == (70, 30, 1, 0)
+    assert sb.alarm_relay == 1 and len(OUTPUTS) == 8
+    sb.set_di("ext_enable", 0)
+    p.faults.fan_failed = True
+    raw, _ = sb.terminals()
+    assert raw[idx("ext_enable")] == 0.0 and raw[idx("fan_ok")] == 0.0
+    with pytest.raises(ValueError):
+        sb.apply_outputs([1, 2, 3])
+    with pytest.raises(ValueError):
+        sb.apply_outputs([float("nan")] * 8)
