@@ -75,7 +75,7 @@ def ntc_c(r_ohm, r25_ohm, beta):
 # opening wide). A PT1000/NTC sits in a pocket with a time constant of tens of seconds:
 # more than 10 K/s (5 K/s for the slow ambient sensor) is a wiring or EMI spike.
 # A rate fault only invalidates the sample; the controller's HP protection still acts on
-# the larger of the last good value and the new sample (co2hr.controller), so a real fast
+# the larger of the last good value and the new sample (co2hr.gc_pressure), so a real fast
 # rise can never hide behind it.
 PLAUS_LO = (0.5, 0.5, 0.5, -50.0, -50.0, -50.0, -10.0, -10.0, -10.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0)
