@@ -57,11 +57,9 @@ class Energy:
         self._pulses_seen = -1.0  # last pulse count seen, -1 = none yet
         self._pulse_ms = 0  # time since the last pulse
         self._run_prev = 0
-        self._q_pump = -1.0  # pump_pct and flow the heat factor _q_k was computed for
-        self._q_flow = -1.0
+        self._q_pump = -1.0  # pump_pct the heat factor _q_k was computed for (< 0: none)
         self._q_k = 0.0  # pump_pct * 0.01 * flow * cp
-        self._dn = -1.0  # pulse increment and kwh_per_pulse _e_wh was computed for
-        self._dn_kwh = -1.0
+        self._dn = -1.0  # pulse increment _e_wh was computed for
         self._e_wh = 0.0
         self._p_wh = -1.0  # energy and time the power p_comp_kw was computed from
         self._p_ms = 0
@@ -75,6 +73,7 @@ class Energy:
 
     def configure(self, s):
         self.flow_kg_s = s.get("hr_flow_kg_s")
+        self._q_pump = -1.0  # the heat factor is made again with the new flow
 
     def restore(self, values):
         """Counters from storage; uptime is since boot and is not restored."""
@@ -138,9 +137,8 @@ class Energy:
         t_w_out = sig.value[AI_T_W_OUT]
         if (sig.valid[AI_T_W_IN] and sig.valid[AI_T_W_OUT] and pump_pct > 0.0
                 and t_w_out > t_w_in):
-            if pump_pct != self._q_pump or self.flow_kg_s != self._q_flow:
+            if pump_pct != self._q_pump:
                 self._q_pump = pump_pct
-                self._q_flow = self.flow_kg_s
                 self._q_k = pump_pct * 0.01 * self.flow_kg_s * _CP_W_KJ
             q = self._q_k * (t_w_out - t_w_in)
         self.q_hr_kw = q
@@ -171,9 +169,8 @@ class Energy:
             pulses = sig.value[CI_ENERGY]
             if self._pulses_seen >= 0.0 and pulses >= self._pulses_seen:
                 dn = pulses - self._pulses_seen
-                if dn != self._dn or kwh_per_pulse != self._dn_kwh:
+                if dn != self._dn:  # (kwh_per_pulse is the board's, fixed)
                     self._dn = dn
-                    self._dn_kwh = kwh_per_pulse
                     self._e_wh = dn * kwh_per_pulse * 1000.0
                 e_wh = self._e_wh
                 self._pulse_ms += dt_ms

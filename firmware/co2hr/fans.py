@@ -52,7 +52,6 @@ class Fans:
         self.min_pct = 0.0
         self.cut_pct = 0.0
         self.cap = 100.0
-        self.rate = 0.0
         self.t_disch_max = 0.0
         self.p_near_max = 0.0  # p_gc_max - _SAFETY_NEAR_MAX_BAR
         self.p_safe = 0.0  # p_gc_max - _SAFETY_OFF_BELOW_MAX_BAR
@@ -78,11 +77,10 @@ class Fans:
         self.min_pct = s.get("fan_min_pct")
         self.cut_pct = min(s.get("fan_cut_pct"), self.min_pct)
         self.cap = s.get("fan_cap_pct")
-        self.rate = s.get("fan_rate_pct_s")
         self.t_disch_max = s.get("t_disch_max_c")
         self.p_near_max = p_gc_max - _SAFETY_NEAR_MAX_BAR
         self.p_safe = p_gc_max - _SAFETY_OFF_BELOW_MAX_BAR
-        self.pi.tune(s.get("fan_kp"), s.get("fan_ti_s"), self.rate)
+        self.pi.tune(s.get("fan_kp"), s.get("fan_ti_s"), s.get("fan_rate_pct_s"))
 
     def _guard(self, p, ref, coil_bypassed):
         """The pressure part of the HP fan safety, on p (the protections' p_gc)."""
@@ -119,7 +117,7 @@ class Fans:
         if hp_override or p_near_max or not (
                 (sig.valid[AI_T_GC_OUT] or coil_bypassed) and sig.valid[AI_T_AMB]):
             self.fallback = 0 if (hp_override or p_near_max) else 1
-            u = pi.u + self.rate * dt_s
+            u = pi.u + pi.rate_per_s * dt_s  # (the rate limit, fan_rate_pct_s)
             pi.track(u if u < 100.0 else 100.0)
             self.running = 1
             self.out = pi.u

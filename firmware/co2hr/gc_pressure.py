@@ -155,7 +155,6 @@ class GcPressure:
         self.p_stop_early = 0.0  # HP stop level with the fans spent
         self.p_restart = 0.0  # compressor restart timer runs below
         self.fail_pct = 0.0  # HPEV opening while p_gc is invalid (and least while still)
-        self.rate = 0.0  # HPEV rate limit, %/s
         self.restart_delay = 0.0
         self._p0 = 0.0  # transition start (see cop_ref_bar)
         self._dp0 = 0.0
@@ -182,8 +181,8 @@ class GcPressure:
         self._rate_inv = 0.0  # 1 / dt
         self._restart_s = 0.0
         self.out = 30.0
-        self._t3_c = 0.0  # T3 the cached COP reference _p_cop was computed for
-        self._have_cop = 0  # 0: recompute (first tick, settings changed)
+        self._t3_c = float("nan")  # T3 the cached COP reference _p_cop was computed for
+        # (NaN: recompute, on the first tick and after a settings change)
         self._p_cop = 0.0
         self._reg_cop = REG_SUB
         self._dt_s = -1.0  # tick length the reference steps were computed for
@@ -210,12 +209,11 @@ class GcPressure:
         self._p0 = _trans_start(self.subcool, self.t_trans, self.t_cond_min)
         self._dp0 = TC_P[0] - self._p0
         self._dt0 = TC_T[0] - self.t_trans
-        self._have_cop = 0
+        self._t3_c = float("nan")
         self._dt_s = -1.0
         self.fail_pct = s.get("hpev_fail_pct")
-        self.rate = s.get("hpev_rate_pct_s")
         self.restart_delay = s.get("comp_restart_s")
-        self.pi.tune(s.get("hpev_kp"), s.get("hpev_ti_s"), self.rate)
+        self.pi.tune(s.get("hpev_kp"), s.get("hpev_ti_s"), s.get("hpev_rate_pct_s"))
         self.pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
 
     # --- reference
@@ -229,12 +227,11 @@ class GcPressure:
             self.t3_fallback = 0  # T3 is not used while it is open
         elif sig.valid[AI_T_GC_OUT]:
             t3_c = sig.value[AI_T_GC_OUT]
-            if not self._have_cop or t3_c != self._t3_c:
+            if t3_c != self._t3_c:
                 self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
                                           self.p_min, self._p0, self._dp0, self._dt0)
                 self._reg_cop = regime(t3_c, self.t_trans)
                 self._t3_c = t3_c
-                self._have_cop = 1
             p = self._p_cop
             self.regime = self._reg_cop
             self.t3_fallback = 0
@@ -341,7 +338,7 @@ class GcPressure:
         pi = self.pi
         self.limiting = 0
         if self.override:
-            u = pi.u + self.rate * dt_s
+            u = pi.u + pi.rate_per_s * dt_s  # (the rate limit, hpev_rate_pct_s)
             if u > 100.0:
                 u = 100.0
             pi.track(u)
