@@ -1,14 +1,13 @@
 # The application loop: a fixed-period control tick, communication polled between
 # ticks, the watchdog fed only when a tick completed. service() never blocks, so
 # one loop serves a board (real time) and the simulators (virtual time) alike.
-import gc
-
 from co2hr.io import N_IN, SAFE_OUTPUTS
 from co2hr.ticks import ticks_add, ticks_diff
 
-
-def _mem_alloc():
-    return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0  # MicroPython only
+try:
+    from gc import mem_alloc  # MicroPython: the heap the tick allocates
+except ImportError:  # CPython (the sil target): not measured
+    mem_alloc = None  # type: ignore[assignment]
 
 
 class App:
@@ -16,7 +15,9 @@ class App:
         self.hw = hw
         self.control = control
         self.period_ms = period_ms
-        self.comms = list(comms)
+        self.comms = list(comms)  # polled between ticks (Modbus transports, the store)
+        self.store = None  # the settings/counters store (boot.build), None: RAM only
+        self.modbus = None  # the Modbus server (boot.build; the HIL link's handle_pdu())
         self.raw = [0.0] * N_IN
         self.ok = bytearray(N_IN)
         self.out = list(SAFE_OUTPUTS)
@@ -51,12 +52,12 @@ class App:
 
     def _tick(self, now):
         hw = self.hw
-        a0 = _mem_alloc() if self.measure_alloc else 0
+        a0 = mem_alloc() if (self.measure_alloc and mem_alloc is not None) else 0
         hw.read(self.raw, self.ok)
         self.control.step(now, self.raw, self.ok, self.out)
         hw.write(self.out)
         if a0:
-            self.tick_alloc = _mem_alloc() - a0
+            self.tick_alloc = mem_alloc() - a0
         self.ticks += 1
         took_ms = ticks_diff(hw.ticks_ms(), now)
         if took_ms > self.tick_max_ms:

@@ -19,20 +19,19 @@ def build(hw, board, flash_dir=None):
     hw.use_settings(settings)
     app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
     # Stored settings and counters, loaded before the Modbus ports take their
-    # comm settings. flash_dir None: the hw's (BoardHardware: "flash"), else RAM only.
+    # comm settings. flash_dir None: the hw's (BoardHardware: "flash"; None: RAM only).
     if flash_dir is None:
-        flash_dir = getattr(hw, "flash_dir", None)
-    app.store = None  # type: ignore[attr-defined]
+        flash_dir = hw.flash_dir
     if flash_dir:
         store = Store(dirpath=flash_dir)
-        store.attach(getattr(control, "settings", None), control, hw.ticks_ms)
+        store.attach(control.settings, control, hw.ticks_ms)
         app.comms.append(store)  # debounced saves, polled between ticks
-        app.store = store  # type: ignore[attr-defined]  # .fault/.reason: storage alarm
+        app.store = store  # .fault/.reason: the storage alarm
         app.boot_count = store.boot_count  # this boot included, kept on flash
         control.store = store  # the controller raises storage_fault from store.fault
     from co2hr.modbus.server import ModbusServer
 
     server = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))
     app.comms.extend(server.transports)
-    app.modbus = server  # type: ignore[attr-defined]  # the HIL link's handle_pdu()
+    app.modbus = server
     return app

@@ -1,4 +1,4 @@
-# Operating state and energy counters (DOMAIN.md 2.5).
+# Operating state and energy counters (docs/control.md, "Operating state and counters").
 # Each tick is registered as stopped, refrigeration-only ("refrigeration plant with
 # surplus heat") or forced ("heat pump": the pressure is raised above the COP optimum
 # for heat recovery), and hours, recovered heat and compressor energy are counted per
@@ -7,6 +7,8 @@
 # Recovered heat: no heat meter is wired, so it is estimated from the pump speed, the
 #   nominal water flow and the water temperature rise across the HRHX.
 # Compressor power: from the S0 energy-meter pulse count (kwh_per_pulse from the board).
+# Running: the comp_run input, or while it is invalid our compressor enable. Forced: the
+#   reference is raised more than FORCED_RAISE_BAR above the COP optimum.
 # EHR (efficiency of heat recovery) = heat recovered while forced / extra compressor
 #   energy caused by forcing. The extra energy is estimated from the compressor power
 #   and the pressure ratios: work ~ (p/p_suc)**0.23 - 1 (polytropic, k ~ 1.3), so
@@ -16,6 +18,7 @@
 # milliseconds, and products whose inputs did not change since the last tick (the pump
 # factor of the heat estimate, the energy of a pulse count, the extra energy of forcing
 # per tick, which needs two powers) are reused, not recomputed.
+from co2hr.io import AI_P_SUC, AI_T_W_IN, AI_T_W_OUT, CI_ENERGY, DI_COMP_RUN
 from co2hr.status import (
     CNT_ALARMS,
     CNT_COMP,
@@ -32,30 +35,31 @@ from co2hr.status import (
     N_COUNTERS,
 )
 
-ST_STOPPED = 0
+ST_STOPPED = 0  # operating states (status op_state)
 ST_REFRIG = 1
 ST_FORCED = 2
+FORCED_RAISE_BAR = 0.5  # an HR raise above this counts as forced operation
 _CP_W_KJ = 4.186
 _MASK = 0xFFFFFFFF
 _P_SUC_DEFAULT = 27.0
 
 
 class Energy:
-    def __init__(self):
+    def __init__(self, kwh_per_pulse=0.0):
+        self.kwh_per_pulse = kwh_per_pulse  # of the energy meter (the board file)
+        self.flow_kg_s = 0.0  # HR water flow at 100 % pump speed (configure())
         self.counters = [0] * N_COUNTERS
         self._frac = [0.0] * N_COUNTERS
         self.state = ST_STOPPED
         self.q_hr_kw = 0.0
         self.p_comp_kw = 0.0
         self._ms = [0] * N_COUNTERS  # ms not yet counted, for the counters in seconds
-        self._pulses = -1.0  # last pulse count seen, -1 = none yet
+        self._pulses_seen = -1.0  # last pulse count seen, -1 = none yet
         self._pulse_ms = 0  # time since the last pulse
         self._run_prev = 0
-        self._q_pump = -1.0  # pump_pct and flow the heat factor _q_k was computed for
-        self._q_flow = -1.0
+        self._q_pump = -1.0  # pump_pct the heat factor _q_k was computed for (< 0: none)
         self._q_k = 0.0  # pump_pct * 0.01 * flow * cp
-        self._dn = -1.0  # pulse increment and kwh_per_pulse _e_wh was computed for
-        self._dn_kwh = -1.0
+        self._dn = -1.0  # pulse increment _e_wh was computed for
         self._e_wh = 0.0
         self._p_wh = -1.0  # energy and time the power p_comp_kw was computed from
         self._p_ms = 0
@@ -66,6 +70,10 @@ class Energy:
         self._x_kw = -1.0
         self._x_dt = -1.0
         self._x_wh = 0.0
+
+    def configure(self, s):
+        self.flow_kg_s = s.get("hr_flow_kg_s")
+        self._q_pump = -1.0  # the heat factor is made again with the new flow
 
     def restore(self, values):
         """Counters from storage; uptime is since boot and is not restored."""
@@ -109,31 +117,60 @@ class Energy:
             c &= _MASK
         self.counters[i] = c
 
-    def step(self, dt_ms, dt_s, running, forced, pump_pct, flow_kg_s, t_w_in, t_w_out, w_ok,
-             pulses, pulses_ok, kwh_per_pulse, p_opt, p_ref, p_suc, p_suc_ok):
-        """One tick of dt_ms (dt_s: the same in seconds, as a float)."""
+    def step(self, sig, gc, comp_enable, pump_pct, dt_ms, dt_s):
+        """One tick of dt_ms (dt_s: the same in seconds, as a float). sig: comp_run, the
+        water temperatures, the pulse count, p_suc; gc: the pressure loop (the HR raise,
+        optimum and reference); comp_enable, pump_pct: this tick's outputs."""
         self._add_ms(CNT_UPTIME, dt_ms)
+        if sig.valid[DI_COMP_RUN]:
+            running = 1 if sig.value[DI_COMP_RUN] > 0.5 else 0
+        else:
+            running = 1 if comp_enable > 0.5 else 0
         if running and not self._run_prev:
             self._inc(CNT_COMP_STARTS, 1)
         self._run_prev = running
+        forced = gc.raise_bar > FORCED_RAISE_BAR
         self.state = ST_STOPPED if not running else ST_FORCED if forced else ST_REFRIG
         # recovered heat, kW
         q = 0.0
-        if w_ok and pump_pct > 0.0 and t_w_out > t_w_in:
-            if pump_pct != self._q_pump or flow_kg_s != self._q_flow:
+        t_w_in = sig.value[AI_T_W_IN]
+        t_w_out = sig.value[AI_T_W_OUT]
+        if (sig.valid[AI_T_W_IN] and sig.valid[AI_T_W_OUT] and pump_pct > 0.0
+                and t_w_out > t_w_in):
+            if pump_pct != self._q_pump:
                 self._q_pump = pump_pct
-                self._q_flow = flow_kg_s
-                self._q_k = pump_pct * 0.01 * flow_kg_s * _CP_W_KJ
+                self._q_k = pump_pct * 0.01 * self.flow_kg_s * _CP_W_KJ
             q = self._q_k * (t_w_out - t_w_in)
         self.q_hr_kw = q
-        # compressor energy from pulses (a counter reset or wrap restarts the base)
+        e_wh = self._pulses(sig, dt_ms)
+        self._add(CNT_COMP, e_wh)
+        hr_wh = q * dt_s / 3.6 if q > 0.0 else 0.0
+        if self.state == ST_REFRIG:
+            self._add_ms(CNT_RUN_REFRIG, dt_ms)
+            self._add(CNT_HR_REFRIG, hr_wh)
+            self._add(CNT_COMP_REFRIG, e_wh)
+        elif self.state == ST_FORCED:
+            self._add_ms(CNT_RUN_FORCED, dt_ms)
+            self._add(CNT_HR_FORCED, hr_wh)
+            self._add(CNT_COMP_FORCED, e_wh)
+            p_suc = sig.value[AI_P_SUC]
+            ps = p_suc if (sig.valid[AI_P_SUC] and p_suc > 1.0) else _P_SUC_DEFAULT
+            p_opt = gc.p_opt
+            p_ref = gc.ref
+            if self.p_comp_kw > 0.0 and p_ref > p_opt > ps:  # (no power: adds nothing)
+                self._add(CNT_COMP_EXTRA, self._extra_wh(p_opt, p_ref, ps, dt_s))
+
+    def _pulses(self, sig, dt_ms):
+        """Compressor energy of this tick from the pulses, Wh (a counter reset or wrap
+        restarts the base); sets p_comp_kw."""
         e_wh = 0.0
-        if pulses_ok and kwh_per_pulse > 0.0:
-            if self._pulses >= 0.0 and pulses >= self._pulses:
-                dn = pulses - self._pulses
-                if dn != self._dn or kwh_per_pulse != self._dn_kwh:
+        kwh_per_pulse = self.kwh_per_pulse
+        if sig.valid[CI_ENERGY] and kwh_per_pulse > 0.0:
+            pulses = sig.value[CI_ENERGY]
+            if self._pulses_seen >= 0.0 and pulses >= self._pulses_seen:
+                dn = pulses - self._pulses_seen
+                if dn != self._dn:  # (kwh_per_pulse is the board's, fixed)
                     self._dn = dn
-                    self._dn_kwh = kwh_per_pulse
                     self._e_wh = dn * kwh_per_pulse * 1000.0
                 e_wh = self._e_wh
                 self._pulse_ms += dt_ms
@@ -150,23 +187,11 @@ class Energy:
                     if self.p_comp_kw > cap:
                         self.p_comp_kw = cap
                         self._p_wh = -1.0  # no longer the cached power
-            self._pulses = pulses
+            self._pulses_seen = pulses
         else:
             self.p_comp_kw = 0.0
             self._p_wh = -1.0
-        self._add(CNT_COMP, e_wh)
-        hr_wh = q * dt_s / 3.6 if q > 0.0 else 0.0
-        if self.state == ST_REFRIG:
-            self._add_ms(CNT_RUN_REFRIG, dt_ms)
-            self._add(CNT_HR_REFRIG, hr_wh)
-            self._add(CNT_COMP_REFRIG, e_wh)
-        elif self.state == ST_FORCED:
-            self._add_ms(CNT_RUN_FORCED, dt_ms)
-            self._add(CNT_HR_FORCED, hr_wh)
-            self._add(CNT_COMP_FORCED, e_wh)
-            ps = p_suc if (p_suc_ok and p_suc > 1.0) else _P_SUC_DEFAULT
-            if self.p_comp_kw > 0.0 and p_ref > p_opt > ps:  # (no power: adds nothing)
-                self._add(CNT_COMP_EXTRA, self._extra_wh(p_opt, p_ref, ps, dt_s))
+        return e_wh
 
     def _extra_wh(self, p_opt, p_ref, ps, dt_s):
         """Extra compressor energy of forcing in this tick (Wh); recomputed only when

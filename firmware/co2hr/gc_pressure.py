@@ -1,6 +1,7 @@
 # HPEV: the gas cooler pressure reference and its PI loop, with the HP protections.
+# docs/control.md ("HPEV: gas cooler pressure") explains the strategy and its numbers.
 #
-# Reference (DOMAIN.md 2.1), from the measured gas cooler outlet temperature T3:
+# Reference, from the measured gas cooler outlet temperature T3:
 #   subcritical   T3 <= t_trans:  p_sat(max(T3 + subcooling, t_cond_min))
 #   transition    t_trans < T3 < 30.2: linear from there to the first transcritical
 #                 point, so the reference is continuous as T3 crosses the critical zone
@@ -9,14 +10,12 @@
 # then the heat-recovery raise (demand 1..8 V -> 0..1 of the way up to p_hr_max), the
 # floor p_sat(t_cond_min), the ceiling p_gc_max - REF_MARGIN_BAR, and a rate limit on
 # the reference.
-# Gas cooler bypass open (DOMAIN.md 2.3, 9.6 V): T3 is then the HRHX outlet, not an
-# air-cooled outlet, and the transcritical COP table read at 40-50 degC asks for the
-# ceiling; with nothing but the HRHX taking the heat p_gc followed it up and the HP fan
-# safety had to close the bypass. The reference stays at p_hr_max while it is open.
-# Low-ambient GC bypass open (receiver pressure, co2hr.receiver.RecBypass): it opens only
-# subcritical with the reference at its floor; T3 is then discharge gas that missed the
-# coil, which would read as transcritical and ask for ~90 bar. The reference and the
-# regime stay at the subcritical floor p_sat(t_cond_min) while it is open.
+# While the GC bypass is open for heat recovery (co2hr.gc_bypass) T3 is the HRHX outlet,
+# not an air-cooled outlet: the COP table read there would ask for the ceiling, with
+# nothing but the HRHX to take the heat. The reference stays at p_hr_max instead.
+# While the low-ambient GC bypass holds (co2hr.gc_bypass) T3 is discharge gas that
+# missed the coil and would read as transcritical: the reference and the regime stay at
+# the subcritical floor p_sat(t_cond_min).
 # T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level) and
 # NO heat-recovery raise: forced operation stops while the controller does not know the
 # regime (a raise on top of a guess could push an unknown operating point anywhere).
@@ -25,31 +24,31 @@
 #   max-pressure limiter: when p_gc + LIM_LEAD_S * (its rise rate) is above p_lim =
 #                    p_gc_max - REF_MARGIN_BAR (the reference ceiling) the excess is
 #                    amplified LIM_GAIN times, so the HPEV opens hard before p_gc
-#                    reaches p_gc_max (the PI alone creeps ~1 bar over a reference that
-#                    sits at the ceiling while the load rises). The rate lead matters
-#                    when the reference itself ramps up to the ceiling with p_gc right
-#                    behind it (ambient step: ~0.5 bar/s, error ~0): acting only on
-#                    p_gc > p_lim let p_gc pass p_gc_max by 0.2 bar. In steady state the
-#                    rate is 0 and the limiter costs nothing (no offset below the ref);
+#                    reaches p_gc_max: the PI alone creeps over a reference that sits at
+#                    the ceiling while the load rises, and when the reference itself
+#                    ramps up to the ceiling with p_gc right behind it (error ~0) only
+#                    the rate lead sees the pressure coming. In steady state the rate is
+#                    0 and the limiter costs nothing (no offset below the reference);
 #   p > p_hp_ovr:    the HPEV is driven open at its rate limit (the PI tracks it, so
-#                    control resumes bumplessly), until p < p_hp_ovr - 2 bar; the HP
-#                    safety switch opening (hp_trip) forces the same;
+#                    control resumes bumplessly), until p < p_hp_ovr - _OVR_HYST_BAR; the
+#                    HP safety switch opening (hp_trip) forces the same;
 #   p > p_hp_stop:   compressor enable released; it returns comp_restart_s after
-#                    p fell below p_hp_ovr - 5 bar (counted, alarmed, latched alarm).
-#                    "p" here is p + STOP_LEAD_S * (its rise rate): the compressors
-#                    take a tick to stop, and at 1-2 bar/s the plain threshold landed a
-#                    bar late. With the fans failed (fan_fail), or at full speed with
-#                    the HPEV fully open (fans_full), the stop level is p_gc_max -
-#                    STOP_EARLY_MARGIN_BAR: no actuator but the compressors is left
-#                    (a failed fan takes the HPEV's authority too: it only moves
-#                    charge, nothing rejects the heat; the override would only ask
-#                    for an opening the HPEV already has). With failed fans, waiting
-#                    for p_hp_stop ended above 110 bar; a restart after the delay
-#                    meets the same early stop, so each run stays below p_gc_max.
-# "p" for the protections is p_prot: the measured p_gc while valid; while p_gc is
-# invalid the caller passes the last good value, or the newer sample when that is
-# higher and only failed the rate/stuck check, so a sensor fault never removes the
-# HP protection (it can only make it act earlier).
+#                    p fell below p_hp_ovr - _RESTART_BELOW_OVR_BAR (counted, alarmed,
+#                    latched alarm). "p" here is p + STOP_LEAD_S * (its rise rate): the
+#                    compressors take a tick to stop, and a pressure rising 1-2 bar/s
+#                    would pass the plain threshold by a bar. With the fans failed
+#                    (fans_failed), or at full speed with the HPEV fully open
+#                    (fans_full), the stop level is p_gc_max - STOP_EARLY_MARGIN_BAR: no
+#                    actuator but the compressors is left (a failed fan takes the HPEV's
+#                    authority too: it only moves charge, nothing rejects the heat; the
+#                    override would only ask for an opening the HPEV already has), so
+#                    waiting for p_hp_stop would let p_gc pass 110 bar. A restart after
+#                    the delay meets the same early stop, so each run stays below
+#                    p_gc_max.
+# "p" for the protections is p_prot: the measured p_gc while
+# valid; while p_gc is invalid the last good value, or the newer sample when that is
+# higher and only failed the rate/stuck check, so a sensor fault never removes the HP
+# protection (it can only make it act earlier).
 # p_gc invalid -> HPEV to hpev_fail_pct (fixed safe opening) and alarm, unless the
 # override acts (then the HPEV keeps opening).
 # Compressors standing still -> the HPEV holds at least hpev_fail_pct: a PI left to
@@ -57,25 +56,28 @@
 # No backflow: the HPEV is shut (`no_back`) while p_gc is more than BACK_CLOSE_BAR below
 # p_rec, and opens again once p_gc is BACK_OPEN_BAR above p_rec, to at least the
 # restart opening. At very low ambient the stopped high side cools towards ambient
-# saturation (-25 degC: 17 bar): the restart opening let the receiver drain backwards
-# into the gas cooler (-0.2 kg/s), p_rec fell from 35 to 22 bar, below p_suc, the case
-# valves had no pressure difference left and the pack never restarted. A restart
-# against the shut valve is harmless there (p_gc starts far below p_rec, its
-# reference and the HP limits). The margin keeps the rule out of an ordinary
-# standstill, where p_gc and p_rec only equalise (fan_failure_hot_day: 56.6 vs 56.7
-# bar after an HP stop; shut there, the restart drove p_gc to 105.8 bar). It acts
-# while the compressors run too (a cold restart: the PI alone would sit at
-# hpev_min_pct and let flow back). Override and p_gc invalid come first.
+# saturation (-25 degC: 17 bar), and the restart opening would let the receiver drain
+# backwards into the gas cooler until p_rec fell below p_suc and the case valves had no
+# pressure difference left. A restart against the shut valve is harmless there (p_gc
+# starts far below p_rec, its reference and the HP limits). The margin keeps the rule
+# out of an ordinary standstill, where p_gc and p_rec only equalise and a shut valve
+# would make the restart compress against it. It acts while the compressors run too (a
+# cold restart: the PI alone would sit at hpev_min_pct and let flow back). Override
+# and p_gc invalid come first.
 # Allocation (MicroPython boxes every float result): what depends only on the settings
 # (the transition start, the protection thresholds) is computed in configure(), the
 # reference step per tick once per tick length, and the COP reference only when T3
 # changed; no tuples per tick.
-from co2hr.co2sat import T_CRIT_C, TC_P, TC_T, p_sat_bar, p_tc_bar
-from co2hr.pi import PI, clamp
+from micropython import const
 
-REG_SUB = 0
-REG_TRANS = 1
-REG_TC = 2
+from co2hr.co2sat import T_CRIT_C, TC_P, TC_T, p_sat_bar, p_tc_bar
+from co2hr.io import AI_P_GC, AI_P_REC, AI_T_GC_OUT, DI_FAN_OK, DI_HP_OK
+from co2hr.pi import PI, clamp
+from co2hr.signals import F_RATE, F_STUCK
+
+REG_SUB = const(0)  # regimes (status regime)
+REG_TRANS = const(1)
+REG_TC = const(2)
 REF_MARGIN_BAR = 0.4  # the reference stays this far below p_gc_max (limiter starts here)
 LIM_GAIN = 9.0  # extra error per bar above the limiter threshold
 LIM_LEAD_S = 3.0  # the limiter acts on p_gc this many seconds ahead at its rise rate
@@ -85,6 +87,12 @@ BACK_CLOSE_BAR = 0.5  # HPEV shut when p_gc is this far below p_rec (no backflow
 BACK_OPEN_BAR = 2.0  # ... and open again when p_gc is this far above p_rec
 STOP_EARLY_MARGIN_BAR = 0.2  # the early compressor stop (fans spent) acts this far below
 # p_gc_max: the release takes a tick to act while p_gc creeps 0.01-0.05 bar/s at the top
+# (whole numbers as private ints: mpy-cross folds them, a named float costs heap)
+_OVR_ABOVE_MAX_BAR = const(1)  # the override level is at least this far above p_gc_max
+_STOP_ABOVE_OVR_BAR = const(1)  # the stop level at least this far above the override
+_OVR_HYST_BAR = const(2)  # the override ends this far below its level
+_RESTART_BELOW_OVR_BAR = const(5)  # the restart delay runs while p is this far below it
+_UNKNOWN_BAR = const(-1)  # p_prot while p_gc is not wired (the protections' rate is off)
 
 
 def regime(t3_c, t_trans_c):
@@ -131,12 +139,34 @@ def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min=0.0):
 class GcPressure:
     def __init__(self):
         self.pi = PI(2.0, 20.0, 5.0, 100.0, 10.0, 30.0)
-        self.p_min = 45.0
-        self.p_max = 105.0
+        # from the settings (configure())
+        self.subcool = 0.0
+        self.t_trans = 0.0
+        self.t_cond_min = 0.0
+        self.p_min = 45.0  # reference floor p_sat(t_cond_min)
+        self.p_max = 105.0  # p_gc_max
+        self.p_lim = 0.0  # reference ceiling and limiter start
+        self.p_hr_max = 0.0
+        self.ref_rate = 0.0
+        self.p_fail = 0.0  # reference while T3 is invalid
+        self.p_ovr = 0.0  # HP override level
+        self.p_ovr_off = 0.0  # override ends below
+        self.p_stop = 0.0  # HP stop level
+        self.p_stop_early = 0.0  # HP stop level with the fans spent
+        self.p_restart = 0.0  # compressor restart timer runs below
+        self.fail_pct = 0.0  # HPEV opening while p_gc is invalid (and least while still)
+        self.restart_delay = 0.0
+        self._p0 = 0.0  # transition start (see cop_ref_bar)
+        self._dp0 = 0.0
+        self._dt0 = 0.0
+        # state
         self.ref = 0.0  # reference in force, bar (0 until the first tick)
         self.p_opt = 0.0  # COP-optimal reference before the HR raise
         self.raise_bar = 0.0
         self.regime = REG_SUB
+        self.p_prot = -1.0  # the pressure the protections act on (see the header)
+        self.hp_trip = 0  # the HP safety switch is open
+        self.fans_failed = 0  # the fan alarm contact is open
         self.override = 0  # HP override active
         self.comp_stop = 0  # compressor enable released
         self.fallback = 0  # p_gc invalid
@@ -151,8 +181,8 @@ class GcPressure:
         self._rate_inv = 0.0  # 1 / dt
         self._restart_s = 0.0
         self.out = 30.0
-        self._t3_c = 0.0  # T3 the cached COP reference _p_cop was computed for
-        self._have_cop = 0  # 0: recompute (first tick, settings changed)
+        self._t3_c = float("nan")  # T3 the cached COP reference _p_cop was computed for
+        # (NaN: recompute, on the first tick and after a settings change)
         self._p_cop = 0.0
         self._reg_cop = REG_SUB
         self._dt_s = -1.0  # tick length the reference steps were computed for
@@ -165,43 +195,43 @@ class GcPressure:
         self.t_cond_min = s.get("t_cond_min_c")
         self.p_min = p_sat_bar(self.t_cond_min)
         self.p_max = max(s.get("p_gc_max_bar"), self.p_min)
-        self.p_lim = self.p_max - REF_MARGIN_BAR  # reference ceiling and limiter start
+        self.p_lim = self.p_max - REF_MARGIN_BAR
         if self.p_lim < self.p_min:
             self.p_lim = self.p_min
         self.p_hr_max = s.get("p_hr_max_bar")
         self.ref_rate = s.get("p_ref_rate_bar_s")
         self.p_fail = s.get("p_ref_fail_bar")
-        self.p_ovr = max(s.get("p_hp_ovr_bar"), self.p_max + 1.0)
-        self.p_stop = max(s.get("p_hp_stop_bar"), self.p_ovr + 1.0)
+        self.p_ovr = max(s.get("p_hp_ovr_bar"), self.p_max + _OVR_ABOVE_MAX_BAR)
+        self.p_stop = max(s.get("p_hp_stop_bar"), self.p_ovr + _STOP_ABOVE_OVR_BAR)
         self.p_stop_early = self.p_max - STOP_EARLY_MARGIN_BAR
-        self.p_ovr_off = self.p_ovr - 2.0  # override ends below
-        self.p_restart = self.p_ovr - 5.0  # compressor restart timer runs below
+        self.p_ovr_off = self.p_ovr - _OVR_HYST_BAR
+        self.p_restart = self.p_ovr - _RESTART_BELOW_OVR_BAR
         self._p0 = _trans_start(self.subcool, self.t_trans, self.t_cond_min)
         self._dp0 = TC_P[0] - self._p0
         self._dt0 = TC_T[0] - self.t_trans
-        self._have_cop = 0
+        self._t3_c = float("nan")
         self._dt_s = -1.0
         self.fail_pct = s.get("hpev_fail_pct")
-        self.rate = s.get("hpev_rate_pct_s")
         self.restart_delay = s.get("comp_restart_s")
-        self.pi.tune(s.get("hpev_kp"), s.get("hpev_ti_s"), self.rate)
+        self.pi.tune(s.get("hpev_kp"), s.get("hpev_ti_s"), s.get("hpev_rate_pct_s"))
         self.pi.set_limits(s.get("hpev_min_pct"), s.get("hpev_max_pct"))
 
-    def reference(self, t3_c, t3_ok, raise_frac, dt_s, gc_bypass=0, rec_bypass=0):
-        """Update self.ref. raise_frac 0..1: share of the HR raise (demand 1..8 V).
-        gc_bypass: the gas cooler bypass is open (the reference stays <= p_hr_max).
-        rec_bypass: the low-ambient bypass is open (subcritical floor, see the header)."""
+    # --- reference
+    def reference(self, sig, raise_frac, dt_s, hr_bypass=0, rec_bypass=0):
+        """Update self.ref from T3 (sig). raise_frac 0..1: share of the HR raise (demand
+        1..8 V). hr_bypass: the GC bypass is open for heat recovery (the reference stays
+        <= p_hr_max). rec_bypass: the low-ambient bypass holds (subcritical floor)."""
         if rec_bypass:
             p = self.p_min
             self.regime = REG_SUB
             self.t3_fallback = 0  # T3 is not used while it is open
-        elif t3_ok:
-            if not self._have_cop or t3_c != self._t3_c:
+        elif sig.valid[AI_T_GC_OUT]:
+            t3_c = sig.value[AI_T_GC_OUT]
+            if t3_c != self._t3_c:
                 self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
                                           self.p_min, self._p0, self._dp0, self._dt0)
                 self._reg_cop = regime(t3_c, self.t_trans)
                 self._t3_c = t3_c
-                self._have_cop = 1
             p = self._p_cop
             self.regime = self._reg_cop
             self.t3_fallback = 0
@@ -216,7 +246,7 @@ class GcPressure:
         target = p
         if raise_frac > 0.0 and self.p_hr_max > p:
             target = p + (self.p_hr_max - p) * raise_frac
-        if gc_bypass and target > self.p_hr_max:
+        if hr_bypass and target > self.p_hr_max:
             target = self.p_hr_max  # see the header: bypass open
         target = clamp(target, self.p_min, self.p_lim)
         self.raise_bar = target - p if target > p else 0.0
@@ -233,6 +263,7 @@ class GcPressure:
         self.ref = clamp(self.ref, self.p_min, self.p_lim)
         return self.ref
 
+    # --- loop and protections
     def _rate(self, p, dt_s):
         """Filtered rise rate of p (bar/s); 0 while p is unknown."""
         if p < 0.0 or self._p_last < 0.0:
@@ -248,26 +279,34 @@ class GcPressure:
         self._p_last = p
         return self.dpdt
 
-    def step(self, p_gc, p_ok, dt_s, now_s, p_prot=-1.0, hp_trip=0, still=0, fan_fail=0,
-             fans_full=0, p_rec=-1.0):
+    def step(self, sig, dt_s, now_s, still=0, fans_full=0):
         """HPEV opening target (before the output stage); sets the protection flags.
-        p_prot: the pressure the protections use while p_gc is invalid (see the header;
-        < 0: unknown, only hp_trip protects). hp_trip: the HP safety switch is open.
-        still: the compressors stand still (the HPEV holds at least hpev_fail_pct).
-        fan_fail: the gas cooler fans have failed (compressor stop at p_gc_max);
-        fans_full: they run at full speed (stop at p_gc_max once the HPEV is fully open).
-        p_rec: receiver pressure for the no-backflow rule (< 0: unknown, rule off)."""
+        sig: p_gc, p_rec (no-backflow rule), the HP switch (hp_trip forces the override)
+        and the fan alarm contact (fans_failed: compressor stop at p_gc_max). still: the
+        compressors stand still (the HPEV holds at least hpev_fail_pct). fans_full: they
+        run at full speed (stop at p_gc_max once the HPEV is fully open)."""
         pi = self.pi
-        if p_ok:
-            p_prot = p_gc
+        p_ok = sig.valid[AI_P_GC]
+        p_gc = sig.value[AI_P_GC]
+        p_prot = p_gc  # p_prot (see the header): invalid p_gc, the last good value ...
+        if not p_ok:
+            f = sig.fault[AI_P_GC]
+            if f == F_RATE or f == F_STUCK:  # ... or the newer sample if higher
+                if sig.sample[AI_P_GC] > p_prot:
+                    p_prot = sig.sample[AI_P_GC]
+            elif sig.kind[AI_P_GC] == 0:
+                p_prot = _UNKNOWN_BAR  # not wired
+        self.p_prot = p_prot
         self.fallback = 0 if p_ok else 1
+        self.hp_trip = sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5
+        self.fans_failed = sig.valid[DI_FAN_OK] and sig.value[DI_FAN_OK] < 0.5
         rise = self._rate(p_prot, dt_s)
-        if p_prot > self.p_ovr or hp_trip:
+        if p_prot > self.p_ovr or self.hp_trip:
             self.override = 1
         elif p_prot < self.p_ovr_off:
             self.override = 0
         p_fc = p_prot + STOP_LEAD_S * rise if rise > 0.0 else p_prot  # forecast
-        if fan_fail or (fans_full and pi.u >= pi.hi):
+        if self.fans_failed or (fans_full and pi.u >= pi.hi):
             p_stop = self.p_stop_early  # no actuator left but the compressors (header)
         else:
             p_stop = self.p_stop
@@ -281,8 +320,9 @@ class GcPressure:
                 self._restart_s = now_s + self.restart_delay
             elif now_s >= self._restart_s:
                 self.comp_stop = 0
-        self.limiting = 0
-        if self.override or not p_ok or p_rec < 0.0:
+        # no backflow (see the header); p_rec unknown: rule off
+        p_rec = sig.value[AI_P_REC]
+        if self.override or not p_ok or not sig.valid[AI_P_REC]:
             self.no_back = 0
         elif self.no_back:
             if p_gc - p_rec > BACK_OPEN_BAR:  # (float work only while shut)
@@ -291,8 +331,14 @@ class GcPressure:
                     pi.track(self.fail_pct)
         elif p_gc < p_rec and p_rec - p_gc > BACK_CLOSE_BAR:  # (only below p_rec)
             self.no_back = 1
+        return self._hpev(p_gc, p_ok, still, dt_s)
+
+    def _hpev(self, p_gc, p_ok, still, dt_s):
+        """The HPEV target: override, fallback, no backflow, standstill or the PI."""
+        pi = self.pi
+        self.limiting = 0
         if self.override:
-            u = pi.u + self.rate * dt_s
+            u = pi.u + pi.rate_per_s * dt_s  # (the rate limit, hpev_rate_pct_s)
             if u > 100.0:
                 u = 100.0
             pi.track(u)
@@ -310,6 +356,7 @@ class GcPressure:
                 pi.track(self.fail_pct)
             self.out = pi.u
         else:
+            rise = self.dpdt
             e = p_gc - self.ref
             p_ahead = p_gc + LIM_LEAD_S * rise if rise > 0.0 else p_gc
             if p_ahead > self.p_lim:  # max-pressure limiter

@@ -13,6 +13,7 @@ class Hardware:
 
     n_in = N_IN
     n_out = N_OUT
+    flash_dir = None  # the folder of the settings/counters store; None: RAM only
 
     def ticks_ms(self):
         """Monotonic milliseconds, wrapping at 2**30 (see co2hr.ticks)."""

@@ -15,8 +15,6 @@
 #   X                                     -> X           (reboot: the loop ends)
 #   Q                                     -> Q           (quit)
 # A failing command answers "! <traceback line>"... then "E <type>: <message>".
-import gc
-import sys
 
 from co2hr import VERSION
 from co2hr.hal import Hardware
@@ -57,10 +55,14 @@ class LinkHardware(Hardware):
             self.out[i] = out[i]
 
 
-def _mem():
-    if hasattr(gc, "mem_alloc"):
-        return gc.mem_alloc(), gc.mem_free()
-    return 0, 0
+try:
+    from gc import mem_alloc, mem_free  # MicroPython: heap figures for S
+except ImportError:  # CPython (the sil target): none
+    mem_alloc = mem_free = None  # type: ignore[assignment]
+try:
+    from sys import print_exception  # MicroPython: the traceback for "!" lines
+except ImportError:  # CPython: the type and message only
+    print_exception = None  # type: ignore[assignment]
 
 
 class HilLink:
@@ -87,8 +89,7 @@ class HilLink:
 
     def _report(self, e):
         text = ""
-        print_exception = getattr(sys, "print_exception", None)  # MicroPython
-        if print_exception:
+        if print_exception is not None:
             import io
 
             buf = io.StringIO()
@@ -116,10 +117,9 @@ class HilLink:
             self.wr("O %d %d %s\n" % (app.ticks, app.overruns,
                                        " ".join(["%.4f" % o[i] for i in range(N_OUT)])))
         elif c == "M":
-            modbus = getattr(app, "modbus", None)
-            if modbus is None:
+            if app.modbus is None:
                 raise RuntimeError("no Modbus server in this build")
-            resp = modbus.handle_pdu(int(f[1]), bytes.fromhex(f[2]))
+            resp = app.modbus.handle_pdu(int(f[1]), bytes.fromhex(f[2]))
             self.wr("R %s\n" % (resp.hex() if resp else "-"))
         elif c == "U":
             data = bytes.fromhex(f[2]) if f[2] != "-" else b""
@@ -138,7 +138,10 @@ class HilLink:
         elif c == "P":
             self.wr("P co2hr %s %s\n" % (VERSION, self.board_name))
         elif c == "S":
-            a, fr = _mem()
+            a = fr = 0
+            if mem_alloc is not None:
+                a = mem_alloc()
+                fr = mem_free()
             self.wr("S %d %d %d %d %d\n" % (app.ticks, app.overruns, app.tick_alloc, a, fr))
         elif c == "C":
             app.measure_alloc = f[1] == "1"

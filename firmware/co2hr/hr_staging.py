@@ -1,25 +1,26 @@
-# Heat-recovery staging from the 0-10 V demand, exactly as DOMAIN.md 2.3:
+# Heat-recovery staging from the 0-10 V demand, the pump and the HR 3-way valve.
+# docs/control.md ("Heat recovery") explains the strategy and its numbers.
 #   pump + 3-way valve on rising past 0.5 V, off falling past 0.3 V
 #   1 -> 8 V   pressure raise fraction 0 -> 1 (to p_hr_max)
 #   8 -> 9 V   fan reduction fraction 0 -> 1
-#   GC bypass on rising past 9.6 V, off falling past 9.3 V
-# Stage (status): 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass.
-# allow: 0 = no heat recovery (mode, external enable, demand invalid), 1 = surplus heat
-# only (Max-COP: pump and valve, no forcing), 2 = full staging (Heat-recovery mode).
+#   GC bypass asked for rising past 9.6 V, released falling past 9.3 V (`bypass`;
+#   whether the valve opens is co2hr.gc_bypass's decision)
+# Stage (status hr_stage): _STAGE_OFF .. _STAGE_BYPASS, what the demand asks for.
+# Permission (permit(), the `allow` of staging()): ALLOW_NONE while the mode is Off or
+# Standby, the external enable is off or invalid, or the demand is invalid;
+# ALLOW_SURPLUS (surplus heat only: pump and valve, no forcing) in Max-COP and Manual;
+# ALLOW_FULL (the full staging) in Heat-recovery mode.
 #
 # The 3-way valve modulates (PI) the share of CO2 through the HRHX so the water leaves at
-# t_w_out_sp. While the gas cooler bypass is open (gc_open: the output of the last tick)
-# it stays fully open and the setpoint yields: with the gas cooler bypassed the HRHX is
-# the only heat sink, and the CO2 the valve steers around it reaches the HPEV at
-# discharge temperature (hr_demand_ramp at 70 kW: the PI throttled 100 -> 80 % as the
-# water neared 60 degC; T3 rose to 47 degC, the flash gas took the compressor flow to
-# 1.0 kg/s and p_gc to 100 bar, where the HP fan safety closed the bypass at 9.65 V;
-# with the valve kept full: 43 degC, 0.8 kg/s, 97 bar, open down to 9.3 V).
+# t_w_out_sp. While the GC bypass is open (gc_open: the output of the last tick) it stays
+# fully open and the setpoint yields: with the gas cooler bypassed the HRHX is the only
+# heat sink, and CO2 the valve steered around it would reach the HPEV at discharge
+# temperature (a hot T3, flash gas, more compressor flow and a rising p_gc, until the HP
+# fan safety closed the bypass).
 # Only there: with the gas cooler in the path (fan reduction, or the bypass held shut by
 # the HP safety) the setpoint stays in force, and a valve it closes ends the fan
 # reduction (`sink` below) instead of leaving the HP fan safety to hunt at p_gc_max
-# (summer_no_heat_use, 9 V and a 70 degC tank, tried with the valve full from 8 V: p_gc
-# at 103-104 bar every ~20 min).
+# with a hot tank.
 # It goes to 0 (CO2 bypasses the HRHX), GC bypass open or not, when
 #   * the CO2 entering the HRHX (t_disch) is not at least hr_dt_min warmer than the
 #     water coming in (no backwards heat; 2 K hysteresis), or
@@ -27,14 +28,26 @@
 #   * a temperature it needs (t_disch, t_w_in, t_w_out) is invalid.
 #
 # Fan reduction (8-9 V) and the GC bypass (9.6 V) take the gas cooler's heat sink away,
-# so they may only act while heat recovery really takes the heat: pump running, the
-# 3-way valve open (at least SINK_ON_PCT, until it falls below SINK_OFF_PCT), no
+# so they may only act while heat recovery really takes the heat (`sink`): pump running,
+# the 3-way valve open (at least SINK_ON_PCT, until it falls below SINK_OFF_PCT), no
 # over-temperature or backwards-heat bypass, temperatures valid. Otherwise (hot tank,
 # water at its setpoint, CO2 too cold) the fans run normally and the bypass stays shut,
-# whatever the demand says: `sink`, `fan_cut` (the reduction that acts) and
-# `gc_bypass` (the bypass that acts). `stage` still reports the demand's stage.
+# whatever the demand says: `fan_cut` is the reduction that acts; co2hr.gc_bypass asks
+# `sink` for the bypass. `stage` still reports the demand's stage.
+from micropython import const
+
+from co2hr.io import AI_DEMAND, AI_T_DISCH, AI_T_W_IN, AI_T_W_OUT, DI_EXT_ENABLE
+from co2hr.modes import HEAT_RECOVERY, MANUAL, MAX_COP
 from co2hr.pi import PI
 
+ALLOW_NONE = const(0)  # permissions (see the header)
+ALLOW_SURPLUS = const(1)
+ALLOW_FULL = const(2)
+_STAGE_OFF = const(0)  # stages (status hr_stage)
+_STAGE_PUMP = const(1)  # pump and 3-way valve
+_STAGE_RAISE = const(2)  # pressure raise
+_STAGE_FAN = const(3)  # fan reduction
+_STAGE_BYPASS = const(4)  # GC bypass asked for
 ON_V = 0.5
 OFF_V = 0.3
 RAISE_LO_V = 1.0
@@ -56,6 +69,14 @@ _FAN_SPAN_V = FAN_HI_V - FAN_LO_V
 class HrStaging:
     def __init__(self):
         self.valve_pi = PI(3.0, 60.0, 0.0, 100.0, 5.0, 0.0)
+        self.w_sp = 0.0  # from the settings (configure())
+        self.w_max = 0.0
+        self.dt_min = 0.0
+        self.pump_pct = 0.0
+        self.w_cool = 0.0  # over-temperature clears below
+        self.dt_back = 0.0  # recovery resumes above
+        self.ext_ok = 0  # the external enable allows heat recovery (permit())
+        self.demand_ok = 0  # the demand signal is valid (permit())
         self.on = 0
         self.bypass = 0
         self.stage = 0
@@ -68,20 +89,32 @@ class HrStaging:
         self.pump = 0.0
         self.sink = 0  # the HRHX is taking the heat (see the header)
         self.fan_cut = 0.0  # fan reduction that acts (fan_reduce while sink, else 0)
-        self.gc_bypass = 0  # GC bypass that acts (bypass while sink)
 
     def configure(self, s):
         self.w_sp = s.get("t_w_out_sp_c")
         self.w_max = s.get("t_w_max_c")
         self.dt_min = s.get("hr_dt_min_k")
         self.pump_pct = s.get("hr_pump_run_pct")
-        self.w_cool = self.w_max - _HOT_HYST_K  # over-temperature clears below
-        self.dt_back = self.dt_min + _BACKHEAT_HYST_K  # recovery resumes above
+        self.w_cool = self.w_max - _HOT_HYST_K
+        self.dt_back = self.dt_min + _BACKHEAT_HYST_K
         self.valve_pi.tune(s.get("hrv_kp"), s.get("hrv_ti_s"), s.get("hrv_rate_pct_s"))
+
+    def permit(self, mode, sig):
+        """The staging permission for this tick (ALLOW_*, see the header) from the mode,
+        the external enable and the demand's validity; sets ext_ok and demand_ok."""
+        self.ext_ok = sig.valid[DI_EXT_ENABLE] and sig.value[DI_EXT_ENABLE] > 0.5
+        self.demand_ok = sig.valid[AI_DEMAND]
+        if not self.ext_ok or not self.demand_ok:
+            return ALLOW_NONE
+        if mode == HEAT_RECOVERY:
+            return ALLOW_FULL
+        if mode == MAX_COP or mode == MANUAL:
+            return ALLOW_SURPLUS
+        return ALLOW_NONE
 
     def staging(self, demand_v, allow):
         """Update on/bypass/raise/fan fractions and the stage from the demand."""
-        if allow == 0 or not (demand_v == demand_v):
+        if allow == ALLOW_NONE or not (demand_v == demand_v):
             d = 0.0
         else:
             d = demand_v
@@ -90,7 +123,7 @@ class HrStaging:
                 self.on = 0
         elif d > ON_V:
             self.on = 1
-        if allow < 2 or not self.on:
+        if allow != ALLOW_FULL or not self.on:
             self.bypass = 0
             self.raise_frac = 0.0
             self.fan_reduce = 0.0
@@ -114,41 +147,25 @@ class HrStaging:
             else:
                 self.fan_reduce = (d - FAN_LO_V) / _FAN_SPAN_V
         if not self.on:
-            self.stage = 0
+            self.stage = _STAGE_OFF
         elif self.bypass:
-            self.stage = 4
+            self.stage = _STAGE_BYPASS
         elif self.fan_reduce > 0.0:
-            self.stage = 3
+            self.stage = _STAGE_FAN
         elif self.raise_frac > 0.0:
-            self.stage = 2
+            self.stage = _STAGE_RAISE
         else:
-            self.stage = 1
+            self.stage = _STAGE_PUMP
         return self.stage
 
-    def water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s, valve_pct=-1.0, gc_open=0):
-        """Pump and 3-way valve targets for this tick (after staging()). valve_pct: the
-        3-way valve's actual opening (the output stage's, < 0: this tick's target);
-        gc_open: the gas cooler bypass is open (the output, whatever opened it)."""
-        self._water(t_disch, t_w_in, t_w_out, temps_ok, dt_s, gc_open)
-        if valve_pct < 0.0:
-            valve_pct = self.valve
-        if (not self.on or self.pump <= 0.0 or self.w_hot or self.no_backheat
-                or not temps_ok or self.valve <= 0.0):
-            self.sink = 0
-        elif self.sink:
-            if valve_pct < SINK_OFF_PCT:
-                self.sink = 0
-        elif valve_pct >= SINK_ON_PCT:
-            self.sink = 1
-        if self.sink:
-            self.fan_cut = self.fan_reduce
-            self.gc_bypass = self.bypass
-        else:
-            self.fan_cut = 0.0
-            self.gc_bypass = 0
-
-    def _water(self, t_disch, t_w_in, t_w_out, temps_ok, dt_s, gc_open):
+    def water(self, sig, dt_s, valve_pct=-1.0, gc_open=0):
+        """Pump and 3-way valve targets for this tick (after staging()) from t_disch,
+        t_w_in and t_w_out (sig), and the heat sink. valve_pct: the 3-way valve's actual
+        opening (the output stage's, < 0: this tick's target); gc_open: the gas cooler
+        bypass is open (the output, whatever opened it)."""
         pi = self.valve_pi
+        temps_ok = sig.valid[AI_T_DISCH] and sig.valid[AI_T_W_IN] and sig.valid[AI_T_W_OUT]
+        t_w_out = sig.value[AI_T_W_OUT]
         if temps_ok:
             self.temp_fallback = 0
             if self.w_hot:
@@ -156,7 +173,7 @@ class HrStaging:
                     self.w_hot = 0
             elif t_w_out > self.w_max:
                 self.w_hot = 1
-            margin = t_disch - t_w_in
+            margin = sig.value[AI_T_DISCH] - sig.value[AI_T_W_IN]
             if self.no_backheat:
                 if margin > self.dt_back:
                     self.no_backheat = 0
@@ -169,17 +186,26 @@ class HrStaging:
             self.valve = 0.0
             self.no_backheat = 0
             pi.track(0.0)
-            return
-        self.pump = self.pump_pct
-        if self.w_hot or self.no_backheat or not temps_ok:
-            # bypass the HRHX; valve comes back from 0 bumplessly
-            pi.track(0.0)
-            self.valve = 0.0
-            return
-        if gc_open:
-            # the HRHX is the only heat sink (see the header); once the bypass shuts
-            # the PI continues from fully open
-            pi.track(VALVE_FULL_PCT)
-            self.valve = VALVE_FULL_PCT
-            return
-        self.valve = pi.step(self.w_sp - t_w_out, dt_s)
+        else:
+            self.pump = self.pump_pct
+            if self.w_hot or self.no_backheat or not temps_ok:
+                pi.track(0.0)  # bypass the HRHX; the valve comes back from 0 bumplessly
+                self.valve = 0.0
+            elif gc_open:
+                # the HRHX is the only heat sink (see the header); once the bypass shuts
+                # the PI continues from fully open
+                pi.track(VALVE_FULL_PCT)
+                self.valve = VALVE_FULL_PCT
+            else:
+                self.valve = pi.step(self.w_sp - t_w_out, dt_s)
+        if valve_pct < 0.0:
+            valve_pct = self.valve
+        if (not self.on or self.pump <= 0.0 or self.w_hot or self.no_backheat
+                or not temps_ok or self.valve <= 0.0):
+            self.sink = 0
+        elif self.sink:
+            if valve_pct < SINK_OFF_PCT:
+                self.sink = 0
+        elif valve_pct >= SINK_ON_PCT:
+            self.sink = 1
+        self.fan_cut = self.fan_reduce if self.sink else 0.0

@@ -1,6 +1,7 @@
 # Control setpoints and limits (rows: see co2hr.settings). Append-only.
 # Cross-setting order (e.g. alarm < override < compressor stop) is enforced where the
-# values are used (co2hr.controller.Controller.configure), not by refusing writes.
+# values are used (the configure() of co2hr.gc_pressure, co2hr.receiver, co2hr.fans and
+# co2hr.controller), not by refusing writes.
 CONTROL_SCHEMA = (
     #: Operating mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
     ("mode_cmd", 2, 0, 4, "", 1),
@@ -23,8 +24,8 @@ CONTROL_SCHEMA = (
     #: Pressure reference used while T3 is invalid (no heat-recovery raise on top: forced
     #: operation stops while the regime is unknown)
     ("p_ref_fail_bar", 85, 45, 110, "bar", 10),
-    # HP ladder (DOMAIN.md: relief 120 bar, HP switch ~115; p_gc must stay below 110):
-    # reference <= p_gc_max - 0.5, limiter from there, alarm, override, compressor stop
+    # HP ladder (docs/control.md: relief valves at 120 bar; p_gc must stay below 110):
+    # reference <= p_gc_max - 0.4, limiter from there, alarm, override, compressor stop
     #: High gas cooler pressure alarm (kept between p_gc_max_bar and p_hp_ovr_bar)
     ("p_hp_alarm_bar", 106, 60, 118, "bar", 10),
     #: HP override: above this the HPEV is driven open at its rate limit and the fan limits are

@@ -75,7 +75,7 @@ def ntc_c(r_ohm, r25_ohm, beta):
 # opening wide). A PT1000/NTC sits in a pocket with a time constant of tens of seconds:
 # more than 10 K/s (5 K/s for the slow ambient sensor) is a wiring or EMI spike.
 # A rate fault only invalidates the sample; the controller's HP protection still acts on
-# the larger of the last good value and the new sample (co2hr.controller), so a real fast
+# the larger of the last good value and the new sample (co2hr.gc_pressure), so a real fast
 # rise can never hide behind it.
 PLAUS_LO = (0.5, 0.5, 0.5, -50.0, -50.0, -50.0, -10.0, -10.0, -10.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0)
@@ -114,6 +114,7 @@ class Signals:
         self._alpha = [1.0] * N_IN
         self._gain = [0.0] * N_IN  # linear kinds: value = off + terminal * gain
         self._off = [0.0] * N_IN
+        self._f = 0  # the fault band _convert() found
         for i in range(N_IN):
             spec = board_inputs.get(INPUTS[i])
             if spec is None:
@@ -146,9 +147,53 @@ class Signals:
             tau = self.tau_s[i]
             self._alpha[i] = dt_s / (tau + dt_s) if tau > 0.0 else 1.0
 
+    def _convert(self, i, k, x):
+        """Terminal value x of input i (kind k) in engineering units; the fault band it
+        is in goes to self._f (0: none)."""
+        f = 0
+        v = 0.0
+        if k == K_MA420:
+            if x < 3.6:
+                f = F_OPEN
+            elif x > 21.0:
+                f = F_SHORT
+            else:
+                v = self._off[i] + x * self._gain[i]
+        elif k == K_RATIO:
+            if x < 0.25:
+                f = F_OPEN
+            elif x > 4.75:
+                f = F_SHORT
+            else:
+                v = self._off[i] + x * self._gain[i]
+        elif k == K_PT1000:
+            if x < 600.0:
+                f = F_SHORT
+            elif x > 2500.0:
+                f = F_OPEN
+            else:
+                v = pt1000_c(x)
+        elif k == K_NTC:
+            if x < 10.0:
+                f = F_SHORT
+            elif x > 5.0e6:
+                f = F_OPEN
+            else:
+                v = ntc_c(x, self.p1[i], self.p2[i])
+        elif k == K_V010:
+            if x < -0.5 or x > 10.5:
+                f = F_RANGE
+            else:
+                v = 0.0 if x < 0.0 else 10.0 if x > 10.0 else x
+        else:
+            v = x  # digital and pulse inputs pass through
+        self._f = f
+        return v
+
     def update(self, raw, ok, dt_s=1.0):
-        # Written flat, without helper calls or tuples: MicroPython boxes every float,
-        # and this runs for 15 inputs every tick (see tools/bench_control.py).
+        # Written flat but for the conversion of a changed terminal value, without
+        # tuples: MicroPython boxes every float, and this runs for 15 inputs every tick
+        # (see tools/bench_control.py).
         if dt_s != self._dt:
             self._rates(dt_s)
         kinds = self.kind
@@ -163,41 +208,9 @@ class Signals:
                 f = F_READ
             elif same:
                 v = self._eng[i]  # (it passed the fault bands and the range before)
-            elif k == K_MA420:
-                if x < 3.6:
-                    f = F_OPEN
-                elif x > 21.0:
-                    f = F_SHORT
-                else:
-                    v = self._off[i] + x * self._gain[i]
-            elif k == K_RATIO:
-                if x < 0.25:
-                    f = F_OPEN
-                elif x > 4.75:
-                    f = F_SHORT
-                else:
-                    v = self._off[i] + x * self._gain[i]
-            elif k == K_PT1000:
-                if x < 600.0:
-                    f = F_SHORT
-                elif x > 2500.0:
-                    f = F_OPEN
-                else:
-                    v = pt1000_c(x)
-            elif k == K_NTC:
-                if x < 10.0:
-                    f = F_SHORT
-                elif x > 5.0e6:
-                    f = F_OPEN
-                else:
-                    v = ntc_c(x, self.p1[i], self.p2[i])
-            elif k == K_V010:
-                if x < -0.5 or x > 10.5:
-                    f = F_RANGE
-                else:
-                    v = 0.0 if x < 0.0 else 10.0 if x > 10.0 else x
             else:
-                v = x  # digital and pulse inputs pass through
+                v = self._convert(i, k, x)
+                f = self._f
             if f == 0 and not (PLAUS_LO[i] <= v <= PLAUS_HI[i]):
                 f = F_RANGE
             if i < _N_AI and f == 0:

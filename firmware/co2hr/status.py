@@ -49,6 +49,11 @@ OV_W_FB = const(0x1000)  # HR water/discharge temperature invalid: HRHX bypassed
 OV_P_GC_LIM = const(0x2000)  # max-pressure limiter: HPEV opened harder near p_gc_max
 OV_NO_SINK = const(0x4000)  # HR fan reduction / GC bypass asked for but held off: no sink
 
+# Values of STATUS gcb_rec
+GCB_REC_OFF = const(0)
+GCB_REC_OPEN = const(1)  # the low-ambient GC bypass is open (co2hr.gc_bypass)
+GCB_REC_NO_BACKFLOW = const(2)  # the HPEV is shut against backflow (co2hr.gc_pressure)
+
 STATUS = (
     #: Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
     ("mode", "", 1),

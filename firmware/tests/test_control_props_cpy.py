@@ -19,9 +19,10 @@ import rig.fw  # noqa: F401  (firmware importable)
 from co2hr import status as S
 from co2hr.co2sat import p_sat_bar
 from co2hr.gc_pressure import GcPressure
-from co2hr.hr_staging import BYP_OFF_V, BYP_ON_V, OFF_V, ON_V, HrStaging
-from co2hr.io import N_IN, N_OUT
+from co2hr.hr_staging import ALLOW_FULL, BYP_OFF_V, BYP_ON_V, OFF_V, ON_V, HrStaging
+from co2hr.io import AI_T_GC_OUT, N_IN, N_OUT
 from co2hr.settings import Settings
+from co2hr.signals import Signals
 
 PROFILE = settings(max_examples=60, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow])
@@ -117,8 +118,11 @@ def test_reference_never_leaves_limits(seq, p_max, t_cond_min, p_hr_max, p_fail)
     g.configure(s)
     lo = p_sat_bar(t_cond_min)
     hi = max(p_max, lo)
+    sig = Signals({})
     for t3, ok, frac, dt in seq:
-        ref = g.reference(t3, ok and t3 == t3, frac, dt)
+        sig.value[AI_T_GC_OUT] = t3
+        sig.valid[AI_T_GC_OUT] = 1 if (ok and t3 == t3) else 0
+        ref = g.reference(sig, frac, dt)
         assert lo - 1e-9 <= ref <= hi + 1e-9, (ref, lo, hi)
         assert lo - 1e-9 <= g.p_opt <= hi + 1e-9
 
@@ -130,7 +134,7 @@ def test_staging_hysteresis_exact(demands):
     h.configure(Settings())
     on = byp = 0
     for d in demands:
-        h.staging(d, 2)
+        h.staging(d, ALLOW_FULL)
         on = 0 if (on and d < OFF_V) else 1 if (not on and d > ON_V) else on
         byp = 0 if not on else (0 if (byp and d < BYP_OFF_V) else
                                 1 if (not byp and d > BYP_ON_V) else byp)
@@ -144,12 +148,12 @@ def test_staging_monotonic_in_demand(demands):
     h.configure(Settings())
     prev_stage = prev_raise = prev_fan = -1.0
     for d in sorted(demands):  # rising sweep: nothing steps back
-        h.staging(d, 2)
+        h.staging(d, ALLOW_FULL)
         assert h.stage >= prev_stage and h.raise_frac >= prev_raise
         assert h.fan_reduce >= prev_fan
         prev_stage, prev_raise, prev_fan = h.stage, h.raise_frac, h.fan_reduce
     for d in sorted(demands, reverse=True):  # falling sweep: nothing steps up
-        h.staging(d, 2)
+        h.staging(d, ALLOW_FULL)
         assert h.stage <= prev_stage and h.raise_frac <= prev_raise
         assert h.fan_reduce <= prev_fan
         prev_stage, prev_raise, prev_fan = h.stage, h.raise_frac, h.fan_reduce
