@@ -64,8 +64,8 @@ ALARMS = (
     (26, "hr_no_heat", "Heat recovery blocked: CO2 not warmer than the water", 3, 60, 1,
      False),
     (27, "di_fault", "Digital input read fault", 3, 5, 0, False),
-    (28, "storage_fault", "Settings/counters storage fault: defaults in use or flash write "
-     "failed (see the store's reason)", 2, 0, 0, False),
+    (28, "storage_fault", "Settings/counters storage fault: a stored copy corrupt, a stored "
+     "value refused or a flash write failed", 2, 0, 0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

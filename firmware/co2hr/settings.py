@@ -3,7 +3,7 @@
 # refused (ValueError) and never stored.
 #
 # A schema row: (name, default, min, max, unit, scale), its description the `#:`
-# comment above it (documentation only, read by the host tools: rig.fwdoc).
+# comment above it (documentation only, read by the host tools: rig.regs.fwdoc).
 #   scale: the Modbus holding register carries round(value * scale) as int16.
 #   default/min/max: whole numbers are written as ints (105, not 105.0): a float
 #   constant is a 16-byte object on the board's heap, a small int costs nothing.

@@ -7,7 +7,7 @@
 # COMMANDS row: (name, min, max, unit, scale)      volatile writable values:
 #               controller.command(i, value) acts on them (not persisted)
 # Each row's description is the `#:` comment above it: documentation only, read by
-# the host tools (rig.fwdoc), so it costs the board no heap.
+# the host tools (rig.regs.fwdoc), so it costs the board no heap.
 from micropython import const
 
 ST_MODE = const(0)

@@ -384,9 +384,7 @@ class Store:
             if self.rejected:
                 self._load_fault("stored settings refused by the schema: " + ",".join(
                     self.rejected))
-        restore = getattr(self.control, "restore_counters", None)
-        if restore is not None:
-            restore(d["counters"])
+        self.control.restore_counters(d["counters"])
         self.boot_count = d.get("boots", 0)
         self.fault_count = d.get("faults", 0)
 
@@ -395,8 +393,7 @@ class Store:
         d = {"v": _SCHEMA_VERSION, "seq": self._next_seq(), "boots": self.boot_count,
              "faults": self.fault_count}  # type: dict
         d["settings"] = self.settings.to_dict() if self.settings is not None else {}
-        counters = getattr(self.control, "counters", None)
-        d["counters"] = list(counters) if counters is not None else []
+        d["counters"] = list(self.control.counters)
         return json.dumps(d).encode()
 
     def _next_seq(self):
@@ -441,17 +438,17 @@ class Store:
             f.close()
 
     def _mkdir(self):
-        mk = getattr(self.fs, "mkdir", None)
-        if mk is not None:
-            try:
-                mk(self.dir)
-            except OSError:
-                pass
+        try:
+            self.fs.mkdir(self.dir)
+        except OSError:
+            pass
 
     # --- wiring into the application -------------------------------------------------------
     def attach(self, settings, control, clock):
         """Load, apply to settings and the controller's counters, then follow changes.
-        Returns the payload found (None if defaults are in use)."""
+        control: what holds the counters (`counters`, a list of ints, and
+        `restore_counters(values)`: co2hr.controller.Controller). Returns the payload
+        found (None if defaults are in use)."""
         self.settings = settings
         self.control = control
         self.clock = clock
@@ -486,8 +483,7 @@ class Store:
             last = self._last_save_ms
             # a negative difference: the last save is over half a ticks period ago
             return last is None or not (0 <= ticks_diff(now, last) < MIN_INTERVAL_MS)
-        return (getattr(self.control, "counters", None) is not None
-                and ticks_diff(now, self._counters_ms) >= COUNTERS_PERIOD_MS)
+        return ticks_diff(now, self._counters_ms) >= COUNTERS_PERIOD_MS
 
     def poll(self):
         """Called between ticks (it sits in app.comms): saves when one is due."""

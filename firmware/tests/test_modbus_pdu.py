@@ -350,7 +350,7 @@ def test_every_documented_register_is_readable():
 def test_unlock_register_in_the_map():
     found = [r for r in rows() if r[2] == "service_unlock"]
     assert found and found[0][:2] == ("holding", 600) and found[0][6] == "rw"
-    assert found[0][9] == ""  # descriptions come from the host (rig.fwdoc)
+    assert found[0][9] == ""  # descriptions come from the host (rig.regs.fwdoc)
     assert SCHEMA[index("unlock_code")][1] == UNLOCK_CODE == 7321  # the factory code
     # nothing writable sits next to it: a block write that reaches it is refused whole
     assert all(r[1] not in (599, 601) for r in rows() if r[0] == "holding")

@@ -227,7 +227,7 @@ def rows(doc=None):
     """Every register as (table, address, name, unit, scale, type, access, min, max,
     description): the host tools' decoder and the documentation. The firmware carries
     no description text (it would sit on the board's heap): doc(src, i, row) supplies
-    it (host: rig.fwdoc, from the `#:` comments above each table row), else "".
+    it (host: rig.regs.fwdoc, from the `#:` comments above each table row), else "".
     Not used by the firmware's byte path (it allocates; call it on a host)."""
     out = []
     for g in GROUPS:
