@@ -384,7 +384,7 @@ class Store:
             if self.rejected:
                 self._load_fault("stored settings refused by the schema: " + ",".join(
                     self.rejected))
-        self.control.restore_counters(d["counters"])
+        self.control.restore_counters(d["counters"])  # type: ignore[union-attr]
         self.boot_count = d.get("boots", 0)
         self.fault_count = d.get("faults", 0)
 
@@ -393,7 +393,7 @@ class Store:
         d = {"v": _SCHEMA_VERSION, "seq": self._next_seq(), "boots": self.boot_count,
              "faults": self.fault_count}  # type: dict
         d["settings"] = self.settings.to_dict() if self.settings is not None else {}
-        d["counters"] = list(self.control.counters)
+        d["counters"] = list(self.control.counters)  # type: ignore[union-attr]
         return json.dumps(d).encode()
 
     def _next_seq(self):
