@@ -61,7 +61,7 @@ def words(r: Reg, v: float) -> str:
         a = ALARM_BY_CODE.get(iv)
         return a[2] if a else ""
     if r.enum:
-        return r.enum.get(iv, "")
+        return r.enum.get(iv, "none" if iv == 0 else "")  # (a list that starts at 1)
     if r.bits:
         return ", ".join(t for b, t in r.bits.items() if iv & b)
     if is_switch(r) and iv in (0, 1):

@@ -61,10 +61,11 @@ class Link(Master):
             self.where = (f"{args.port} at {args.baud} baud, 8{args.parity}{args.stop_bits} "
                           f"({PARITY[args.parity]} parity)")
             # A pty (the virtual rig's RTU line, socat) moves bytes, not parity bits: Linux
-            # drops PARENB on it and glibc then fails tcsetattr with EINVAL. Parity only
-            # exists on a real UART, so on a pty the line is opened without it.
+            # drops PARENB on it (glibc may then fail tcsetattr with EINVAL) but keeps
+            # PARODD, which the virtual rig's bridge reads to play a wrong parity. On a pty
+            # even parity is opened as none (the same there) and odd as odd.
             self.pty = _is_pty(args.port)
-            parity = "N" if self.pty else args.parity
+            parity = ("O" if args.parity == "O" else "N") if self.pty else args.parity
             self.client = ModbusSerialClient(args.port, baudrate=args.baud, parity=parity,
                                              stopbits=args.stop_bits, bytesize=8,
                                              timeout=self.timeout, retries=args.retries,

@@ -50,6 +50,7 @@ class Reg:
     label: str = ""  # the name, or "table:name" where another table uses the same name
     group: str = ""  # the title of its register group (rig.regs.fwdoc.group_title)
     default: float | str = ""  # a setting's default ("" for anything else)
+    src: int = 0  # its source in co2hr.modbus.registers (what the value is)
 
     @property
     def width(self) -> int:
@@ -68,6 +69,12 @@ class Reg:
         """A communication setting (address, baud, parity ...): it takes effect right
         after the answer to the write that changed it."""
         return self.table == "holding" and self.name in {row[0] for row in COMM_SCHEMA}
+
+    @property
+    def is_command(self) -> bool:
+        """A command (holding 500.. or its coil): it acts when written, reads back the
+        last value (or 0), and is not stored."""
+        return self.src in (R._S_COMMAND, R._S_CMD_BIT)
 
     @property
     def reference(self) -> str:
@@ -144,7 +151,7 @@ def _group_of(r: Reg) -> int:
 def _reg(r: tuple, label: str) -> Reg:
     doc = r[9]
     g = Reg(r[0], r[1], r[2], r[3], int(r[4] or 1), r[5], r[6], _opt(r[7]), _opt(r[8]),
-            str(doc), label=label, default=fwdoc.default(doc))
+            str(doc), label=label, default=fwdoc.default(doc), src=doc.src)
     k = _group_of(g)
     g.group = fwdoc.group_title(R.GROUPS[k]) if k >= 0 else ""
     if g.scale == 1 and g.type in ("u16", "i16", "u32"):
