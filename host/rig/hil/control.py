@@ -30,8 +30,8 @@ from rig.plant.model import Faults
 # The scenario event kinds a running rig takes (the rest need a scenario's runner).
 ACTIONS = ("fault", "clear", "fan_failure", "valve_stuck")
 MAX_REQUEST = 4096  # bytes; a longer request is refused
-CLIENT_TIMEOUT_S = 5.0
-_SRC = "rig fault"  # names the request in the event kinds' errors  # a connection that sends no whole request in this is dropped
+CLIENT_TIMEOUT_S = 5.0  # a connection that sends no whole request in this is dropped
+_SRC = "rig fault"  # names the request in the event kinds' errors
 
 
 def control_path(tcp_port: int) -> str:
