@@ -30,10 +30,6 @@ class LineFormat:
     def __str__(self) -> str:
         return f"{self.baud} {self.data_bits}{self.parity}{self.stop_bits}"
 
-    @property
-    def bit_s(self) -> float:
-        return 1.0 / self.baud
-
 
 def _parity_bit(byte: int, parity: str) -> int:
     ones = bin(byte).count("1")
@@ -48,39 +44,44 @@ def _bits(byte: int, fmt: LineFormat) -> list[int]:
     return out + [1] * fmt.stop_bits
 
 
-def _waveform(data: bytes, fmt: LineFormat) -> tuple[list[float], list[int]]:
-    """The line as transitions: times (s) where the level changes, and the level after
-    each; idle (1) before the first and after the last character."""
-    times: list[float] = []
+def _waveform(data: bytes, fmt: LineFormat, bit: int) -> tuple[list[int], list[int]]:
+    """The line as transitions: times (in ticks, `bit` to a bit) where the level
+    changes, and the level after each; idle (1) before the first and after the last
+    character."""
+    times: list[int] = []
     levels: list[int] = []
     level = 1
-    t = 0.0
+    t = 0
     for byte in data:
         for b in _bits(byte, fmt):
             if b != level:
                 times.append(t)
                 levels.append(b)
                 level = b
-            t += fmt.bit_s
+            t += bit
     if level != 1:
         times.append(t)
         levels.append(1)
     return times, levels
 
 
-def _level(times: list[float], levels: list[int], t: float) -> int:
+def _level(times: list[int], levels: list[int], t: int) -> int:
+    """The level at t (at a transition: the new one)."""
     k = bisect.bisect_right(times, t) - 1
     return 1 if k < 0 else levels[k]
 
 
 def receive(data: bytes, sent: LineFormat, rx: LineFormat) -> bytes:
     """The bytes a UART set to rx decodes from data sent with sent (frames with a
-    framing or parity error dropped)."""
-    if sent == rx or not data:
-        return bytes(data)
-    times, levels = _waveform(data, sent)
+    framing or parity error dropped). Time runs in integer ticks of 1 / (2 x both baud
+    rates) s, so a sample that falls on a bit edge is decided the same way every time."""
+    if sent == rx:
+        mask = (1 << rx.data_bits) - 1
+        return bytes(data) if mask == 0xFF else bytes(b & mask for b in data)
+    tx_bit, half = 2 * rx.baud, sent.baud  # ticks per sent bit, per half received bit
+    times, levels = _waveform(data, sent, tx_bit)
     out = bytearray()
-    t = 0.0
+    t = 0
     n_par = 0 if rx.parity == "N" else 1
     while True:
         # the next falling edge at or after t: a start bit
@@ -90,10 +91,10 @@ def receive(data: bytes, sent: LineFormat, rx: LineFormat) -> bytes:
         if k >= len(times):
             return bytes(out)
         t0 = times[k]
-        if _level(times, levels, t0 + 0.5 * rx.bit_s) != 0:
-            t = t0 + 0.5 * rx.bit_s  # a glitch, not a start bit
+        if _level(times, levels, t0 + half) != 0:
+            t = t0 + half  # a glitch, not a start bit
             continue
-        bits = [_level(times, levels, t0 + (1.5 + i) * rx.bit_s)
+        bits = [_level(times, levels, t0 + (3 + 2 * i) * half)
                 for i in range(rx.data_bits + n_par + 1)]
         byte = sum(b << i for i, b in enumerate(bits[:rx.data_bits]))
         ok = bits[-1] == 1  # the first stop bit
@@ -101,4 +102,4 @@ def receive(data: bytes, sent: LineFormat, rx: LineFormat) -> bytes:
             ok = False
         if ok:
             out.append(byte)
-        t = t0 + (1.5 + rx.data_bits + n_par) * rx.bit_s  # the middle of the stop bit
+        t = t0 + (3 + 2 * (rx.data_bits + n_par)) * half  # the middle of the stop bit
