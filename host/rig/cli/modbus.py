@@ -291,42 +291,11 @@ def cmd_info(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    import matplotlib
+    from rig.cli import logplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    try:
-        with open(args.csv, newline="") as f:
-            rows = list(csv.reader(f))
-    except OSError as e:
-        return _fail(f"cannot read {args.csv}: {e.strerror}")
-    if len(rows) < 2 or rows[0][:2] != ["time", "t_s"]:
-        return _fail(f"{args.csv} is not a `rig log` file (header time,t_s,...) or has no rows")
-    head, data = rows[0], rows[1:]
-    t = [float(r[1]) for r in data]
-    groups: dict[str, list[int]] = {}
-    for i, name in enumerate(head[2:], start=2):
-        base = name.split(" [")[0].split(":")[-1]
-        unit = table.BY_NAME[base].unit if base in table.BY_NAME else ""
-        if name.startswith("alarm_word") or not unit:
-            continue
-        groups.setdefault(unit, []).append(i)
-    if not groups:
-        return _fail(f"{args.csv}: no columns with a unit to plot")
-    fig, axes = plt.subplots(len(groups), 1, sharex=True, figsize=(10, 2.6 * len(groups)),
-                             squeeze=False)
-    for ax, (unit, cols) in zip(axes[:, 0], groups.items(), strict=True):
-        for i in cols:
-            ys = [float(r[i]) if r[i] != "" else math.nan for r in data]
-            ax.plot(t, ys, label=head[i])
-        ax.set_ylabel(unit)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left", ncol=3)
-    axes[-1, 0].set_xlabel("t [s]")
-    fig.suptitle(args.csv)
-    fig.tight_layout()
     out = args.out or (args.csv.rsplit(".", 1)[0] + ".png")
-    fig.savefig(out, dpi=90)
-    print(f"{len(data)} rows, {sum(len(c) for c in groups.values())} traces -> {out}")
+    try:
+        print(logplot.plot(args.csv, out))
+    except logplot.PlotError as e:
+        return _fail(str(e))
     return 0
