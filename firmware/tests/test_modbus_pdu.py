@@ -382,3 +382,28 @@ def test_unlock_register_in_the_map():
     assert SCHEMA[index("unlock_code")][1] == UNLOCK_CODE == 7321  # the factory code
     # nothing writable sits next to it: a block write that reaches it is refused whole
     assert all(r[1] not in (599, 601) for r in rows() if r[0] == "holding")
+
+
+def test_reserved_reads_answer_zeros_and_allocate_nothing():
+    # the reserved-address rule adds no allocation to the byte path: measured where it
+    # matters, inside MicroPython (gc.mem_alloc; this module runs there too, see
+    # test_in_micropython_cpy.py). Reads of reserved addresses only: a scaled value
+    # boxes a float wherever it is read. Both interpreters check the replies.
+    import gc
+
+    app, hw = make_app()
+    app.service()
+    core = app.modbus.core
+    n = len(INPUTS)
+    reqs = [bytearray(h(x % (n, 100 - n))) for x in ("04 %04x %04x", "02 %04x %04x")]
+    reqs += [bytearray(h("03 %04x %04x" % (1000 + n, 100 - n)))]
+    resp = bytearray(260)
+    for r in reqs:
+        k = core.handle(r, 0, 5, resp, 0)
+        assert k > 2 and resp[0] == r[0] and not any(resp[2:k]), resp[:k]
+    if hasattr(gc, "mem_alloc"):  # MicroPython
+        before = gc.mem_alloc()
+        for _ in range(20):
+            for r in reqs:
+                core.handle(r, 0, 5, resp, 0)
+        assert gc.mem_alloc() - before == 0

@@ -44,7 +44,8 @@ HEADER = """\
 # Use: save as config/packages/co2hr.yaml, enable packages in configuration.yaml
 #   homeassistant:
 #     packages: !include_dir_named packages
-# and replace CONTROLLER_IP (Modbus TCP, port tcp_port). For the RS-485 line instead,
+# and replace CONTROLLER_IP (Modbus TCP, port tcp_port; `slave` is mb_unit, any unit id is
+# answered over TCP). For the RS-485 line instead,
 # replace the hub's type/host/port with:
 #     type: serial
 #     method: rtu
