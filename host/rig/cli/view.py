@@ -223,6 +223,7 @@ class Screen:
         self.tty = stream.isatty() if tty is None else tty
         self.console = Console(file=stream) if self.tty else None
         self.live: Live | None = None
+        self.last: tuple[dict[str, float], str | list[str]] | None = None
 
     def show(self, values: dict[str, float], header: str | list[str]) -> None:
         if not self.tty:
@@ -231,16 +232,25 @@ class Screen:
             return
         con = self.console
         assert con is not None
-        # one spare column: a line never reaches the terminal's edge (no auto-wrap)
-        w, h = con.size.width - 1, con.size.height
-        view = Constrain(fit(con, parts(values, header, w), w, h), width=w)
+        self.last = (values, header)
+        view = self._view(values, header)
         if self.live is None:
             self.live = Live(view, console=con, screen=True, auto_refresh=False,
                              redirect_stdout=False, redirect_stderr=False)
             self.live.start()
         self.live.update(view, refresh=True)
 
+    def _view(self, values: dict[str, float], header: str | list[str]) -> Constrain:
+        con = self.console
+        assert con is not None
+        # one spare column: a line never reaches the terminal's edge (no auto-wrap)
+        w, h = con.size.width - 1, con.size.height
+        return Constrain(fit(con, parts(values, header, w), w, h), width=w)
+
     def close(self) -> None:
+        """Leave the alternate screen; the last frame stays on the terminal."""
         if self.live is not None:
             self.live.stop()
             self.live = None
+            if self.last is not None and self.console is not None:
+                self.console.print(self._view(*self.last))
