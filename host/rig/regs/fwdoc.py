@@ -137,8 +137,10 @@ def describe(src: int, i: int, row: tuple) -> str:
     if src == R._S_DIAG:
         return docs("diag")[i]
     if src == R._S_ALARM_WORD:
-        return "Active alarms, one bit each (the same as discrete inputs 200..): " + \
-            _alarm_bits(i)
+        base = next(g[1] for g in R.GROUPS if g[2] == R._S_ALARM_BIT) + 16 * i
+        last = base + len(ALARMS[16 * i:16 * i + 16]) - 1
+        return "Active alarms, one bit each (as discrete inputs %d..%d): %s" % (
+            base, last, _alarm_bits(i))
     if src == R._S_HIST:
         if i == 0:
             return "Alarm history entries held (newest is entry 0)"
