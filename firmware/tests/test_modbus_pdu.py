@@ -69,15 +69,41 @@ def test_read_register_quantity_limits():
     assert req(app, "03 0000 007e") == "8303"
     assert req(app, "04 0000 0000") == "8403"
     assert req(app, "04 03e8 007e") == "8403"
-    # 125 is allowed: the mirror block 1000.. is contiguous for 15 inputs only -> 02
-    assert req(app, "03 03e8 007d") == "8302"
+    # 125 is allowed: the mirror of input blocks 0..99 and 100..199 reads whole
+    assert req(app, "03 03e8 007d")[:4] == "03fa"
 
 
 def test_read_unmapped_address_is_exception_2():
     app, hw = make_app()
     assert req(app, "03 ff00 0001") == "8302"
-    assert req(app, "04 %04x 0001" % len(INPUTS)) == "8402"  # one past the inputs
+    assert req(app, "04 ff00 0001") == "8402"  # in no group's block
     assert req(app, "04 ffff 0002") == "8402"  # past the end of the address space
+
+
+def test_reserved_addresses_of_a_block_read_0():
+    # a group's block runs to the next group or the next hundred: one FC 4 poll of 20
+    # registers from 0 reads every measurement and zeros after them
+    app, hw = make_app()
+    app.service()
+    n = len(INPUTS)
+    r = req(app, "04 0000 0014")
+    assert r[:4] == "0428" and r[4:8 + 4 * (n - 1)] == req(app, "04 0000 %04x" % n)[4:]
+    assert r[4 + 4 * n:] == "0000" * (20 - n)
+    assert req(app, "04 %04x 0001" % n) == "04020000"  # one past the inputs
+    assert req(app, "04 0063 0001") == "04020000"  # 99: the end of the inputs' block
+    # inputs and outputs in one request across the block boundary at 100
+    assert req(app, "04 0000 007d")[:4] == "04fa"
+    # the FC 3 mirror follows the input registers it copies
+    assert req(app, "03 %04x 0001" % (1000 + n)) == "03020000"
+
+
+def test_reserved_addresses_are_never_writable():
+    app, hw = make_app()
+    unlock(app)
+    n = len(INPUTS)
+    assert req(app, "06 %04x 0001" % (1000 + n)) == "8602"  # mirror: read-only
+    assert req(app, "06 0063 0001") == "8602"  # reserved holding 99: not a setting
+    assert req(app, "10 0063 0001 02 0001") == "9002"
 
 
 def test_quantity_checked_before_address():
@@ -121,9 +147,11 @@ def test_fc1_reads_coils():
     assert req(app, "01 0000 0001") == "010100"
 
 
-def test_fc1_gap_in_coils_is_exception_2():
+def test_fc1_non_boolean_command_coil_reads_0_and_is_not_writable():
     app, hw = make_app()
-    assert req(app, "01 0000 0002") == "8102"  # coil 1 is not a boolean command
+    unlock(app)
+    assert req(app, "01 0000 0002") == "010100"  # coil 1 is not a boolean command
+    assert req(app, "05 0001 ff00") == "8502"
 
 
 # --- FC 5 / 15: write coils
@@ -354,3 +382,28 @@ def test_unlock_register_in_the_map():
     assert SCHEMA[index("unlock_code")][1] == UNLOCK_CODE == 7321  # the factory code
     # nothing writable sits next to it: a block write that reaches it is refused whole
     assert all(r[1] not in (599, 601) for r in rows() if r[0] == "holding")
+
+
+def test_reserved_reads_answer_zeros_and_allocate_nothing():
+    # the reserved-address rule adds no allocation to the byte path: measured where it
+    # matters, inside MicroPython (gc.mem_alloc; this module runs there too, see
+    # test_in_micropython_cpy.py). Reads of reserved addresses only: a scaled value
+    # boxes a float wherever it is read. Both interpreters check the replies.
+    import gc
+
+    app, hw = make_app()
+    app.service()
+    core = app.modbus.core
+    n = len(INPUTS)
+    reqs = [bytearray(h(x % (n, 100 - n))) for x in ("04 %04x %04x", "02 %04x %04x")]
+    reqs += [bytearray(h("03 %04x %04x" % (1000 + n, 100 - n)))]
+    resp = bytearray(260)
+    for r in reqs:
+        k = core.handle(r, 0, 5, resp, 0)
+        assert k > 2 and resp[0] == r[0] and not any(resp[2:k]), resp[:k]
+    if hasattr(gc, "mem_alloc"):  # MicroPython
+        before = gc.mem_alloc()
+        for _ in range(20):
+            for r in reqs:
+                core.handle(r, 0, 5, resp, 0)
+        assert gc.mem_alloc() - before == 0

@@ -20,6 +20,9 @@
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
 #                          300 settings unlocked (for the asking line), 301 factory code
 # An input register of an invalid signal reads -32768 (0x8000).
+# Reads (never writes) of a reserved address inside a group's block, from its base to
+# the next group or the next hundred, give 0 instead of exception 2: one FC 4 request
+# reads every measurement however many the board has (RegisterMap._reserved_end).
 # Every writable register but the unlock register needs the asking master's unlock
 # (co2hr.modbus.unlock); a broadcast writes nothing. The unlock code reads 0.
 import gc
@@ -41,6 +44,7 @@ from co2hr.ticks import ticks_diff
 TABLE_NAMES = ("coil", "discrete", "holding", "input")  # by pdu table constant
 INVALID = const(0x8000)
 MIRROR_BASE = const(1000)
+_BLOCK = const(100)  # a group's block ends at the next group or the next hundred
 
 # Sources: where a group's values live.
 _S_IN = const(1)  # control.sig.value[i] (valid: sig.valid[i])
@@ -386,13 +390,37 @@ class RegisterMap:
                 return g
         return None
 
+    def _reserved_end(self, table, addr):
+        """End of the block whose reserved address addr is (0: none). A group's block runs
+        from its base to the next group's base or the next multiple of _BLOCK, whichever
+        comes first (never less than the group itself): its unused addresses read 0, so
+        a master can poll a whole block, e.g. every measurement in one FC 4 request."""
+        best = None
+        for g in self.seg[table]:
+            if g[1] <= addr and (best is None or g[1] > best[1]):
+                best = g
+        if best is None:
+            return 0
+        base = best[1]
+        end = (base // _BLOCK + 1) * _BLOCK
+        size_end = base + best[3] * best[4]
+        if end < size_end:
+            end = size_end
+        for g in self.seg[table]:
+            if base < g[1] < end:
+                end = g[1]
+        return end if addr < end else 0
+
     def readable(self, table, addr, qty):
         a = addr
         end = addr + qty
         while a < end:
             g = self._find(table, a)
             if g is None:
-                return False
+                a = self._reserved_end(table, a)  # reads 0 up to there
+                if not a:
+                    return False
+                continue
             if g[2] == _S_MIRROR:
                 if not self.readable(INPUT, a - MIRROR_BASE, 1):
                     return False

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import rig  # noqa: F401  (puts the firmware on sys.path)
 from co2hr.modbus import registers as R
-from rig.cli import view
+from rig.cli import effects, view
 from rig.regs import codec, table
 from rig.regs.link import FieldError, Link
 
@@ -39,6 +39,8 @@ def add_link_args(p: argparse.ArgumentParser) -> None:
 def add_parsers(sub) -> None:
     p = sub.add_parser("read", help="read registers by name, decoded (all when no names)")
     p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--list", action="store_true",
+                   help="list the register names (table, address, unit, access); no device")
     add_link_args(p)
     p.set_defaults(func=cmd_read)
 
@@ -87,19 +89,54 @@ def _regs(names: list[str]) -> list[table.Reg]:
 _HIST = re.compile(r"alarm_hist_(\d+)_")
 
 
+def _grouped(regs: list[table.Reg]) -> list[list[table.Reg]]:
+    """Consecutive registers of one group together, in the table's order."""
+    out: list[list[table.Reg]] = []
+    for r in regs:
+        if out and (out[-1][0].table, out[-1][0].group) == (r.table, r.group):
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return out
+
+
+def _heading(regs: list[table.Reg]) -> str:
+    r0, r1 = regs[0], regs[-1]
+    last = r1.addr + r1.width - 1
+    span = f"{r0.addr}..{last}" if last > r0.addr else f"{r0.addr}"
+    fc = table.FUNCTION_CODES[r0.table][0]
+    return f"{r0.group} ({r0.table} {span}, FC {fc})"
+
+
 def _lines(regs: list[table.Reg], values: dict[str, float], all_: bool) -> list[str]:
+    if not all_:
+        return [f"{r.label:<24} {codec.fmt_value(r, values[r.label])}" for r in regs]
     out = []
     hist_n = int(values.get("alarm_hist_len", 0) or 0)
-    for r in regs:
-        m = _HIST.match(r.name)
-        if all_ and m and int(m.group(1)) >= hist_n:
-            continue  # empty history slots
-        v = values[r.label]
-        out.append(f"{r.label:<24} {codec.fmt_value(r, v)}")
-    if all_:
-        act = codec.active_alarms(values)
-        out.append("active alarms: " + ("; ".join(f"{a[0]} {a[2]}" for a in act) or "none"))
-    return out
+    for group in _grouped(regs):
+        shown = [r for r in group
+                 if not ((m := _HIST.match(r.name)) and int(m.group(1)) >= hist_n)]
+        out += ["", _heading(group)]
+        out += [f"{r.addr:>6}  {r.label:<24} {codec.fmt_value(r, values[r.label])}"
+                for r in shown]  # (empty history entries left out)
+    act = codec.active_alarms(values)
+    out += ["", "active alarms: " + ("; ".join(f"{a[0]} {a[2]}" for a in act) or "none")]
+    return out[1:]
+
+
+def list_lines(regs: list[table.Reg]) -> list[str]:
+    """`rig read --list`: every name by group, with its table, address, 1-based
+    reference, unit and access."""
+    out = []
+    for group in _grouped(regs):
+        out += ["", _heading(group)]
+        for r in group:
+            acc = {"r": "read", "rw": "read/write"}[r.access]
+            if r.needs_unlock:
+                acc += " (unlock)"
+            out.append(f"  {r.table:<8} {r.addr:>5}  {r.reference:>6}  {r.label:<24} "
+                       f"{r.unit or '-':<9} {acc}")
+    return out[1:]
 
 
 def _run(fn, args) -> int:
@@ -111,6 +148,10 @@ def _run(fn, args) -> int:
 
 def cmd_read(args) -> int:
     def go(a):
+        if a.list:
+            regs = _regs(a.names) if a.names else table.REGS
+            print("\n".join(list_lines(regs)))
+            return 0
         regs = _regs(a.names)
         with Link(a) as link:
             values = link.read(regs)
@@ -129,15 +170,17 @@ def cmd_watch(args) -> int:
             try:
                 while True:
                     values = link.read(regs)
-                    head = (f"rig watch  {link.where}  unit {link.unit}  "
-                            f"{datetime.now():%H:%M:%S}  (Ctrl-C stops)")
-                    screen.show(view.render(values, head))
+                    head = ["rig watch", link.where, f"unit {link.unit}",
+                            f"{datetime.now():%H:%M:%S}", "Ctrl-C stops"]
+                    screen.show(values, head)
                     n += 1
                     if a.count and n >= a.count:
                         break
                     time.sleep(a.interval)
             except KeyboardInterrupt:
                 pass
+            finally:
+                screen.close()
         return 0
 
     return _run(go, args)
@@ -190,6 +233,9 @@ def cmd_set(args) -> int:
         r = table.lookup(a.name, writable=True)
         raw = codec.encode(r, a.value)  # refused here, before anything is sent
         with Link(a) as link:
+            if r.is_command:
+                print("\n".join(_command(link, r, raw, a)))
+                return 0
             before = link.read([r])[r.label]
             link.write(r, raw, a.code)
             if r.is_comm:  # the next request may already need the new address/baud/parity
@@ -205,6 +251,16 @@ def cmd_set(args) -> int:
         return 0
 
     return _run(go, args)
+
+
+def _command(link: Link, r: table.Reg, raw: int, a) -> list[str]:
+    """Write a command and say what it did (rig.cli.effects)."""
+    watch = effects.watched(r)
+    before = link.read(watch)
+    link.write(r, raw, a.code)
+    link.lock()
+    effects.wait_tick(link.read)
+    return effects.report(r, a.value, before, link.read(watch))
 
 
 # FC 43/14 object ids (Modbus Application Protocol §6.21)
@@ -235,42 +291,11 @@ def cmd_info(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    import matplotlib
+    from rig.cli import logplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    try:
-        with open(args.csv, newline="") as f:
-            rows = list(csv.reader(f))
-    except OSError as e:
-        return _fail(f"cannot read {args.csv}: {e.strerror}")
-    if len(rows) < 2 or rows[0][:2] != ["time", "t_s"]:
-        return _fail(f"{args.csv} is not a `rig log` file (header time,t_s,...) or has no rows")
-    head, data = rows[0], rows[1:]
-    t = [float(r[1]) for r in data]
-    groups: dict[str, list[int]] = {}
-    for i, name in enumerate(head[2:], start=2):
-        base = name.split(" [")[0].split(":")[-1]
-        unit = table.BY_NAME[base].unit if base in table.BY_NAME else ""
-        if name.startswith("alarm_word") or not unit:
-            continue
-        groups.setdefault(unit, []).append(i)
-    if not groups:
-        return _fail(f"{args.csv}: no columns with a unit to plot")
-    fig, axes = plt.subplots(len(groups), 1, sharex=True, figsize=(10, 2.6 * len(groups)),
-                             squeeze=False)
-    for ax, (unit, cols) in zip(axes[:, 0], groups.items(), strict=True):
-        for i in cols:
-            ys = [float(r[i]) if r[i] != "" else math.nan for r in data]
-            ax.plot(t, ys, label=head[i])
-        ax.set_ylabel(unit)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left", ncol=3)
-    axes[-1, 0].set_xlabel("t [s]")
-    fig.suptitle(args.csv)
-    fig.tight_layout()
     out = args.out or (args.csv.rsplit(".", 1)[0] + ".png")
-    fig.savefig(out, dpi=90)
-    print(f"{len(data)} rows, {sum(len(c) for c in groups.values())} traces -> {out}")
+    try:
+        print(logplot.plot(args.csv, out))
+    except logplot.PlotError as e:
+        return _fail(str(e))
     return 0

@@ -77,6 +77,7 @@ def cmd_run(args) -> int:
               "(another rig running? pick --tcp-port)", file=sys.stderr)
         return 1
     code = 0
+    screen = None
     try:
         print("\n".join(rig.banner()), flush=True)
         screen = view.Screen(sys.stdout) if not args.no_view else None
@@ -87,7 +88,7 @@ def cmd_run(args) -> int:
             now = time.monotonic()
             if screen is not None and now >= next_view:
                 next_view = now + args.view_interval
-                screen.show(view.render(rig.read(view_names), _header(rig)))
+                screen.show(rig.read(view_names), _header(rig))
             if not busy:
                 time.sleep(0.001)
     except Exception as e:  # the plant or the firmware gave up: say where, exit non-zero
@@ -95,6 +96,8 @@ def cmd_run(args) -> int:
               file=sys.stderr)
         code = 1
     finally:
+        if screen is not None:
+            screen.close()
         why = stop["why"] or ("duration reached" if rig.finished() else "error")
         steps, t_s = rig.steps, rig.t_s
         rig.close()
@@ -110,9 +113,15 @@ def cmd_run(args) -> int:
     return code
 
 
-def _header(rig) -> str:
+def _header(rig) -> list[str]:
+    """The view's header cells: the rig's boundary and clock, where to connect."""
     b = rig.bridge
     clients = len(b.clients) if b is not None else 0
-    return (f"virtual rig  t {rig.t_s:7.0f} s  speed {rig.actual_speed():5.1f}x  "
-            f"ambient {rig.opt.t_amb_c:g} degC  load {rig.opt.q_load_kw:g} kW  "
-            f"demand {rig.opt.demand_v:g} V  TCP clients {clients}  (Ctrl-C stops)")
+    baud, par, stop = rig.rtu_settings()
+    cells = [f"virtual rig t {rig.t_s:.0f} s", f"{rig.actual_speed():.1f}x real time",
+             f"ambient {rig.opt.t_amb_c:g} degC", f"load {rig.opt.q_load_kw:g} kW",
+             f"demand {rig.opt.demand_v:g} V"]
+    if b is not None:
+        cells += [f"TCP 127.0.0.1:{b.tcp_port} ({clients} clients)",
+                  f"RTU {b.rtu_path} {baud} 8{par}{stop} unit {rig.unit}"]
+    return cells + ["Ctrl-C stops"]

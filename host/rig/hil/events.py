@@ -45,14 +45,16 @@ class EventKind:
 
 
 def register_value(src: str, where: str, name: str, v) -> float:
-    """A value a scenario writes to a register: a number the firmware's table accepts
-    for it (range, resolution, writable), so a run never starts with a refused write."""
-    x = num(src, where, v)
+    """A value a scenario writes to a register: a number, or words as `rig set` takes them
+    ("Heat recovery", "on", "9600 baud"), that the firmware's table accepts for it (range,
+    resolution, writable), so a run never starts with a refused write. The number."""
+    if not isinstance(v, str):
+        num(src, where, v)
     try:
-        codec.encode(table.lookup(name, writable=True), v)
+        r = table.lookup(name, writable=True)
+        return codec.decode(r, [codec.encode(r, v)])
     except (table.UnknownRegister, codec.OutOfRange, codec.ReadOnly) as e:
         raise err(src, where, str(e)) from None
-    return x
 
 
 def _signal(src: str, where: str, v) -> str:

@@ -22,9 +22,10 @@ from co2hr.storage import COUNTERS_PERIOD_MS
 from rig.hil import checks, events
 from rig.hil.coupling import Coupling, Step
 from rig.hil.fwview import COUNTER_NAMES, FirmwareView
-from rig.hil.scenario import Scenario
+from rig.hil.scenario import Scenario, ScenarioError
 from rig.hil.trace import Trace
 from rig.plant import Boundary, PlantParams
+from rig.regs.master import ModbusError
 from rig.targets.base import FirmwareError, Target
 
 
@@ -171,7 +172,11 @@ class ClosedLoop:
         n = int(round(sc.duration_s / dt))
         self.fw.connect()
         for name, v in sc.settings.items():
-            self.fw.write(name, v)
+            try:
+                self.fw.write(name, v)
+            except ModbusError as e:  # (the table accepted it: a rule of the firmware's own)
+                raise ScenarioError(f"{sc.source}: settings.{name}: the controller refused "
+                                    f"{v:g}: {e}") from None
         self.settings_start = self.fw.settings()
         due = list(sc.events)
         wall0 = time.perf_counter()

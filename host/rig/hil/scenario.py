@@ -17,6 +17,7 @@ holds, event times and metric windows; dt stays 1 s.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -224,14 +225,20 @@ def _plant(src: str, plant) -> dict:
 
 
 def _settings(src: str, settings) -> dict:
-    """The settings written at t = 0: each one the firmware's table accepts."""
+    """The settings written at t = 0, by name: each a value the firmware's table accepts
+    (numbers, or words: `mode_cmd = "Heat recovery"`), checked here so a run never starts
+    with a refused write; the values as numbers."""
     if not isinstance(settings, dict):
         raise err(src, "settings", "expected a table {name = value}")
+    out = {}
     for k, v in settings.items():
         if k not in events.SETTING_NAMES:
-            raise err(src, f"settings.{k}", "unknown setting (see co2hr/settings_*.py)")
-        events.register_value(src, f"settings.{k}", k, v)
-    return dict(settings)
+            close = difflib.get_close_matches(k, sorted(events.SETTING_NAMES), n=3)
+            hint = f": did you mean {', '.join(close)}?" if close else \
+                " (`rig read --list` lists them under Control/Communication settings)"
+            raise err(src, f"settings.{k}", "unknown setting" + hint)
+        out[k] = events.register_value(src, f"settings.{k}", k, v)
+    return out
 
 
 def _events(src: str, ev_in, scale: float, duration: float) -> list:

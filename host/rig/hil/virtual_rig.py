@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from co2hr.settings import SCHEMA, index
+from rig.hil.control import ControlServer, control_path
 from rig.hil.coupling import Coupling
 from rig.plant import Actuators, Boundary, PlantParams
 from rig.regs import table
@@ -30,6 +31,7 @@ DEFAULT_UNIT = int(SCHEMA[index("mb_unit")][1])
 COMM_NAMES = ("mb_unit", "mb_baud_x100", "mb_parity", "mb_stop_bits")
 PARITY_LETTER = {0: "N", 1: "O", 2: "E"}
 PARITY_MBPOLL = {0: "none", 1: "odd", 2: "even"}
+COMM_POLL_S = 1.0  # wall seconds between reads of the RTU line settings (for the bridge)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class VirtualRig:
         self.sb = self.rig.simboard
         self.sb.set_demand_v(opt.demand_v)
         self.bridge: ModbusBridge | None = None
+        self.control: ControlServer | None = None
         self.t_s = 0.0
         self.steps = 0
         self.act: Actuators | None = None
@@ -68,15 +71,15 @@ class VirtualRig:
         try:
             self._step()  # first tick: the firmware has read its inputs before anyone asks
             self.comm = self.read(list(COMM_NAMES))
-            line = (int(self.comm["mb_baud_x100"]) * 100, int(self.comm["mb_parity"]),
-                    int(self.comm["mb_stop_bits"]))
             self.bridge = ModbusBridge(self.target, tcp_port=opt.tcp_port, rtu=True,
-                                       rtu_line=line)
+                                       rtu_line=self._line())
+            self.control = ControlServer(control_path(self.bridge.tcp_port), self)
         except BaseException:
             self.close()
             raise
         self.wall0 = time.monotonic()
         self.sim0 = self.t_s
+        self._comm_read = self.wall0
 
     # -- what the technician is told
     @property
@@ -106,6 +109,8 @@ class VirtualRig:
             f"mbpoll -m rtu -b {baud} -P {mb_par} -a {self.unit} -r 1 -c 10 -t 3 {pty}",
             f"  rig read --tcp {tcp}   |   rig read --port {pty} --baud {baud} --parity {par}"
             f" --unit {self.unit}",
+            f"  Faults     : rig fault --tcp-port {self.bridge.tcp_port} open p_gc_bar   "
+            f"(rig fault -h; socket {self.control.path if self.control else '-'})",
         ]
 
     # -- the firmware's values, in-process (the view; never through the TCP port)
@@ -143,9 +148,31 @@ class VirtualRig:
                 busy |= self.bridge.pump()
         if self.bridge is not None:
             busy |= self.bridge.pump()
+        if self.control is not None:
+            busy |= self.control.pump()
+        self._follow_comm()
         return busy
 
+    def _follow_comm(self) -> None:
+        """The RTU line settings as the firmware has them now (a master may change them):
+        the bridge times and checks the line by them."""
+        now = time.monotonic()
+        if now - self._comm_read < COMM_POLL_S or self.bridge is None:
+            return
+        self._comm_read = now
+        comm = self.read(list(COMM_NAMES))
+        if comm != self.comm:
+            self.comm = comm
+            self.bridge.set_rtu_line(*self._line())
+
+    def _line(self) -> tuple[int, int, int]:
+        return (int(self.comm["mb_baud_x100"]) * 100, int(self.comm["mb_parity"]),
+                int(self.comm["mb_stop_bits"]))
+
     def close(self) -> None:
+        if self.control is not None:
+            self.control.close()
+            self.control = None
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None

@@ -6,6 +6,7 @@ sent."""
 from __future__ import annotations
 
 import math
+import re
 
 from co2hr.alarms import ALARMS
 from co2hr.io import N_IN
@@ -30,29 +31,81 @@ def decode(r: Reg, words: list[int]) -> float:
     return x / r.scale
 
 
-def fmt_value(r: Reg, v: float) -> str:
-    """A value as a technician reads it: number with unit, 'INVALID', words."""
+_ONE_IS = re.compile(r"\(1 = ([^)]+)\)")  # "HP safety switch closed (1 = healthy)"
+
+
+def is_switch(r: Reg) -> bool:
+    """A 0/1 value a technician reads as off/on: a digital input, a relay output, an on/off
+    setting or status (not a command, which reads what was last written)."""
+    if r.scale != 1 or r.type == "u32" or r.unit or r.enum or r.bits:
+        return False
+    if r.table == "input" and r.addr < N_IN:
+        return True
+    return (r.lo, r.hi) == (0.0, 1.0) and (r.table == "input" or r.default != "")
+
+
+def words(r: Reg, v: float) -> str:
+    """What a value means, in words ("" when the number says it all): the name of an
+    enumerated value, the flags of a bit field, on/off, the active alarms of a word."""
     if isinstance(v, float) and math.isnan(v):
         return "INVALID (sensor fault / signal out of range)"
     iv = int(v) if float(v).is_integer() else None
-    if r.name.startswith("alarm_word_") and iv is not None:
+    if iv is None:
+        return ""
+    if r.name.startswith("alarm_word_"):
         k = int(r.name.rsplit("_", 1)[1])
         act = [ALARM_TEXT[16 * k + b] for b in range(16) if iv >> b & 1 and 16 * k + b in
                ALARM_TEXT]
-        return f"0x{iv:04x}" + ("  " + "; ".join(f"{a[0]} {a[2]}" for a in act) if act else "")
+        return "; ".join(f"{a[0]} {a[2]}" for a in act)
     if r.name.endswith("_code") and r.name.startswith("alarm_hist_") and iv:
         a = ALARM_BY_CODE.get(iv)
-        return f"{iv} ({a[2]})" if a else str(iv)
-    if r.enum and iv is not None and iv in r.enum:
-        return f"{iv} ({r.enum[iv]})"
-    if r.bits and iv is not None:
-        on = [t for b, t in r.bits.items() if iv & b]
-        return f"{iv}" + (f" ({', '.join(on)})" if on else "")
+        return a[2] if a else ""
+    if r.enum:
+        return r.enum.get(iv, "none" if iv == 0 else "")  # (a list that starts at 1)
+    if r.bits:
+        return ", ".join(t for b, t in r.bits.items() if iv & b)
+    if is_switch(r) and iv in (0, 1):
+        m = _ONE_IS.search(r.desc)
+        if m:
+            return m.group(1) if iv else "NOT " + m.group(1)
+        return "on" if iv else "off"
+    return ""
+
+
+def _duration(s: float) -> str:
+    m = int(s) // 60
+    if m >= 60 * 48:
+        return f"{m // 1440} d {m // 60 % 24} h"
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min {int(s) % 60:02d} s"
+
+
+def fmt_number(r: Reg, v: float) -> str:
+    """The number with its unit, at the register's resolution ("84.0 bar", "19200 baud")."""
+    if isinstance(v, float) and math.isnan(v):
+        return "INVALID"
+    mult, unit = r.unit_multiple
+    if r.desc.startswith("CRC") and float(v).is_integer():
+        return f"0x{int(v):04x}"
+    if r.name.startswith("alarm_word_") and float(v).is_integer():
+        return f"0x{int(v):04x}"
     if r.scale == 1:
-        s = str(int(v))
+        s = str(int(v) * mult)
     else:
         s = f"{v:.{max(0, len(str(r.scale)) - 1)}f}"
-    return s + (f" {r.unit}" if r.unit else "")
+    if unit == "s" and v >= 120:
+        return f"{s} s ({_duration(v)})"
+    return s + (f" {unit}" if unit else "")
+
+
+def fmt_value(r: Reg, v: float) -> str:
+    """A value as a technician reads it: number with unit, 'INVALID', words."""
+    if isinstance(v, float) and math.isnan(v):
+        return words(r, v)
+    w = words(r, v)
+    n = fmt_number(r, v)
+    if r.name.startswith("alarm_word_"):
+        return n + (f"  {w}" if w else "")
+    return f"{n} ({w})" if w else n
 
 
 def active_alarms(values: dict[str, float]) -> list[tuple]:
@@ -87,6 +140,14 @@ def encode(r: Reg, value: str | float) -> int:
         for k, word in r.enum.items():
             if text.lower() == word.lower():
                 v = float(k)
+    if is_switch(r) and text.lower() in ("on", "off"):
+        v = 1.0 if text.lower() == "on" else 0.0
+    mult, unit = r.unit_multiple
+    if v is None and mult != 1 and unit and text.endswith(" " + unit):
+        try:  # "19200 baud" for a register counting hundreds of baud
+            v = float(text[:-len(unit)]) / mult
+        except ValueError:
+            pass
     if v is None:
         try:
             v = float(text)
@@ -99,7 +160,8 @@ def encode(r: Reg, value: str | float) -> int:
         raise OutOfRange(f"{r.name} = {text} refused, not sent: allowed {r.range_text()}")
     raw = int(round(v * r.scale))
     if abs(raw - v * r.scale) > 1e-6 * max(1.0, abs(v * r.scale)):
-        step = 1.0 / r.scale
+        mult, unit = r.unit_multiple
+        step = mult / r.scale
         raise OutOfRange(f"{r.name} = {text} refused, not sent: resolution is {step:g}"
-                         + (f" {r.unit}" if r.unit else ""))
+                         + (f" {unit}" if unit else ""))
     return raw & 0xFFFF

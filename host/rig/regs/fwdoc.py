@@ -9,9 +9,15 @@ the heap. Each row's description is written right above it in the firmware sourc
         #: Receiver pressure setpoint
         ("p_rec_sp_bar", 35, 25, 50, "bar", 10),
 
-`rows()` is co2hr.modbus.registers.rows() with those descriptions filled in; the rows
-that the map derives (inputs, outputs, alarm words and bits, history, mirror) get theirs
-here. A row without a `#:` comment is an error (DocError), caught by the tests.
+The inputs and outputs take theirs from the comment after their index constant in
+co2hr/io.py (`AI_P_GC = const(0)  # gas cooler (high side) pressure, bar a`).
+
+`rows()` is co2hr.modbus.registers.rows() with those descriptions filled in, each a
+`Doc` (text, and the register source and index it came from, for the default and the
+group); the rows that the map derives (alarm words and bits, history, mirror) get theirs
+here, and every register group its title (`group_title`). A row without a description
+is an error (DocError), caught by the tests. Descriptions are plain words: the default,
+word order and the service unlock are fields of their own (rig.regs.table.Reg).
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from __future__ import annotations
 import ast
 import functools
 import io
+import re
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
 
 import rig.fw as fw
-from co2hr.alarms import ALARMS, N_ALARMS
+from co2hr.alarms import ALARMS
 from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import registers as R
 
@@ -78,44 +86,80 @@ def docs(table: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_IO_CONST = re.compile(r"^([A-Z]{2})_\w+ = const\((\d+)\)\s*#\s*(.+)$")
+_IN_PREFIXES = ("AI", "DI", "CI")
+_OUT_PREFIXES = ("AO", "DO")
+
+
+@functools.cache
+def io_docs() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(input descriptions, output descriptions) in INPUTS/OUTPUTS order, from the
+    comment after each index constant in co2hr/io.py."""
+    path = fw.FIRMWARE_DIR / "co2hr" / "io.py"
+    ins: dict[int, str] = {}
+    outs: dict[int, str] = {}
+    for line in path.read_text().splitlines():
+        m = _IO_CONST.match(line.strip())
+        if m and m.group(1) in _IN_PREFIXES + _OUT_PREFIXES:
+            d = ins if m.group(1) in _IN_PREFIXES else outs
+            d[int(m.group(2))] = m.group(3).strip()
+    for names, d, what in ((INPUTS, ins, "input"), (OUTPUTS, outs, "output")):
+        missing = [n for i, n in enumerate(names) if i not in d]
+        if missing:
+            raise DocError(f"{path}: no index constant with a comment for {what}(s) {missing}")
+    return (tuple(_sentence(ins[i]) for i in range(len(INPUTS))),
+            tuple(_sentence(outs[i]) for i in range(len(OUTPUTS))))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _alarm_bits(k: int) -> str:
+    """Word k's bits in words: bit n is ALARMS row 16k+n (a row index, not its code)."""
+    rows = ALARMS[16 * k:16 * k + 16]
+    return "; ".join("bit %d = alarm %d %s" % (n, a[0], a[1]) for n, a in enumerate(rows))
+
+
 def describe(src: int, i: int, row: tuple) -> str:
     """Description of register row `row` = (name, unit, scale, type, access, min, max)
     from source `src` (co2hr.modbus.registers' source codes), item i."""
-    name, unit, scale = row[0], row[1], row[2]
+    name, unit = row[0], row[1]
     if src == R._S_IN:
-        return "Input %s x %d%s; 0x8000 when invalid" % (
-            name, scale, " (modulo 65536)" if unit == "pulses" else "")
+        return "%s%s; reads -32768 (0x8000) while the signal is invalid" % (
+            io_docs()[0][i], " (counts modulo 65536)" if unit == "pulses" else "")
     if src == R._S_OUT:
-        return "Output %s" % name
+        return io_docs()[1][i]
     if src == R._S_STATUS:
         return docs("status")[i]
     if src == R._S_COUNTER:
-        return docs("counters")[i] + " (high word first)"
+        return docs("counters")[i]
     if src == R._S_DIAG:
-        return docs("diag")[i] + " (high word first)"
+        return docs("diag")[i]
     if src == R._S_ALARM_WORD:
-        hi = min(N_ALARMS, 16 * i + 16) - 1
-        return "Active alarms %d..%d, bit n = alarm 16*%d+n (discrete 200+)" % (16 * i, hi, i)
+        base = next(g[1] for g in R.GROUPS if g[2] == R._S_ALARM_BIT) + 16 * i
+        last = base + len(ALARMS[16 * i:16 * i + 16]) - 1
+        return "Active alarms, one bit each (as discrete inputs %d..%d): %s" % (
+            base, last, _alarm_bits(i))
     if src == R._S_HIST:
         if i == 0:
             return "Alarm history entries held (newest is entry 0)"
         j, w = (i - 1) // R._HIST_WORDS, (i - 1) % R._HIST_WORDS
         return ("Alarm code of history entry %d (0 = none)",
                 "History entry %d: 1 raised, 0 cleared",
-                "History entry %d: seconds since boot (high word first)")[w] % j
+                "History entry %d: seconds since boot")[w] % j
     if src == R._S_IDENT:
         return docs("ident")[i]
     if src == R.S_SETTING:
-        default = (R.CONTROL_SCHEMA + R.COMM_SCHEMA)[i][1]
-        return "%s (default %s; needs the service unlock)" % (docs("settings")[i], default)
+        return docs("settings")[i]
     if src in (R._S_COMMAND, R._S_CMD_BIT):
-        return docs("commands")[i] + " (needs the service unlock)"
+        return docs("commands")[i]
     if src == R._S_UNLOCK:
         return ("Write the unlock code (unlock_code, factory code %d) to allow setting and "
                 "command writes on this connection or line for unlock_timeout_s, 0 to lock "
                 "again; reads the seconds left" % R.UNLOCK_CODE)
     if src == R._S_HEALTH:
-        return docs("health")[i] + " (high word first)"
+        return docs("health")[i]
     if src == R._S_SESSION:
         return docs("session")[i]
     if src == R._S_CODE_DEFAULT:
@@ -132,10 +176,62 @@ def describe(src: int, i: int, row: tuple) -> str:
     if src == R._S_UNLOCKED:
         return "1 while the service unlock of the asking connection or line is open"
     if src == R._S_MIRROR:
-        return "Read-only copy of input register %d" % i
+        return "Read-only copy of input register %d: %s" % (i, _input_description(i, row))
     raise DocError(f"no description rule for register source {src} ({name})")
 
 
+def _input_description(addr: int, row: tuple) -> str:
+    for g in R.GROUPS:
+        if R.TABLE_NAMES[g[0]] == "input" and g[1] <= addr < g[1] + g[3] * g[4]:
+            return describe(g[2], g[6] + (addr - g[1]) // g[4], row)
+    raise DocError(f"the mirror copies input register {addr}, which is in no group")
+
+
+# Register groups (co2hr.modbus.registers.GROUPS) by source: what `rig read`, the docs and
+# the CSV call them. Settings have two groups (control, communication): by first index.
+GROUP_TITLES = {
+    R._S_IN: "Measurements", R._S_OUT: "Outputs", R._S_STATUS: "Status",
+    R._S_COUNTER: "Counters", R._S_DIAG: "Modbus diagnostics",
+    R._S_ALARM_WORD: "Active alarms", R._S_HIST: "Alarm history", R._S_HEALTH: "Health",
+    R._S_SESSION: "Unlock guard of the asking line", R._S_IDENT: "Identity",
+    R._S_COMMAND: "Commands", R._S_UNLOCK: "Service unlock",
+    R._S_MIRROR: "Read-only mirror of the input registers",
+    R._S_CMD_BIT: "Boolean commands", R._S_VALID: "Input valid flags",
+    R._S_OUT_ON: "Output on flags", R._S_ALARM_BIT: "Alarm active flags",
+    R._S_UNLOCKED: "Service unlock state", R._S_CODE_DEFAULT: "Factory unlock code",
+}
+
+
+def group_title(g: tuple) -> str:
+    """The title of a GROUPS row (table, base, source, count, words, access, first)."""
+    if g[2] == R.S_SETTING:
+        return "Control settings" if g[6] == 0 else "Communication settings"
+    t = GROUP_TITLES.get(g[2])
+    if t is None:
+        raise DocError(f"no title for the register group at {R.TABLE_NAMES[g[0]]} {g[1]} "
+                       f"(source {g[2]}): add one to rig.regs.fwdoc.GROUP_TITLES")
+    return t
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A register's description, and where in the firmware's tables it came from."""
+
+    text: str
+    src: int
+    index: int  # the item of its source (a setting: its SCHEMA index)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def default(d: Doc):
+    """The default value of a setting ("" for anything else)."""
+    if d.src == R.S_SETTING:
+        return (R.CONTROL_SCHEMA + R.COMM_SCHEMA)[d.index][1]
+    return ""
+
+
 def rows() -> list[tuple]:
-    """co2hr.modbus.registers.rows() with every description filled in."""
-    return R.rows(describe)
+    """co2hr.modbus.registers.rows() with every description filled in (a Doc)."""
+    return R.rows(lambda src, i, row: Doc(describe(src, i, row), src, i))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import termios
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
@@ -61,8 +62,9 @@ class Link(Master):
             self.where = (f"{args.port} at {args.baud} baud, 8{args.parity}{args.stop_bits} "
                           f"({PARITY[args.parity]} parity)")
             # A pty (the virtual rig's RTU line, socat) moves bytes, not parity bits: Linux
-            # drops PARENB on it and glibc then fails tcsetattr with EINVAL. Parity only
-            # exists on a real UART, so on a pty the line is opened without it.
+            # drops PARENB on it (and then refuses it with EINVAL) but keeps PARODD, which
+            # the virtual rig's bridge reads to play a wrong parity. So a pty is opened
+            # without parity, and odd parity is marked with PARODD alone (_mark_odd).
             self.pty = _is_pty(args.port)
             parity = "N" if self.pty else args.parity
             self.client = ModbusSerialClient(args.port, baudrate=args.baud, parity=parity,
@@ -77,6 +79,17 @@ class Link(Master):
             why = "connection refused or host unreachable" if self.kind == "tcp" else \
                 "no such serial port, or it is in use / not permitted"
             raise FieldError(f"cannot open {self._place()}: {why}")
+        if self.pty and args.parity == "O":
+            self._mark_odd()
+
+    def _mark_odd(self) -> None:
+        try:
+            fd = self.client.socket.fileno()  # type: ignore[union-attr]
+            a = termios.tcgetattr(fd)
+            a[2] |= termios.PARODD
+            termios.tcsetattr(fd, termios.TCSANOW, a)
+        except (AttributeError, OSError, termios.error):
+            pass  # a pty that keeps no parity flag at all: the line is as it was
 
     def _place(self) -> str:
         return ("Modbus TCP " if self.kind == "tcp" else "RTU port ") + self.where

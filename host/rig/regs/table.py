@@ -26,6 +26,13 @@ MAX_QTY = {"coil": 2000, "discrete": 2000, "holding": 125, "input": 125}
 ALL_TABLES = ("input", "holding")
 
 
+# Modbus function codes per table: (read, write) as integrators' tools name them.
+FUNCTION_CODES = {"coil": ("1", "5/15"), "discrete": ("2", ""), "holding": ("3", "6/16"),
+                  "input": ("4", "")}
+# Classic 1-based references ("40001" = holding register 0); six digits past 9998.
+REFERENCE_PREFIX = {"coil": 0, "discrete": 1, "input": 3, "holding": 4}
+
+
 @dataclass
 class Reg:
     table: str
@@ -41,6 +48,9 @@ class Reg:
     enum: dict[int, str] = field(default_factory=dict)
     bits: dict[int, str] = field(default_factory=dict)
     label: str = ""  # the name, or "table:name" where another table uses the same name
+    group: str = ""  # the title of its register group (rig.regs.fwdoc.group_title)
+    default: float | str = ""  # a setting's default ("" for anything else)
+    src: int = 0  # its source in co2hr.modbus.registers (what the value is)
 
     @property
     def width(self) -> int:
@@ -60,24 +70,62 @@ class Reg:
         after the answer to the write that changed it."""
         return self.table == "holding" and self.name in {row[0] for row in COMM_SCHEMA}
 
+    @property
+    def is_command(self) -> bool:
+        """A command (holding 500.. or its coil): it acts when written, reads back the
+        last value (or 0), and is not stored."""
+        return self.src in (R._S_COMMAND, R._S_CMD_BIT)
+
+    @property
+    def reference(self) -> str:
+        """The 1-based reference of register-numbering tools (30001 = input 0)."""
+        digits = 5 if MAX_ADDR < 9999 else 6
+        n = REFERENCE_PREFIX[self.table] * 10 ** (digits - 1) + self.addr + 1
+        return str(n).zfill(digits)
+
+    @property
+    def word_order(self) -> str:
+        return "high word first" if self.width == 2 else ""
+
+    @property
+    def unit_multiple(self) -> tuple[int, str]:
+        """(multiplier, unit) of a register counting in multiples of its unit ("100 baud"
+        -> (100, "baud")); (1, unit) otherwise."""
+        m = _UNIT_MULT.match(self.unit)
+        return (int(m.group(1)), m.group(2)) if m else (1, self.unit)
+
     def range_text(self) -> str:
-        u = (" " + self.unit) if self.unit else ""
+        mult, unit = self.unit_multiple
+        u = (" " + unit) if unit else ""
+        if mult != 1 and self.lo is not None and self.hi is not None:
+            return (f"{_num(self.lo * mult)}..{_num(self.hi * mult)}{u} (written as "
+                    f"{_num(self.lo)}..{_num(self.hi)})")
         return f"{_num(self.lo)}..{_num(self.hi)}{u}"
 
 
-_ENUM_ITEM = re.compile(r"(-?\d+) ([A-Za-z][^,();]*)")
+_UNIT_MULT = re.compile(r"^(\d+) (\S+)$")  # "100 baud": the value counts hundreds of baud
+_ITEM = re.compile(r"^(-?\d+) (\S.*)$")
 
 
 def _parse_words(desc: str) -> tuple[dict[int, str], dict[int, str]]:
-    """Enumeration or bit names from a description: 'Active mode: 0 Off, 1 Standby' or
-    'Bits: 1 HP override, 2 comp stop'. Needs at least two items, the first 0 (enum)."""
+    """Enumeration or bit names from a description that lists them after its colon (or
+    is nothing but the list): 'Active mode: 0 Off, 1 Standby', '0 subcritical, 1
+    transition', 'Bits: 1 HP override, 2 comp stop', '1 while ...; 2 while ...'. At least
+    two distinct values, the lowest 0 or 1 (bits: any)."""
     body = desc.split(":", 1)[1] if ":" in desc else desc
-    items = [(int(m.group(1)), m.group(2).strip()) for m in _ENUM_ITEM.finditer(body)]
-    if len(items) < 2:
+    items = []
+    for part in re.split(r"[,;] ", body.strip()):
+        m = _ITEM.match(part.strip())
+        if m is None:
+            return {}, {}
+        word = m.group(2).strip()
+        items.append((int(m.group(1)), word[6:] if word.startswith("while ") else word))
+    values = [v for v, _w in items]
+    if len(items) < 2 or len(set(values)) != len(values):
         return {}, {}
     if desc.startswith("Bits:"):
         return {}, dict(items)
-    if items[0][0] != 0:
+    if min(values) not in (0, 1):
         return {}, {}
     return dict(items), {}
 
@@ -92,10 +140,21 @@ def _num(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def _group_of(r: Reg) -> int:
+    tno = R.TABLE_NAMES.index(r.table)
+    for k, g in enumerate(R.GROUPS):
+        if g[0] == tno and g[1] <= r.addr < g[1] + g[3] * g[4]:
+            return k
+    return -1
+
+
 def _reg(r: tuple, label: str) -> Reg:
-    g = Reg(r[0], r[1], r[2], r[3], int(r[4] or 1), r[5], r[6], _opt(r[7]), _opt(r[8]), r[9],
-            label=label)
-    if g.scale == 1 and g.type in ("u16", "i16"):
+    doc = r[9]
+    g = Reg(r[0], r[1], r[2], r[3], int(r[4] or 1), r[5], r[6], _opt(r[7]), _opt(r[8]),
+            str(doc), label=label, default=fwdoc.default(doc), src=doc.src)
+    k = _group_of(g)
+    g.group = fwdoc.group_title(R.GROUPS[k]) if k >= 0 else ""
+    if g.scale == 1 and g.type in ("u16", "i16", "u32"):
         g.enum, g.bits = _parse_words(g.desc)
     return g
 
@@ -119,6 +178,7 @@ def _load() -> tuple[list[Reg], dict[str, Reg], list[Reg]]:
 # Every register but the mirror, in the table's order; by name and label; the read-only
 # holding copy of the input registers (for masters that only use FC3).
 REGS, BY_NAME, MIRROR = _load()
+MAX_ADDR = max(r.addr + r.width - 1 for r in REGS + MIRROR)
 
 class UnknownRegister(KeyError):
     def __init__(self, name: str):
@@ -183,14 +243,6 @@ def plan(regs: list[Reg], gaps: bool = True) -> list[tuple[str, int, int, list[R
                 continue
         out.append((r.table, r.addr, r.width, [r]))
     return out
-
-def _group_of(r: Reg) -> int:
-    tno = R.TABLE_NAMES.index(r.table)
-    for k, g in enumerate(R.GROUPS):
-        if g[0] == tno and g[1] <= r.addr < g[1] + g[3] * g[4]:
-            return k
-    return -1
-
 
 _GROUP_CACHE: dict[tuple[str, int], int] = {}
 

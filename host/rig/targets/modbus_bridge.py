@@ -17,6 +17,14 @@ firmware's control ticks and move Modbus traffic (a Target is not thread-safe):
 or serve(stop_event, on_pass=...) does that loop. The RTU line's port clock is the
 wall clock in microseconds: a frame ends after 3.5 characters of real silence.
 
+A pty moves bytes whatever the baud rate, so the bridge plays the wire's part: it reads
+the line settings the master set on its end of the pty (termios: baud rate, data bits,
+stop bits, odd parity) and, where they differ from the device's, passes on only what the
+other side's UART would decode (rig.targets.uart_line): a master at the wrong baud rate
+gets garbled replies or none, and the firmware counts the CRC errors, as on a real
+RS-485 line. docs/hil-link.md ("The RTU line") has the details and the limit (a Linux
+pty drops the parity-enable flag: even and none cannot be told apart).
+
 A pty moves the device's reply to the master at once, but on a real line the reply
 lasts len x character time, and the firmware counts itself transmitting for exactly
 that long on its port clock (a byte arriving then is its own RS-485 echo). A fast
@@ -31,13 +39,16 @@ from __future__ import annotations
 
 import os
 import socket
+import termios
 import threading
 import time
 import tty
 from collections.abc import Callable
 
 from co2hr.settings import SCHEMA, index
+from rig.targets import uart_line
 from rig.targets.base import Target
+from rig.targets.uart_line import LineFormat
 
 _RTU_BUSY_S = 0.05  # keep polling the RTU port this long after bytes reached the device
 _TCP_IDLE_POLL_S = 0.5  # poll quiet connections this often (idle timeouts, late answers)
@@ -55,6 +66,30 @@ def char_us(baud: int, parity: int, stop_bits: int) -> int:
 
 DEFAULT_LINE = (int(SCHEMA[index("mb_baud_x100")][1]) * 100, int(SCHEMA[index("mb_parity")][1]),
                 int(SCHEMA[index("mb_stop_bits")][1]))
+PARITY_LETTERS = "NOE"  # the firmware's mb_parity: 0 none, 1 odd, 2 even
+_SPEEDS = {getattr(termios, n): int(n[1:]) for n in dir(termios)
+           if n[:1] == "B" and n[1:].isdigit()}
+_DATA_BITS = {termios.CS5: 5, termios.CS6: 6, termios.CS7: 7, termios.CS8: 8}
+
+
+def device_format(line: tuple[int, int, int]) -> LineFormat:
+    """The firmware's line (baud, mb_parity 0/1/2, stop bits) as a LineFormat."""
+    return LineFormat(line[0], PARITY_LETTERS[line[1]], line[2])
+
+
+def master_format(fd: int, device: LineFormat) -> LineFormat:
+    """The line settings a master set on its end of a pty. A Linux pty keeps the baud
+    rate, data bits, stop bits and the odd-parity flag but drops parity-enable: odd is
+    seen, even and none are not told apart (taken as the device's when it is not odd)."""
+    a = termios.tcgetattr(fd)
+    cflag = a[2]
+    baud = _SPEEDS.get(a[5], device.baud)
+    if cflag & termios.PARODD:
+        parity = "O"
+    else:
+        parity = device.parity if device.parity != "O" else "E"
+    return LineFormat(baud, parity, 2 if cflag & termios.CSTOPB else 1,
+                      _DATA_BITS.get(cflag & termios.CSIZE, 8))
 
 
 class _Client:
@@ -103,6 +138,8 @@ class ModbusBridge:
         self._rtu_busy_until = 0.0
         self._rtu_polled = 0.0  # when the device's RTU port was last polled
         self.char_us = char_us(*rtu_line)
+        self.device_line = device_format(rtu_line)
+        self.rtu_garbled = 0  # chunks the line settings changed on the way (either way)
         self._tx_end_us = 0  # port clock: the device's last stop bit (bridge's clock)
         self._held = bytearray()  # from the master while the device transmits
         self.rtu_held = 0  # times a master's bytes had to wait for the device's reply
@@ -122,6 +159,23 @@ class ModbusBridge:
     def set_rtu_line(self, baud: int, parity: int, stop_bits: int) -> None:
         """The device's RTU line settings changed (they set its character time)."""
         self.char_us = char_us(baud, parity, stop_bits)
+        self.device_line = device_format((baud, parity, stop_bits))
+
+    def _wire(self, data: bytes, to_device: bool) -> bytes:
+        """data as the receiving UART decodes it, where the master's line settings (on
+        our own pty) differ from the device's."""
+        if self._slave_fd is None or not data:
+            return data
+        try:
+            master = master_format(self._slave_fd, self.device_line)
+        except termios.error:
+            return data
+        if master == self.device_line:
+            return data
+        self.rtu_garbled += 1
+        if to_device:
+            return uart_line.receive(data, master, self.device_line)
+        return uart_line.receive(data, self.device_line, master)
 
     def _pump_rtu(self) -> bool:
         assert self.rtu_fd is not None
@@ -141,6 +195,8 @@ class ModbusBridge:
                 data = b""
         if self._held and now_us >= self._tx_end_us:
             data, self._held = bytes(self._held), bytearray()
+        if data:
+            data = self._wire(data, to_device=True)
         now = time.monotonic()
         if data:
             self._rtu_busy_until = now + _RTU_BUSY_S
@@ -152,7 +208,7 @@ class ModbusBridge:
             self._tx_end_us = max(now_us, self._tx_end_us) + len(out) * self.char_us
             self._rtu_busy_until = max(self._rtu_busy_until,
                                        now + (self._tx_end_us - now_us) / 1e6 + _RTU_BUSY_S)
-            self._write_all(out)
+            self._write_all(self._wire(out, to_device=False))
         return bool(data or out)
 
     def _write_all(self, out: bytes) -> None:

@@ -3,6 +3,9 @@ TCP port and the RTU pty read back from what it prints."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import signal
 import socket
@@ -16,6 +19,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pty_gone(r: RigProcess) -> bool:
+    """The rig's pty is closed: its path is gone, or is another, newer pty now (pty
+    numbers are reused at once, e.g. by a rig of a test running in parallel)."""
+    try:
+        return os.stat(r.pty).st_ctime_ns != r.pty_ctime_ns
+    except FileNotFoundError:
+        return True
 
 
 class RigProcess:
@@ -41,6 +53,7 @@ class RigProcess:
             m = re.search(r"Modbus RTU : (\S+)", self.output())
             assert m
             self.pty = m.group(1)
+            self.pty_ctime_ns = os.stat(self.pty).st_ctime_ns
 
     def _read(self) -> None:
         assert self.p.stdout is not None
@@ -88,3 +101,13 @@ def tcp_open(port: int) -> bool:
     except OSError:
         return False
 
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """A `rig` command run in this process: (exit status, stdout, stderr)."""
+    from rig.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(list(argv))
+    return rc, out.getvalue(), err.getvalue()

@@ -39,18 +39,39 @@ def rig_cmd(capsys, *argv: str) -> tuple[int, str, str]:
     return rc, out, err
 
 
-def test_read_all_decodes_by_name(capsys, link):
+def test_read_all_decodes_by_name_in_groups_with_addresses(capsys, link):
     rc, out, err = rig_cmd(capsys, "read", *link)
     assert rc == 0, err
-    assert re.search(r"^p_gc_bar +\d+\.\d bar$", out, re.M)
-    assert re.search(r"^t_amb_c +22\.\d degC$", out, re.M)
-    assert re.search(r"^mode +\d \((Off|Standby|Max-COP|Heat recovery|Manual)\)$", out, re.M)
-    assert re.search(r"^hr_stage +\d \(", out, re.M)
-    assert re.search(r"^p_gc_max_bar +\d+\.\d bar$", out, re.M)  # a setting
-    assert re.search(r"^hr_pump_run_pct +\d+\.\d %$", out, re.M)  # a setting, unique name
+    assert re.search(r"^Measurements \(input 0\.\.\d+, FC 4\)$", out, re.M)
+    assert re.search(r"^Control settings \(holding 0\.\.\d+, FC 3\)$", out, re.M)
+    assert re.search(r"^ +0  p_gc_bar +\d+\.\d bar$", out, re.M)
+    assert re.search(r"^ +4  t_amb_c +22\.\d degC$", out, re.M)
+    assert re.search(r"^ +200  mode +\d \((Off|Standby|Max-COP|Heat recovery|Manual)\)$",
+                     out, re.M)
+    assert re.search(r"^ +\d+  hr_stage +\d \(", out, re.M)
+    assert re.search(r"^ +\d+  p_gc_max_bar +\d+\.\d bar$", out, re.M)  # a setting
+    assert re.search(r"^ +\d+  hr_pump_run_pct +\d+\.\d %$", out, re.M)  # unique name
+    assert re.search(r"^ +\d+  mb_baud_x100 +19200 baud$", out, re.M)  # in baud, not 192
+    assert re.search(r"^ +\d+  hp_ok +1 \(healthy\)$", out, re.M)  # a switch in words
     assert re.search(r"^active alarms: ", out, re.M)
-    names = {ln.split()[0] for ln in out.splitlines() if ln and not ln.startswith("active")}
+    rows = [ln.split() for ln in out.splitlines() if re.match(r" +\d+  ", ln)]
+    names = {r[1] for r in rows}
     assert {"uptime_s", "mb_frames_served", "regmap_id", "service_unlock"} <= names
+    # each address is the one of the firmware's table
+    from co2hr.modbus import registers as R
+
+    addr = {r[2]: r[1] for r in R.rows() if r[0] == "input"}
+    assert all(int(r[0]) == addr[r[1]] for r in rows[:10])
+
+
+def test_read_list_needs_no_device(capsys):
+    rc, out, err = rig_cmd(capsys, "read", "--list")
+    assert rc == 0, err
+    assert re.search(r"^  input +0 +30001  p_gc_bar +bar +read$", out, re.M)
+    assert re.search(r"^  holding +\d+ +4\d{4}  p_gc_max_bar +bar +read/write \(unlock\)$",
+                     out, re.M)
+    listed = {ln.split()[3] for ln in out.splitlines() if ln.startswith("  ")}
+    assert {r.label for r in table.REGS} == listed
 
 
 def test_read_named(capsys, link):
@@ -66,7 +87,8 @@ def test_watch_shows_the_view(capsys, link):
     rc, out, err = rig_cmd(capsys, "watch", *link, "--count", "2", "--interval", "0.1")
     assert rc == 0, err
     assert out.count("rig watch") == 2
-    assert re.search(r"^mode \d \(.*hr_stage \d \(", out, re.M)
+    assert re.search(r"^state +mode (Off|Standby|Max-COP|Heat recovery|Manual)  HR stage ",
+                     out, re.M)
     assert re.search(r"^ALARMS +", out, re.M)
 
 
@@ -171,7 +193,7 @@ def test_modbus_exceptions_are_explained(rig):
     with _link(["--tcp", f"127.0.0.1:{rig.tcp_port}"]) as ln:
         with pytest.raises(FieldError, match=r"exception 2 \(illegal data address\): no such "
                            r"register on this firmware, or it is read-only"):
-            ln.read_words("input", 50, 1)
+            ln.read_words("input", 65000, 1)  # in no register group's block
         with pytest.raises(FieldError, match=r"exception 1 \(illegal function\).*settings are "
                            r"locked"):
             ln._call("writing p_gc_max_bar", ln.client.write_register, 1, 1000)

@@ -87,7 +87,15 @@ def test_events_are_sorted_and_parsed():
     ({"duration_s": 10, "events": [{"at_s": 1, "setting": "nope", "value": 1}]},
      "events[0].setting: unknown setting 'nope'"),
     ({"duration_s": 10, "settings": {"p_gc_max_bar": "high"}},
-     "settings.p_gc_max_bar: expected a number"),
+     "settings.p_gc_max_bar: p_gc_max_bar: 'high' is not a number"),
+    ({"duration_s": 10, "settings": {"p_gc_max_bar": 130}},
+     "settings.p_gc_max_bar: p_gc_max_bar = 130 refused, not sent: allowed 60..115 bar"),
+    ({"duration_s": 10, "settings": {"mode_cmd": "Heat recovry"}},
+     "settings.mode_cmd: mode_cmd: 'Heat recovry' is not a number (or one of: Off, Standby, "
+     "Max-COP, Heat recovery, Manual)"),
+    ({"duration_s": 10, "settings": {"p_gc_max": 100}},
+     "settings.p_gc_max: unknown setting: did you mean p_gc_max_bar"),
+    ({"duration_s": 10, "settings": {"mode_cmd": True}}, "settings.mode_cmd: expected a number"),
     ({"duration_s": 10, "plant": {"v_moon_m3": 1}}, "plant.v_moon_m3: not a PlantParams field"),
     ({"duration_s": 10, "metrics": {"steady": "sweep"}}, "needs profiles.t_amb_c to be a sweep"),
 ])
@@ -126,3 +134,28 @@ def test_toml_and_json_give_the_same_scenario(tmp_path):
     a, b = load(j), load(t)
     assert a.duration_s == b.duration_s and a.profiles["t_amb_c"](3) == b.profiles["t_amb_c"](3)
     assert [e.label() for e in a.events] == [e.label() for e in b.events]
+
+
+def test_settings_take_words_as_rig_set_does():
+    sc = parse({"duration_s": 10, "settings": {"mode_cmd": "Heat recovery",
+                                               "mb_baud_x100": "9600 baud",
+                                               "tcp_read_only": "on", "p_gc_max_bar": 104}},
+               "words.json")
+    assert sc.settings == {"mode_cmd": 3.0, "mb_baud_x100": 96.0, "tcp_read_only": 1.0,
+                           "p_gc_max_bar": 104.0}
+    sc = parse({"duration_s": 10, "events": [{"at_s": 1, "setting": "mode_cmd",
+                                              "value": "Manual"}]}, "ev.json")
+    assert sc.events[0].args["value"] == 4.0
+
+
+def test_a_scenario_with_mode_words_runs_in_that_mode():
+    from rig.boards import load_board
+    from rig.hil import runner
+    from rig.targets import open_target
+
+    board = load_board("esp32_devkitc")
+    sc = parse({"duration_s": 5, "settings": {"mode_cmd": "Standby"}}, "words.json")
+    with open_target("sil", board) as t:
+        loop = runner.run(sc, t, board)
+    assert loop.settings_start["mode_cmd"] == 1.0
+    assert loop.trace["fw.mode"][-1] == 1.0  # the firmware runs in Standby

@@ -4,6 +4,7 @@ error that names the file and line."""
 
 import pytest
 
+from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import registers as R
 from co2hr.settings import SCHEMA
 from co2hr.status import COMMANDS, COUNTERS, STATUS
@@ -29,11 +30,29 @@ def test_descriptions_line_up_with_their_rows():
 
 def test_every_register_described_and_unlock_code_documented():
     rows = fwdoc.rows()
-    assert len(rows) == len(R.rows()) and all(r[9] for r in rows)
+    assert len(rows) == len(R.rows()) and all(r[9].text for r in rows)
     unlock = next(r for r in rows if r[2] == "service_unlock")
-    assert str(R.UNLOCK_CODE) in unlock[9]
+    assert str(R.UNLOCK_CODE) in unlock[9].text
     p_max = next(r for r in rows if r[2] == "p_gc_max_bar")
-    assert "(default 105; needs the service unlock)" in p_max[9]
+    assert p_max[9].text.startswith("Maximum gas cooler pressure")
+    assert "default" not in p_max[9].text  # plain words: the default is a field of its own
+    assert fwdoc.default(p_max[9]) == 105
+
+
+def test_inputs_and_outputs_are_described_by_their_io_constants():
+    ins, outs = fwdoc.io_docs()
+    assert len(ins) == len(INPUTS) and len(outs) == len(OUTPUTS)
+    assert ins[INPUTS.index("p_gc_bar")] == "Gas cooler (high side) pressure, bar a"
+    assert outs[OUTPUTS.index("alarm_relay")].startswith("Common alarm relay")
+
+
+def test_every_register_group_has_a_title():
+    titles = [fwdoc.group_title(g) for g in R.GROUPS]
+    assert "Measurements" in titles and "Control settings" in titles
+    # one title per (table, title): the groups are told apart in rig read and the docs
+    assert len({(g[0], t) for g, t in zip(R.GROUPS, titles, strict=True)}) == len(R.GROUPS)
+    with pytest.raises(fwdoc.DocError, match="no title for the register group at input 640"):
+        fwdoc.group_title((R.GROUPS[0][0], 640, 999, 1, 1, "r", 0))
 
 
 def test_missing_description_is_an_error_with_its_place(tmp_path):
