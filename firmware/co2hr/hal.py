@@ -13,6 +13,8 @@ class Hardware:
 
     n_in = N_IN
     n_out = N_OUT
+    # A hardware with a network link has it as .net (co2hr.hw.net.NetLink, or None):
+    # boot.build polls it between ticks, the register map shows it (input 640..).
 
     def ticks_ms(self):
         """Monotonic milliseconds, wrapping at 2**30 (see co2hr.ticks)."""

@@ -16,8 +16,12 @@
 # from the settings use_settings() hands over); homing() tells which outputs are
 # homing now.
 #
+# A board whose board file has a "net" section brings its network up from the site
+# file (co2hr/hw/net.py, self.net; None without one) and gets a Modbus TCP listener on
+# it; nothing of the network is imported on a board without one.
+#
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
-# is the only one that imports it.
+# is the only one that imports it (network and socket likewise).
 from micropython import const
 
 from co2hr.hal import Hardware
@@ -53,7 +57,7 @@ _PARITY = {"N": 0, "O": 1, "E": 2}
 
 class BoardHardware(Hardware):
     def __init__(self, board, machine=None, clock=None, clock_us=None, timer=True,
-                 flash_dir="flash"):
+                 flash_dir="flash", site_path="site.json", network=None, socket=None):
         if machine is None:
             import machine as _machine  # tests pass a fake machine at the pin level
 
@@ -78,6 +82,8 @@ class BoardHardware(Hardware):
         self._build_outputs(board.get("outputs", {}))
         self.safe_state(now)  # before any bus is touched
         self._build_inputs(board)
+        self.net = self._build_net(board.get("net"), site_path, network)
+        self._socket = socket
         self.wdt = Watchdog(self._make_wdt, board.get("wdt_ms", 8000))
         self.led = None
         if "led" in board:
@@ -99,6 +105,13 @@ class BoardHardware(Hardware):
             if getattr(m, name, None) == c:
                 return name[:-6].lower()  # "wdt", "pwron", ...
         return "unknown"
+
+    def _build_net(self, spec, site_path, network):
+        if not spec:
+            return None
+        from co2hr.hw.net import NetLink
+
+        return NetLink(spec, site_path, self.clock, self.m, network)
 
     def _make_wdt(self, timeout_ms):
         return self.m.WDT(timeout=timeout_ms)
@@ -377,6 +390,10 @@ class BoardHardware(Hardware):
     def reset_cause(self):
         return self.cause
 
+    def reset(self):
+        """Restart the board at once (main.py: after a failure in the running loop)."""
+        self.m.reset()
+
     def comm_ports(self):
         if self._ports is None:
             self._ports = self._build_ports()
@@ -392,11 +409,9 @@ class BoardHardware(Hardware):
             ports.append(UartRtuPort(uart, self._out_pin(u["de"]), self.clock_us,
                                      u.get("baud", 19200), _PARITY.get(u.get("parity", "E"), 2),
                                      1))
-        try:
-            import socket
-
-            import network  # noqa: F401  (ports with networking only)
-        except ImportError:
-            return ports
-        ports.append(SocketTcpListener(socket))
+        if self.net is not None and self.net.kind:
+            s = self._socket
+            if s is None:
+                import socket as s
+            ports.append(SocketTcpListener(s))
         return ports

@@ -37,6 +37,8 @@ TABLES = {
     "ident": (("modbus/registers.py", "IDENT"),),
     "health": (("modbus/registers.py", "HEALTH"),),
     "session": (("modbus/registers.py", "SESSION"),),
+    "board": (("modbus/registers.py", "BOARD_STATE"),),
+    "net32": (("modbus/registers.py", "NET32"),),
 }
 
 
@@ -118,6 +120,10 @@ def describe(src: int, i: int, row: tuple) -> str:
         return docs("health")[i] + " (high word first)"
     if src == R._S_SESSION:
         return docs("session")[i]
+    if src == R._S_BOARD:
+        return docs("board")[i]
+    if src == R._S_NET32:
+        return docs("net32")[i] + " (high word first)"
     if src == R._S_CODE_DEFAULT:
         return "1 while unlock_code is the factory code %d (change it at commissioning)" % (
             R.UNLOCK_CODE)
