@@ -164,6 +164,7 @@ class BoardHardware(Hardware):
         self.ads_ok = bytearray(N_IN)
         self.i2c = None
         self.spi = None
+        self.irq_pins = []  # type: list
         ads = {}
         scan_ads = []
         scan_ch = bytearray()
@@ -210,6 +211,7 @@ class BoardHardware(Hardware):
                 pin = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
                 pc = PulseCounter(self.clock, spec.get("debounce_ms", 20))
                 pin.irq(trigger=m.Pin.IRQ_FALLING, handler=pc.irq)
+                self.irq_pins.append(pin)
                 self.drv[i] = pc
                 self.wire[i] = _W_PULSE
             else:  # analog on the on-chip ADC (RP2040: GP26-28)
@@ -393,6 +395,16 @@ class BoardHardware(Hardware):
     def reset(self):
         """Restart the board at once (main.py: after a failure in the running loop)."""
         self.m.reset()
+
+    def quiesce(self):
+        """Nothing of this package runs after this (no timer, no pin interrupt): the
+        outputs keep what they were last given. Maintenance calls it when mpremote
+        interrupts it, before the firmware's files (or ROMFS image) are rewritten."""
+        if self.timer is not None:
+            self.timer.deinit()
+            self.timer = None
+        for p in self.irq_pins:
+            p.irq(handler=None)
 
     def comm_ports(self):
         if self._ports is None:
