@@ -175,9 +175,10 @@ def _crashed(hw, e):
     """The running rig failed: outputs safe, the failure counted, the board reset."""
     hw.safe_state()
     sys.print_exception(e)
+    n = crash_count() + 1  # read before "w" empties the file
     try:
         with open(CRASHES, "w") as f:
-            f.write("%d\n" % (crash_count() + 1))
+            f.write("%d\n" % n)
             sys.print_exception(e, f)
     except OSError:
         pass
