@@ -362,10 +362,12 @@ class FakeWDT:
 
 class FakeTimer:
     PERIODIC = 1
+    made = []  # every timer, in the order made
 
     def __init__(self, *a, **kw):
         self.kw = kw
         self.running = True
+        FakeTimer.made.append(self)
 
     def init(self, **kw):
         self.kw = kw

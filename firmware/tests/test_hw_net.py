@@ -36,17 +36,24 @@ def _site(text):
 
 
 class Link:
-    """A NetLink on a fake network, its console lines kept."""
+    """The link BoardHardware brings up from a site file on a fake network (the
+    ESP32 board of hwfakes.py with the board file's net section spec), its console
+    lines kept."""
 
     def __init__(self, site=SITE, spec=None, port=None, aps=None, lan_fail=0):
         self.clk = Clock(0)
         self.net = FakeNetwork(self.clk, port, [FakeAP("Plantroom", KEY)] if aps is None
                                else aps)
         self.net.lan_fail = lan_fail
-        self.m = rig_machine(clock=self.clk)
+        board = dict(BOARD)
+        board["net"] = spec or {"wlan": {}}
+        self.m = rig_machine(board, clock=self.clk)
         self.lines = []
-        self.link = N.NetLink(spec or {"wlan": {}}, _site(site), self.clk, self.m, self.net,
-                              self.lines.append)
+        self.hw = BoardHardware(board, machine=self.m, clock=self.clk, clock_us=self.clk.us,
+                                timer=False, flash_dir="", site_path=_site(site),
+                                network=self.net, socket=FakeSocketModule(),
+                                log=self.lines.append)
+        self.link = self.hw.net
 
     def run(self, ms, step=10):
         """Poll every step ms (the App polls far more often) for ms."""
@@ -240,6 +247,19 @@ def test_site_none_is_no_network_without_complaint():
     t = Link(site='{"net": "none"}')
     assert t.link.state == N.ST_OFF and t.link.site == SITE_OK and not t.net.calls
     assert t.said("net none")
+
+
+def test_no_network_loads_nothing_of_it():
+    import sys
+
+    for name in ("co2hr.hw.net", "co2hr.sitefile"):
+        sys.modules.pop(name, None)
+    t = Link(site=None)  # no site file
+    assert t.link.site == SITE_MISSING and t.link.state == N.ST_OFF
+    assert "co2hr.hw.net" not in sys.modules and "co2hr.sitefile" not in sys.modules
+    assert not [p for p in t.hw.comm_ports() if p.kind == "tcp"]
+    Link()  # with a site file the link module is loaded, the checks are not kept
+    assert "co2hr.hw.net" in sys.modules and "co2hr.sitefile" not in sys.modules
 
 
 # --- on the board: BoardHardware, the App and the register map -----------------------

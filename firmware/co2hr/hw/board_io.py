@@ -22,6 +22,8 @@
 #
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
 # is the only one that imports it (network and socket likewise).
+import sys
+
 from micropython import const
 
 from co2hr.hal import Hardware
@@ -55,9 +57,25 @@ RESET_NAMES = ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOF
 _PARITY = {"N": 0, "O": 1, "E": 2}
 
 
+def _read_site(path, nets):
+    """co2hr.sitefile.load(path, nets), with its checks dropped from the heap again once
+    the file is read (~2 KB): (status, site dict or None, message)."""
+    from co2hr import sitefile
+
+    try:
+        return sitefile.load(path, nets)
+    finally:
+        sys.modules.pop("co2hr.sitefile", None)
+        import co2hr
+
+        if hasattr(co2hr, "sitefile"):
+            delattr(co2hr, "sitefile")
+
+
 class BoardHardware(Hardware):
     def __init__(self, board, machine=None, clock=None, clock_us=None, timer=True,
-                 flash_dir="flash", site_path="site.json", network=None, socket=None):
+                 flash_dir="flash", site_path="site.json", network=None, socket=None,
+                 log=print):
         if machine is None:
             import machine as _machine  # tests pass a fake machine at the pin level
 
@@ -82,7 +100,7 @@ class BoardHardware(Hardware):
         self._build_outputs(board.get("outputs", {}))
         self.safe_state(now)  # before any bus is touched
         self._build_inputs(board)
-        self.net = self._build_net(board.get("net"), site_path, network)
+        self.net = self._build_net(board.get("net"), site_path, network, log)
         self._socket = socket
         self.wdt = Watchdog(self._make_wdt, board.get("wdt_ms", 8000))
         self.led = None
@@ -106,12 +124,21 @@ class BoardHardware(Hardware):
                 return name[:-6].lower()  # "wdt", "pwron", ...
         return "unknown"
 
-    def _build_net(self, spec, site_path, network):
+    def _build_net(self, spec, site_path, network, log):
+        """The network link from the site file: NetLink when it asks for one of the
+        board's interfaces, else NetOff (why: its .site); None without a net section."""
         if not spec:
             return None
-        from co2hr.hw.net import NetLink
+        status, cfg, why = _read_site(site_path, list(spec))
+        if cfg is not None and cfg["net"] != "none":
+            from co2hr.hw.net import NetLink
 
-        return NetLink(spec, site_path, self.clock, self.m, network)
+            return NetLink(spec, cfg, status, self.clock, self.m, network, log)
+        from co2hr.hw.netoff import NetOff
+
+        log("net: " + ("the site file says net none" if cfg is not None else why)
+            + ": running without a network (rig deploy --site FILE writes one)")
+        return NetOff(status)
 
     def _make_wdt(self, timeout_ms):
         return self.m.WDT(timeout=timeout_ms)

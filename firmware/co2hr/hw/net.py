@@ -20,13 +20,13 @@
 #
 # What the register map (input 640.., docs/registers.md) and the console show: kind,
 # state, site, fail, dhcp, rssi, reconnects, up_s, addr (address, netmask and gateway,
-# 12 bytes). A missing or wrong site file leaves the link off (state 0) with its
-# reason in site; the controller runs without a network. `network` and `machine` are
-# handed in by BoardHardware (tests pass bus-level fakes); `network` is imported here
-# only when the site file asks for an interface.
+# 12 bytes). A missing or wrong site file leaves the link off, with its reason in site
+# (co2hr.hw.netoff.NetOff): the controller runs without a network. BoardHardware reads
+# the site file and hands in `network` and `machine` (tests pass
+# bus-level fakes); this module and `network` are imported only when the site file
+# asks for an interface.
 from micropython import const
 
-from co2hr.sitefile import ipv4, load
 from co2hr.ticks import ticks_add, ticks_diff
 
 KIND_NONE = const(0)
@@ -52,16 +52,24 @@ _RSSI_MS = const(5000)
 _NAMES = ("", "wlan", "lan")
 _WHY = ("", "access point not found", "wrong key", "refused by the access point",
         "no address within 30 s", "driver error", "link lost", "not supported here")
-# network status constants -> failure, by name (ESP32 and RP2 number them differently)
-_FAIL_STATUS = (("STAT_NO_AP_FOUND", F_NO_AP), ("STAT_WRONG_PASSWORD", F_KEY),
-                ("STAT_CONNECT_FAIL", F_CONNECT), ("STAT_ASSOC_FAIL", F_CONNECT),
-                ("STAT_HANDSHAKE_TIMEOUT", F_CONNECT), ("STAT_BEACON_TIMEOUT", F_CONNECT))
+
+
+def _quad(s, out, at):
+    """A dotted quad from the driver (ifconfig) into out[at:at + 4]; 0s if it is not one."""
+    try:
+        parts = s.split(".")
+        for k in range(4):
+            out[at + k] = int(parts[k]) & 0xFF
+    except (ValueError, IndexError, AttributeError):
+        for k in range(4):
+            out[at + k] = 0
 
 
 class NetLink:
-    def __init__(self, spec, site_path, clock, machine=None, network=None, log=print):
+    def __init__(self, spec, cfg, site, clock, machine=None, network=None, log=print):
         """spec: the board file's "net" section ({"wlan": {}, "lan": {PHY pins}});
-        clock: ms ticks; log: where the console messages go."""
+        cfg: the site file (checked: co2hr.sitefile) naming one of its interfaces;
+        site: its status (SITE_OK); clock: ms ticks; log: the console."""
         self.clock = clock
         self.log = log
         self.kind = KIND_NONE
@@ -73,7 +81,8 @@ class NetLink:
         self.up_s = 0
         self.addr = bytearray(12)
         self.iface = None
-        self.cfg = {}  # type: dict
+        self.cfg = cfg
+        self.site = site
         self._spec = spec
         self._m = machine
         self._net = network
@@ -83,14 +92,6 @@ class NetLink:
         self._at = clock()  # when poll() acts next
         self._mark = self._at  # start of the attempt; while up: the last whole second
         self._rssi_at = self._at
-        self.site, cfg, why = load(site_path, list(spec))
-        if cfg is None:
-            self._say(why + ": running without a network (rig deploy --site FILE writes one)")
-            return
-        if cfg["net"] == "none":
-            self._say("the site file says net none: no network")
-            return
-        self.cfg = cfg
         self.kind = KIND_WLAN if cfg["net"] == "wlan" else KIND_LAN
         self.dhcp = 1 if cfg.get("ip", "dhcp") == "dhcp" else 0
         self._start()
@@ -108,7 +109,11 @@ class NetLink:
                 self._off(F_UNSUPPORTED, "this MicroPython has no network module")
                 return
             self._net = n
-        for name, f in _FAIL_STATUS:
+        # status constants -> failure, by name (ESP32 and RP2 number them differently)
+        for name, f in (("STAT_NO_AP_FOUND", F_NO_AP), ("STAT_WRONG_PASSWORD", F_KEY),
+                        ("STAT_CONNECT_FAIL", F_CONNECT), ("STAT_ASSOC_FAIL", F_CONNECT),
+                        ("STAT_HANDSHAKE_TIMEOUT", F_CONNECT),
+                        ("STAT_BEACON_TIMEOUT", F_CONNECT)):
             code = getattr(n, name, None)
             if code is not None:
                 self._fails[code] = f
@@ -229,9 +234,7 @@ class NetLink:
         self._mark = now
         cfg = i.ifconfig()
         for k in range(3):
-            b = ipv4(cfg[k]) or bytes(4)
-            for j in range(4):
-                self.addr[4 * k + j] = b[j]
+            _quad(cfg[k], self.addr, 4 * k)
         self._sample_rssi(i, now)
         self._say("%s up: address %s netmask %s gateway %s%s" % (
             _NAMES[self.kind], cfg[0], cfg[1], cfg[2], " (DHCP)" if self.dhcp else ""))

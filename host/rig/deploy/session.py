@@ -5,10 +5,10 @@ the firmware takes longer than that, and a board reset halfway through a copy wo
 boot into a package that is not all there. So nothing is copied while the rig runs.
 The deploy is a plan of short mpremote sessions (docs/flashing.md):
 
-1. enter   (one short session, well inside the watchdog period): write maint.flag,
-           write the new main.py as main.new and rename it over main.py (atomic), reset.
-           The board boots into maintenance (firmware/main.py): no watchdog, no control
-           loop, outputs held safe.
+1. enter   (one short session, well inside the watchdog period): write maint.flag;
+           write the new bootsel.py and main.py each under a temporary name and rename
+           it into place (atomic); reset. The board boots into maintenance (bootsel.py
+           decides): no watchdog, no control loop, outputs held safe.
 2. query   (ROMFS layouts only) `mpremote romfs query`: does the board have a ROMFS
            partition large enough? Asked in maintenance, where it costs no watchdog time.
 3. copy    check that maint.flag is there; remove deploy.sha256 (the files stop being a
@@ -20,8 +20,9 @@ The deploy is a plan of short mpremote sessions (docs/flashing.md):
 5. finish  remove crash.txt and maint.flag, reset: the board boots the new firmware.
 
 Interrupted at any point, the board boots into maintenance or into a complete, verified
-package: maint.flag stays until the copy has been verified, main.py is replaced in one
-rename, and main.py boots the package only when every file matches deploy.sha256.
+package: maint.flag stays until the copy has been verified, bootsel.py and main.py are
+each replaced in one rename (bootsel.py first: an older main.py does not use it), and
+bootsel.py boots the package only when every file matches deploy.sha256.
 Every session after the first connects with `resume` (no soft reset): the interrupted
 maintenance loop leaves the outputs in their safe state while files are copied.
 
@@ -45,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MPREMOTE = [sys.executable, "-m", "mpremote"]
-MARKER = "maint.flag"  # the names firmware/main.py looks for
+MARKER = "maint.flag"  # the names firmware/bootsel.py looks for
 BOARD_MANIFEST = "deploy.sha256"
 CRASHES = "crash.txt"
 
@@ -67,17 +68,19 @@ _CLEAN = (
     "for _p in %r:\n"
     "    _rm(_p)\n"
 )
-# main.new over main.py in one rename (littlefs replaces the target atomically; a FAT
-# filesystem refuses, and main.py is removed first: a board reset in between boots to
-# the REPL, with no watchdog and nothing of ours running).
-_SWAP_MAIN = (
+# <name>.new over <name> in one rename (littlefs replaces the target atomically; a FAT
+# filesystem refuses, and the old file is removed first: a board reset in between
+# finds no main.py, or a main.py without its bootsel.py, and stops at the REPL, with no
+# watchdog and nothing of ours running).
+_SWAP = (
     "import os\n"
     "try:\n"
-    "    os.rename('main.new', 'main.py')\n"
+    "    os.rename(%(new)r, %(name)r)\n"
     "except OSError:\n"
-    "    os.remove('main.py')\n"
-    "    os.rename('main.new', 'main.py')\n"
+    "    os.remove(%(name)r)\n"
+    "    os.rename(%(new)r, %(name)r)\n"
 )
+TOP_FILES = ("bootsel.py", "main.py")  # in this order (rig.deploy.build.TOP_FILES)
 # Refuse to copy unless the board is in maintenance (the enter step left the flag).
 _CHECK_MARKER = "import os\nos.stat(%r)\nprint('maintenance flag found')\n" % MARKER
 # Print 'H <sha256> <size> <path>' for each path, and the same for the ROMFS partition's
@@ -145,8 +148,8 @@ class Layout:
             data = p.read_bytes()
             return hashlib.sha256(data).hexdigest(), len(data)
 
-        out = {"main.py": digest(self.mcu_dir / "main.py"),
-               "board.json": digest(self.board_file)}
+        out = {name: digest(self.mcu_dir / name) for name in TOP_FILES}
+        out["board.json"] = digest(self.board_file)
         if self.site_file is not None:
             out["site.json"] = digest(self.site_file)
         if self.romfs:
@@ -157,9 +160,9 @@ class Layout:
         return out
 
     def manifest_text(self) -> str:
-        """deploy.sha256: what firmware/main.py checks at every boot (main.py itself
-        and site.json are not in it: main.py is replaced in one rename, and a wrong
-        site file only leaves the network off)."""
+        """deploy.sha256: what firmware/bootsel.py checks at every boot (main.py,
+        bootsel.py and site.json are not in it: the two are each replaced in one rename,
+        and a wrong site file only leaves the network off)."""
         lines = []
         for rel in ["board.json", *self.package()]:
             p = self.board_file if rel == "board.json" else self.mcu_dir / rel
@@ -179,12 +182,15 @@ def _chain(port: str, cmds: list[list[str]], resume: bool = True) -> tuple[str, 
 
 
 def enter_step(port: str, mcu_dir: Path) -> Step:
-    """Marker, main.py, reset: the one session that runs while the watchdog may run."""
-    return Step("enter", "maint.flag and main.py, reset into maintenance", _chain(port, [
-        ["exec", f"open({MARKER!r}, 'w').write('rig deploy')"],
-        ["fs", "cp", str(mcu_dir / "main.py"), ":main.new"],
-        ["exec", _SWAP_MAIN],
-        ["reset"]]))
+    """Marker, bootsel.py and main.py, reset: the one session that may run while the
+    watchdog does."""
+    cmds = [["exec", f"open({MARKER!r}, 'w').write('rig deploy')"]]
+    for name in TOP_FILES:
+        new = name[:-3] + ".new"
+        cmds += [["fs", "cp", str(mcu_dir / name), ":" + new],
+                 ["exec", _SWAP % {"new": new, "name": name}]]
+    return Step("enter", "maint.flag, bootsel.py and main.py, reset into maintenance",
+                _chain(port, cmds + [["reset"]]))
 
 
 def query_step(port: str) -> Step:
@@ -318,8 +324,8 @@ class Deploy:
     def __call__(self, ask_romfs: bool) -> int:
         rc, _ = self._step(enter_step(self.port, self.lay.mcu_dir))
         if rc:
-            self.say("rig deploy: the board did not take maint.flag and main.py; nothing "
-                     "else was changed")
+            self.say("rig deploy: the board did not take maint.flag, bootsel.py and main.py;"
+                     " the package was not touched")
             return rc
         if ask_romfs and self.lay.romfs:
             rc, out = self._step(query_step(self.port))

@@ -9,7 +9,7 @@ moment, and the watchdog resets the board by itself once WDT_S have passed since
 rig's last tick, cutting whatever was being written. Writes land progressively (a
 file copy cut halfway leaves half a file, as on FAT; littlefs would keep less).
 
-What the board boots into is decided by the board's own main.py: firmware/main.py's
+What the board boots into is decided by the board's own files: firmware/bootsel.py's
 decide() (run here under CPython, and again inside MicroPython by the tests), or, for
 a main.py from a release before the maintenance boot, that release's behaviour: it
 imports its package and runs it, or stops at an import error when the package is
@@ -40,6 +40,7 @@ CHUNK = 256  # mpremote fs cp writes 256-byte chunks
 
 OLD_MAIN = (b"# main.py of a release before the maintenance boot: it imports its package\n"
             b"from co2hr import boot\n")
+MAIN = (Path(__file__).resolve().parents[3] / "firmware" / "main.py").read_bytes()
 
 
 class SessionLost(Exception):
@@ -369,14 +370,10 @@ def _compiled(src: str, name: str):
     return _CODE[(src, name)]
 
 
-def _load_main(board: FakeBoard):
-    """The board's main.py as a module (imported: its boot does not run)."""
-    mod = types.ModuleType("board_main")
-    path = list(sys.path)
-    try:
-        exec(_compiled((board.fs / "main.py").read_text(), "main.py"), mod.__dict__)
-    finally:
-        sys.path[:] = path  # main.py appends /rom
+def _load_bootsel(board: FakeBoard):
+    """The board's bootsel.py as a module."""
+    mod = types.ModuleType("board_bootsel")
+    exec(_compiled((board.fs / "bootsel.py").read_text(), "bootsel.py"), mod.__dict__)
     return mod
 
 
@@ -387,12 +384,14 @@ def decide(board: FakeBoard) -> Boot:
         return Boot("none", "no main.py: the MicroPython REPL")
     if main.read_bytes() == OLD_MAIN:
         return _old_release_boot(board)
+    if main.read_bytes() != MAIN:
+        return Boot("repl", "main.py is not whole: MicroPython stops at its error")
     try:
-        mod = _load_main(board)
+        mod = _load_bootsel(board)
         with _on_board(board):
             mode, why, ok = mod.decide()
-    except Exception as e:  # a main.py cut short: MicroPython stops at its error
-        return Boot("repl", f"main.py: {type(e).__name__}: {e}")
+    except Exception as e:  # main.py says bootsel.py is missing or broken: the REPL
+        return Boot("repl", f"bootsel.py: {type(e).__name__}: {e}")
     if mode == mod.RUN:
         return Boot("rig")
     if mode == mod.HIL:

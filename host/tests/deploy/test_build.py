@@ -23,8 +23,8 @@ def test_two_builds_are_byte_identical(tmp_path):
         ta, tb = _tree(ia.out), _tree(ib.out)
         assert ta == tb, f"{ia.mcu}: builds differ"
         assert ia.size == ib.size > 10_000
-        assert "co2hr/hw/board_io.mpy" in ta and "main.py" in ta
-        assert not [n for n in ta if n.endswith(".py") and n != "main.py"]
+        assert "co2hr/hw/board_io.mpy" in ta and "main.py" in ta and "bootsel.py" in ta
+        assert not [n for n in ta if n.endswith(".py") and n not in ("main.py", "bootsel.py")]
         assert not [n for n in ta if "tests" in n]
         # .mpy v6 header. Bytecode-only modules carry no arch (byte 2 = 0) and run on
         # both MCUs; -march matters once a module uses @micropython.native/viper.
@@ -47,6 +47,7 @@ def _copy_argv(tmp_path, romfs, hil=False):
 def test_deploy_copy_session_for_the_filesystem(tmp_path):
     (tmp_path / "co2hr").mkdir()
     (tmp_path / "main.py").write_text("")
+    (tmp_path / "bootsel.py").write_text("")
     argv = _copy_argv(tmp_path, romfs=False, hil=True)
     assert argv[:3] == ("connect", "/dev/ttyACM0", "resume")
     joined = " ".join(argv)
@@ -94,6 +95,7 @@ def test_build_packs_a_romfs_image_of_the_package(tmp_path):
 def test_deploy_writes_the_romfs_image_by_default(tmp_path):
     (tmp_path / "co2hr").mkdir()
     (tmp_path / "main.py").write_text("")
+    (tmp_path / "bootsel.py").write_text("")
     (tmp_path / "co2hr.romfs").write_bytes(b"image")
     joined = " ".join(_copy_argv(tmp_path, romfs=True))
     assert "romfs deploy " + str(tmp_path / "co2hr.romfs") in joined
