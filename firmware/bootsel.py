@@ -92,7 +92,7 @@ def verify():
 
 
 def crash_count():
-    """The failures in a row co2hr/start.py has counted (first line of crash.txt)."""
+    """The failures in a row co2hr/start.py has counted (the first line of crash.txt)."""
     try:
         with open(CRASHES) as f:
             return int(f.readline())
@@ -141,18 +141,20 @@ def maintenance(mode, why, verified):
 
 
 def choose():
-    """What main.py runs: the rig or the HIL link from the package, else maintenance."""
+    """What main.py runs, as (function, arguments): the rig (with the failures counted
+    so far) or the HIL link from the package, else maintenance. A function of the
+    package holds nothing of this module, so main.py can drop it."""
     mode, why, ok = decide()
     try:
         if mode == RUN:
             from co2hr.start import rig
 
-            return rig
+            return rig, (crash_count(),)
         if mode == HIL:
             from co2hr.start import hil
 
-            return hil
+            return hil, ()
     except Exception as e:  # a verified package that does not import on this board
         sys.print_exception(e)
         mode, why = START_FAILED, "importing the firmware failed: %r" % e
-    return lambda: maintenance(mode, why, ok)
+    return maintenance, (mode, why, ok)

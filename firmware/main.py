@@ -12,10 +12,11 @@ if "/rom" not in sys.path:
     sys.path.append("/rom")
 
 run = None
+args = ()
 try:
     import bootsel
 
-    run = bootsel.choose()
+    run, args = bootsel.choose()
 except Exception as e:
     sys.print_exception(e)
     print("co2hr MAINTENANCE: bootsel.py is missing or broken: nothing runs, no watchdog;"
@@ -24,4 +25,4 @@ bootsel = None
 sys.modules.pop("bootsel", None)
 gc.collect()
 if run is not None:
-    run()
+    run(*args)

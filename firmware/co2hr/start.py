@@ -11,17 +11,9 @@ import sys
 
 from micropython import const
 
-_CRASHES = "crash.txt"  # bootsel.py reads the count on its first line
+_CRASHES = "crash.txt"  # the count on its first line (bootsel.py reads it)
 _START_FAILED = const(3)  # boot mode (bootsel.py, input register boot_mode)
 _HEALTHY_TICKS = const(600)  # a run this long (10 min at 1 s) clears the count
-
-
-def _count():
-    try:
-        with open(_CRASHES) as f:
-            return int(f.readline())
-    except (OSError, ValueError):
-        return 0
 
 
 def hil():
@@ -47,14 +39,14 @@ def _start(held):
     return boot.build(held[0], board)
 
 
-def crashed(hw, e):
-    """The running rig failed: outputs safe, the failure counted, the board reset."""
+def crashed(hw, e, before):
+    """The running rig failed: outputs safe, the failure counted on top of the before
+    counted so far, the board reset."""
     hw.safe_state()
     sys.print_exception(e)
-    n = _count() + 1  # read before "w" empties the file
     try:
         with open(_CRASHES, "w") as f:
-            f.write("%d\n" % n)
+            f.write("%d\n" % (before + 1))
             sys.print_exception(e, f)
     except OSError:
         pass
@@ -70,7 +62,8 @@ def _failed_to_start(held, e):
     bootsel.maintenance(_START_FAILED, "starting the rig failed: %r" % e, True)
 
 
-def rig():
+def rig(crashes=0):
+    """The rig; crashes: its failures in a row so far (bootsel.crash_count())."""
     held = []  # the hardware, once it exists (its outputs are made safe on a failure)
     try:
         app = _start(held)
@@ -78,7 +71,6 @@ def rig():
         _failed_to_start(held, e)
         return
     hw = held[0]
-    crashes = _count()
     gc.collect()
     try:
         while True:
@@ -94,4 +86,4 @@ def rig():
         hw.safe_state()
         raise
     except Exception as e:
-        crashed(hw, e)
+        crashed(hw, e, crashes)

@@ -130,7 +130,7 @@ def test_a_failure_in_the_running_loop_is_counted_and_resets(board, tmp_path):
     for n in (2, 3):
         held = []
         start._start(held)
-        start.crashed(held[0], TypeError("again"))
+        start.crashed(held[0], TypeError("again"), b.sel.crash_count())
         assert (tmp_path / "crash.txt").read_text().startswith("%d\n" % n)
     mode, why, ok = b.sel.decide()
     assert mode == sel.CRASHED and ok and "3 runs in a row" in why
