@@ -22,9 +22,9 @@
 # state, site, fail, dhcp, rssi, reconnects, up_s, addr (address, netmask and gateway,
 # 12 bytes). A missing or wrong site file leaves the link off, with its reason in site
 # (co2hr.hw.netoff.NetOff): the controller runs without a network. BoardHardware reads
-# the site file and hands in `network` and `machine` (tests pass
-# bus-level fakes); this module and `network` are imported only when the site file
-# asks for an interface.
+# the site file and hands in `network` and `machine` (tests pass bus-level fakes);
+# this module and `network` are imported only when the site file asks for an
+# interface.
 from micropython import const
 
 from co2hr.ticks import ticks_add, ticks_diff
@@ -72,10 +72,10 @@ class NetLink:
         site: its status (SITE_OK); clock: ms ticks; log: the console."""
         self.clock = clock
         self.log = log
-        self.kind = KIND_NONE
+        self.kind = KIND_WLAN if cfg["net"] == "wlan" else KIND_LAN
         self.state = ST_OFF
         self.fail = F_NONE
-        self.dhcp = 0
+        self.dhcp = 1 if cfg.get("ip", "dhcp") == "dhcp" else 0
         self.rssi = 0  # dBm; 0 while unknown (not Wi-Fi, not up)
         self.reconnects = 0
         self.up_s = 0
@@ -92,8 +92,6 @@ class NetLink:
         self._at = clock()  # when poll() acts next
         self._mark = self._at  # start of the attempt; while up: the last whole second
         self._rssi_at = self._at
-        self.kind = KIND_WLAN if cfg["net"] == "wlan" else KIND_LAN
-        self.dhcp = 1 if cfg.get("ip", "dhcp") == "dhcp" else 0
         self._start()
 
     # --- private ------------------------------------------------------------------------
