@@ -1,5 +1,8 @@
-# Board entry point. With hil.flag on the flash the board serves the HIL link on
-# its USB serial (the host simulates the rig); otherwise it runs the rig.
+# Board entry point, kept small: its code stays on the heap while the board runs.
+# bootsel.py (beside it) decides what this boot runs and is dropped once it has:
+# the rig or the HIL link from the verified package (co2hr/start.py), or maintenance
+# (docs/flashing.md, "Maintenance boot"). If bootsel.py itself is missing or broken,
+# nothing runs: the REPL, with no watchdog, and rig deploy puts it right.
 import gc
 import sys
 
@@ -8,35 +11,18 @@ import sys
 if "/rom" not in sys.path:
     sys.path.append("/rom")
 
-from co2hr import boot  # noqa: E402
+run = None
+args = ()
+try:
+    import bootsel
 
-
-def _exists(path):
-    try:
-        open(path).close()
-        return True
-    except OSError:
-        return False
-
-
-# The parsed board file is only needed while the application is built: it is not
-# kept (it would hold ~7 KB of heap for good), and a HIL reset reads it again.
-if _exists("hil.flag"):
-    from co2hr.hil_link import HilLink
-
-    name = boot.load_board("board.json").get("name", "?")
-    link = HilLink(sys.stdin.buffer, sys.stdout.write,
-                   lambda hw: boot.build(hw, boot.load_board("board.json"), "flash"), name)
-    gc.collect()
-    while link.step():
-        gc.collect()
-else:
-    from co2hr.hw.board_io import BoardHardware
-
-    board = boot.load_board("board.json")
-    app = boot.build(BoardHardware(board), board)
-    board = None
-    gc.collect()
-    while True:
-        if app.service():
-            gc.collect()  # at a known point, between ticks, not inside one
+    run, args = bootsel.choose()
+except Exception as e:
+    sys.print_exception(e)
+    print("co2hr MAINTENANCE: bootsel.py is missing or broken: nothing runs, no watchdog;"
+          " rig deploy ends it (docs/flashing.md)")
+bootsel = None
+sys.modules.pop("bootsel", None)
+gc.collect()
+if run is not None:
+    run(*args)

@@ -33,26 +33,38 @@ def drive(target, board, n: int, t0: int = 0) -> float:
     return time.perf_counter() - start
 
 
-# The board's own boot (main.py without hil.flag): BoardHardware on the pin-level fakes
-# of firmware/tests/hwfakes.py (the interpreter has no `machine`). The fakes exist
-# before the baseline; what they allocate while the board boots (pin objects) counts.
+# The board's own boot (main.py without hil.flag): main.py's code (compiled, as the
+# board keeps it while it runs; bootsel.py is dropped once it has chosen), co2hr.start,
+# then BoardHardware on the pin-level fakes of firmware/tests/hwfakes.py
+# (the interpreter has no `machine`) and, with a site file, the Wi-Fi link on the fake
+# network of netfakes.py. The fakes exist before the baseline; what they allocate while
+# the board boots (pin objects, the station) counts, and is measured again as twins.
 # The build runs inside a function: at this interpreter's top level it trips over its
 # own frame handling, and collections happen only at the top level.
 _BOARD_BOOT = """
 sys.path.append('/fw')
 from hwfakes import rig_machine, Clock
+from netfakes import FakeAP, FakeNetwork, FakeSocketModule, FakeWLAN
 m = rig_machine()
 clk = Clock(0)
+net = FakeNetwork(clk, aps=[FakeAP('Plantroom', 'secret-key')])
+sock = FakeSocketModule()
 keep = []
 gc.collect()
 base = gc.mem_alloc()
+f = open('/fw/main.py')
+keep.append(compile(f.read(), 'main.py', 'exec'))
+f.close()
+f = None
 def boot_board():
-    from co2hr import boot
+    from co2hr import boot, start
     from co2hr.hw.board_io import BoardHardware
     board = boot.load_board('/fw/board.json')
-    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False,
+                       flash_dir='/fw/flash', site_path='/fw/%s', network=net, socket=sock)
     keep.append(boot.build(hw, board))
     m.log = []  # the fakes' records of what was done to them
+    net.calls = []
     for p in m.pins.values():
         p.history = []
 boot_board()
@@ -70,23 +82,35 @@ def make_twins():
         twins.append(FakePWM(w.pin))
     for u in m.uarts:
         twins.append(FakeUART(u.id, **u.kw))
+    if net.wlan is not None:
+        twins.append(FakeWLAN(net))
 gc.collect()
 a = gc.mem_alloc()
 make_twins()
 gc.collect()
-sys.stdout.write('%d %d %d\\n' % (heap, gc.mem_alloc() - a, len(twins)))
+sys.stdout.write('R %%d %%d %%d\\n' %% (heap, gc.mem_alloc() - a, len(twins)))
 """
+SITE = '{"net": "wlan", "ssid": "Plantroom", "key": "secret-key", "ip": "dhcp"}'
 
 
-def board_config_heap(board: dict) -> tuple[int, int, int]:
-    """(heap after boot, of which the fakes' objects, number of fake objects)."""
+def board_config_heap(board: dict, site: str | None = None) -> tuple[int, int, int]:
+    """(heap after boot, of which the fakes' objects, number of fake objects); site:
+    the site file's text (None: the board has none)."""
     root = prepare_root(board, romfs=True)
     try:
-        shutil.copy(rig.fw.FIRMWARE_DIR / "tests" / "hwfakes.py", root / "hwfakes.py")
-        vm = MicroPythonVM(root, "import sys, gc\n" + FROM_ROMFS + _BOARD_BOOT)
+        for name in ("hwfakes.py", "netfakes.py"):
+            shutil.copy(rig.fw.FIRMWARE_DIR / "tests" / name, root / name)
+        shutil.copy(rig.fw.FIRMWARE_DIR / "main.py", root / "main.py")
+        if site is not None:
+            (root / "site.json").write_text(site)
+        code = _BOARD_BOOT % ("site.json" if site is not None else "no-site.json")
+        vm = MicroPythonVM(root, "import sys, gc\n" + FROM_ROMFS + code)
         try:
-            heap, fakes, n = (int(x) for x in vm.readline(60.0).split())
-            return heap, fakes, n
+            while True:  # the board's console lines (net: ...) come first
+                line = vm.readline(60.0)
+                if line.startswith(b"R "):
+                    heap, fakes, n = (int(x) for x in line.split()[1:])
+                    return heap, fakes, n
         finally:
             vm.close()
     finally:
@@ -108,11 +132,14 @@ def main() -> None:
         print(f"mpy: heap in use after boot, firmware from ROMFS (rig deploy): "
               f"{rom.heap_after_boot:,} B (application objects {rom.app_heap:,} B; "
               f"the {rom.image_heap:,} B image, flash on a board, not counted)")
-    heap, fakes, n = board_config_heap(board)
-    print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag: "
-          f"BoardHardware, firmware from ROMFS): {heap:,} B, of which {fakes:,} B are {n} "
-          f"Python objects of the test fakes standing in for `machine` (pins, PWM, UART): "
-          f"~{heap - fakes:,} B without them")
+    for site, what in ((None, "no site file: no network"),
+                       (SITE, "Wi-Fi from site.json, Modbus TCP listening")):
+        heap, fakes, n = board_config_heap(board, site)
+        print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag: "
+              f"main.py, BoardHardware, firmware from ROMFS; {what}): {heap:,} B, of which "
+              f"{fakes:,} B are {n} Python objects of the test fakes standing in for "
+              f"`machine` and `network` (pins, PWM, UART, station): ~{heap - fakes:,} B "
+              "without them")
     with open_target("mpy", board, romfs=False) as mpy:
         print(f"mpy: heap in use after boot, .mpy on the filesystem (rig deploy --fs): "
               f"{mpy.heap_after_boot:,} B")

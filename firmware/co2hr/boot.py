@@ -29,6 +29,9 @@ def build(hw, board, flash_dir=None):
         app.store = store  # .fault/.reason: the storage alarm
         app.boot_count = store.boot_count  # this boot included, kept on flash
         control.store = store  # the controller raises storage_fault from store.fault
+    net = hw.net
+    if net is not None:
+        app.comms.append(net)  # watched and reconnected between ticks
     from co2hr.modbus.server import ModbusServer
 
     server = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))

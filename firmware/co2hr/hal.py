@@ -14,6 +14,9 @@ class Hardware:
     n_in = N_IN
     n_out = N_OUT
     flash_dir = None  # the folder of the settings/counters store; None: RAM only
+    # A hardware with a network link has it as .net (co2hr.hw.net.NetLink): boot.build
+    # polls it between ticks, the register map shows it (input 640..); None: no network.
+    net = None
 
     def ticks_ms(self):
         """Monotonic milliseconds, wrapping at 2**30 (see co2hr.ticks)."""

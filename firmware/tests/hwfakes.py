@@ -362,12 +362,18 @@ class FakeWDT:
 
 class FakeTimer:
     PERIODIC = 1
+    made = []  # every timer, in the order made
 
     def __init__(self, *a, **kw):
         self.kw = kw
+        self.running = True
+        FakeTimer.made.append(self)
 
     def init(self, **kw):
         self.kw = kw
+
+    def deinit(self):
+        self.running = False
 
 
 class _PinFactory:
@@ -417,9 +423,13 @@ class FakeMachine:
         self.adcs = {}
         self.uarts = []
         self.wdts = []
+        self.resets = 0
 
     def reset_cause(self):
         return self.cause
+
+    def reset(self):
+        self.resets += 1
 
     def I2C(self, uid, scl=None, sda=None, freq=400000):
         self.log.append(("i2c", uid))

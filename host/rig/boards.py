@@ -29,6 +29,14 @@ ESP32_CONSOLE = frozenset((1, 3))  # UART0: the USB REPL that mpremote deploys t
 RP2040_PINS = frozenset(range(0, 30))
 RP2040_ADC = frozenset((26, 27, 28, 29))
 
+# Wired Ethernet (ESP32 EMAC, RMII): the data pins are fixed in silicon; the reference
+# clock comes in on GPIO0 or goes out on GPIO16/17. PHYs that MicroPython's network.LAN
+# drives (network.PHY_<name>).
+ESP32_RMII = {19: "TXD0", 21: "TX_EN", 22: "TXD1", 25: "RXD0", 26: "RXD1", 27: "CRS_DV"}
+ESP32_REF_CLK = {0: "in", 16: "out", 17: "out"}
+LAN_PHYS = ("LAN8720", "IP101", "RTL8201", "DP83848", "KSZ8041", "KSZ8081")
+NET_KINDS = ("wlan", "lan")
+
 ADS1115_ADDRS = (0x48, 0x49, 0x4A, 0x4B)
 ADC_PIN_MAX_V = 3.6  # ADS1115 at 3.3 V: no input above VDD + 0.3 V
 
@@ -184,6 +192,55 @@ class _Checker:
                 self.pin(f"uart.{k}", u[k], output=out)
                 if k != "de":
                     self.rp2_function(f"uart.{k}", "uart", u.get("id"), k, u[k])
+
+    def net(self) -> None:
+        """The network interfaces the board has (the site file picks one)."""
+        net = self.b.get("net")
+        if net is None:
+            return
+        if not isinstance(net, dict) or not net:
+            self.err("net", "must be an object naming the interfaces: {\"wlan\": {}} "
+                     "and/or {\"lan\": {PHY pins}}")
+            return
+        for k in net:
+            if k not in NET_KINDS:
+                self.err(f"net.{k}", f"unknown interface: {', '.join(NET_KINDS)}")
+        if "wlan" in net and net["wlan"] != {}:
+            self.err("net.wlan", "takes no fields ({}): the site file has the network")
+        if "lan" in net:
+            self.lan(net["lan"])
+
+    def lan(self, p) -> None:
+        if self.mcu != "esp32":
+            self.err("net.lan", f"wired Ethernet (RMII) is on the esp32 only, not {self.mcu}")
+            return
+        if not isinstance(p, dict):
+            self.err("net.lan", "must be an object with phy, phy_addr, mdc, mdio")
+            return
+        known = ("phy", "phy_addr", "mdc", "mdio", "power", "ref_clk", "ref_clk_mode")
+        for k in p:
+            if k not in known:
+                self.err(f"net.lan.{k}", f"unknown field ({', '.join(known)})")
+        if p.get("phy") not in LAN_PHYS:
+            self.err("net.lan.phy", f"unknown PHY {p.get('phy')!r}: {', '.join(LAN_PHYS)}")
+        self.range_(p, "net.lan", "phy_addr", 0, 31, integer=True)
+        for k in ("mdc", "mdio", "power"):
+            if k in p:
+                self.pin(f"net.lan.{k}", p[k], output=True)
+            elif k != "power":
+                self.err(f"net.lan.{k}", "missing field")
+        for pin, sig in ESP32_RMII.items():
+            self.pin(f"net.lan RMII {sig}", pin, output=True)
+        if "ref_clk" in p:
+            clk = p["ref_clk"]
+            mode = p.get("ref_clk_mode", "in")
+            if ESP32_REF_CLK.get(clk) != mode:
+                self.err("net.lan.ref_clk", f"{clk!r} with ref_clk_mode {mode!r}: the RMII "
+                         "clock comes in on GPIO0 or goes out on GPIO16/17")
+            else:
+                self.pin("net.lan.ref_clk", clk, output=(mode == "out"))
+        elif "ref_clk_mode" in p:
+            self.err("net.lan.ref_clk_mode", "needs ref_clk")
 
     def rp2_function(self, where: str, bus: str, bus_id, role: str, p) -> None:
         """RP2040 peripherals sit on fixed pins (datasheet 1.4.3 function table)."""
@@ -348,4 +405,10 @@ def validate(board: dict) -> list[str]:
     c.buses()
     c.inputs()
     c.outputs()
+    c.net()
     return c.errors
+
+
+def board_nets(board: dict) -> tuple[str, ...]:
+    """The network interfaces a (valid) board file names: what its site file may ask."""
+    return tuple(board.get("net") or ())

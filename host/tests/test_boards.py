@@ -171,3 +171,48 @@ def test_shipped_boards_run_on_board_hardware(name):
     hw.read(raw, ok)
     bad = [INPUTS[i] for i in range(N_IN) if not ok[i]]
     assert not bad, bad
+
+
+LAN = {"phy": "LAN8720", "phy_addr": 1, "mdc": 23, "mdio": 18, "power": 12, "ref_clk": 0,
+       "ref_clk_mode": "in"}
+
+
+def test_network_interfaces(esp32, pico):
+    assert esp32["net"] == {"wlan": {}} and "net" not in pico
+    pico["net"] = {"wlan": {}}  # a Pico W
+    assert validate(pico) == []
+    pico["net"] = {"lan": dict(LAN)}
+    _one(validate(pico), "net.lan", "esp32 only")
+    esp32["net"] = {"wifi": {}}
+    _one(validate(esp32), "net.wifi", "unknown interface")
+    esp32["net"] = ["wlan"]
+    _one(validate(esp32), "net", "must be an object")
+    esp32["net"] = {"wlan": {"ssid": "x"}}
+    _one(validate(esp32), "net.wlan", "site file")
+
+
+def _lan_errors(board, **kw):
+    lan = dict(LAN)
+    lan.update(kw)
+    lan = {k: v for k, v in lan.items() if v is not None}
+    board["net"] = {"lan": lan}
+    return [e for e in validate(board) if e.startswith("net")]
+
+
+def test_ethernet_fields(esp32):
+    # the DevKitC carrier uses the RMII pins itself: every clash is named
+    errs = _lan_errors(esp32)
+    for pin, sig in ((19, "TXD0"), (21, "TX_EN"), (22, "TXD1"), (25, "RXD0"), (26, "RXD1"),
+                     (27, "CRS_DV")):
+        _one(errs, f"net.lan RMII {sig}", f"pin {pin} used twice")
+    _one(errs, "net.lan.mdc", "pin 23 used twice", "spi.mosi")
+    _one(errs, "net.lan.power", "pin 12 used twice")
+    assert not [e for e in errs if "ref_clk" in e or "phy" in e]
+    _one(_lan_errors(esp32, phy="LAN9999"), "net.lan.phy", "unknown PHY")
+    _one(_lan_errors(esp32, phy_addr=32), "net.lan.phy_addr", "out of range")
+    _one(_lan_errors(esp32, mdc=None), "net.lan.mdc", "missing field")
+    _one(_lan_errors(esp32, ref_clk=16), "net.lan.ref_clk", "comes in on GPIO0")
+    _one(_lan_errors(esp32, ref_clk=17, ref_clk_mode="out"), "net.lan.ref_clk",
+         "pin 17 used twice", "uart.tx")  # a good clock pin, taken by the RS-485 UART
+    _one(_lan_errors(esp32, ref_clk=None), "net.lan.ref_clk_mode", "needs ref_clk")
+    _one(_lan_errors(esp32, speed=100), "net.lan.speed", "unknown field")

@@ -16,8 +16,14 @@
 # from the settings use_settings() hands over); homing() tells which outputs are
 # homing now.
 #
+# A board whose board file has a "net" section brings its network up from the site
+# file (co2hr/hw/net.py, self.net; None without one) and gets a Modbus TCP listener on
+# it; nothing of the network is imported on a board without one.
+#
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
-# is the only one that imports it.
+# is the only one that imports it (network and socket likewise).
+import sys
+
 from micropython import const
 
 from co2hr.hal import Hardware
@@ -51,9 +57,25 @@ RESET_NAMES = ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOF
 _PARITY = {"N": 0, "O": 1, "E": 2}
 
 
+def _read_site(path, nets):
+    """co2hr.sitefile.load(path, nets), with its checks dropped from the heap again once
+    the file is read (~2 KB): (status, site dict or None, message)."""
+    from co2hr import sitefile
+
+    try:
+        return sitefile.load(path, nets)
+    finally:
+        sys.modules.pop("co2hr.sitefile", None)
+        import co2hr
+
+        if hasattr(co2hr, "sitefile"):
+            delattr(co2hr, "sitefile")
+
+
 class BoardHardware(Hardware):
     def __init__(self, board, machine=None, clock=None, clock_us=None, timer=True,
-                 flash_dir="flash"):
+                 flash_dir="flash", site_path="site.json", network=None, socket=None,
+                 log=print):
         if machine is None:
             import machine as _machine  # tests pass a fake machine at the pin level
 
@@ -78,6 +100,8 @@ class BoardHardware(Hardware):
         self._build_outputs(board.get("outputs", {}))
         self.safe_state(now)  # before any bus is touched
         self._build_inputs(board)
+        self.net = self._build_net(board.get("net"), site_path, network, log)
+        self._socket = socket
         self.wdt = Watchdog(self._make_wdt, board.get("wdt_ms", 8000))
         self.led = None
         if "led" in board:
@@ -99,6 +123,22 @@ class BoardHardware(Hardware):
             if getattr(m, name, None) == c:
                 return name[:-6].lower()  # "wdt", "pwron", ...
         return "unknown"
+
+    def _build_net(self, spec, site_path, network, log):
+        """The network link from the site file: NetLink when it asks for one of the
+        board's interfaces, else NetOff (why: its .site); None without a net section."""
+        if not spec:
+            return None
+        status, cfg, why = _read_site(site_path, list(spec))
+        if cfg is not None and cfg["net"] != "none":
+            from co2hr.hw.net import NetLink
+
+            return NetLink(spec, cfg, status, self.clock, self.m, network, log)
+        from co2hr.hw.netoff import NetOff
+
+        log("net: " + ("the site file says net none" if cfg is not None else why)
+            + ": running without a network (rig deploy --site FILE writes one)")
+        return NetOff(status)
 
     def _make_wdt(self, timeout_ms):
         return self.m.WDT(timeout=timeout_ms)
@@ -151,6 +191,7 @@ class BoardHardware(Hardware):
         self.ads_ok = bytearray(N_IN)
         self.i2c = None
         self.spi = None
+        self.irq_pins = []  # type: list
         ads = {}
         scan_ads = []
         scan_ch = bytearray()
@@ -197,6 +238,7 @@ class BoardHardware(Hardware):
                 pin = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
                 pc = PulseCounter(self.clock, spec.get("debounce_ms", 20))
                 pin.irq(trigger=m.Pin.IRQ_FALLING, handler=pc.irq)
+                self.irq_pins.append(pin)
                 self.drv[i] = pc
                 self.wire[i] = _W_PULSE
             else:  # analog on the on-chip ADC (RP2040: GP26-28)
@@ -377,6 +419,20 @@ class BoardHardware(Hardware):
     def reset_cause(self):
         return self.cause
 
+    def reset(self):
+        """Restart the board at once (main.py: after a failure in the running loop)."""
+        self.m.reset()
+
+    def quiesce(self):
+        """Nothing of this package runs after this (no timer, no pin interrupt): the
+        outputs keep what they were last given. Maintenance calls it when mpremote
+        interrupts it, before the firmware's files (or ROMFS image) are rewritten."""
+        if self.timer is not None:
+            self.timer.deinit()
+            self.timer = None
+        for p in self.irq_pins:
+            p.irq(handler=None)
+
     def comm_ports(self):
         if self._ports is None:
             self._ports = self._build_ports()
@@ -392,11 +448,9 @@ class BoardHardware(Hardware):
             ports.append(UartRtuPort(uart, self._out_pin(u["de"]), self.clock_us,
                                      u.get("baud", 19200), _PARITY.get(u.get("parity", "E"), 2),
                                      1))
-        try:
-            import socket
-
-            import network  # noqa: F401  (ports with networking only)
-        except ImportError:
-            return ports
-        ports.append(SocketTcpListener(socket))
+        if self.net is not None and self.net.kind:
+            s = self._socket
+            if s is None:
+                import socket as s
+            ports.append(SocketTcpListener(s))
         return ports

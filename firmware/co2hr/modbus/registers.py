@@ -15,6 +15,7 @@
 #   520.. alarm history
 #   600.. health (u32)
 #   620.. the asking line's unlock wait
+#   640.. boot mode and network link (u16), 650.. network addresses and counts (u32)
 #   900.. identity
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
@@ -67,6 +68,8 @@ _S_MIRROR = const(17)  # holding 1000+a = input register a
 _S_HEALTH = const(18)  # HEALTH row i, u32
 _S_SESSION = const(19)  # SESSION row i: the asking line's unlock guard
 _S_CODE_DEFAULT = const(20)  # the unlock code is the factory code
+_S_BOARD = const(21)  # BOARD_STATE row i: boot mode (map.boot_mode), app.hw.net
+_S_NET32 = const(22)  # NET32 row i, u32: app.hw.net
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -149,6 +152,61 @@ SESSION = (
     ("unlock_failures", ""),
 )
 
+# How the board booted and its network link (co2hr/maintenance.py sets the boot mode;
+# the link is co2hr.hw.net.NetLink, app.hw.net; hardware without one reads as no
+# network). Row: (name, unit). u16 each, net_rssi_dbm i16.
+_BOARD_BASE = const(640)
+_NET32_BASE = const(650)
+_NET_UP = const(2)  # co2hr.hw.net.ST_UP
+_B_MODE = const(0)
+_B_KIND = const(1)
+_B_STATE = const(2)
+_B_SITE = const(3)
+_B_RSSI = const(4)
+_B_RETRY = const(5)
+_B_FAIL = const(6)
+BOARD_STATE = (
+    #: Boot mode: 0 control running; 1 maintenance asked by rig deploy (maint.flag on the
+    #: flash); 2 maintenance after the control loop stopped on an error three runs in a row
+    #: (crash.txt); 3 maintenance because the rig could not be started (see the console).
+    #: In maintenance the watchdog and the control loop are off, every output is held in
+    #: its safe state and every write is refused (docs/flashing.md)
+    ("boot_mode", ""),
+    #: Network interface in use: 0 none, 1 Wi-Fi station, 2 wired Ethernet
+    ("net_kind", ""),
+    #: Network link: 0 off (no interface, or the site file is missing or wrong: net_site),
+    #: 1 connecting, 2 up (address assigned), 3 failed, waiting to retry (net_retry_s)
+    ("net_state", ""),
+    #: Site file (site.json): 0 not read (the board file has no network), 1 valid,
+    #: 2 missing, 3 unreadable (not JSON, not an object, too large), 4 a field is wrong,
+    #: 5 asks for an interface this board does not have; the console says which field
+    ("net_site", ""),
+    #: Wi-Fi signal strength while the link is up; 0x8000 otherwise
+    ("net_rssi_dbm", "dBm"),
+    #: Seconds until the next connection attempt (0: none waiting)
+    ("net_retry_s", "s"),
+    #: Last link failure: 0 none, 1 access point not found, 2 wrong key, 3 refused by the
+    #: access point, 4 no address within 30 s, 5 driver error, 6 link lost, 7 interface not
+    #: supported by this MicroPython build
+    ("net_fail", ""),
+    #: 1: the address comes from DHCP; 0: static (site file) or no network
+    ("net_dhcp", ""),
+)
+_N_RECONNECTS = const(6)  # word offsets in the NET32 group: 3 addresses, then counts
+_N_UP_S = const(8)
+NET32 = (
+    #: IPv4 address (192.168.1.20 reads 0xC0A8 0x0114); 0 while the link is down
+    ("net_ip", ""),
+    #: IPv4 netmask; 0 while the link is down
+    ("net_netmask", ""),
+    #: IPv4 gateway; 0 while the link is down
+    ("net_gateway", ""),
+    #: Connection attempts after the first since boot (Wi-Fi), or link losses (Ethernet)
+    ("net_reconnects", ""),
+    #: Seconds the link has been up (0 while it is down)
+    ("net_up_s", "s"),
+)
+
 HIST_N = const(16)  # newest alarm-history entries shown in registers
 _HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
 N_ALARM_WORDS = (N_ALARMS + 15) // 16
@@ -199,6 +257,8 @@ GROUPS = (
     (INPUT, 520, _S_HIST, 1 + HIST_N * _HIST_WORDS, 1, "r", 0),
     (INPUT, 600, _S_HEALTH, len(HEALTH), 2, "r", 0),
     (INPUT, 620, _S_SESSION, len(SESSION), 1, "r", 0),
+    (INPUT, _BOARD_BASE, _S_BOARD, len(BOARD_STATE), 1, "r", 0),
+    (INPUT, _NET32_BASE, _S_NET32, len(NET32), 2, "r", 0),
     (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
@@ -309,6 +369,11 @@ def _row(src, i, first):
         return (SESSION[i][0], SESSION[i][1], 1, "u16", "r", 0, 65535)
     if src == _S_CODE_DEFAULT:
         return ("unlock_code_default", "", 1, "bit", "r", 0, 1)
+    if src == _S_BOARD:
+        b = BOARD_STATE[i]
+        return (b[0], b[1], 1, "i16" if i == _B_RSSI else "u16", "r", "", "")
+    if src == _S_NET32:
+        return (NET32[i][0], NET32[i][1], 1, "u32", "r", 0, 4294967295)
     return None
 
 
@@ -362,6 +427,8 @@ class RegisterMap:
         self.heap_free = 0  # the last heap sample (see _HEAP_SAMPLE_MS)
         self.heap_used = 0
         self.heap_ms = -1  # when it was taken (-1: never)
+        self.boot_mode = 0  # input 640 (co2hr.maintenance serves another)
+        self.net = app.hw.net  # co2hr.hw.net.NetLink on a board with one
         seg = ([], [], [], [])
         for g in GROUPS:
             seg[g[0]].append(g)
@@ -571,7 +638,37 @@ class RegisterMap:
             return 1 if self.settings.values[_I_CODE] == UNLOCK_CODE else 0
         if src == _S_MIRROR:
             return self.read(INPUT, addr - MIRROR_BASE)
+        if src == _S_BOARD:
+            return self._board(i)
+        if src == _S_NET32:
+            return self._net32(addr - _NET32_BASE)
         return 0
+
+    def _board(self, i):
+        if i == _B_MODE:
+            return self.boot_mode
+        n = self.net
+        if n is None:
+            return INVALID if i == _B_RSSI else 0
+        if i == _B_KIND:
+            return n.kind
+        if i == _B_STATE:
+            return n.state
+        if i == _B_SITE:
+            return n.site
+        if i == _B_RSSI:
+            return n.rssi & 0xFFFF if n.rssi and n.state == _NET_UP else INVALID
+        if i == _B_RETRY:
+            return n.retry_s()
+        return n.fail if i == _B_FAIL else n.dhcp
+
+    def _net32(self, off):
+        n = self.net
+        if n is None:
+            return 0
+        if off < _N_RECONNECTS:  # address, netmask, gateway: 4 bytes each, high word first
+            return (n.addr[2 * off] << 8) | n.addr[2 * off + 1]
+        return _u32(n.reconnects if off < _N_UP_S else n.up_s, off)
 
     def _health(self, i):
         app = self.app

@@ -1,8 +1,8 @@
 """The firmware build for each MCU (`rig build`).
 
 Every firmware module is compiled with mpy-cross for the board's native architecture
-(ESP32: xtensawin, RP2040: armv6m) into build/<mcu>/co2hr/*.mpy, plus main.py as
-source (MicroPython runs main.py, it does not import it), and co2hr/ is packed into
+(ESP32: xtensawin, RP2040: armv6m) into build/<mcu>/co2hr/*.mpy, plus main.py and
+bootsel.py as source (MicroPython runs main.py from source), and co2hr/ is packed into
 build/<mcu>/co2hr.romfs, the ROMFS image `rig deploy` writes by default. The output
 depends only on the sources: the same tree gives byte-identical files, and
 build/<mcu>/MANIFEST.txt lists each file's size and sha256 so two builds can be
@@ -20,6 +20,9 @@ import rig.fw as fw
 from rig.deploy.mpy import compile_tree, romfs_image
 
 ARCH = {"esp32": "xtensawin", "rp2040": "armv6m"}
+# Beside the package, as source: MicroPython runs main.py, which imports bootsel.py
+# (the boot decision, which must not depend on the package).
+TOP_FILES = ("bootsel.py", "main.py")
 BUILD_DIR = fw.REPO / "build"
 
 
@@ -47,7 +50,8 @@ def build(out_root: Path = BUILD_DIR, mcus: tuple[str, ...] = tuple(ARCH)) -> li
             shutil.rmtree(out)
         out.mkdir(parents=True)
         compile_tree(fw.FIRMWARE_DIR / "co2hr", out / "co2hr", arch)
-        shutil.copyfile(fw.FIRMWARE_DIR / "main.py", out / "main.py")
+        for name in TOP_FILES:
+            shutil.copyfile(fw.FIRMWARE_DIR / name, out / name)
         romfs_image(out / "co2hr", out / "co2hr.romfs")
         files, size = _manifest(out, f"co2hr firmware for {mcu} ({arch})")
         infos.append(BuildInfo(mcu, arch, out, files, size,

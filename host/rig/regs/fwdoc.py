@@ -45,6 +45,8 @@ TABLES = {
     "ident": (("modbus/registers.py", "IDENT"),),
     "health": (("modbus/registers.py", "HEALTH"),),
     "session": (("modbus/registers.py", "SESSION"),),
+    "board": (("modbus/registers.py", "BOARD_STATE"),),
+    "net32": (("modbus/registers.py", "NET32"),),
 }
 
 
@@ -162,6 +164,10 @@ def describe(src: int, i: int, row: tuple) -> str:
         return docs("health")[i]
     if src == R._S_SESSION:
         return docs("session")[i]
+    if src == R._S_BOARD:
+        return docs("board")[i]
+    if src == R._S_NET32:
+        return docs("net32")[i] + " (high word first)"
     if src == R._S_CODE_DEFAULT:
         return "1 while unlock_code is the factory code %d (change it at commissioning)" % (
             R.UNLOCK_CODE)
@@ -199,6 +205,7 @@ GROUP_TITLES = {
     R._S_CMD_BIT: "Boolean commands", R._S_VALID: "Input valid flags",
     R._S_OUT_ON: "Output on flags", R._S_ALARM_BIT: "Alarm active flags",
     R._S_UNLOCKED: "Service unlock state", R._S_CODE_DEFAULT: "Factory unlock code",
+    R._S_BOARD: "Boot mode and network", R._S_NET32: "Network addresses and counts",
 }
 
 

@@ -1,12 +1,13 @@
 """`rig build` is reproducible (two builds byte-identical), targets the right
-architectures, and `rig deploy` plans one mpremote session and refuses bad boards."""
+architectures, and `rig deploy` plans its mpremote sessions for either layout and
+refuses bad boards (the plan on a board: test_deploy_watchdog.py)."""
 
 import json
 from pathlib import Path
 
 from rig.cli import main as rig_main
 from rig.deploy.build import ARCH, build
-from rig.deploy.session import deploy_plan, romfs_choice
+from rig.deploy.session import Layout, copy_steps, enter_step, romfs_choice
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -22,8 +23,8 @@ def test_two_builds_are_byte_identical(tmp_path):
         ta, tb = _tree(ia.out), _tree(ib.out)
         assert ta == tb, f"{ia.mcu}: builds differ"
         assert ia.size == ib.size > 10_000
-        assert "co2hr/hw/board_io.mpy" in ta and "main.py" in ta
-        assert not [n for n in ta if n.endswith(".py") and n != "main.py"]
+        assert "co2hr/hw/board_io.mpy" in ta and "main.py" in ta and "bootsel.py" in ta
+        assert not [n for n in ta if n.endswith(".py") and n not in ("main.py", "bootsel.py")]
         assert not [n for n in ta if "tests" in n]
         # .mpy v6 header. Bytecode-only modules carry no arch (byte 2 = 0) and run on
         # both MCUs; -march matters once a module uses @micropython.native/viper.
@@ -38,25 +39,35 @@ def test_rig_build_reports_size_per_target(tmp_path, capsys):
     assert (tmp_path / "rp2040" / "MANIFEST.txt").exists()
 
 
-def test_deploy_plan_is_one_mpremote_session(tmp_path):
-    argv = deploy_plan("/dev/ttyACM0", Path("boards/rp2040_pico.json"), tmp_path, hil=True,
-                       romfs=False)
-    assert argv[:2] == ["connect", "/dev/ttyACM0"]
+def _copy_argv(tmp_path, romfs, hil=False):
+    lay = Layout(tmp_path, Path("boards/rp2040_pico.json"), romfs, hil=hil)
+    return copy_steps("/dev/ttyACM0", lay, tmp_path / "deploy.sha256")[0].argv
+
+
+def test_deploy_copy_session_for_the_filesystem(tmp_path):
+    (tmp_path / "co2hr").mkdir()
+    (tmp_path / "main.py").write_text("")
+    (tmp_path / "bootsel.py").write_text("")
+    argv = _copy_argv(tmp_path, romfs=False, hil=True)
+    assert argv[:3] == ("connect", "/dev/ttyACM0", "resume")
     joined = " ".join(argv)
     assert "fs cp -r " + str(tmp_path / "co2hr") + " :" in joined
     assert "romfs" not in joined
-    assert ":board.json" in joined and ":main.py" in joined
-    assert "hil.flag" in argv[-3] and argv[-1] == "reset"
-    plain = deploy_plan("COM3", Path("b.json"), tmp_path, hil=False)
-    assert not [a for a in plain if "open('hil.flag'" in a]
+    assert ":board.json" in joined and ":deploy.sha256" in joined
+    assert [a for a in argv if "open('hil.flag', 'w')" in a]
+    assert not [a for a in _copy_argv(tmp_path, romfs=False) if "open('hil.flag'" in a]
+    enter = enter_step("COM3", tmp_path).argv
+    assert ":main.new" in enter and enter[-1] == "reset"
 
 
 def test_deploy_dry_run_and_bad_board(tmp_path, capsys):
     assert rig_main(["deploy", "--port", "/dev/null", "--board", "esp32_devkitc",
                      "--out", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "build esp32 (xtensawin)" in out and "-m mpremote connect /dev/null" in out
-    assert "romfs deploy" in out and "fs cp -r" not in out
+    assert "build esp32 (xtensawin)" in out and "-m mpremote connect /dev/null resume" in out
+    steps = [ln.split(":")[0] for ln in out.splitlines() if ln.startswith("# ") and ". " in ln]
+    assert steps == ["# 1. enter", "# 2. query", "# 3. copy", "# 4. verify", "# 5. finish"]
+    assert "romfs query" in out and "romfs deploy" in out and "fs cp -r" not in out
     assert rig_main(["deploy", "--port", "/dev/null", "--board", "esp32_devkitc",
                      "--out", str(tmp_path), "--dry-run", "--fs"]) == 0
     out = capsys.readouterr().out
@@ -82,11 +93,14 @@ def test_build_packs_a_romfs_image_of_the_package(tmp_path):
 
 
 def test_deploy_writes_the_romfs_image_by_default(tmp_path):
-    argv = deploy_plan("/dev/ttyUSB0", Path("boards/esp32_devkitc.json"), tmp_path, hil=False)
-    joined = " ".join(argv)
+    (tmp_path / "co2hr").mkdir()
+    (tmp_path / "main.py").write_text("")
+    (tmp_path / "bootsel.py").write_text("")
+    (tmp_path / "co2hr.romfs").write_bytes(b"image")
+    joined = " ".join(_copy_argv(tmp_path, romfs=True))
     assert "romfs deploy " + str(tmp_path / "co2hr.romfs") in joined
     assert "fs cp -r" not in joined
-    assert ":main.py" in joined and ":board.json" in joined and argv[-1] == "reset"
+    assert ":board.json" in joined
 
 
 def test_romfs_choice_from_the_boards_answer():

@@ -1,5 +1,5 @@
 """Gates every firmware change must pass: it compiles with mpy-cross for both board
-architectures, and only the hardware layer touches `machine`."""
+architectures, and only the hardware layer touches `machine` (and `network`, `socket`)."""
 
 from __future__ import annotations
 
@@ -46,21 +46,22 @@ def test_the_gate_rejects_what_micropython_cannot_run(tmp_path):
     assert mpy_cross_compile(good, tmp_path / "plain.mpy", "armv6m").returncode == 0
 
 
-def _imports_machine(path: Path) -> bool:
+def _imports_machine(path: Path, mod: str = "machine") -> bool:
     tree = ast.parse(path.read_text(), str(path))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "machine"
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == mod
                                                 for a in node.names):
             return True
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "machine":
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == mod:
             return True
     return False
 
 
-def test_only_the_hardware_layer_imports_machine():
+@pytest.mark.parametrize("mod", ["machine", "network", "socket"])
+def test_only_the_hardware_layer_imports_machine(mod):
     offenders = [str(p.relative_to(FIRMWARE_DIR)) for p in FIRMWARE_FILES
-                 if _imports_machine(p) and HW_LAYER not in p.parents]
-    assert not offenders, f"machine imported outside co2hr/hw: {offenders}"
+                 if _imports_machine(p, mod) and HW_LAYER not in p.parents]
+    assert not offenders, f"{mod} imported outside co2hr/hw: {offenders}"
 
 
 def test_the_machine_check_sees_an_import(tmp_path):
