@@ -73,6 +73,11 @@ import json
 
 from micropython import const
 
+try:  # the port's number: 2 on the boards, 44 in the WASI build (the mpy target)
+    from errno import ENOENT
+except ImportError:
+    ENOENT = 2
+
 from co2hr.settings import DEFAULT, SCALE, SCHEMA
 from co2hr.ticks import ticks_add, ticks_diff
 
@@ -93,7 +98,6 @@ _MAX_COUNTERS = const(64)
 _SEQ_MOD = const(0x40000000)
 _SEQ_HALF = const(0x20000000)
 _U32 = 0xFFFFFFFF  # a long int on a 32-bit port: not a const()
-_ENOENT = const(2)
 _KEYS = ("v", "seq", "settings", "counters", "boots", "faults")
 
 # where the settings came from at load (Store.loaded)
@@ -326,7 +330,7 @@ class Store:
         try:
             f = self.fs.open(path, "rb")
         except OSError as e:
-            if e.args and e.args[0] == _ENOENT:
+            if e.args and e.args[0] == ENOENT:
                 return None, "missing"
             return None, "unreadable"
         try:

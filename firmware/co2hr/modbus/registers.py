@@ -15,6 +15,8 @@
 #   520.. alarm history
 #   600.. health (u32)
 #   620.. the asking line's unlock wait
+#   660.. clock and event-log state         620.. clock set (UTC), 630 event-log index
+#   700.. event-log window                        (co2hr.modbus.evregs)
 #   900.. identity
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
@@ -29,6 +31,7 @@ from micropython import const
 from co2hr import VERSION
 from co2hr.alarms import ALARMS, N_ALARMS
 from co2hr.io import INPUTS, OUTPUTS
+from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
 from co2hr.settings import SCHEMA
@@ -195,11 +198,18 @@ GROUPS = (
     (INPUT, 520, _S_HIST, 1 + HIST_N * _HIST_WORDS, 1, "r", 0),
     (INPUT, 600, _S_HEALTH, len(HEALTH), 2, "r", 0),
     (INPUT, 620, _S_SESSION, len(SESSION), 1, "r", 0),
+    (INPUT, 660, EV.S_CLOCK, EV.count(EV.S_CLOCK), 1, "r", 0),
+    (INPUT, 672, EV.S_CLOCK32, EV.count(EV.S_CLOCK32), 2, "r", 0),
+    (INPUT, 680, EV.S_EVLOG32, EV.count(EV.S_EVLOG32), 2, "r", 0),
+    (INPUT, 690, EV.S_EVLOG, EV.count(EV.S_EVLOG), 1, "r", 0),
+    (INPUT, EV.WIN_BASE, EV.S_WINDOW, EV.count(EV.S_WINDOW), 1, "r", 0),
     (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
     (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
     (HOLDING, 600, _S_UNLOCK, 1, 1, "rw", 0),
+    (HOLDING, 620, EV.S_CLOCKSET, EV.count(EV.S_CLOCKSET), 1, "rw", 0),
+    (HOLDING, 630, EV.S_FROM, EV.count(EV.S_FROM), 2, "rw", 0),
     (HOLDING, MIRROR_BASE, _S_MIRROR, MIRROR_BASE, 1, "r", 0),
     (COILS, 0, _S_CMD_BIT, len(COMMANDS), 1, "rw", 0),
     (DISCRETE, 0, _S_VALID, len(INPUTS), 1, "r", 0),
@@ -212,11 +222,19 @@ GROUPS = (
 
 def needs_unlock(table, addr):
     """True for a register only an unlocked master may write: every writable one but
-    the unlock register itself (settings and commands alike)."""
+    the unlock register itself and the master's own event-log index."""
     for g in GROUPS:
         if g[0] == table and g[1] <= addr < g[1] + g[3] * g[4]:
-            return g[5] == "rw" and g[2] != _S_UNLOCK
+            return g[5] == "rw" and g[2] != _S_UNLOCK and g[2] != EV.S_FROM
     return False
+
+
+def setting_address(k):
+    """The holding register of setting k (schema index): what the event log records."""
+    for g in GROUPS:
+        if g[2] == S_SETTING and g[6] <= k < g[6] + g[3]:
+            return g[1] + k - g[6]
+    return 0xFFFF
 
 
 def _is_bool_command(i):
@@ -305,6 +323,8 @@ def _row(src, i, first):
         return (SESSION[i][0], SESSION[i][1], 1, "u16", "r", 0, 65535)
     if src == _S_CODE_DEFAULT:
         return ("unlock_code_default", "", 1, "bit", "r", 0, 1)
+    if src >= EV.S_FIRST:
+        return EV.row(src, i)
     return None
 
 
@@ -377,6 +397,7 @@ class RegisterMap:
         name = board_name.encode()
         self.ident[3] = crc16(name, 0, len(name))
         self.ident[4] = regmap_id()
+        self.ev = EV.EvRegs(app)  # the clock and event-log groups
 
     def _find(self, table, addr):
         for g in self.seg[table]:
@@ -409,15 +430,20 @@ class RegisterMap:
         a = addr
         end = addr + qty
         needs = False
+        view = True  # only the master's own event-log index: no unlock, even read-only
         while a < end:
             g = self._find(table, a)
             if g is None or g[5] != "rw":
                 return ILLEGAL_ADDRESS
-            if g[2] != _S_UNLOCK:
-                needs = True
+            if g[2] >= EV.S_FIRST and not EV.whole(g[2], g[1], a, end):
+                return ILLEGAL_ADDRESS  # a block written in part
+            if g[2] != EV.S_FROM:
+                view = False
+                if g[2] != _S_UNLOCK:
+                    needs = True
             a = a + 1 if g[2] == _S_CMD_BIT else g[1] + g[3] * g[4]
         s = self.session
-        if s.read_only() or (needs and not s.is_open()):
+        if not view and (s.read_only() or (needs and not s.is_open())):
             self.server.diag[_D_WRITES_REFUSED] += 1
             return ILLEGAL_FUNCTION
         return 0
@@ -441,6 +467,8 @@ class RegisterMap:
             r = COMMANDS[i]
             v = self._cmd_value(i, raw)
             return r[1] <= v <= r[2]
+        if src >= EV.S_FIRST:
+            return self.ev.value_ok(src, addr - g[1], raw)
         return src == _S_UNLOCK  # any code goes to the session, which decides
 
     def _setting_value(self, k, raw):
@@ -468,6 +496,8 @@ class RegisterMap:
             self.control.command(i, self._cmd_value(i, raw))
         elif src == _S_UNLOCK:
             return self._unlock(raw)
+        elif src >= EV.S_FIRST:
+            return self.ev.write(src, addr - g[1], raw, self.session)
         return 0
 
     def _unlock(self, raw):
@@ -519,6 +549,8 @@ class RegisterMap:
             if k == _I_CODE:
                 return 0  # never readable
             return _to_reg(self.settings.values[k], self.schema[k][5], self.set_signed[k])
+        if src >= EV.S_FIRST:
+            return self.ev.read(src, off, self.session)
         return self._read_more(src, i, addr)
 
     def _read_more(self, src, i, addr):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from rig.cli import cycle, deploy, modbus, run, sim
+from rig.cli import clock, cycle, deploy, events, modbus, run, sim
 
 # Each command group adds its subparsers and sets `func`, in the order `rig --help` lists them.
-_COMMANDS = (cycle, deploy, sim, modbus, run)
+_COMMANDS = (cycle, deploy, sim, modbus, events, clock, run)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -85,15 +85,20 @@ def _regs(names: list[str]) -> list[table.Reg]:
 
 
 _HIST = re.compile(r"alarm_hist_(\d+)_")
+_EV_ENTRY = re.compile(r"ev(\d+)_")
 
 
 def _lines(regs: list[table.Reg], values: dict[str, float], all_: bool) -> list[str]:
     out = []
     hist_n = int(values.get("alarm_hist_len", 0) or 0)
+    ev_n = int(values.get("ev_window_n", 0) or 0)
     for r in regs:
         m = _HIST.match(r.name)
         if all_ and m and int(m.group(1)) >= hist_n:
             continue  # empty history slots
+        m = _EV_ENTRY.match(r.name)
+        if all_ and m and int(m.group(1)) >= ev_n:
+            continue  # empty event-log window slots (`rig events` decodes the log)
         v = values[r.label]
         out.append(f"{r.label:<24} {codec.fmt_value(r, v)}")
     if all_:

@@ -25,6 +25,7 @@ from pathlib import Path
 import rig.fw as fw
 from co2hr.alarms import ALARMS, N_ALARMS
 from co2hr.io import INPUTS, OUTPUTS
+from co2hr.modbus import evregs as EV
 from co2hr.modbus import registers as R
 
 # (file under firmware/co2hr, table variable) for each table-backed register source.
@@ -37,7 +38,27 @@ TABLES = {
     "ident": (("modbus/registers.py", "IDENT"),),
     "health": (("modbus/registers.py", "HEALTH"),),
     "session": (("modbus/registers.py", "SESSION"),),
+    "clock": (("modbus/evregs.py", "CLOCK"),),
+    "clock32": (("modbus/evregs.py", "CLOCK32"),),
+    "evlog32": (("modbus/evregs.py", "EVLOG32"),),
+    "evlog": (("modbus/evregs.py", "EVLOG"),),
+    "clockset": (("modbus/evregs.py", "CLOCKSET"),),
+    "events": (("eventlog.py", "EVENTS"),),
 }
+_EV_TABLES = {EV.S_CLOCK: "clock", EV.S_CLOCK32: "clock32", EV.S_EVLOG32: "evlog32",
+              EV.S_EVLOG: "evlog", EV.S_CLOCKSET: "clockset"}
+_ENTRY_TEXT = (
+    "Event-log window entry %d: time, Unix s when bit 7 of its kind word is set, else "
+    "seconds since boot (high word first)", "",
+    "Event-log window entry %d: boot number",
+    "Event-log window entry %d: kind (high byte, docs/eventlog.md; 0: no entry, a slot a "
+    "power cut tore) and flags (low byte: bit 7 clock time, bits 4-6 source 0 firmware 1 "
+    "RTU 2 TCP 3 HIL link, bits 0-3 events merged into it)",
+    "Event-log window entry %d: key (alarm code, holding register, ...: by kind)",
+    "Event-log window entry %d: a (by kind)",
+    "Event-log window entry %d: b (by kind)",
+    "Event-log window entry %d: its seq, low word (a check that it is the entry expected)",
+)
 
 
 class DocError(ValueError):
@@ -133,7 +154,26 @@ def describe(src: int, i: int, row: tuple) -> str:
         return "1 while the service unlock of the asking connection or line is open"
     if src == R._S_MIRROR:
         return "Read-only copy of input register %d" % i
+    if src >= EV.S_FIRST:
+        return _describe_events(src, i)
     raise DocError(f"no description rule for register source {src} ({name})")
+
+
+def _describe_events(src: int, i: int) -> str:
+    """The clock and event-log groups (co2hr.modbus.evregs)."""
+    if src in _EV_TABLES:
+        return docs(_EV_TABLES[src])[i] + (" (high word first)" if src in (
+            EV.S_CLOCK32, EV.S_EVLOG32) else "")
+    if src == EV.S_FROM:
+        return ("This master's event-log window starts at this entry (seq); 0: the newest "
+                f"{EV.WIN_ENTRIES}. Write both words in one FC 16; needs no unlock (high "
+                "word first)")
+    if i < EV.WIN_HEAD:
+        return ("Seq of the window's first entry (high word first)", "",
+                "Entries in the window (consecutive seqs from ev_window_seq)",
+                "Of which still in RAM, not yet on flash")[i]
+    j, w = divmod(i - EV.WIN_HEAD, EV.ENTRY_WORDS)
+    return _ENTRY_TEXT[w] % j
 
 
 def rows() -> list[tuple]:
