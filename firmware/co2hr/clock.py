@@ -70,7 +70,7 @@ class Clock:
         self._last = ms_clock()
         self._tz_ver = -1
         self._switch_day = -1  # a UTC day with a summer-time switch still to come
-        self._rtc_ver = -1
+        self._rtc_ver = hw.rtc_version if hw is not None else 0  # (boot calls adopt_rtc)
 
     # --- private helpers ------------------------------------------------------------
     def _offset(self):

@@ -113,6 +113,7 @@ QUOTA_REFILL_MS = const(60000)
 LOST_WITHIN_MS = const(600000)
 RETRY_MS = const(30000)  # after a failed append
 _MAX_MERGED = const(15)
+_FLOOR_BACK = const(128)  # entries looked through at boot for the newest clock time
 _MERGING = (1 << EV_ALARM) | (1 << EV_SETTING) | (1 << EV_COMMAND) | (1 << EV_MODE) | (
     1 << EV_CODE_WRONG)
 _EXEMPT = (1 << EV_BOOT) | (1 << EV_STORAGE) | (1 << EV_HP_STOP) | (1 << EV_LOST)
@@ -362,17 +363,23 @@ class EventLog:
             self._first_ms = now
 
     def newest_clock_unix(self):
-        """Unix time of the newest clock-stamped entry on flash, looking back 8 entries
-        (0: none): an RTC time before it was not set but reset (co2hr.clock)."""
+        """Unix time of the newest clock-stamped entry on flash among the last
+        _FLOOR_BACK (0: none): an RTC time before it was reset, not set (co2hr.clock).
+        At boot only: reads in runs of 8 through a temporary buffer."""
         st = self.store
         if st is None:
             return 0
-        b = bytearray(REC)
-        kept = (st.next - st.oldest()) % SEQ_MOD
-        for back in range(1, min(8, kept) + 1):
-            st.read_run((st.next - back) % SEQ_MOD, 1, b)
-            if sealed(b, 0) and b[7] & 0x80:
-                return (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]
+        b = bytearray(8 * REC)
+        left = min(_FLOOR_BACK, (st.next - st.oldest()) % SEQ_MOD)
+        done = 0
+        while done < left:
+            n = min(8, left - done)
+            done += n
+            st.read_run((st.next - done) % SEQ_MOD, n, b)  # the n entries before the last
+            for j in range(n - 1, -1, -1):
+                o = j * REC
+                if sealed(b, o) and b[o + 7] & 0x80:
+                    return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
         return 0
 
     def read_pending(self, seq, buf, off):

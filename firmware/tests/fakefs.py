@@ -6,10 +6,13 @@
 # fails every open with EIO (a flash read error, or a slot name that is a folder);
 # `fail_writes` fails every write open with ENOSPC. `written` counts the bytes taken.
 
-try:  # the port's numbers (the WASI build of the mpy target has its own)
-    from errno import EEXIST, EIO, ENOENT, ENOSPC
-except ImportError:
-    EEXIST, EIO, ENOENT, ENOSPC = 17, 5, 2, 28
+import errno
+
+# the port's numbers where it has them (the WASI build of the mpy target has its own)
+ENOENT = getattr(errno, "ENOENT", 2)
+EIO = getattr(errno, "EIO", 5)
+ENOSPC = getattr(errno, "ENOSPC", 28)
+EEXIST = getattr(errno, "EEXIST", 17)
 
 
 class PowerCut(Exception):
