@@ -193,7 +193,7 @@ class HilLink:
             return True
         c = f[0]
         app = self.app
-        if self.hw.fs is not None and self.hw.fs.dead and c != "K" and c != "Q":
+        if self.hw.fs is not None and self.hw.fs.dead and c not in "KXQ":
             raise PowerFail("power failed")  # (the RTC is the host's: it still answers)
         if c == "I":
             hw = self.hw

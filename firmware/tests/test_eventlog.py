@@ -328,3 +328,16 @@ def test_nothing_happening_allocates_nothing():
         ev.tick(ctrl, mode, ctrl.now_s)
         ev.poll()
     assert gc.mem_alloc() - a0 == 0
+
+
+def test_an_rtc_time_taken_while_an_entry_is_made_logs_first_and_both_are_whole():
+    fs = _fs()
+    app, hw = _app(fs)
+    hw.set_rtc(1767225600 * 1000)  # the HIL host's RTC, set after the boot
+    _run(app, hw, 1)  # the tick's mode entry takes the clock, which logs its set first
+    got = _entries(app.events)
+    kinds = [e[0] for e in got]
+    assert kinds[-2:] == [E.EV_CLOCK, E.EV_MODE], got
+    b = bytearray(REC)
+    for j in range(app.events.n):  # every waiting slot is a whole record
+        assert app.events.read_pending(app.events.next_seq() + j, b, 0) and sealed(b, 0)
