@@ -135,9 +135,10 @@ def main() -> int:
         print(f"{label}: {per_save:.3f} erases per save; the most erased block takes "
               f"{100 * worst:.2f} % of the saves")
         _lifetimes(rates, worst)
-    from co2hr.eventlog import LOST_WITHIN_MS, QUOTA_REFILL_MS
+    from rig.regs.fwdoc import consts
 
-    flood = DAY_MS // QUOTA_REFILL_MS + DAY_MS // LOST_WITHIN_MS
+    ms = {n: v for n, v, _d in consts("eventlog.py", "_")}  # the log's private numbers
+    flood = DAY_MS // ms["_QUOTA_REFILL_MS"] + DAY_MS // ms["_LOST_WITHIN_MS"]
     ev_rates = (("normal use (a boot, a few alarms and changes)", 50),
                 ("a busy commissioning day", 400),
                 ("any flood, held to the quota (+ the lost counts)", flood))

@@ -15,8 +15,7 @@
 # when tz_summer_time is 1 (last Sunday of March to last Sunday of October, 01:00 UTC).
 # year/month/day are the local date; heating is 1 from 1 October 00:00 to 31 March
 # 24:00 local time (the heating season of the Danish heat tax), season_year the year
-# the current season (heating or the rest) began, month_no a running month number
-# ((year - 2000) * 12 + month - 1) for per-month tables. They change at local
+# the current season (heating or the rest) began. They change at local
 # midnight (one tuple is made then: once a day, never per tick); `version` counts sets
 # (a set may move the date either way).
 from micropython import const
@@ -61,7 +60,6 @@ class Clock:
         self.day = 0
         self.heating = 0
         self.season_year = 0
-        self.month_no = 0
         self.lday = -1  # local day number
         self.uy = 0  # the UTC date (holding 620..622 read it)
         self.um = 0
@@ -81,8 +79,10 @@ class Clock:
         if v[_I_SUMMER]:
             if dates.eu_summer_time(self.uy, self.days, self.sod):
                 off += _SUMMER_S
-            if self.sod < _SUMMER_S and dates.is_transition_day(self.uy, self.days):
-                self._switch_day = self.days
+            z = self.days
+            if self.sod < _SUMMER_S and (z == dates.last_sunday(self.uy, 3)
+                                         or z == dates.last_sunday(self.uy, 10)):
+                self._switch_day = z
         self.utc_off_s = off
 
     def _local(self):
@@ -97,7 +97,6 @@ class Clock:
         self.day = d
         self.heating = 1 if (m >= 10 or m <= 3) else 0
         self.season_year = y - 1 if m <= 3 else y
-        self.month_no = (y - 2000) * 12 + m - 1
 
     def _new_day(self):
         self.uy, self.um, self.ud = dates.civil(self.days)
@@ -187,13 +186,14 @@ class Clock:
         return True
 
     def set_unix(self, t, source, ms=0):
-        """Set to Unix time t (s) + ms (0..999). False if outside MIN_YEAR..MAX_YEAR."""
+        """Set to Unix time t (s) + ms (0..999). False if outside the years
+        dates.valid() takes."""
         s2000 = t - dates.UNIX_2000
         if s2000 < 0:
             return False
         days = s2000 // _DAY_S
-        if days < dates.day_number(dates.MIN_YEAR, 1, 1) or days > dates.day_number(
-                dates.MAX_YEAR, 12, 31):
+        y, m, d = dates.civil(days)
+        if not dates.valid(y, m, d, 0, 0, 0):
             return False
         self._set(days, s2000 - days * _DAY_S, source, ms)
         return True

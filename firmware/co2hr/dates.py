@@ -6,28 +6,23 @@
 from micropython import const
 
 MIN_YEAR = const(2024)  # a board RTC reset to its default (2000 or 2021) reads before this
-MAX_YEAR = const(2099)
-DAY_S = const(86400)
+_MAX_YEAR = const(2099)
 UNIX_2000 = const(946684800)  # Unix time of 2000-01-01 00:00 UTC
 _DAYS_0000_03_01_TO_2000 = const(730425)
 _SATURDAY = const(5)  # weekday of day 0, Monday = 0
 _DST_UTC_S = const(3600)  # EU summer time starts and ends at 01:00 UTC
 
 
-def leap(y):
-    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-
-
 def month_days(y, m):
     if m == 2:
-        return 29 if leap(y) else 28
+        return 29 if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) else 28
     return 30 if (m == 4 or m == 6 or m == 9 or m == 11) else 31  # (a tuple would allocate)
 
 
 def valid(y, mo, d, h, mi, s):
-    """True for a date and time of day that exists, MIN_YEAR..MAX_YEAR (a leap second
+    """True for a date and time of day that exists, MIN_YEAR..2099 (a leap second
     is not accepted: no clock here can show one)."""
-    if not (MIN_YEAR <= y <= MAX_YEAR and 1 <= mo <= 12):
+    if not (MIN_YEAR <= y <= _MAX_YEAR and 1 <= mo <= 12):
         return False
     return 1 <= d <= month_days(y, mo) and 0 <= h <= 23 and 0 <= mi <= 59 and 0 <= s <= 59
 
@@ -79,7 +74,3 @@ def eu_summer_time(y, z, sod):
     if z == b:
         return sod < _DST_UTC_S
     return True
-
-
-def is_transition_day(y, z):
-    return z == last_sunday(y, 3) or z == last_sunday(y, 10)

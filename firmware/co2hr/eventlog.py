@@ -4,26 +4,26 @@
 #
 # An entry is a fixed 16-byte record (no object per entry):
 #   0..3 time (u32): Unix time when the clock is set, else seconds since boot
-#   4..5 boot number (u16, the store's boot count)   6 kind (EVENTS)
-#   7    bit 7: the time is clock time; bits 4..6: source (SOURCES); bits 0..3: how many
+#   4..5 boot number (u16, the store's boot count)   6 kind (_EV_* below)
+#   7    bit 7: the time is clock time; bits 4..6: source (SRC_*); bits 0..3: how many
 #        more events of the same kind and key were merged into it (15 at most)
-#   8..9 key  10..11 a  12..13 b (u16 each; their meaning is the kind's, EVENTS)
+#   8..9 key  10..11 a  12..13 b (u16 each; their meaning is the kind's)
 #   14 CRC byte, 15 mark (co2hr.evstore)
-# New entries wait in a RAM buffer of N_PEND records and go to flash together once the
-# oldest is FLUSH_WITHIN_MS old (a burst of writes costs one append), or at once when
+# New entries wait in a RAM buffer of _N_PEND records and go to flash together once the
+# oldest is _FLUSH_WITHIN_MS old (a burst of writes costs one append), or at once when
 # the buffer is full (from the Modbus path; the tick never writes flash). They are
 # readable over Modbus while they wait; a power cut loses only those (<= 2 s of events).
 #
 # Bounded writes (flash wear; a flood must not wash the history out of the ring):
-# * entries are admitted against a quota of QUOTA_BURST with one more every
-#   QUOTA_REFILL_MS (60 an hour sustained). Boots, storage findings, HP stops and the
+# * entries are admitted against a quota of _QUOTA_BURST with one more every
+#   _QUOTA_REFILL_MS (60 an hour sustained). Boots, storage findings, HP stops and the
 #   lost count are outside the quota (each is rare by nature).
 # * an event of the same kind, key and source as an entry still in RAM is merged into
 #   it (settings: the first old and the last new value; alarms: the first and the last
 #   transition; a count), whatever the quota says.
 # * an event the quota or a full buffer refuses is counted (`lost`, input register
-#   ev_lost) and the count is logged as an entry, at most every LOST_WITHIN_MS.
-# So the flash takes at most ~QUOTA_BURST appends at once and 60 + 6 an hour under any
+#   ev_lost) and the count is logged as an entry, at most every _LOST_WITHIN_MS.
+# So the flash takes at most ~_QUOTA_BURST appends at once and 60 + 6 an hour under any
 # flood, and the >= 508 entries kept hold at least 7 h of a flood after the entries
 # before it. Flash wear (tools/storage_wear.py: co2hr.evstore appending 1-4 entries at a
 # time on littlefs as MicroPython configures it): 0.97 block erases per append, the most
@@ -48,84 +48,72 @@ from co2hr.io import AI_P_GC
 from co2hr.settings import SCHEMA
 from co2hr.ticks import ticks_add, ticks_diff
 
-# Kinds: (code, name); the code is byte 6 of a record. Append only.
-EV_BOOT = const(1)
-EV_STORAGE = const(2)
-EV_ALARM = const(3)
-EV_SETTING = const(4)
-EV_COMMAND = const(5)
-EV_MODE = const(6)
-EV_HP_STOP = const(7)
-EV_UNLOCK = const(8)
-EV_LOCK = const(9)
-EV_CODE_WRONG = const(10)
-EV_CLOCK = const(11)
-EV_LOST = const(12)
-EVENTS = (
-    #: Boot. key: reset cause (0 unknown, 1 power-on: the power returned, 2 hard reset, 3
-    #: watchdog, 4 deep sleep, 5 soft reset); a: where the settings came from (0 the
-    #: newest stored copy, 1 first boot: defaults, 2 the other copy, 3 no usable copy:
-    #: defaults); b: firmware version (major << 11 | minor << 6 | patch)
-    (EV_BOOT, "boot"),
-    #: A finding of the settings store at boot. key: 1 first boot (defaults written), 2 a
-    #: stored copy unusable (the other copy or the defaults loaded), 3 a stored value
-    #: refused by the schema (a: its holding register, kept at its default); b: storage
-    #: faults ever
-    (EV_STORAGE, "storage"),
-    #: Alarm. key: alarm code; a: what happened first, b: last (1 raised, 0 cleared, 2
-    #: acknowledged), with the merged count
-    (EV_ALARM, "alarm"),
-    #: Setting changed. key: holding register; a: old, b: new value (raw register words)
-    (EV_SETTING, "setting"),
-    #: Command written. key: holding register; b: the value (raw register word)
-    (EV_COMMAND, "command"),
-    #: Operating mode. a: before (65535 at boot), b: now (co2hr.modes)
-    (EV_MODE, "mode"),
-    #: HP stop released the compressor enable. a: p_gc x 10 (bar) when it acted
-    (EV_HP_STOP, "hp_stop"),
-    #: Service unlock opened. a: its timeout (s)
-    (EV_UNLOCK, "unlock"),
-    #: Service unlock closed. a: 0 by the master (0 written), 1 timed out, 2 its connection
-    #: ended
-    (EV_LOCK, "lock"),
-    #: A wrong unlock code. a: wrong codes on that line since its last unlock; b: seconds
-    #: the line now waits before it takes another
-    (EV_CODE_WRONG, "code_wrong"),
-    #: Clock set. key: who (1 Modbus, 2 NTP, 3 board RTC) + 256 when it was set before; a, b:
-    #: the step in seconds (i32, high word in a) if it was set, else the uptime (u32) at
-    #: which it was set, which dates this boot's earlier entries
-    (EV_CLOCK, "clock"),
-    #: Events not logged (the quota or a full buffer refused them). a, b: how many (u32)
-    (EV_LOST, "lost"),
-)
+# The numbers below are private consts: compiled into the code, they cost the board no
+# name. The host reads them, and the `#:` line above each, from this file
+# (rig.regs.fwdoc.consts): the kinds' names are their own (_EV_HP_STOP: "hp_stop").
+# Kinds (byte 6 of a record), append only; key, a and b are u16 words:
+#: Boot. key: reset cause (0 unknown, 1 power-on: the power returned, 2 hard reset, 3
+#: watchdog, 4 deep sleep, 5 soft reset); a: where the settings came from (0 the newest
+#: stored copy, 1 first boot: defaults, 2 the other copy, 3 no usable copy: defaults); b:
+#: firmware version (major << 11 | minor << 6 | patch)
+_EV_BOOT = const(1)
+#: A finding of the settings store at boot. key: 1 first boot (defaults written), 2 a stored
+#: copy unusable (a: where the settings came from, as for boot), 3 a stored value refused by
+#: the schema (a: its holding register, kept at its default); b: storage faults ever
+_EV_STORAGE = const(2)
+#: Alarm. key: alarm code; a: what happened first, b: last (1 raised, 0 cleared, 2
+#: acknowledged), with the count merged
+_EV_ALARM = const(3)
+#: Setting changed. key: holding register; a: old, b: new value (raw register words)
+_EV_SETTING = const(4)
+#: Command written. key: holding register; b: the value (raw register word)
+_EV_COMMAND = const(5)
+#: Operating mode. a: before (65535 at boot), b: now (co2hr.modes)
+_EV_MODE = const(6)
+#: HP stop released the compressor enable. a: p_gc x 10 (bar) when it acted (65535 invalid)
+_EV_HP_STOP = const(7)
+#: Service unlock opened. a: its timeout (s)
+_EV_UNLOCK = const(8)
+#: Service unlock closed. a: 0 by the master (0 written), 1 timed out, 2 its connection ended
+_EV_LOCK = const(9)
+#: A wrong unlock code. a: wrong codes on that line since its last unlock; b: seconds the
+#: line now waits before it takes another
+_EV_CODE_WRONG = const(10)
+#: Clock set. key: who (1 Modbus, 2 NTP, 3 board RTC) + 256 when it was set before; a, b:
+#: the step in seconds (i32, high word in a) if it was set, else the uptime (u32) at which
+#: it was set, which dates this boot's earlier entries
+_EV_CLOCK = const(11)
+#: Events not logged (the quota or a full buffer refused them). a, b: how many (u32)
+_EV_LOST = const(12)
+# Sources (bits 4..6 of byte 7): who caused the entry.
+#: firmware
 SRC_FIRMWARE = const(0)
+#: RTU
 SRC_RTU = const(1)
+#: TCP
 SRC_TCP = const(2)
+#: HIL link
 SRC_HIL = const(3)
-SOURCES = ("firmware", "RTU", "TCP", "HIL link")
-WHAT_CLEARED = const(0)
-WHAT_RAISED = const(1)
-WHAT_ACKED = const(2)
-LOCK_BY_MASTER = const(0)
-LOCK_TIMEOUT = const(1)
-LOCK_CLOSED = const(2)
-STORE_FIRST_BOOT = const(1)
-STORE_UNUSABLE = const(2)
-STORE_REFUSED = const(3)
+_WHAT_CLEARED = const(0)
+_WHAT_RAISED = const(1)
+_WHAT_ACKED = const(2)
+_STORE_FIRST_BOOT = const(1)
+_STORE_UNUSABLE = const(2)
+_STORE_REFUSED = const(3)
 
-N_PEND = const(16)
-FLUSH_WITHIN_MS = const(2000)
-QUOTA_BURST = const(200)
-QUOTA_REFILL_MS = const(60000)
-LOST_WITHIN_MS = const(600000)
-RETRY_MS = const(30000)  # after a failed append
+_N_PEND = const(16)
+_FLUSH_WITHIN_MS = const(2000)
+_QUOTA_BURST = const(200)
+_QUOTA_REFILL_MS = const(60000)
+_LOST_WITHIN_MS = const(600000)
+_RETRY_MS = const(30000)  # after a failed append
 _MAX_MERGED = const(15)
 _FLOOR_BACK = const(128)  # entries looked through at boot for the newest clock time
-_MERGING = (1 << EV_ALARM) | (1 << EV_SETTING) | (1 << EV_COMMAND) | (1 << EV_MODE) | (
-    1 << EV_CODE_WRONG)
-_EXEMPT = (1 << EV_BOOT) | (1 << EV_STORAGE) | (1 << EV_HP_STOP) | (1 << EV_LOST)
-CODE_CLOCK_NOT_SET = const(50)
-CODE_LOG_FAULT = const(51)
+_MERGING = (1 << _EV_ALARM) | (1 << _EV_SETTING) | (1 << _EV_COMMAND) | (1 << _EV_MODE) | (
+    1 << _EV_CODE_WRONG)
+_EXEMPT = (1 << _EV_BOOT) | (1 << _EV_STORAGE) | (1 << _EV_HP_STOP) | (1 << _EV_LOST)
+_CODE_CLOCK_NOT_SET = const(50)
+_CODE_LOG_FAULT = const(51)
 
 
 def _alarm_row(code):
@@ -135,19 +123,8 @@ def _alarm_row(code):
     raise ValueError("no alarm %d" % code)
 
 
-_A_CLOCK = _alarm_row(CODE_CLOCK_NOT_SET)
-_A_FAULT = _alarm_row(CODE_LOG_FAULT)
-
-
-def _version_word():
-    p = VERSION.split(".")
-    return (int(p[0]) << 11 | int(p[1]) << 6 | int(p[2])) & 0xFFFF
-
-
-def _raw(i, v):
-    """A setting value as its holding register carries it (u16)."""
-    sc = SCHEMA[i][5]
-    return (int(round(v * sc)) if sc != 1 else int(v)) & 0xFFFF
+_A_CLOCK = _alarm_row(_CODE_CLOCK_NOT_SET)
+_A_FAULT = _alarm_row(_CODE_LOG_FAULT)
 
 
 class EventLog:
@@ -164,12 +141,12 @@ class EventLog:
         self.fault = 0  # 1 while appends fail (event_log_fault)
         self.setting_address = None  # f(schema index) -> holding register (boot wires it)
         self.n = 0  # entries waiting in RAM: seqs next() ..
-        self._pend = bytearray(N_PEND * REC)
+        self._pend = bytearray(_N_PEND * REC)
         self._ram_next = 1  # RAM only: seq of the first waiting entry
         now = clock.ms()
         self._first_ms = now
         self._retry_ms = now
-        self._tokens = QUOTA_BURST
+        self._tokens = _QUOTA_BURST
         self._refill_ms = now
         self._unlogged = 0
         self._lost_ms = now
@@ -217,18 +194,18 @@ class EventLog:
         self.version += 1
 
     def _take(self, now):
-        """One entry of the quota (tokens refill one per QUOTA_REFILL_MS)."""
-        if self._tokens < QUOTA_BURST:
+        """One entry of the quota (tokens refill one per _QUOTA_REFILL_MS)."""
+        if self._tokens < _QUOTA_BURST:
             d = ticks_diff(now, self._refill_ms)
             if d < 0:  # over half a ticks period (6 days): long since refilled
-                self._tokens = QUOTA_BURST
-            elif d >= QUOTA_REFILL_MS:
-                k = d // QUOTA_REFILL_MS
-                self._tokens = min(QUOTA_BURST, self._tokens + k)
-                self._refill_ms = ticks_add(self._refill_ms, k * QUOTA_REFILL_MS)
+                self._tokens = _QUOTA_BURST
+            elif d >= _QUOTA_REFILL_MS:
+                k = d // _QUOTA_REFILL_MS
+                self._tokens = min(_QUOTA_BURST, self._tokens + k)
+                self._refill_ms = ticks_add(self._refill_ms, k * _QUOTA_REFILL_MS)
         if self._tokens <= 0:
             return False
-        if self._tokens == QUOTA_BURST:
+        if self._tokens == _QUOTA_BURST:
             self._refill_ms = now
         self._tokens -= 1
         return True
@@ -256,9 +233,9 @@ class EventLog:
         if not (_EXEMPT >> kind) & 1 and not self._take(now):
             self._drop(now)
             return
-        if self.n >= N_PEND and src != SRC_FIRMWARE:
+        if self.n >= _N_PEND and src != SRC_FIRMWARE:
             self.flush(now)  # a master's request (between ticks): make room
-        if self.n >= N_PEND:
+        if self.n >= _N_PEND:
             self._drop(now)
             return
         if self.n == 0:
@@ -269,37 +246,43 @@ class EventLog:
 
     def alarm(self, code, what):
         """co2hr.alarms: alarm `code` raised (1), cleared (0) or acknowledged (2)."""
-        self.add(EV_ALARM, code, what, what)
+        self.add(_EV_ALARM, code, what, what)
 
     def setting(self, i, old, new):
         """co2hr.settings: setting i changed from old to new."""
         f = self.setting_address
-        self.add(EV_SETTING, f(i) if f is not None else i, _raw(i, old), _raw(i, new))
+        sc = SCHEMA[i][5]  # the values as the holding register carries them
+        if sc != 1:
+            old = int(round(old * sc))
+            new = int(round(new * sc))
+        self.add(_EV_SETTING, f(i) if f is not None else i, int(old), int(new))
 
     def clock_set(self, source, was_set, v):
         """co2hr.clock: set by source; v the step (s) if it was set, else the uptime."""
         if was_set:
             v = max(-0x7FFFFFFF, min(0x7FFFFFFF, v)) & 0xFFFFFFFF
             source += 256
-        self.add(EV_CLOCK, source, v >> 16, v & 0xFFFF, SRC_FIRMWARE)
+        self.add(_EV_CLOCK, source, v >> 16, v & 0xFFFF, SRC_FIRMWARE)
 
     def boot(self, boot_no, cause_code, store):
         """The boot entry and the store's findings (co2hr.storage.Store or None)."""
         self.boot_no = boot_no & 0xFFFF
         loaded = store.loaded if store is not None else 0
-        self.add(EV_BOOT, cause_code, loaded, _version_word(), SRC_FIRMWARE)
+        v = VERSION.split(".")
+        v = int(v[0]) << 11 | int(v[1]) << 6 | int(v[2])
+        self.add(_EV_BOOT, cause_code, loaded, v, SRC_FIRMWARE)
         if store is None:
             return
         faults = store.fault_count & 0xFFFF
         if store.first_boot:
-            self.add(EV_STORAGE, STORE_FIRST_BOOT, 0, faults, SRC_FIRMWARE)
+            self.add(_EV_STORAGE, _STORE_FIRST_BOOT, 0, faults, SRC_FIRMWARE)
         if store.fallback:
-            self.add(EV_STORAGE, STORE_UNUSABLE, loaded, faults, SRC_FIRMWARE)
+            self.add(_EV_STORAGE, _STORE_UNUSABLE, loaded, faults, SRC_FIRMWARE)
         for name in store.rejected:
             for i in range(len(SCHEMA)):
                 if SCHEMA[i][0] == name:
                     f = self.setting_address
-                    self.add(EV_STORAGE, STORE_REFUSED, f(i) if f is not None else i, faults,
+                    self.add(_EV_STORAGE, _STORE_REFUSED, f(i) if f is not None else i, faults,
                              SRC_FIRMWARE)
 
     def tick(self, ctrl, mode, now_s):
@@ -309,14 +292,14 @@ class EventLog:
         al.set(_A_CLOCK, not self.clock.valid, now_s)
         al.set(_A_FAULT, self.fault, now_s)
         if mode != self._mode:
-            self.add(EV_MODE, 0, self._mode, mode, SRC_FIRMWARE)
+            self.add(_EV_MODE, 0, self._mode, mode, SRC_FIRMWARE)
             self._mode = mode
         stops = ctrl.gc.stops
         if stops != self._stops:
             self._stops = stops
             sig = ctrl.sig
             p = int(sig.value[AI_P_GC] * 10) if sig.valid[AI_P_GC] else -1
-            self.add(EV_HP_STOP, 0, p, 0, SRC_FIRMWARE)
+            self.add(_EV_HP_STOP, 0, p, 0, SRC_FIRMWARE)
 
     # --- to flash -------------------------------------------------------------------
     def next_seq(self):
@@ -332,25 +315,21 @@ class EventLog:
         if self.fault and ticks_diff(now, self._retry_ms) < 0:
             return
         if n:
-            if n >= N_PEND or ticks_diff(now, self._first_ms) >= FLUSH_WITHIN_MS:
+            if n >= _N_PEND or ticks_diff(now, self._first_ms) >= _FLUSH_WITHIN_MS:
                 self.flush(now)
-        elif ticks_diff(now, self._lost_ms) >= LOST_WITHIN_MS:
+        elif ticks_diff(now, self._lost_ms) >= _LOST_WITHIN_MS:
             self.flush(now)
-
-    def _log_lost(self, now):
-        """The lost count as an entry, LOST_WITHIN_MS after the first loss it counts."""
-        if (self._unlogged and self.n < N_PEND
-                and ticks_diff(now, self._lost_ms) >= LOST_WITHIN_MS):
-            u = self._unlogged
-            self._unlogged = 0
-            self._put(self.n, EV_LOST, 0, (u >> 16) & 0xFFFF, u & 0xFFFF, SRC_FIRMWARE)
-            self.n += 1
 
     def flush(self, now=None):
         """Write every waiting entry now (e.g. before a planned reset)."""
         if now is None:
             now = self.clock.ms()
-        self._log_lost(now)
+        if (self._unlogged and self.n < _N_PEND
+                and ticks_diff(now, self._lost_ms) >= _LOST_WITHIN_MS):
+            u = self._unlogged  # the lost count, _LOST_WITHIN_MS after the first it counts
+            self._unlogged = 0
+            self._put(self.n, _EV_LOST, 0, (u >> 16) & 0xFFFF, u & 0xFFFF, SRC_FIRMWARE)
+            self.n += 1
         n = self.n
         if n == 0:
             return
@@ -366,7 +345,7 @@ class EventLog:
         self.n = n - done
         self.fault = 1 if self.n else 0
         if self.n:
-            self._retry_ms = ticks_add(now, RETRY_MS)
+            self._retry_ms = ticks_add(now, _RETRY_MS)
         else:
             self._first_ms = now
 
@@ -401,12 +380,7 @@ class EventLog:
             buf[off + k] = p[o + k]
         return True
 
-    # --- co2hr.modbus.unlock --------------------------------------------------------
-    def unlocked(self, src, timeout_s):
-        self.add(EV_UNLOCK, 0, timeout_s, 0, src)
-
-    def locked(self, src, why):
-        self.add(EV_LOCK, 0, why, 0, src)
-
-    def code_wrong(self, src, failures, wait_s):
-        self.add(EV_CODE_WRONG, 0, failures, wait_s, src)
+    def session(self, what, src, a, b=0):
+        """co2hr.modbus.unlock: on line src the unlock opened (what 0; a: its timeout),
+        closed (1; a: why) or took a wrong code (2; a: failures, b: the wait)."""
+        self.add(_EV_UNLOCK + what, 0, a, b, src)  # (the kinds are consecutive)

@@ -21,11 +21,15 @@
 # A failing command answers "! <traceback line>"... then "E <type>: <message>"; after an
 # F cut every command answers "E PowerFail: ..." (the board is dead until rebooted).
 
+from micropython import const
+
 from co2hr import VERSION, dates
 from co2hr.hal import Hardware
 from co2hr.io import N_IN, N_OUT
 from co2hr.storage import OsFs
 from co2hr.ticks import ticks_diff
+
+_DAY_S = const(86400)
 
 
 class PowerFail(Exception):
@@ -105,13 +109,13 @@ class LinkHardware(Hardware):
         s = self.rtc_ms // 1000 - dates.UNIX_2000
         if s < 0:
             return None
-        z = s // dates.DAY_S
-        r = s - z * dates.DAY_S
+        z = s // _DAY_S
+        r = s - z * _DAY_S
         y, m, d = dates.civil(z)
         return (y, m, d, r // 3600, r // 60 % 60, r % 60)
 
     def rtc_write(self, y, mo, d, h, mi, s):
-        t = dates.day_number(y, mo, d) * dates.DAY_S + h * 3600 + mi * 60 + s
+        t = dates.day_number(y, mo, d) * _DAY_S + h * 3600 + mi * 60 + s
         self.rtc_ms = (t + dates.UNIX_2000) * 1000
 
     def flash_fs(self):

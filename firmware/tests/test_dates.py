@@ -53,4 +53,3 @@ def test_eu_summer_time_switches():
         assert dates.eu_summer_time(y, zb, 3599) and not dates.eu_summer_time(y, zb, 3600)
         assert dates.eu_summer_time(y, za + 100, 0)
         assert not dates.eu_summer_time(y, za - 1, 86399)
-        assert dates.is_transition_day(y, za) and not dates.is_transition_day(y, za + 1)

@@ -16,7 +16,7 @@ CPH = ZoneInfo("Europe/Copenhagen")
 
 def test_every_day_matches_datetime():
     d = dt.date(dates.MIN_YEAR, 1, 1)
-    end = dt.date(dates.MAX_YEAR, 12, 31)
+    end = dt.date(2099, 12, 31)  # the last year the clock takes
     while d <= end:
         z = (d - EPOCH).days
         assert dates.day_number(d.year, d.month, d.day) == z

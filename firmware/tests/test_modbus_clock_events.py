@@ -3,6 +3,7 @@
 # impossible date is exception 3 and changes nothing; a partial block is exception 2;
 # the window at input 700.. shows the log's records word for word from the index each
 # master writes for itself (no unlock, even on a read-only TCP port).
+import evkit as K
 from fakefs import FakeFs
 from modbus_fixture import BOARD, BusHw, FlashHw, req, tcp, tcp_req, u16, unlock
 
@@ -105,7 +106,7 @@ def test_the_window_shows_the_records_word_for_word():
     app, _hw = _app()
     ev = app.events
     for k in range(5):  # (this build has no flash: the entries wait in RAM)
-        ev.add(E.EV_SETTING, 100 + k, k, k + 1, E.SRC_RTU)
+        ev.add(K.EV_SETTING, 100 + k, k, k + 1, E.SRC_RTU)
     recs = _log_records(app)
     w = _window(app)
     _check_window(w, recs, min(recs), len(recs))
@@ -120,7 +121,7 @@ def test_the_window_over_flash_and_ram():
     app = build(hw, BOARD, "flash")
     ev = app.events
     for k in range(40):
-        ev.add(E.EV_COMMAND, 500 + k, 0, k, E.SRC_TCP)
+        ev.add(K.EV_COMMAND, 500 + k, 0, k, E.SRC_TCP)
         if k == 29:
             ev.flush()  # 30 and the boot's on flash, 10 waiting
     recs = _log_records(app)
@@ -137,7 +138,7 @@ def test_each_master_moves_its_own_window_without_unlocking():
     app, hw = _app()
     ev = app.events
     for k in range(3):
-        ev.add(E.EV_COMMAND, 500 + k, 0, k, E.SRC_FIRMWARE)
+        ev.add(K.EV_COMMAND, 500 + k, 0, k, E.SRC_FIRMWARE)
     s0 = ev.next_seq()
     app.control.settings.set("tcp_read_only", 1)
     tcp(app, hw, 1, "open")

@@ -107,10 +107,11 @@ CLOCKSET = (
     #: Clock, UTC: second
     ("clock_set_second", "", "u16", 0, 59),
 )
-_WIN_HEAD_NAMES = (("ev_window_seq", "u32"), None, ("ev_window_n", "u16"),
-                   ("ev_window_pending", "u16"))
-_ENTRY = (("time_s", "s", "u32"), None, ("boot", "", "u16"), ("kind", "", "u16"),
-          ("key", "", "u16"), ("a", "", "u16"), ("b", "", "u16"), ("seq", "", "u16"))
+# the window's header words, then an entry's (name, unit, type); None: a u32's low word
+_WIN_NAMES = (("ev_window_seq", "", "u32"), None, ("ev_window_n", "", "u16"),
+              ("ev_window_pending", "", "u16"), ("time_s", "s", "u32"), None,
+              ("boot", "", "u16"), ("kind", "", "u16"), ("key", "", "u16"), ("a", "", "u16"),
+              ("b", "", "u16"), ("seq", "", "u16"))
 
 
 def table(src):
@@ -139,11 +140,11 @@ def row(src, i):
     """(name, unit, scale, type, access, min, max) of item i, or None (a u32's low word)."""
     if src == S_WINDOW:
         if i < WIN_HEAD:
-            h = _WIN_HEAD_NAMES[i]
-            return None if h is None else (h[0], "", 1, h[1], "r", 0,
-                                           4294967295 if h[1] == "u32" else 65535)
+            h = _WIN_NAMES[i]
+            return None if h is None else (h[0], "", 1, h[2], "r", 0,
+                                           4294967295 if h[2] == "u32" else 65535)
         j, w = (i - WIN_HEAD) // ENTRY_WORDS, (i - WIN_HEAD) % ENTRY_WORDS
-        e = _ENTRY[w]
+        e = _WIN_NAMES[WIN_HEAD + w]
         if e is None:
             return None
         return ("ev%d_%s" % (j, e[0]), e[1], 1, e[2], "r", "", "")
@@ -159,7 +160,8 @@ def whole(src, base, addr, end):
     return addr == base and end >= base + n
 
 
-def _word32(v, off):
+def word32(v, off):
+    """The word of a u32 at offset off in its group: even = high word."""
     return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
 
 
@@ -186,11 +188,11 @@ class EvRegs:
                 return 0
             if off < 2:
                 return c.unix_word(off)
-            return _word32(c.set_age_s(), off)
+            return word32(c.set_age_s(), off)
         if src == S_CLOCKSET:
             return self._utc(off) if c is not None and c.valid else 0
         if src == S_FROM:
-            return _word32(session.ev_from, off)
+            return word32(session.ev_from, off)
         if self.log is None:
             return 0
         if src == S_WINDOW:
@@ -255,7 +257,7 @@ class EvRegs:
             v = lg.merged
         else:
             v = st.appends if st is not None else 0
-        return _word32(v, off)
+        return word32(v, off)
 
     # --- the window -----------------------------------------------------------------
     def _span(self, want):
@@ -309,7 +311,7 @@ class EvRegs:
             self._load(first, n)
         if off < WIN_HEAD:
             if off < 2:
-                return _word32(first, off)
+                return word32(first, off)
             return n if off == 2 else self._win_pend
         j, w = (off - WIN_HEAD) // ENTRY_WORDS, (off - WIN_HEAD) % ENTRY_WORDS
         if j >= n:

@@ -355,9 +355,6 @@ def _to_reg(v, scale, signed):
     return 65535 if x > 65535 else x
 
 
-def _u32(v, off):
-    """The word of a u32 at offset off in its group: even = high word."""
-    return (v >> 16) & 0xFFFF if off & 1 == 0 else v & 0xFFFF
 
 
 class RegisterMap:
@@ -528,21 +525,21 @@ class RegisterMap:
         if src == _S_STATUS:
             return _to_reg(c.status[i], STATUS[i][2], True)
         if src == _S_COUNTER:
-            return _u32(int(c.counters[i]), off)
+            return EV.word32(int(c.counters[i]), off)
         if src == _S_DIAG:
-            return _u32(self.server.diag[i], off)
+            return EV.word32(self.server.diag[i], off)
         if src == _S_ALARM_WORD:
             return c.alarms.word(i) & 0xFFFF
         if src == _S_HIST:
             return self._hist(off)
         if src == _S_HEALTH:
-            return _u32(self._health(i), off)
+            return EV.word32(self._health(i), off)
         if src == _S_SESSION:
             gd = self.session.guard
             return gd.wait_s() if i == 0 else gd.failures
         if src == _S_IDENT:
             if off >= 5:
-                return _u32(self.app.ticks * self.app.period_ms // 1000, off - 5)
+                return EV.word32(self.app.ticks * self.app.period_ms // 1000, off - 5)
             return self.ident[off]
         if src == S_SETTING:
             k = g[6] + i
@@ -610,4 +607,4 @@ class RegisterMap:
             return int(e[1]) & 0xFFFF
         if w == 1:
             return 1 if e[2] else 0
-        return _u32(int(e[0]), w - 2)
+        return EV.word32(int(e[0]), w - 2)

@@ -100,7 +100,7 @@ class Unlock:
         self.until = _NONE
         ev = self.guard.events
         if ev is not None:
-            ev.locked(self.guard.source, why)
+            ev.session(1, self.guard.source, why)
 
     def attempt(self, raw):
         """A write of raw to the unlock register. True: done (0 locks, the code opens);
@@ -116,13 +116,13 @@ class Unlock:
         waiting = g.until != _NONE
         if not g.take(raw == v[_I_CODE], now):
             if not waiting and g.events is not None:  # (codes sent during a wait are not compared)
-                g.events.code_wrong(g.source, g.failures, wait_s(g.failures))
+                g.events.session(2, g.source, g.failures, wait_s(g.failures))
             return False
         timeout_s = int(v[_I_TIMEOUT])
         was_open = self.until != _NONE
         self.until = ticks_add(now, timeout_s * 1000)
         if g.events is not None and not was_open:  # (a code while open only extends it)
-            g.events.unlocked(g.source, timeout_s)
+            g.events.session(0, g.source, timeout_s)
         return True
 
     def close(self):

@@ -5,7 +5,8 @@ Why: `rig events`, the HIL checks and the tests must read the log exactly as a S
 master would (the registers, not a side door) and show it as a technician reads it:
 alarm names and texts from the alarm table, setting names, units and old -> new values
 from the register map, the sources (RTU, TCP, HIL link). The kinds and the meaning of
-their fields are the firmware's EVENTS table (co2hr/eventlog.py, docs/eventlog.md).
+their fields are the firmware's (the `_EV_*` consts of co2hr/eventlog.py and the `#:` lines
+above them, read with rig.regs.fwdoc.consts; docs/eventlog.md).
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from co2hr import eventlog as E
 from co2hr.alarms import ALARMS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus import registers as R
-from rig.regs import codec, table
+from rig.regs import codec, fwdoc, table
 from rig.regs.master import Master
 
-KIND_NAMES = {code: name for code, name in E.EVENTS}
+
+def _codes(prefix: str) -> dict[str, int]:
+    return {n[len(prefix):]: v for n, v, _d in fwdoc.consts("eventlog.py", prefix)}
+
+
+KIND = _codes("_EV_")  # "BOOT" -> 1, ...: the firmware's own numbers (co2hr/eventlog.py)
+KIND_NAMES = {v: n.lower() for n, v in KIND.items()}
+KIND_DOCS = {v: d for n, v, d in fwdoc.consts("eventlog.py", "_EV_")}
+SOURCES = {v: d for _n, v, d in fwdoc.consts("eventlog.py", "SRC_")}
+STORE = _codes("_STORE_")
 RESET_CAUSES = ("unknown", "power-on: the power returned", "hard reset", "watchdog reset",
                 "deep-sleep wake", "soft reset")
 SETTINGS_FROM = ("the newest stored copy", "defaults (first boot)",
@@ -47,8 +56,7 @@ class Entry:
 
     @property
     def source(self) -> str:
-        return E.SOURCES[(self.flags >> 4) & 7] if (self.flags >> 4) & 7 < len(E.SOURCES) \
-            else "?"
+        return SOURCES.get((self.flags >> 4) & 7, "?")
 
     @property
     def merged(self) -> int:
@@ -113,12 +121,12 @@ def _mode_word(m: int) -> str:
 
 
 def _storage(e: Entry) -> str:
-    if e.key == E.STORE_FIRST_BOOT:
+    if e.key == STORE["FIRST_BOOT"]:
         what = "first boot: the default settings written"
-    elif e.key == E.STORE_UNUSABLE:
+    elif e.key == STORE["UNUSABLE"]:
         what = "a stored settings copy was unusable: loaded " + (
             SETTINGS_FROM[e.a] if e.a < len(SETTINGS_FROM) else str(e.a))
-    elif e.key == E.STORE_REFUSED:
+    elif e.key == STORE["REFUSED"]:
         what = f"stored {_reg_value(e.a, 0)[0]} refused by the schema: its default kept"
     else:
         what = f"finding {e.key}"
@@ -142,22 +150,22 @@ def _boot(e: Entry) -> str:
 
 
 _DESCRIBE = {
-    E.EV_BOOT: _boot,
-    E.EV_STORAGE: _storage,
-    E.EV_ALARM: _alarm,
-    E.EV_SETTING: _setting,
-    E.EV_COMMAND: lambda e: "command {} = {}".format(*_reg_value(e.key, e.b)),
-    E.EV_MODE: lambda e: f"mode {_mode_word(e.a)} -> {_mode_word(e.b)}",
-    E.EV_HP_STOP: lambda e: "HP stop: compressor enable released" + (
+    KIND["BOOT"]: _boot,
+    KIND["STORAGE"]: _storage,
+    KIND["ALARM"]: _alarm,
+    KIND["SETTING"]: _setting,
+    KIND["COMMAND"]: lambda e: "command {} = {}".format(*_reg_value(e.key, e.b)),
+    KIND["MODE"]: lambda e: f"mode {_mode_word(e.a)} -> {_mode_word(e.b)}",
+    KIND["HP_STOP"]: lambda e: "HP stop: compressor enable released" + (
         f" at p_gc {e.a / 10:.1f} bar" if e.a != 0xFFFF else " (p_gc invalid)"),
-    E.EV_UNLOCK: lambda e: f"service unlock opened for {e.a} s",
-    E.EV_LOCK: lambda e: "service unlock closed " + (
+    KIND["UNLOCK"]: lambda e: f"service unlock opened for {e.a} s",
+    KIND["LOCK"]: lambda e: "service unlock closed " + (
         LOCK_WHY[e.a] if e.a < len(LOCK_WHY) else str(e.a)),
-    E.EV_CODE_WRONG: lambda e: f"wrong unlock code ({e.a} since the last unlock; the line "
+    KIND["CODE_WRONG"]: lambda e: f"wrong unlock code ({e.a} since the last unlock; the line "
                                f"waits {e.b} s)" + (f", {e.merged + 1} codes" if e.merged
                                                    else ""),
-    E.EV_CLOCK: _clock,
-    E.EV_LOST: lambda e: f"{(e.a << 16) | e.b} events not logged (rate limit or full buffer)",
+    KIND["CLOCK"]: _clock,
+    KIND["LOST"]: lambda e: f"{(e.a << 16) | e.b} events not logged (rate limit or full buffer)",
 }
 
 
@@ -221,7 +229,7 @@ def date_uptime_entries(entries: list[Entry]) -> None:
     boot later logs the clock's first set (which carries the uptime it was set at)."""
     sets: dict[int, tuple[int, int]] = {}
     for e in entries:
-        if e.kind == E.EV_CLOCK and not e.key & 0x100 and e.on_clock:
+        if e.kind == KIND["CLOCK"] and not e.key & 0x100 and e.on_clock:
             sets.setdefault(e.boot, (e.time_s, (e.a << 16) | e.b))
     for e in entries:
         if not e.on_clock and e.kind and e.boot in sets:

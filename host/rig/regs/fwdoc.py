@@ -43,7 +43,6 @@ TABLES = {
     "evlog32": (("modbus/evregs.py", "EVLOG32"),),
     "evlog": (("modbus/evregs.py", "EVLOG"),),
     "clockset": (("modbus/evregs.py", "CLOCKSET"),),
-    "events": (("eventlog.py", "EVENTS"),),
 }
 _EV_TABLES = {EV.S_CLOCK: "clock", EV.S_CLOCK32: "clock32", EV.S_EVLOG32: "evlog32",
               EV.S_EVLOG: "evlog", EV.S_CLOCKSET: "clockset"}
@@ -87,6 +86,38 @@ def table_docs(path: Path, var: str) -> list[str]:
             raise DocError(f"{path}:{row.lineno}: row of {var} has no '#:' description above it")
         out.append(" ".join(lines))
     return out
+
+
+def _comments(src: str) -> dict[int, str]:
+    return {tok.start[0]: tok.string[2:].strip()
+            for tok in tokenize.generate_tokens(io.StringIO(src).readline)
+            if tok.type == tokenize.COMMENT and tok.string.startswith("#:")}
+
+
+@functools.cache
+def consts(rel: str, prefix: str) -> tuple[tuple[str, int, str], ...]:
+    """(name, value, description) of every `NAME = const(value)` in firmware/co2hr/rel
+    whose name starts with prefix, in file order, the description the `#:` lines above
+    it. A firmware module keeps numbers the board needs no name for as private consts
+    (`_EV_BOOT = const(1)`: compiled in, no name or qstr on the heap); the host reads
+    them here."""
+    src = (fw.FIRMWARE_DIR / "co2hr" / rel).read_text()
+    comments = _comments(src)
+    out = []
+    for n in ast.parse(src).body:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name) and n.targets[0].id.startswith(prefix)
+                and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") == "const"):
+            continue
+        lines = []
+        k = n.lineno - 1
+        while k in comments:
+            lines.insert(0, comments[k])
+            k -= 1
+        out.append((n.targets[0].id, ast.literal_eval(n.value.args[0]), " ".join(lines)))
+    if not out:
+        raise DocError(f"{rel}: no const named {prefix}*")
+    return tuple(out)
 
 
 @functools.cache
