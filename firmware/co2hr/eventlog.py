@@ -66,7 +66,8 @@ _EV_STORAGE = const(2)
 _EV_ALARM = const(3)
 #: Setting changed. key: holding register; a: old, b: new value (raw register words)
 _EV_SETTING = const(4)
-#: Command written. key: holding register; b: the value (raw register word)
+#: Command written. key: the command (co2hr.status COMMANDS row, holding 500 + key); b:
+#: the value (raw register word)
 _EV_COMMAND = const(5)
 #: Operating mode. a: before (65535 at boot), b: now (co2hr.modes)
 _EV_MODE = const(6)
@@ -256,6 +257,10 @@ class EventLog:
             old = int(round(old * sc))
             new = int(round(new * sc))
         self.add(_EV_SETTING, f(i) if f is not None else i, int(old), int(new))
+
+    def command(self, i, raw):
+        """co2hr.modbus.registers: command i written (raw register word)."""
+        self.add(_EV_COMMAND, i, 0, raw)
 
     def clock_set(self, source, was_set, v):
         """co2hr.clock: set by source; v the step (s) if it was set, else the uptime."""

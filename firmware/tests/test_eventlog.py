@@ -342,3 +342,14 @@ def test_an_rtc_time_taken_while_an_entry_is_made_logs_first_and_both_are_whole(
     b = bytearray(REC)
     for j in range(app.events.n):  # every waiting slot is a whole record
         assert app.events.read_pending(app.events.next_seq() + j, b, 0) and sealed(b, 0)
+
+
+def test_commands_are_logged_with_their_value_and_source():
+    fs = _fs()
+    app, hw = _app(fs)
+    unlock(app)
+    i = 1  # man_hpev_pct (holding 501), -1..100 % x 10
+    assert req(app, "06 01f5 %s" % u16(-10)) == "0601f5" + u16(-10)
+    assert req(app, "06 01f5 %s" % u16(250)) == "0601f5" + u16(250)  # merged: the last
+    cmds = _kinds(app.events, K.EV_COMMAND)
+    assert cmds == [(K.EV_COMMAND, i, 0, 250, 1, E.SRC_HIL)]

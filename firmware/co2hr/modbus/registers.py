@@ -491,6 +491,8 @@ class RegisterMap:
                 self.settings.set_index(k, self._setting_value(k, raw))
         elif src == _S_COMMAND or src == _S_CMD_BIT:
             self.control.command(i, self._cmd_value(i, raw))
+            if self.app.events is not None:
+                self.app.events.command(i, raw)
         elif src == _S_UNLOCK:
             return self._unlock(raw)
         elif src >= EV.S_FIRST:

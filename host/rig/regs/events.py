@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from co2hr import status as S
 from co2hr.alarms import ALARMS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus import registers as R
@@ -115,6 +116,14 @@ def _setting(e: Entry) -> str:
     return f"setting {name}: {old} -> {new}{more}"
 
 
+def _command(e: Entry) -> str:
+    if e.key >= len(S.COMMANDS):
+        return f"command {e.key} = {e.b}"
+    r = table.lookup(S.COMMANDS[e.key][0], writable=True)
+    more = f" ({e.merged + 1} writes)" if e.merged else ""
+    return f"command {r.name} = {codec.fmt_value(r, codec.decode(r, [e.b]))}{more}"
+
+
 def _mode_word(m: int) -> str:
     enum = table.lookup("mode").enum
     return "(boot)" if m == 0xFFFF else f"{m} {enum.get(m, '?')}"
@@ -154,7 +163,7 @@ _DESCRIBE = {
     KIND["STORAGE"]: _storage,
     KIND["ALARM"]: _alarm,
     KIND["SETTING"]: _setting,
-    KIND["COMMAND"]: lambda e: "command {} = {}".format(*_reg_value(e.key, e.b)),
+    KIND["COMMAND"]: _command,
     KIND["MODE"]: lambda e: f"mode {_mode_word(e.a)} -> {_mode_word(e.b)}",
     KIND["HP_STOP"]: lambda e: "HP stop: compressor enable released" + (
         f" at p_gc {e.a / 10:.1f} bar" if e.a != 0xFFFF else " (p_gc invalid)"),
