@@ -43,7 +43,7 @@ def build(hw, board, flash_dir=None):
     app.modbus = server
     events.setting_address = setting_address
     events.boot(app.boot_count, server.map.reset_code, store)
-    app.clock.adopt_rtc()  # after the boot entry: a set clock is logged after it
+    events.clock.adopt_rtc()  # after the boot entry: a set clock is logged after it
     app.comms.append(events)  # appends due, after the Modbus requests of the pass
     return app
 

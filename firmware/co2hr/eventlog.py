@@ -273,9 +273,9 @@ class EventLog:
         """The boot entry and the store's findings (co2hr.storage.Store or None)."""
         self.boot_no = boot_no & 0xFFFF
         loaded = store.loaded if store is not None else 0
-        v = VERSION.split(".")
-        v = int(v[0]) << 11 | int(v[1]) << 6 | int(v[2])
-        self.add(_EV_BOOT, cause_code, loaded, v, SRC_FIRMWARE)
+        p = VERSION.split(".")
+        self.add(_EV_BOOT, cause_code, loaded, int(p[0]) << 11 | int(p[1]) << 6 | int(p[2]),
+                 SRC_FIRMWARE)
         if store is None:
             return
         faults = store.fault_count & 0xFFFF

@@ -25,12 +25,9 @@
 # the ring comes round to it. littlefs (the boards' filesystem) commits a file only at
 # close, so there an append is all or nothing; the slots and the mark make the ring
 # safe on a filesystem that tears a write (and against a crafted file) too.
-from micropython import const
+import errno
 
-try:  # the port's number: 2 on the boards, 44 in the WASI build (the mpy target)
-    from errno import ENOENT
-except ImportError:
-    ENOENT = 2
+from micropython import const
 
 from co2hr.modbus.crc import crc16
 
@@ -181,7 +178,7 @@ class EvStore:
         try:
             return self.fs.open(self.path(k), mode)
         except OSError as e:
-            if not (e.args and e.args[0] == ENOENT):
+            if not (e.args and e.args[0] == errno.ENOENT):  # (2 on the boards, 44 in WASI)
                 raise
         try:
             self.fs.mkdir(self.dir)

@@ -69,14 +69,10 @@
 #
 # File access goes through a small fs object (open/rename/remove/mkdir) so a test
 # can cut the power after any byte; OsFs is the real one.
+import errno
 import json
 
 from micropython import const
-
-try:  # the port's number: 2 on the boards, 44 in the WASI build (the mpy target)
-    from errno import ENOENT
-except ImportError:
-    ENOENT = 2
 
 from co2hr.settings import DEFAULT, SCALE, SCHEMA
 from co2hr.ticks import ticks_add, ticks_diff
@@ -330,7 +326,7 @@ class Store:
         try:
             f = self.fs.open(path, "rb")
         except OSError as e:
-            if e.args and e.args[0] == ENOENT:
+            if e.args and e.args[0] == errno.ENOENT:  # (2 on the boards, 44 in WASI)
                 return None, "missing"
             return None, "unreadable"
         try:

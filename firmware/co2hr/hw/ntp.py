@@ -65,7 +65,9 @@ class Ntp:
         n = self._nonce
         for i in range(4):  # the transmit timestamp carries the nonce
             r[40 + i] = (n >> (24 - 8 * i)) & 0xFF
-        self.sock.sendto(r, self.addr)
+        s = self.sock
+        if s is not None:
+            s.sendto(r, self.addr)
         self._sent_ms = now
         self._waiting = True
 
@@ -88,10 +90,12 @@ class Ntp:
     def poll(self):
         now = self.ms()
         if self._waiting:
+            b = None
             try:
-                b = self.sock.recv(64)
+                if self.sock is not None:
+                    b = self.sock.recv(64)
             except OSError:  # EAGAIN: nothing yet
-                b = None
+                pass
             if b:
                 if self._take(b, now):
                     self._waiting = False

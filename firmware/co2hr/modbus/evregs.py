@@ -320,7 +320,7 @@ class EvRegs:
             return (first + j) & 0xFFFF
         o = j * REC + 2 * w  # words 0..6 are the record's bytes 0..13, big-endian
         b = self._win
-        return b[o] << 8 | b[o + 1]
+        return b[o] << 8 | b[o + 1] if b is not None else 0
 
     # --- writes ---------------------------------------------------------------------
     def value_ok(self, src, off, raw):
