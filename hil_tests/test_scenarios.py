@@ -156,6 +156,14 @@ def test_power_cut_keeps_settings_and_counters(target, board, tmp_path):
     _assert_checks(s, checks)
 
 
+def test_power_cut_inside_an_event_log_append(target, board, tmp_path):
+    """The power fails 20 bytes into the event-log append of two settings changes:
+    every older entry is read back after the reboot, the torn one is absent."""
+    s, checks = _run(target, board, tmp_path, "event_log_power_cut")
+    assert s["reboots"] == 1 and s["event_log_cut"]["cut_s"] is not None
+    _assert_checks(s, checks)
+
+
 def test_modbus_master_at_full_speed(target, board, tmp_path):
     s, checks = _run(target, board, tmp_path, "modbus_full_speed")
     assert s["modbus"]["poll"]["requests"] > 1000

@@ -66,6 +66,10 @@ ALARMS = (
     (27, "di_fault", "Digital input read fault", 3, 5, 0, False),
     (28, "storage_fault", "Settings/counters storage fault: a stored copy corrupt, a stored "
      "value refused or a flash write failed", 2, 0, 0, False),
+    (50, "clock_not_set", "Clock not set: event times count from boot, no calendar (set it "
+     "over Modbus, with `rig clock --set-from-host` or by NTP)", 3, 60, 0, False),
+    (51, "event_log_fault", "Event log cannot be written to flash: new events wait in RAM "
+     "and may be lost", 3, 0, 0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)
@@ -93,6 +97,7 @@ class Alarms:
         self._h_head = 0  # next write position
         self._h_len = 0
         self.n_active = 0
+        self.events = None  # co2hr.eventlog.EventLog: each raise, clear and acknowledgement
 
     # --- evaluation
     def set(self, i, cond, now_s):
@@ -134,6 +139,8 @@ class Alarms:
     def ack_all(self, now_s=0):
         for i in range(N_ALARMS):
             if self.active[i]:
+                if not self.acked[i] and self.events is not None:
+                    self.events.alarm(self.code[i], 2)
                 self.acked[i] = 1
                 if not self.cause[i]:
                     self._clear(i, now_s)
@@ -159,6 +166,8 @@ class Alarms:
 
     # --- history ring (RAM, fixed size, newest first)
     def _log(self, now_s, i, on):
+        if self.events is not None:
+            self.events.alarm(self.code[i], on)
         h = self._h_head
         self._h_t[h] = int(now_s)
         self._h_code[h] = self.code[i]

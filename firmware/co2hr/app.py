@@ -18,6 +18,8 @@ class App:
         self.comms = list(comms)  # polled between ticks (Modbus transports, the store)
         self.store = None  # the settings/counters store (boot.build), None: RAM only
         self.modbus = None  # the Modbus server (boot.build; the HIL link's handle_pdu())
+        self.clock = None  # the real-time clock and calendar (boot.build: co2hr.clock)
+        self.events = None  # the event log (boot.build: co2hr.eventlog)
         self.raw = [0.0] * N_IN
         self.ok = bytearray(N_IN)
         self.out = list(SAFE_OUTPUTS)

@@ -1,9 +1,12 @@
 # Boot: build the application from a board description. Every target (board,
 # simulator, HIL link) comes through here, so they all run the same assembly.
 from co2hr.app import App
+from co2hr.clock import Clock
 from co2hr.controller import Controller
+from co2hr.eventlog import EventLog
+from co2hr.evstore import EvStore
 from co2hr.settings import Settings
-from co2hr.storage import Store
+from co2hr.storage import OsFs, Store
 
 
 def load_board(path):
@@ -22,8 +25,10 @@ def build(hw, board, flash_dir=None):
     # comm settings. flash_dir None: the hw's (BoardHardware: "flash"; None: RAM only).
     if flash_dir is None:
         flash_dir = hw.flash_dir
+    fs = hw.flash_fs()
+    store = None
     if flash_dir:
-        store = Store(dirpath=flash_dir)
+        store = Store(fs, dirpath=flash_dir)
         store.attach(control.settings, control, hw.ticks_ms)
         app.comms.append(store)  # debounced saves, polled between ticks
         app.store = store  # .fault/.reason: the storage alarm
@@ -32,9 +37,37 @@ def build(hw, board, flash_dir=None):
     net = hw.net
     if net is not None:
         app.comms.append(net)  # watched and reconnected between ticks
+    events = _clock_and_log(app, hw, settings, fs, flash_dir)
+    from co2hr.modbus.registers import setting_address
     from co2hr.modbus.server import ModbusServer
 
     server = ModbusServer(app, hw.comm_ports(), board.get("name", "?"))
     app.comms.extend(server.transports)
     app.modbus = server
+    events.setting_address = setting_address
+    events.boot(app.boot_count, server.map.reset_code, store)
+    events.clock.adopt_rtc()  # after the boot entry: a set clock is logged after it
+    app.comms.append(events)  # appends due, after the Modbus requests of the pass
     return app
+
+
+def _clock_and_log(app, hw, settings, fs, flash_dir):
+    """The clock (polled first in app.comms) and the event log, hooked into the alarms,
+    the settings and the controller's tick."""
+    clock = Clock(hw.ticks_ms, settings, hw)
+    ring = None
+    if flash_dir:
+        ring = EvStore(fs if fs is not None else OsFs(), flash_dir)
+        ring.open()
+    events = EventLog(ring, clock)
+    clock.floor_unix = events.newest_clock_unix()
+    clock.on_set = events.clock_set
+    control = app.control
+    control.alarms.events = events
+    settings.on_set = events.setting
+    control.clock = clock
+    control.events = events
+    app.clock = clock
+    app.events = events
+    app.comms.insert(0, clock)
+    return events

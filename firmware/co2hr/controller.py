@@ -101,6 +101,8 @@ class Controller:
         self.counters = self.energy.counters
         self.status = [0.0] * S.N_STATUS
         self.store = None  # set by boot.build(): the settings/counters store (.fault)
+        self.clock = None  # set by boot.build(): co2hr.clock.Clock, the calendar
+        self.events = None  # set by boot.build(): co2hr.eventlog.EventLog (tick() below)
         self.p_hp_alarm = 0.0  # from the settings (_configure())
         self.t_disch_max = 0.0
         self.prev_out = list(SAFE_OUTPUTS)  # the output stage ramps from here
@@ -202,6 +204,8 @@ class Controller:
         # outputs, then what they and the loops report
         self._outputs(out, mode)
         self._alarms(out, now_s)
+        if self.events is not None:  # mode changes, HP stops, the clock and log alarms
+            self.events.tick(self, mode, now_s)
         al = self.alarms
         self.energy.step(sig, gc, out[DO_COMP_ENABLE], out[AO_HR_PUMP], dt_ms, dt)
         self.energy.count_events(al.activations - self._alarm_seen, gc.stops - self._stops_seen)

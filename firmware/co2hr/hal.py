@@ -13,7 +13,8 @@ class Hardware:
 
     n_in = N_IN
     n_out = N_OUT
-    flash_dir = None  # the folder of the settings/counters store; None: RAM only
+    flash_dir = None  # the folder of the settings/counters store and event log; None: RAM only
+    rtc_version = 0  # changes when the RTC was set from outside the firmware (the HIL host)
     # A hardware with a network link has it as .net (co2hr.hw.net.NetLink): boot.build
     # polls it between ticks, the register map shows it (input 640..); None: no network.
     net = None
@@ -36,6 +37,19 @@ class Hardware:
 
     def reset_cause(self):
         return "unknown"
+
+    def flash_fs(self):
+        """The filesystem object the store and the event log use (open/rename/remove/
+        mkdir, co2hr.storage.OsFs); None: the board's own."""
+        return None
+
+    def rtc_read(self):
+        """The RTC's UTC date and time (year, month, day, hour, minute, second), or None
+        where there is no RTC (co2hr.clock decides whether to believe it)."""
+        return None
+
+    def rtc_write(self, y, mo, d, h, mi, s):
+        """Set the RTC (UTC), so that it keeps the time across a reset."""
 
     def use_settings(self, settings):
         """The live co2hr.settings.Settings, for settings the hardware applies itself

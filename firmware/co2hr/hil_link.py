@@ -12,17 +12,76 @@
 #   T <conn> open|close|-|<hex>           -> T <hex|-> <0|1>  (Modbus TCP connection conn:
 #        opened, closed by the client, polled, or bytes from the client; the reply is the
 #        bytes the device sent on it and 1 when the device has closed it)
+#   K [<unix_ms>|-]                       -> K <unix_ms>|-   (the board RTC: set it, as
+#        the battery-backed chip on the host's side of the link; no argument: read it)
+#   F <bytes> <name part>                 -> F <bytes>   (the power fails once the firmware
+#        has written that many more bytes to flash files whose name holds <name part>)
 #   X                                     -> X           (reboot: the loop ends)
 #   Q                                     -> Q           (quit)
-# A failing command answers "! <traceback line>"... then "E <type>: <message>".
+# A failing command answers "! <traceback line>"... then "E <type>: <message>"; after an
+# F cut every command answers "E PowerFail: ..." (the board is dead until rebooted).
 
-from co2hr import VERSION
+from micropython import const
+
+from co2hr import VERSION, dates
 from co2hr.hal import Hardware
 from co2hr.io import N_IN, N_OUT
+from co2hr.storage import OsFs
+from co2hr.ticks import ticks_diff
+
+_DAY_S = const(86400)
+
+
+class PowerFail(Exception):
+    """The power failed (the host's F command): nothing more reaches the flash."""
+
+
+class _CutFile:
+    def __init__(self, fs, f):
+        self.fs = fs
+        self.f = f
+
+    def write(self, b):
+        fs = self.fs
+        if fs.dead:
+            raise PowerFail("power failed")
+        n = len(b)
+        if n > fs.budget:
+            self.f.write(b[:fs.budget])  # the bytes that made it before the cut
+            fs.dead = True
+            raise PowerFail("power failed mid-write")
+        fs.budget -= n
+        return self.f.write(b)
+
+    def close(self):
+        self.f.close()
+
+
+class CutFs(OsFs):
+    """The board's files, with a power cut the host can arm (F): the flash takes
+    `budget` more bytes written to files whose path holds `match`, then nothing."""
+
+    def __init__(self):
+        self.budget = -1  # -1: not armed
+        self.match = ""
+        self.dead = False
+
+    def arm(self, n, match):
+        self.budget = n
+        self.match = match
+
+    def open(self, path, mode):
+        if self.dead and "r" not in mode:
+            raise PowerFail("power failed")
+        f = open(path, mode)
+        if self.budget < 0 or "r" in mode or self.match not in path:
+            return f
+        return _CutFile(self, f)
 
 
 class LinkHardware(Hardware):
-    """Terminal values and time as last sent by the host; outputs kept for the reply."""
+    """Terminal values and time as last sent by the host; outputs kept for the reply.
+    The RTC is the host's (K): it runs with the link's clock."""
 
     def __init__(self):
         self.now = 0
@@ -30,6 +89,39 @@ class LinkHardware(Hardware):
         self.okv = bytearray(N_IN)
         self.out = [0.0] * N_OUT
         self.bus = None
+        self.rtc_ms = None  # the RTC's Unix time in ms at self.now; None: it holds none
+        self.fs = None
+
+    def set_now(self, t_ms):
+        """The host's clock moved to t_ms; the RTC moves with it."""
+        if self.rtc_ms is not None:
+            self.rtc_ms += ticks_diff(t_ms, self.now)
+        self.now = t_ms
+
+    def set_rtc(self, unix_ms):
+        """The host set the RTC (None: it holds no time)."""
+        self.rtc_ms = unix_ms
+        self.rtc_version += 1
+
+    def rtc_read(self):
+        if self.rtc_ms is None:
+            return None
+        s = self.rtc_ms // 1000 - dates.UNIX_2000
+        if s < 0:
+            return None
+        z = s // _DAY_S
+        r = s - z * _DAY_S
+        y, m, d = dates.civil(z)
+        return (y, m, d, r // 3600, r // 60 % 60, r % 60)
+
+    def rtc_write(self, y, mo, d, h, mi, s):
+        t = dates.day_number(y, mo, d) * _DAY_S + h * 3600 + mi * 60 + s
+        self.rtc_ms = (t + dates.UNIX_2000) * 1000
+
+    def flash_fs(self):
+        if self.fs is None:
+            self.fs = CutFs()
+        return self.fs
 
     def comm_ports(self):
         """Loopback Modbus ports (RTU line, TCP listener) the U and T commands feed."""
@@ -105,9 +197,11 @@ class HilLink:
             return True
         c = f[0]
         app = self.app
+        if self.hw.fs is not None and self.hw.fs.dead and c not in "KXQ":
+            raise PowerFail("power failed")  # (the RTC is the host's: it still answers)
         if c == "I":
             hw = self.hw
-            hw.now = int(f[1])
+            hw.set_now(int(f[1]))
             mask = int(f[2], 16)
             for i in range(N_IN):
                 hw.raw[i] = float(f[3 + i])
@@ -146,6 +240,14 @@ class HilLink:
         elif c == "C":
             app.measure_alloc = f[1] == "1"
             self.wr("C %d\n" % (1 if app.measure_alloc else 0))
+        elif c == "K":
+            hw = self.hw
+            if len(f) > 1:
+                hw.set_rtc(None if f[1] == "-" else int(f[1]))
+            self.wr("K %s\n" % ("-" if hw.rtc_ms is None else str(hw.rtc_ms)))
+        elif c == "F":
+            self.hw.flash_fs().arm(int(f[1]), f[2])
+            self.wr("F %s\n" % f[1])
         elif c == "X":
             self.reboot = True
             self.wr("X\n")

@@ -11,7 +11,8 @@
 #   once the network is up): boot_mode (input 640) says why, every write is refused
 #   with exception 1 (illegal function), inputs read invalid (nothing is measured) and
 #   outputs read their safe values; the settings are loaded from flash (masters reach
-#   the board at its usual address and baud rate) and never saved;
+#   the board at its usual address and baud rate) and never saved, nor is the event
+#   log written;
 # * the console says so every 10 s.
 from micropython import const
 
@@ -38,6 +39,8 @@ class Maintenance:
         app = boot.build(hw, board)
         if app.store is not None:
             app.comms.remove(app.store)  # settings loaded, nothing saved
+        if app.events is not None:
+            app.comms.remove(app.events)  # nor the event log appended to
         srv = app.modbus
         m = _ReadOnlyMap(app, srv, srv.settings, board.get("name", "?"))
         m.boot_mode = mode

@@ -1,6 +1,7 @@
 # Settings: one schema for every setpoint and limit. Modbus writes, persistence
 # and the generated documentation all read it; a value outside [min, max] is
-# refused (ValueError) and never stored.
+# refused (ValueError) and never stored. Every accepted change goes through
+# set_index(), which tells the store (on_change) and the event log (on_set).
 #
 # A schema row: (name, default, min, max, unit, scale), its description the `#:`
 # comment above it (documentation only, read by the host tools: rig.regs.fwdoc).
@@ -47,6 +48,7 @@ class Settings:
     def __init__(self):
         self.values = [row[DEFAULT] for row in SCHEMA]
         self.on_change = None
+        self.on_set = None  # f(i, old, new) after an accepted change: the event log
         self.version = 0  # bumped on every accepted change
 
     def get(self, name):
@@ -60,11 +62,14 @@ class Settings:
 
     def set_index(self, i, value):
         self.check(i, value)
-        if self.values[i] != value:
+        old = self.values[i]
+        if old != value:
             self.values[i] = value
             self.version += 1
             if self.on_change:
                 self.on_change(i)
+            if self.on_set:
+                self.on_set(i, old, value)
 
     def set(self, name, value):
         self.set_index(index(name), value)

@@ -117,4 +117,10 @@ CONTROL_SCHEMA = (
     #: this old, it is driven its overdrive further closed against the stop and counts from 0
     #: again, so lost steps cannot add up (0 = homing at power-up only)
     ("hpev_rehome_h", 24, 0, 720, "h", 1),
+    # --- clock (co2hr.clock: the calendar's local time)
+    #: Local standard time minus UTC (60: Denmark, CET); the clock itself keeps UTC
+    ("tz_offset_min", 60, -720, 840, "min", 1),
+    #: 1: EU summer time, one hour more from the last Sunday of March to the last Sunday of
+    #: October (01:00 UTC each); 0: the local time is standard time all year
+    ("tz_summer_time", 1, 0, 1, "", 1),
 )

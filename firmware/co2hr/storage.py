@@ -69,6 +69,7 @@
 #
 # File access goes through a small fs object (open/rename/remove/mkdir) so a test
 # can cut the power after any byte; OsFs is the real one.
+import errno
 import json
 
 from micropython import const
@@ -93,7 +94,6 @@ _MAX_COUNTERS = const(64)
 _SEQ_MOD = const(0x40000000)
 _SEQ_HALF = const(0x20000000)
 _U32 = 0xFFFFFFFF  # a long int on a 32-bit port: not a const()
-_ENOENT = const(2)
 _KEYS = ("v", "seq", "settings", "counters", "boots", "faults")
 
 # where the settings came from at load (Store.loaded)
@@ -326,7 +326,7 @@ class Store:
         try:
             f = self.fs.open(path, "rb")
         except OSError as e:
-            if e.args and e.args[0] == _ENOENT:
+            if e.args and e.args[0] == errno.ENOENT:  # (2 on the boards, 44 in WASI)
                 return None, "missing"
             return None, "unreadable"
         try:

@@ -1,9 +1,18 @@
-# A flash filesystem fake for the storage tests (CPython and MicroPython): files
-# are byte arrays; `budget` is how many more bytes the flash takes before the
-# power dies (PowerCut), so a test can cut a save after any byte. With `erased`
-# set, a cut leaves the rest of the block erased (0xFF), as NOR flash does. A path
-# in `broken` fails every open with EIO (a flash read error, or a slot name that is
-# a folder); `fail_writes` fails every write open with ENOSPC.
+# A flash filesystem fake for the storage and event-log tests (CPython and
+# MicroPython): files are byte arrays, opened "rb", "wb" (truncated at once) or "ab"
+# (appended to); `budget` is how many more bytes the flash takes before the power
+# dies (PowerCut), so a test can cut a save after any byte. With `erased` set, a cut
+# leaves the rest of the block erased (0xFF), as NOR flash does. A path in `broken`
+# fails every open with EIO (a flash read error, or a slot name that is a folder);
+# `fail_writes` fails every write open with ENOSPC. `written` counts the bytes taken.
+
+import errno
+
+# the port's numbers where it has them (the WASI build of the mpy target has its own)
+ENOENT = getattr(errno, "ENOENT", 2)
+EIO = getattr(errno, "EIO", 5)
+ENOSPC = getattr(errno, "ENOSPC", 28)
+EEXIST = getattr(errno, "EEXIST", 17)
 
 
 class PowerCut(Exception):
@@ -25,6 +34,19 @@ class FakeFile:
         self.pos += len(out)
         return out
 
+    def readinto(self, mv):
+        d = self.data
+        k = max(0, min(len(mv), len(d) - self.pos))
+        for i in range(k):
+            mv[i] = d[self.pos + i]
+        self.pos += k
+        return k
+
+    def seek(self, off, whence=0):
+        size = len(self.data) if self.data is not None else len(self.fs.files[self.path])
+        self.pos = off if whence == 0 else (self.pos + off if whence == 1 else size + off)
+        return self.pos
+
     def write(self, b):
         fs = self.fs
         f = fs.files[self.path]
@@ -37,6 +59,7 @@ class FakeFile:
                     raise PowerCut()
                 fs.budget -= 1
             f.append(b[k])
+            fs.written += 1
         return len(b)
 
     def close(self):
@@ -52,6 +75,7 @@ class FakeFs:
         self.fail_writes = False
         self.broken = set()
         self.opens = 0
+        self.written = 0
 
     def _dir_of(self, path):
         k = path.rfind("/")
@@ -60,19 +84,20 @@ class FakeFs:
     def open(self, path, mode):
         self.opens += 1
         if path in self.broken:
-            raise OSError(5)  # EIO
+            raise OSError(EIO)
         if "r" in mode:
             if path not in self.files:
-                raise OSError(2)  # ENOENT
+                raise OSError(ENOENT)
             return FakeFile(self, path, self.files[path])
         d = self._dir_of(path)
         if d and d not in self.dirs:
-            raise OSError(2)
+            raise OSError(ENOENT)
         if self.fail_writes:
-            raise OSError(28)  # ENOSPC
+            raise OSError(ENOSPC)
         if self.budget is not None and self.budget <= 0:
             raise PowerCut()
-        self.files[path] = bytearray()  # "wb" truncates at once
+        if "a" not in mode or path not in self.files:
+            self.files[path] = bytearray()  # "wb" truncates at once
         return FakeFile(self, path)
 
     def rename(self, a, b):
@@ -83,7 +108,7 @@ class FakeFs:
 
     def mkdir(self, path):
         if path in self.dirs:
-            raise OSError(17)  # EEXIST
+            raise OSError(EEXIST)
         self.dirs.add(path)
 
     def copy(self):

@@ -360,6 +360,37 @@ class FakeWDT:
         self.feeds += 1
 
 
+class FakeRTC:
+    """machine.RTC: datetime() reads (year, month, day, weekday, h, m, s, subs), with a
+    tuple it sets. It keeps running with `clock` (ms) when given. `power_loss()` is
+    what a board without a battery sees at power-up: the port's default date."""
+
+    def __init__(self, clock=None, default=(2000, 1, 1, 5, 0, 0, 0, 0)):
+        self.clock = clock
+        self.default = default
+        self.power_loss()
+
+    def _ms(self):
+        return self.clock() if self.clock is not None else 0
+
+    def power_loss(self):
+        self.datetime(self.default)
+
+    def datetime(self, t=None):
+        from co2hr import dates
+
+        if t is not None:
+            self.t0 = (dates.day_number(t[0], t[1], t[2]) * 86400 + t[4] * 3600 + t[5] * 60
+                       + t[6])
+            self.ms0 = self._ms()
+            return None
+        s = self.t0 + (self._ms() - self.ms0) // 1000
+        z = s // 86400
+        y, m, d = dates.civil(z)
+        r = s - z * 86400
+        return (y, m, d, dates.weekday(z), r // 3600, r // 60 % 60, r % 60, 0)
+
+
 class FakeTimer:
     PERIODIC = 1
     made = []  # every timer, in the order made
@@ -424,12 +455,16 @@ class FakeMachine:
         self.uarts = []
         self.wdts = []
         self.resets = 0
+        self.rtc = FakeRTC(clock)
 
     def reset_cause(self):
         return self.cause
 
     def reset(self):
         self.resets += 1
+
+    def RTC(self):
+        return self.rtc
 
     def I2C(self, uid, scl=None, sda=None, freq=400000):
         self.log.append(("i2c", uid))

@@ -34,6 +34,18 @@ class BusHw(LinkHardware):
         self.t_us = 0  # the RTU line's clock as last fed
 
 
+class FlashHw(BusHw):
+    """BusHw with its flash on a fake filesystem (fakefs.FakeFs): the store and the
+    event log on the flash boundary's fake."""
+
+    def __init__(self, fs):
+        super().__init__()
+        self.fs_fake = fs
+
+    def flash_fs(self):
+        return self.fs_fake
+
+
 def make_app():
     hw = BusHw()
     app = build(hw, BOARD)

@@ -33,6 +33,7 @@ from co2hr.hw.max31865 import MAX31865
 from co2hr.hw.pulse import PulseCounter
 from co2hr.hw.pwm_out import PwmOut
 from co2hr.hw.relay import Relay
+from co2hr.hw.rtc import BoardRtc
 from co2hr.hw.stepper import Stepper
 from co2hr.hw.watchdog import Watchdog
 from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
@@ -96,6 +97,7 @@ class BoardHardware(Hardware):
         self._settings = None
         self._rehome_i = -1
         self.cause = self._read_reset_cause()
+        self.rtc = BoardRtc(machine.RTC()) if hasattr(machine, "RTC") else None
         now = clock()
         self._build_outputs(board.get("outputs", {}))
         self.safe_state(now)  # before any bus is touched
@@ -432,6 +434,13 @@ class BoardHardware(Hardware):
             self.timer = None
         for p in self.irq_pins:
             p.irq(handler=None)
+
+    def rtc_read(self):
+        return self.rtc.read() if self.rtc is not None else None
+
+    def rtc_write(self, y, mo, d, h, mi, s):
+        if self.rtc is not None:
+            self.rtc.write(y, mo, d, h, mi, s)
 
     def comm_ports(self):
         if self._ports is None:

@@ -16,6 +16,8 @@
 #   600.. health (u32)
 #   620.. the asking line's unlock wait
 #   640.. boot mode and network link (u16), 650.. network addresses and counts (u32)
+#   660.. clock and event-log state         620.. clock set (UTC), 630 event-log index
+#   700.. event-log window                        (co2hr.modbus.evregs)
 #   900.. identity
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
@@ -33,6 +35,7 @@ from micropython import const
 from co2hr import VERSION
 from co2hr.alarms import ALARMS, N_ALARMS
 from co2hr.io import INPUTS, OUTPUTS
+from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
 from co2hr.settings import SCHEMA
@@ -259,11 +262,18 @@ GROUPS = (
     (INPUT, 620, _S_SESSION, len(SESSION), 1, "r", 0),
     (INPUT, _BOARD_BASE, _S_BOARD, len(BOARD_STATE), 1, "r", 0),
     (INPUT, _NET32_BASE, _S_NET32, len(NET32), 2, "r", 0),
+    (INPUT, 660, EV.S_CLOCK, EV.count(EV.S_CLOCK), 1, "r", 0),
+    (INPUT, 672, EV.S_CLOCK32, EV.count(EV.S_CLOCK32), 2, "r", 0),
+    (INPUT, 680, EV.S_EVLOG32, EV.count(EV.S_EVLOG32), 2, "r", 0),
+    (INPUT, 690, EV.S_EVLOG, EV.count(EV.S_EVLOG), 1, "r", 0),
+    (INPUT, EV.WIN_BASE, EV.S_WINDOW, EV.count(EV.S_WINDOW), 1, "r", 0),
     (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
     (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
     (HOLDING, 600, _S_UNLOCK, 1, 1, "rw", 0),
+    (HOLDING, 620, EV.S_CLOCKSET, EV.count(EV.S_CLOCKSET), 1, "rw", 0),
+    (HOLDING, 630, EV.S_FROM, EV.count(EV.S_FROM), 2, "rw", 0),
     (HOLDING, MIRROR_BASE, _S_MIRROR, MIRROR_BASE, 1, "r", 0),
     (COILS, 0, _S_CMD_BIT, len(COMMANDS), 1, "rw", 0),
     (DISCRETE, 0, _S_VALID, len(INPUTS), 1, "r", 0),
@@ -276,11 +286,19 @@ GROUPS = (
 
 def needs_unlock(table, addr):
     """True for a register only an unlocked master may write: every writable one but
-    the unlock register itself (settings and commands alike)."""
+    the unlock register itself and the master's own event-log index."""
     for g in GROUPS:
         if g[0] == table and g[1] <= addr < g[1] + g[3] * g[4]:
-            return g[5] == "rw" and g[2] != _S_UNLOCK
+            return g[5] == "rw" and g[2] != _S_UNLOCK and g[2] != EV.S_FROM
     return False
+
+
+def setting_address(k):
+    """The holding register of setting k (schema index): what the event log records."""
+    for g in GROUPS:
+        if g[2] == S_SETTING and g[6] <= k < g[6] + g[3]:
+            return g[1] + k - g[6]
+    return 0xFFFF
 
 
 def _is_bool_command(i):
@@ -374,6 +392,8 @@ def _row(src, i, first):
         return (b[0], b[1], 1, "i16" if i == _B_RSSI else "u16", "r", "", "")
     if src == _S_NET32:
         return (NET32[i][0], NET32[i][1], 1, "u32", "r", 0, 4294967295)
+    if src >= EV.S_FIRST:
+        return EV.row(src, i)
     return None
 
 
@@ -402,6 +422,8 @@ def _to_reg(v, scale, signed):
     if x < 0:
         return 0
     return 65535 if x > 65535 else x
+
+
 
 
 def _u32(v, off):
@@ -448,6 +470,7 @@ class RegisterMap:
         name = board_name.encode()
         self.ident[3] = crc16(name, 0, len(name))
         self.ident[4] = regmap_id()
+        self.ev = EV.EvRegs(app)  # the clock and event-log groups
 
     def _find(self, table, addr):
         for g in self.seg[table]:
@@ -504,15 +527,20 @@ class RegisterMap:
         a = addr
         end = addr + qty
         needs = False
+        view = True  # only the master's own event-log index: no unlock, even read-only
         while a < end:
             g = self._find(table, a)
             if g is None or g[5] != "rw":
                 return ILLEGAL_ADDRESS
-            if g[2] != _S_UNLOCK:
-                needs = True
+            if g[2] >= EV.S_FIRST and not EV.whole(g[2], g[1], a, end):
+                return ILLEGAL_ADDRESS  # a block written in part
+            if g[2] != EV.S_FROM:
+                view = False
+                if g[2] != _S_UNLOCK:
+                    needs = True
             a = a + 1 if g[2] == _S_CMD_BIT else g[1] + g[3] * g[4]
         s = self.session
-        if s.read_only() or (needs and not s.is_open()):
+        if not view and (s.read_only() or (needs and not s.is_open())):
             self.server.diag[_D_WRITES_REFUSED] += 1
             return ILLEGAL_FUNCTION
         return 0
@@ -536,6 +564,8 @@ class RegisterMap:
             r = COMMANDS[i]
             v = self._cmd_value(i, raw)
             return r[1] <= v <= r[2]
+        if src >= EV.S_FIRST:
+            return self.ev.value_ok(src, addr - g[1], raw)
         return src == _S_UNLOCK  # any code goes to the session, which decides
 
     def _setting_value(self, k, raw):
@@ -561,8 +591,12 @@ class RegisterMap:
                 self.settings.set_index(k, self._setting_value(k, raw))
         elif src == _S_COMMAND or src == _S_CMD_BIT:
             self.control.command(i, self._cmd_value(i, raw))
+            if self.app.events is not None:
+                self.app.events.command(i, raw)
         elif src == _S_UNLOCK:
             return self._unlock(raw)
+        elif src >= EV.S_FIRST:
+            return self.ev.write(src, addr - g[1], raw, self.session)
         return 0
 
     def _unlock(self, raw):
@@ -593,27 +627,29 @@ class RegisterMap:
         if src == _S_STATUS:
             return _to_reg(c.status[i], STATUS[i][2], True)
         if src == _S_COUNTER:
-            return _u32(int(c.counters[i]), off)
+            return EV.word32(int(c.counters[i]), off)
         if src == _S_DIAG:
-            return _u32(self.server.diag[i], off)
+            return EV.word32(self.server.diag[i], off)
         if src == _S_ALARM_WORD:
             return c.alarms.word(i) & 0xFFFF
         if src == _S_HIST:
             return self._hist(off)
         if src == _S_HEALTH:
-            return _u32(self._health(i), off)
+            return EV.word32(self._health(i), off)
         if src == _S_SESSION:
             gd = self.session.guard
             return gd.wait_s() if i == 0 else gd.failures
         if src == _S_IDENT:
             if off >= 5:
-                return _u32(self.app.ticks * self.app.period_ms // 1000, off - 5)
+                return EV.word32(self.app.ticks * self.app.period_ms // 1000, off - 5)
             return self.ident[off]
         if src == S_SETTING:
             k = g[6] + i
             if k == _I_CODE:
                 return 0  # never readable
             return _to_reg(self.settings.values[k], self.schema[k][5], self.set_signed[k])
+        if src >= EV.S_FIRST:
+            return self.ev.read(src, off, self.session)
         return self._read_more(src, i, addr)
 
     def _read_more(self, src, i, addr):
@@ -703,4 +739,4 @@ class RegisterMap:
             return int(e[1]) & 0xFFFF
         if w == 1:
             return 1 if e[2] else 0
-        return _u32(int(e[0]), w - 2)
+        return EV.word32(int(e[0]), w - 2)

@@ -7,6 +7,7 @@
 # (locked at boot, the same code and waits), so the host's harness unlocks as a
 # technician does.
 from co2hr import VERSION
+from co2hr.eventlog import SRC_FIRMWARE, SRC_HIL, SRC_RTU, SRC_TCP
 from co2hr.modbus.pdu import PduCore
 from co2hr.modbus.registers import D_BCAST_REFUSED, D_EXC, D_SERVED, N_DIAG, RegisterMap
 from co2hr.modbus.rtu import RtuServer
@@ -46,6 +47,19 @@ class ModbusServer:
                 self.transports.append(ts)
                 if self.tcp is None:
                     self.tcp = ts
+        self.events = app.events  # co2hr.eventlog: who changed what (None: not logged)
+        self._name_sources()
+
+    def _name_sources(self):
+        """Each transport's guard says which source its requests are (the event log)."""
+        g = self.session.guard
+        g.source = SRC_HIL
+        g.events = self.events
+        for t in self.transports:
+            tcp = isinstance(t, TcpServer)
+            g = t.guard if tcp else t.session.guard
+            g.source = SRC_TCP if tcp else SRC_RTU
+            g.events = self.events
 
     def serve(self, req, ro, n, resp, wo, session, broadcast):
         """Run one request PDU through the core for the master of session (its Unlock)
@@ -53,7 +67,12 @@ class ModbusServer:
         m = self.map
         m.session = session
         m.broadcast = broadcast
+        ev = self.events
+        if ev is not None:
+            ev.source = session.guard.source  # what this request changes is logged as its
         k = self.core.handle(req, ro, n, resp, wo)
+        if ev is not None:
+            ev.source = SRC_FIRMWARE
         if k == 0:
             return 0
         self.diag[D_SERVED] += 1

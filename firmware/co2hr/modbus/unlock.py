@@ -58,6 +58,8 @@ class Guard:
         self.clock_ms = clock_ms
         self.failures = 0
         self.until = _NONE  # the end of the wait
+        self.source = 0  # the transport's co2hr.eventlog SRC_* (set by the server)
+        self.events = None  # co2hr.eventlog.EventLog: unlocks, locks and wrong codes
 
     def expire(self, now):
         if self.until != _NONE and ticks_diff(self.until, now) <= 0:
@@ -92,27 +94,47 @@ class Unlock:
         self.guard = guard
         self.settings = settings
         self.until = _NONE  # the end of the unlock (none: locked)
+        self.ev_from = 0  # the event-log entry this master reads from (co2hr.modbus.evregs)
+
+    def _locked(self, why):
+        self.until = _NONE
+        ev = self.guard.events
+        if ev is not None:
+            ev.session(1, self.guard.source, why)
 
     def attempt(self, raw):
         """A write of raw to the unlock register. True: done (0 locks, the code opens);
         False: refused (a wrong code, or any code during the guard's wait)."""
+        g = self.guard
         if raw == 0:
-            self.until = _NONE
+            if self.until != _NONE:
+                self._locked(0)
             return True
         v = self.settings.values
-        now = self.guard.clock_ms()
-        if not self.guard.take(raw == v[_I_CODE], now):
+        now = g.clock_ms()
+        g.expire(now)
+        waiting = g.until != _NONE
+        if not g.take(raw == v[_I_CODE], now):
+            if not waiting and g.events is not None:  # (codes sent during a wait are not compared)
+                g.events.session(2, g.source, g.failures, wait_s(g.failures))
             return False
-        self.until = ticks_add(now, int(v[_I_TIMEOUT]) * 1000)
+        timeout_s = int(v[_I_TIMEOUT])
+        was_open = self.until != _NONE
+        self.until = ticks_add(now, timeout_s * 1000)
+        if g.events is not None and not was_open:  # (a code while open only extends it)
+            g.events.session(0, g.source, timeout_s)
         return True
 
     def close(self):
-        self.until = _NONE
+        """The session's connection ended."""
+        self.ev_from = 0
+        if self.until != _NONE:
+            self._locked(2)
 
     def expire(self, now):
         """Look at the deadlines (this session's and its guard's): on every poll."""
         if self.until != _NONE and ticks_diff(self.until, now) <= 0:
-            self.until = _NONE
+            self._locked(1)
         self.guard.expire(now)
 
     def is_open(self):

@@ -87,6 +87,7 @@ def _regs(names: list[str]) -> list[table.Reg]:
 
 
 _HIST = re.compile(r"alarm_hist_(\d+)_")
+_EV_ENTRY = re.compile(r"ev(\d+)_")
 
 
 def _grouped(regs: list[table.Reg]) -> list[list[table.Reg]]:
@@ -108,17 +109,27 @@ def _heading(regs: list[table.Reg]) -> str:
     return f"{r0.group} ({r0.table} {span}, FC {fc})"
 
 
+def _empty_slot(name: str, hist_n: int, ev_n: int) -> bool:
+    """An alarm-history entry or event-log window slot beyond those filled (`rig events`
+    decodes the log)."""
+    m = _HIST.match(name)
+    if m and int(m.group(1)) >= hist_n:
+        return True
+    m = _EV_ENTRY.match(name)
+    return bool(m and int(m.group(1)) >= ev_n)
+
+
 def _lines(regs: list[table.Reg], values: dict[str, float], all_: bool) -> list[str]:
     if not all_:
         return [f"{r.label:<24} {codec.fmt_value(r, values[r.label])}" for r in regs]
     out = []
     hist_n = int(values.get("alarm_hist_len", 0) or 0)
+    ev_n = int(values.get("ev_window_n", 0) or 0)
     for group in _grouped(regs):
-        shown = [r for r in group
-                 if not ((m := _HIST.match(r.name)) and int(m.group(1)) >= hist_n)]
+        shown = [r for r in group if not _empty_slot(r.name, hist_n, ev_n)]
         out += ["", _heading(group)]
         out += [f"{r.addr:>6}  {r.label:<24} {codec.fmt_value(r, values[r.label])}"
-                for r in shown]  # (empty history entries left out)
+                for r in shown]  # (empty alarm-history and event-window slots left out)
     act = codec.active_alarms(values)
     out += ["", "active alarms: " + ("; ".join(f"{a[0]} {a[2]}" for a in act) or "none")]
     return out[1:]

@@ -215,6 +215,48 @@ def _power_cut_recovery(s):
     return out
 
 
+_ENTRY_FIELDS = ("time_s", "on_clock", "boot", "kind", "flags", "key", "a", "b")
+
+
+def _same(e: dict, f: dict) -> bool:
+    return all(e[k] == f[k] for k in _ENTRY_FIELDS)
+
+
+@check("event_log_power_cut")
+def _event_log_power_cut(s):
+    """A power cut inside an event-log append (power_cut_s with after_flash_bytes): every
+    entry on flash before it is read back unchanged after the reboot, an entry the cut
+    append held is there whole or not at all (a torn slot reads as no entry), and the
+    boot after the cut is logged after them (docs/eventlog.md)."""
+    c = s.get("event_log_cut") or {}
+    before, after = c.get("before") or [], c.get("after") or []
+    n_flash = c.get("on_flash_before", 0)
+    out = [_result("the power failed inside the armed flash write", c.get("cut_s") is not None,
+                   f"cut at {c.get('cut_s')} s, byte {c.get('after_bytes')} of a write to "
+                   f"{c.get('file')!r} files (armed at {c.get('armed_s')} s)")]
+    by_seq = {e["seq"]: e for e in after}
+    lost = [e["seq"] for e in before[:n_flash] if not (e["seq"] in by_seq
+                                                       and _same(e, by_seq[e["seq"]]))]
+    out.append(_result("every entry on flash before the cut is unchanged after it",
+                       bool(before) and not lost,
+                       f"missing or changed: {lost}" if lost else f"{n_flash} entries intact"))
+    waiting = {e["seq"]: e for e in before[n_flash:]}
+    garbled = [q for q, e in by_seq.items() if q in waiting and e["kind"] and e["kind"]
+               != waiting[q]["kind"]]
+    kept = sum(1 for q in waiting if q in by_seq and by_seq[q]["kind"])
+    out.append(_result("entries of the cut append are whole or absent", not garbled,
+                       f"garbled: {garbled}" if garbled else
+                       f"{kept} of {len(waiting)} waiting entries made it to flash whole"))
+    last_boot = max((e["boot"] for e in before), default=0)
+    boots = [e for e in after if e["kind"] == 1 and e["boot"] > last_boot]
+    newest_before = max((e["seq"] for e in before), default=0)
+    out.append(_result("the boot after the cut is logged after every older entry",
+                       bool(boots) and boots[0]["seq"] > newest_before,
+                       f"boot {boots[0]['boot']} at seq {boots[0]['seq']}" if boots else
+                       "no boot entry after the cut"))
+    return out
+
+
 @check("low_ambient_receiver", max_backflow_kg=(1.0, 0.0, 1000.0))
 def _low_ambient_receiver(s, max_backflow_kg):
     """At very low ambient the GC bypass holds the receiver pressure, and no CO2 drains

@@ -30,10 +30,12 @@ class Coupling:
         self.simboard = SimBoard(board, self.plant)
         self.boot_ms = 0  # the board's clock restarts at each power-up
         self.stage = ""  # the part of step() running: whose error it is when one raises
+        self.powered_t_s = 0.0  # the last step the board had power
 
     def power_up(self, t_s: float) -> None:
-        """The power is back at t_s: the board boots again, its clock starts at 0."""
-        self.target.reboot()
+        """The power is back at t_s: the board boots again, its clock starts at 0 (its
+        RTC runs on only with a backup cell: rig.targets.base.rtc_after_power_loss)."""
+        self.target.reboot(power_off_s=t_s - self.powered_t_s)
         self.boot_ms = int(round(t_s * 1000))
 
     def step(self, t_s: float, bnd: Boundary, dt_s: float = 1.0, powered: bool = True,
@@ -48,6 +50,7 @@ class Coupling:
         res = None
         if powered:
             self.stage = "firmware"
+            self.powered_t_s = t_s
             raw, ok = sb.terminals()
             res = self.target.step(int(round(t_s * 1000)) - self.boot_ms, raw, ok)
             out = res.outputs

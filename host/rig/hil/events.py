@@ -4,8 +4,8 @@ running rig).
 
 Adding an event kind is one entry here and a row in docs/scenarios.md. `fire` gets the
 closed-loop runner (rig.hil.runner.ClosedLoop): its coupled rig (`rig.simboard`,
-`rig.plant`), its firmware view (`fw`) and the two events that last beyond their
-instant (`cut_power`, `start_poll`).
+`rig.plant`), its firmware view (`fw`) and the events that last beyond their instant
+(`cut_power`, `arm_power_cut`, `start_poll`).
 """
 
 from __future__ import annotations
@@ -135,12 +135,23 @@ def _fire_valve_stuck(loop, a, _t, _rec):
 
 # -- the board's power ----------------------------------------------------------------------
 
-def _parse_power_cut(src, where, v, _e, _at, scale):
-    return {"off_s": num(src, where + ".power_cut_s", v, 0.0, 86400.0) * scale}
+def _parse_power_cut(src, where, v, e, _at, scale):
+    args = {"off_s": num(src, where + ".power_cut_s", v, 0.0, 86400.0) * scale}
+    if "after_flash_bytes" in e:  # the cut comes inside a flash write, at that byte
+        args["after_flash_bytes"] = int(num(src, where + ".after_flash_bytes",
+                                            e["after_flash_bytes"], 0, 65536))
+        part = e.get("flash_file", "ev")
+        if not isinstance(part, str) or not part or " " in part:
+            raise err(src, where + ".flash_file", "expected a part of a file name, e.g. \"ev\"")
+        args["flash_file"] = part
+    return args
 
 
 def _fire_power_cut(loop, a, t_s, _rec):
-    loop.cut_power(t_s, a["off_s"])
+    if "after_flash_bytes" in a:
+        loop.arm_power_cut(t_s, a["off_s"], a["after_flash_bytes"], a["flash_file"])
+    else:
+        loop.cut_power(t_s, a["off_s"])
 
 
 # -- settings and Modbus traffic ------------------------------------------------------------
@@ -203,7 +214,8 @@ KINDS: dict[str, EventKind] = {
     "clear": EventKind(_parse_clear, _fire_clear),
     "fan_failure": EventKind(_parse_fan_failure, _fire_fan_failure),
     "valve_stuck": EventKind(_parse_valve_stuck, _fire_valve_stuck, ("pct",)),
-    "power_cut_s": EventKind(_parse_power_cut, _fire_power_cut),
+    "power_cut_s": EventKind(_parse_power_cut, _fire_power_cut,
+                             ("after_flash_bytes", "flash_file")),
     "setting": EventKind(_parse_setting, _fire_setting, ("value",)),
     "modbus_read": EventKind(_parse_modbus_read, _fire_modbus_read),
     "modbus_write": EventKind(_parse_modbus_write, _fire_modbus_write),

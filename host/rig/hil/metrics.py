@@ -346,6 +346,8 @@ def summarize(loop) -> dict:
     s["low_ambient"] = low_ambient(tr, m["warmup_s"], sc.step_s, st, s["alarms"])
     if loop.reboots:
         s["reboot"] = loop.reboot_summary()
+    if loop.evlog_cut:
+        s["event_log_cut"] = loop.evlog_cut
     return _jsonable(s)
 
 

@@ -7,7 +7,10 @@ way (`run_one`). Each step (dt = the scenario's step_s, 1 s) the due events fire
 its loop at that time and its outputs drive the plant for dt. Firmware-side values are
 read by register name over Modbus (rig.hil.fwview); everything is recorded per step
 into the trace (rig.hil.trace). A power cut stops the firmware until the power returns;
-then the board boots again (target.reboot()) and its clock restarts at 0.
+then the board boots again (target.reboot()) and its clock restarts at 0. A cut armed
+inside a flash write (`power_cut_s` with `after_flash_bytes`) comes in the step whose
+write reaches that byte; the event log read before it and at the end of the run is
+kept for the event_log_power_cut check.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from rig.hil.fwview import COUNTER_NAMES, FirmwareView
 from rig.hil.scenario import Scenario, ScenarioError
 from rig.hil.trace import Trace
 from rig.plant import Boundary, PlantParams
+from rig.regs import events as evlog
 from rig.regs.master import ModbusError
-from rig.targets.base import FirmwareError, Target
+from rig.targets.base import FirmwareError, PowerLost, Target
 
 
 def plant_params(overrides: dict) -> PlantParams:
@@ -82,15 +86,41 @@ class ClosedLoop:
         self._fw_every = max(1, int(round(scenario.fw_sample_s / scenario.step_s)))
         self._last_fw: dict[str, float] = {}
         self._booted = 1  # the next row is the first after a boot
+        self.evlog_cut: dict = {}  # a cut inside a flash write: the log before and after
+        self._armed_off_s = -1.0
 
     # -- what events start (rig.hil.events)
-    def cut_power(self, t_s: float, off_s: float) -> None:
-        self._cut_until = t_s + off_s
+    def _before_cut(self, t_s: float) -> None:
         rb = self.reboot
         rb.settings_before = self.fw.settings()
         rb.counters_before = self.fw.counters(self.fw.sample())
         rb.counters_floor = self._trace.first_at(t_s - COUNTERS_PERIOD_MS / 1000.0,
                                                  COUNTER_NAMES)
+
+    def cut_power(self, t_s: float, off_s: float) -> None:
+        self._before_cut(t_s)
+        self._cut_until = t_s + off_s
+
+    def arm_power_cut(self, t_s: float, off_s: float, after_bytes: int, name_part: str) -> None:
+        """The power fails once the firmware has written after_bytes more bytes to files
+        whose name holds name_part, for off_s."""
+        self._before_cut(t_s)
+        entries = evlog.read_events(self.fw.master)
+        pending = int(self.fw.read(["ev_pending"])["ev_pending"])
+        self.evlog_cut = {"armed_s": t_s, "after_bytes": after_bytes, "file": name_part,
+                          "cut_s": None, "on_flash_before": len(entries) - pending,
+                          "before": [asdict(e) for e in entries], "after": []}
+        self._armed_off_s = off_s
+        self.target.arm_power_cut(after_bytes, name_part)
+
+    def _power_lost(self, t_s: float) -> None:
+        """The armed cut came in this step's flash write: the counters at the cut are the
+        last sample (the board cannot be asked any more)."""
+        self.evlog_cut["cut_s"] = t_s
+        if self._last_fw:
+            self.reboot.counters_before = self.fw.counters(self._last_fw)
+        self._cut_until = t_s + self._armed_off_s
+        self._armed_off_s = -1.0
 
     def start_poll(self, names, until_s: float, per_step: int) -> None:
         self._poll_plan = self.fw.poll_plan(names)
@@ -191,7 +221,14 @@ class ClosedLoop:
             self.rig.simboard.set_demand_v(b["demand_v"])
             powered = self._power(t_s, labels)
             try:  # the last row is recorded without moving the plant
-                self._step(k, t_s, b, 0.0 if k == n else dt, powered, labels)
+                try:
+                    self._step(k, t_s, b, 0.0 if k == n else dt, powered, labels)
+                except PowerLost:
+                    if self._armed_off_s < 0:
+                        raise
+                    self._power_lost(t_s)
+                    labels.append("power cut mid-write")
+                    self._step(k, t_s, b, 0.0 if k == n else dt, False, labels)
             except Exception as e:
                 if self._stopped(t_s, e):
                     break
@@ -200,6 +237,8 @@ class ClosedLoop:
                 self.progress(t_s, sc.duration_s)
         self.wall_s = time.perf_counter() - wall0
         self.settings_end = self.fw.settings()
+        if self.evlog_cut and self.error is None:
+            self.evlog_cut["after"] = [asdict(e) for e in evlog.read_events(self.fw.master)]
         if self.progress:
             self.progress(sc.duration_s, sc.duration_s)
         return self.trace

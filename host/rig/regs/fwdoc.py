@@ -33,6 +33,7 @@ from pathlib import Path
 import rig.fw as fw
 from co2hr.alarms import ALARMS
 from co2hr.io import INPUTS, OUTPUTS
+from co2hr.modbus import evregs as EV
 from co2hr.modbus import registers as R
 
 # (file under firmware/co2hr, table variable) for each table-backed register source.
@@ -47,7 +48,26 @@ TABLES = {
     "session": (("modbus/registers.py", "SESSION"),),
     "board": (("modbus/registers.py", "BOARD_STATE"),),
     "net32": (("modbus/registers.py", "NET32"),),
+    "clock": (("modbus/evregs.py", "CLOCK"),),
+    "clock32": (("modbus/evregs.py", "CLOCK32"),),
+    "evlog32": (("modbus/evregs.py", "EVLOG32"),),
+    "evlog": (("modbus/evregs.py", "EVLOG"),),
+    "clockset": (("modbus/evregs.py", "CLOCKSET"),),
 }
+_EV_TABLES = {EV.S_CLOCK: "clock", EV.S_CLOCK32: "clock32", EV.S_EVLOG32: "evlog32",
+              EV.S_EVLOG: "evlog", EV.S_CLOCKSET: "clockset"}
+_ENTRY_TEXT = (
+    "Event-log window entry %d: time, Unix s when bit 7 of its kind word is set, else "
+    "seconds since boot (high word first)", "",
+    "Event-log window entry %d: boot number",
+    "Event-log window entry %d: kind (high byte, docs/eventlog.md; 0: no entry, a slot a "
+    "power cut tore) and flags (low byte: bit 7 clock time, bits 4-6 source 0 firmware 1 "
+    "RTU 2 TCP 3 HIL link, bits 0-3 events merged into it)",
+    "Event-log window entry %d: key (alarm code, holding register, ...: by kind)",
+    "Event-log window entry %d: a (by kind)",
+    "Event-log window entry %d: b (by kind)",
+    "Event-log window entry %d: its seq, low word (a check that it is the entry expected)",
+)
 
 
 class DocError(ValueError):
@@ -76,6 +96,38 @@ def table_docs(path: Path, var: str) -> list[str]:
             raise DocError(f"{path}:{row.lineno}: row of {var} has no '#:' description above it")
         out.append(" ".join(lines))
     return out
+
+
+def _comments(src: str) -> dict[int, str]:
+    return {tok.start[0]: tok.string[2:].strip()
+            for tok in tokenize.generate_tokens(io.StringIO(src).readline)
+            if tok.type == tokenize.COMMENT and tok.string.startswith("#:")}
+
+
+@functools.cache
+def consts(rel: str, prefix: str) -> tuple[tuple[str, int, str], ...]:
+    """(name, value, description) of every `NAME = const(value)` in firmware/co2hr/rel
+    whose name starts with prefix, in file order, the description the `#:` lines above
+    it. A firmware module keeps numbers the board needs no name for as private consts
+    (`_EV_BOOT = const(1)`: compiled in, no name or qstr on the heap); the host reads
+    them here."""
+    src = (fw.FIRMWARE_DIR / "co2hr" / rel).read_text()
+    comments = _comments(src)
+    out = []
+    for n in ast.parse(src).body:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1
+                and isinstance(n.targets[0], ast.Name) and n.targets[0].id.startswith(prefix)
+                and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") == "const"):
+            continue
+        lines = []
+        k = n.lineno - 1
+        while k in comments:
+            lines.insert(0, comments[k])
+            k -= 1
+        out.append((n.targets[0].id, ast.literal_eval(n.value.args[0]), " ".join(lines)))
+    if not out:
+        raise DocError(f"{rel}: no const named {prefix}*")
+    return tuple(out)
 
 
 @functools.cache
@@ -183,7 +235,26 @@ def describe(src: int, i: int, row: tuple) -> str:
         return "1 while the service unlock of the asking connection or line is open"
     if src == R._S_MIRROR:
         return "Read-only copy of input register %d: %s" % (i, _input_description(i, row))
+    if src >= EV.S_FIRST:
+        return _describe_events(src, i)
     raise DocError(f"no description rule for register source {src} ({name})")
+
+
+def _describe_events(src: int, i: int) -> str:
+    """The clock and event-log groups (co2hr.modbus.evregs)."""
+    if src in _EV_TABLES:
+        return docs(_EV_TABLES[src])[i] + (" (high word first)" if src in (
+            EV.S_CLOCK32, EV.S_EVLOG32) else "")
+    if src == EV.S_FROM:
+        return ("This master's event-log window starts at this entry (seq); 0: the newest "
+                f"{EV.WIN_ENTRIES}. Write both words in one FC 16; needs no unlock (high "
+                "word first)")
+    if i < EV.WIN_HEAD:
+        return ("Seq of the window's first entry (high word first)", "",
+                "Entries in the window (consecutive seqs from ev_window_seq)",
+                "Of which still in RAM, not yet on flash")[i]
+    j, w = divmod(i - EV.WIN_HEAD, EV.ENTRY_WORDS)
+    return _ENTRY_TEXT[w] % j
 
 
 def _input_description(addr: int, row: tuple) -> str:
@@ -206,6 +277,9 @@ GROUP_TITLES = {
     R._S_OUT_ON: "Output on flags", R._S_ALARM_BIT: "Alarm active flags",
     R._S_UNLOCKED: "Service unlock state", R._S_CODE_DEFAULT: "Factory unlock code",
     R._S_BOARD: "Boot mode and network", R._S_NET32: "Network addresses and counts",
+    EV.S_CLOCK: "Clock", EV.S_CLOCK32: "Clock (32-bit)", EV.S_EVLOG32: "Event log counts",
+    EV.S_EVLOG: "Event log state", EV.S_WINDOW: "Event log window",
+    EV.S_CLOCKSET: "Clock set block", EV.S_FROM: "Event log window position",
 }
 
 

@@ -167,6 +167,9 @@ class Link(Master):
     def write_bit(self, addr: int, on: bool, what: str) -> None:
         self._call(what, self.client.write_coil, addr, on)
 
+    def write_block(self, addr: int, raws: list[int], what: str) -> None:
+        self._call(what, self.client.write_registers, addr, [r & 0xFFFF for r in raws])
+
     def device_info(self) -> dict[int, bytes]:
         """FC 43/14 basic + regular objects (read device id code 2)."""
         rr = self._call(f"reading the device identification (FC 43/14) of unit {self.unit}",

@@ -20,6 +20,7 @@ from rig.regs.table import Reg
 FC_READ = {"coil": 1, "discrete": 2, "holding": 3, "input": 4}
 FC_WRITE_COIL = 5
 FC_WRITE_REGISTER = 6
+FC_WRITE_REGISTERS = 16
 COIL_ON = 0xFF00  # FC 5's value for "on"
 
 # Standard exception codes (Modbus Application Protocol v1.1b3 §7) and what each
@@ -56,6 +57,11 @@ class Master:
         """One coil (FC 5)."""
         raise NotImplementedError
 
+    def write_block(self, addr: int, raws: list[int], what: str) -> None:
+        """Holding registers addr.. in one request (FC 16): a block the controller takes
+        only whole (the clock, the event-log index)."""
+        raise NotImplementedError
+
     def read_plan(self, plan: Plan) -> dict[str, float]:
         """Values by label for a plan of rig.regs.table.plan() (made once, read often)."""
         out: dict[str, float] = {}
@@ -82,6 +88,15 @@ class Master:
             self.write_bit(r.addr, bool(raw), what)
         else:
             self.write_word(r.addr, raw, what)
+
+    def write_regs(self, regs: list[Reg], raws: list[int], code: int = R.UNLOCK_CODE) -> None:
+        """Consecutive holding registers (a block: regs in address order, u16 each or a
+        u32 as two words in raws) in one FC 16, the service unlock first if they need it."""
+        if regs[0].needs_unlock:
+            u = table.lookup("service_unlock")
+            self.write_word(u.addr, code, f"opening the service unlock (holding {u.addr})")
+        names = ", ".join(r.name for r in regs)
+        self.write_block(regs[0].addr, raws, f"writing {names} (holding {regs[0].addr}..)")
 
     def lock(self) -> None:
         """Close the service unlock (it also closes by itself after unlock_timeout_s)."""
@@ -126,3 +141,8 @@ class PduMaster(Master):
 
     def write_bit(self, addr: int, on: bool, what: str) -> None:
         self._exchange(struct.pack(">BHH", FC_WRITE_COIL, addr, COIL_ON if on else 0), what)
+
+    def write_block(self, addr: int, raws: list[int], what: str) -> None:
+        n = len(raws)
+        self._exchange(struct.pack(">BHHB%dH" % n, FC_WRITE_REGISTERS, addr, n, 2 * n,
+                                   *[r & 0xFFFF for r in raws]), what)

@@ -4,7 +4,7 @@ readline(timeout) -> bytes: the MicroPython VM's pipes, a pty, a USB serial port
 
 from __future__ import annotations
 
-from rig.targets.base import FirmwareError, StepResult, Target
+from rig.targets.base import FirmwareError, PowerLost, StepResult, Target, is_power_fail
 
 
 class LinkTarget(Target):
@@ -28,7 +28,8 @@ class LinkTarget(Target):
             if head == "!":
                 trace.append(rest)
             elif head == "E":
-                raise FirmwareError(rest, "\n".join(trace))
+                cls = PowerLost if is_power_fail(rest) else FirmwareError
+                raise cls(rest, "\n".join(trace))
             elif head == expect:
                 return rest.split()
             # anything else is the board's own chatter (boot banner): skip it
@@ -67,3 +68,13 @@ class LinkTarget(Target):
 
     def measure_alloc(self, on: bool) -> None:
         self.command("C %d" % (1 if on else 0), "C")
+
+    def rtc_get(self) -> int | None:
+        f = self.command("K", "K")
+        return None if f[0] == "-" else int(f[0])
+
+    def rtc_set(self, unix_ms: int | None) -> None:
+        self.command("K %s" % ("-" if unix_ms is None else int(unix_ms)), "K")
+
+    def arm_power_cut(self, after_bytes: int, name_part: str = "ev") -> None:
+        self.command("F %d %s" % (after_bytes, name_part), "F")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from rig.targets.base import FirmwareError
+from rig.targets.base import FirmwareError, rtc_after_power_loss
 from rig.targets.link import LinkTarget
 from rig.targets.vm import MicroPythonVM, hil_boot_code, prepare_root
 
@@ -47,11 +47,21 @@ class MpyTarget(LinkTarget):
         assert self.vm is not None
         return self.vm.readline(timeout)
 
-    def reboot(self) -> None:
-        """A power cut: the VM stops where it is; flash/ keeps what was written."""
+    def reboot(self, power_off_s: float | None = None) -> None:
+        """The VM stops where it is; flash/ keeps what was written. The board RTC is the
+        host's (link command K): read before, given back after the boot, so it runs on
+        through a reset (power_off_s: rig.targets.base.rtc_after_power_loss)."""
+        try:
+            rtc = self.rtc_get() if self.vm is not None else None
+        except (FirmwareError, TimeoutError):
+            rtc = None  # the VM died: its RTC with it
+        if power_off_s is not None:
+            rtc = rtc_after_power_loss(self.board, rtc, power_off_s)
         if self.vm is not None:
             self.vm.close()
         self._start()
+        if rtc is not None:
+            self.rtc_set(rtc)
 
     def close(self) -> None:
         if self.vm is not None:

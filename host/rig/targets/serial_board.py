@@ -8,7 +8,7 @@ import time
 
 import serial
 
-from rig.targets.base import FirmwareError
+from rig.targets.base import FirmwareError, rtc_after_power_loss
 from rig.targets.link import LinkTarget
 
 
@@ -40,11 +40,17 @@ class SerialTarget(LinkTarget):
                 raise TimeoutError(f"no reply from the board on {self.port} in {timeout} s")
             self._buf.extend(self.ser.read(self.ser.in_waiting or 1))
 
-    def reboot(self) -> None:
+    def reboot(self, power_off_s: float | None = None) -> None:
+        """The board resets (X); its HIL link RTC is the host's, given back after."""
+        rtc = self.rtc_get()
         self.command("X", "X")
         time.sleep(2.0)  # the board resets and comes back in HIL mode
         self._buf.clear()
         self.ping()
+        if power_off_s is not None:
+            rtc = rtc_after_power_loss(self.board, rtc, power_off_s)
+        if rtc is not None:
+            self.rtc_set(rtc)
 
     def close(self) -> None:
         self.ser.close()
