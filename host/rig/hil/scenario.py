@@ -37,8 +37,11 @@ PROFILE_RANGES = {"t_amb_c": (-50.0, 60.0), "q_load_kw": (0.0, 500.0),
                   "q_heat_use_kw": (0.0, 500.0), "demand_v": (0.0, 10.0),
                   "t_w_return_c": (1.0, 99.0)}
 DAYS = ("danish_winter", "danish_summer")
+# the firmware's controller takes ticks up to 10 s long as they are (longer ones it clamps)
+QUIET_STEP_MAX_S = 10.0
 TOP_KEYS = ("name", "description", "duration_s", "step_s", "time_scale", "plant", "profiles",
-            "settings", "events", "metrics", "checks", "test", "fw_sample_s")
+            "settings", "events", "metrics", "checks", "test", "fw_sample_s", "quiet_step_s",
+            "record_s")
 METRIC_KEYS = ("warmup_s", "steady", "steady_s", "steps_s", "settle_band_bar",
                "settle_window_s", "p_gc_limit_bar")
 
@@ -140,6 +143,15 @@ class Scenario:
     checks: list  # [(name, params)] of rig.hil.checks, in the file's order
     source: str = "?"
     raw: dict = field(default_factory=dict)
+    quiet_step_s: float | None = None  # the long step where the rig is quiet (rig.hil.quiet)
+    record_s: float | None = None  # one trace row per this (power columns: interval means)
+
+    def breakpoints(self) -> list[float]:
+        """Times a long step must not cross: events and the instants step profiles jump."""
+        ts = {e.at_s for e in self.events}
+        for s in self.profiles.values():
+            ts.update(s.step_times())
+        return sorted(ts)
 
     def boundary_at(self, t_s: float) -> dict:
         return {n: s(t_s) for n, s in self.profiles.items()}
@@ -209,8 +221,14 @@ def parse(data: dict, source: str = "<scenario>", variant: str | None = None,
     fw_sample = num(src, "fw_sample_s", data.get("fw_sample_s", step), step)
     declared = checks.parse(src, data.get("checks", []))
     desc = data.get("description", "")
+    quiet = data.get("quiet_step_s")
+    if quiet is not None:
+        quiet = num(src, "quiet_step_s", quiet, step, QUIET_STEP_MAX_S)
+    record = data.get("record_s")
+    if record is not None:
+        record = num(src, "record_s", record, step)
     return Scenario(name, str(desc), duration, step, scale, plant, profiles, settings, evs,
-                    metrics, fw_sample, declared, source, data)
+                    metrics, fw_sample, declared, source, data, quiet, record)
 
 
 def _plant(src: str, plant) -> dict:
