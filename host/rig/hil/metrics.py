@@ -369,6 +369,9 @@ def summarize(loop) -> dict:
         "modbus": {"requests": loop.fw.requests, "exceptions": loop.fw.exceptions,
                    "poll": loop.modbus_poll_stats},
     }
+    if sc.quiet_step_s is not None or sc.record_s is not None:
+        s["steps"] = {"quiet": loop.gate.long_steps, "normal": loop.gate.short_steps,
+                      "quiet_step_s": sc.quiet_step_s, "record_s": sc.record_s}
     s["sensor_faults"] = sensor_faults(tr, loop.log, s["alarms"], st)
     s["low_ambient"] = low_ambient(tr, m["warmup_s"], sc.step_s, st, s["alarms"])
     if loop.reboots:

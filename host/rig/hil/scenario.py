@@ -77,14 +77,28 @@ def _series(src: str, name: str, spec, scale: float) -> Series:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return Series([0.0], [num(src, where, spec, lo, hi)])
     if not isinstance(spec, dict):
-        raise err(src, where, "expected a number or a table with one of points, sweep, day")
-    kinds = [k for k in ("points", "sweep", "day") if k in spec]
+        raise err(src, where, "expected a number or a table with one of points, sweep, day, "
+                  "year")
+    kinds = [k for k in ("points", "sweep", "day", "year") if k in spec]
     if len(kinds) != 1:
-        raise err(src, where, "give exactly one of: points, sweep, day")
-    extra = set(spec) - {"points", "sweep", "day", "interp", "period_s", "hold_s", "start_s"}
+        raise err(src, where, "give exactly one of: points, sweep, day, year")
+    extra = set(spec) - {"points", "sweep", "day", "year", "interp", "period_s", "hold_s",
+                         "start_s", "start_h", "seed"}
     if extra:
         raise err(src, where, f"unknown key(s) {sorted(extra)}")
     kind = kinds[0]
+    if kind == "year":
+        from rig.plant import year as yr
+
+        if spec["year"] not in yr.YEARS:
+            raise err(src, where + ".year", f"unknown year {spec['year']!r}: choose one of "
+                      f"{yr.YEARS}")
+        seed = spec.get("seed", 2025)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise err(src, where + ".seed", f"expected an integer, got {seed!r}")
+        start_h = num(src, where + ".start_h", spec.get("start_h", 0.0), 0.0, yr.HOURS)
+        y = yr.reference_year(spec["year"], seed)
+        return Series([0.0], [0.0], fn=y.series(name, start_h), scale=scale)
     if kind == "day":
         day = spec["day"]
         if day not in DAYS:
