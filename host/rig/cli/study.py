@@ -55,6 +55,58 @@ def cmd_year(args) -> int:
     return 0
 
 
+def _bar(stream=None, width: int = 40):
+    """done/total runs as a text bar (the runs finish whole, so it counts runs)."""
+    import time
+
+    stream = stream or sys.stderr
+    t0 = time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        f = done / total if total else 1.0
+        stream.write(f"\r[{'#' * int(f * width)}{'-' * (width - int(f * width))}] "
+                     f"{done}/{total} runs  {time.perf_counter() - t0:6.0f} s")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def cmd_sweep(args) -> int:
+    from rig.hil import sweep
+
+    try:
+        spec = sweep.load_spec(args.spec)
+        sweep.expand(spec)
+    except (sweep.SpecError, OSError, ValueError) as e:
+        print(f"rig sweep: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    prog = None if args.quiet else _bar()
+    if args.serial:
+        r = sweep.run_sweep(spec, out, None, prog)
+    else:
+        from distributed import Client, LocalCluster
+
+        if args.scheduler:
+            client, cluster = Client(args.scheduler), None
+        else:
+            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            r = sweep.run_sweep(spec, out, client, prog)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    print(f"{spec['name']}: {r['runs']} runs ({r['ran']} run now, {r['skipped']} already "
+          f"done) in {r['wall_s']:.1f} s -> {out / 'results.parquet'}, "
+          f"{out / 'summary.html'}")
+    return 0
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("year", help="a closed-loop year on sil and its seasonal figures",
                        description="Run the supermarket rig through a year (studies/"
@@ -69,3 +121,17 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_year)
+    p = sub.add_parser("sweep", help="a parameter study on Dask (scenario x settings x plant)",
+                       description="Run every variant of a sweep spec closed loop on sil, in "
+                       "parallel on a Dask cluster (a LocalCluster by default); resumable: "
+                       "runs already in DIR/runs are skipped. Writes DIR/results.parquet, "
+                       "DIR/results.csv and DIR/summary.html (Pareto plot). docs/studies.md")
+    p.add_argument("spec", help="sweep spec (.json or .toml)")
+    p.add_argument("--out", required=True, help="output directory (also the resume state)")
+    p.add_argument("--scheduler", help="an existing Dask scheduler, tcp://HOST:PORT")
+    p.add_argument("--workers", type=int, default=2,
+                   help="LocalCluster worker processes (default 2; one thread each)")
+    p.add_argument("--serial", action="store_true",
+                   help="run in this process, one after the other (no Dask)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
