@@ -78,6 +78,8 @@ def cmd_sweep(args) -> int:
 
     try:
         spec = sweep.load_spec(args.spec)
+        if args.hours:  # every run shortened (a quick look; its own run ids)
+            spec.setdefault("overrides", {})["duration_s"] = args.hours * 3600.0
         sweep.expand(spec)
     except (sweep.SpecError, OSError, ValueError) as e:
         print(f"rig sweep: {e}", file=sys.stderr)
@@ -131,6 +133,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--scheduler", help="an existing Dask scheduler, tcp://HOST:PORT")
     p.add_argument("--workers", type=int, default=2,
                    help="LocalCluster worker processes (default 2; one thread each)")
+    p.add_argument("--hours", type=float,
+                   help="shorten every run to this many hours (overrides duration_s)")
     p.add_argument("--serial", action="store_true",
                    help="run in this process, one after the other (no Dask)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -21,7 +21,7 @@ def _spec(tmp_path: Path, values) -> dict:
     """Tiny runs (2 min of HR demand at a constant point), plant variants on a grid."""
     scen = shipped_dir() / "hr_demand_ramp.json"
     spec = {"name": "tiny", "scenario": str(scen),
-            "overrides": {"duration_s": 120, "record_s": 10, "fw_sample_s": 10,
+            "overrides": {"duration_s": 60, "record_s": 10, "fw_sample_s": 10,
                           "profiles": {"demand_v": 8}},
             "grid": {"plant.t_amb0_c": values, "plant.ua_hrhx_w_k": [5000, 9000]}}
     p = tmp_path / "spec.json"
