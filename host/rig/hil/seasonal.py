@@ -104,3 +104,97 @@ def lines(fig: dict) -> list[str]:
 
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:.2f}"
+
+
+# -- a year from sampled days ---------------------------------------------------------------
+
+SAMPLE_WARMUP_H = 6.0  # each sampled day starts this long before it (the plant settles)
+
+
+def trimmed(tr: dict, skip_s: float) -> dict:
+    """The trace's rows from skip_s on."""
+    t = np.asarray(tr["t_s"], dtype=float)
+    k = int(np.searchsorted(t, skip_s - 1e-9))
+    return {c: v[k:] for c, v in tr.items()}
+
+
+def month_day(scenario: str, month: int, board_name: str = "esp32_devkitc",
+              day_h: float = 24.0, warmup_h: float = SAMPLE_WARMUP_H) -> dict:
+    """Figures of the 15th of a month (from a run starting SAMPLE_WARMUP_H before it)
+    closed loop on sil: a task of `rig year --sample-days` (serial or on Dask)."""
+    import tempfile
+    from pathlib import Path
+
+    from rig.boards import load_board
+    from rig.hil import metrics
+    from rig.hil import trace as trace_mod
+    from rig.hil.runner import run_one
+    from rig.plant.year import month_start_h
+    from rig.targets import open_target
+
+    start_h = month_start_h(month) + 14 * 24 - warmup_h
+    over = {"duration_s": (day_h + warmup_h) * 3600.0,
+            "profiles": {n: {"year": "dk_synthetic", "start_h": start_h}
+                         for n in ("t_amb_c", "q_load_kw", "q_heat_use_kw", "demand_v")}}
+    board = load_board(board_name)
+    with tempfile.TemporaryDirectory() as tmp, open_target("sil", board) as t:
+        r = run_one(scenario, t, board, Path(tmp), overrides=over, plots=False)
+        tr = trimmed(trace_mod.read_csv(Path(tmp) / "trace.csv"), warmup_h * 3600.0)
+    s = r["summary"]
+    from rig.hil.runner import plant_params
+    from rig.hil.scenario import load
+
+    pp = plant_params(load(scenario, overrides=over).plant)
+    heat = metrics.heat(tr, 1.0, pp, float(s["settings"].get("t_cond_min_c", 10.0)))
+    fig = figures(tr, 1.0, heat)
+    fig["month"] = month
+    fig["wall_s"] = s["wall_s"]
+    fig["steps"] = s.get("steps")
+    fig["error"] = s.get("error")
+    return fig
+
+
+def year_from_days(days: list[dict]) -> dict:
+    """The year: each sampled day's figures x the days of its month."""
+    from rig.plant.year import MONTH_DAYS as MD
+
+    def add(acc: dict, s: dict, k: float) -> None:
+        for key in ("hours", "q_evap_kwh", "w_comp_kwh", "q_hr_kwh"):
+            acc[key] = acc.get(key, 0.0) + s[key] * k
+
+    def cop(acc: dict) -> dict:
+        acc["cop_cooling"] = acc["q_evap_kwh"] / acc["w_comp_kwh"] if acc.get(
+            "w_comp_kwh") else None
+        return acc
+
+    out = {"total": {}, "by_state": {n: {} for n in STATES.values()},
+           "by_season": {"heating_oct_apr": {}, "summer_may_sep": {}}, "by_month": {}}
+    q_f = extra = forced_h = inflow = rejected = 0.0
+    for d in sorted(days, key=lambda d: d["month"]):
+        k = float(MD[d["month"]])
+        add(out["total"], d["total"], k)
+        for n in STATES.values():
+            add(out["by_state"][n], d["by_state"][n], k)
+        season = "heating_oct_apr" if d["month"] in HEATING_MONTHS else "summer_may_sep"
+        add(out["by_season"][season], d["total"], k)
+        out["by_month"][MONTHS[d["month"]]] = d["total"]
+        hr = d["heat_recovery"]
+        q_f += (hr["q_hr_forced_kwh"] or 0.0) * k
+        extra += (hr["extra_comp_kwh"] or 0.0) * k
+        forced_h += hr["forced_h"] * k
+        inflow += d["energy_balance"]["in_kwh"] * k
+        rejected += d["energy_balance"]["rejected_kwh"] * k
+    cop(out["total"])
+    for grp in ("by_state", "by_season"):
+        for v in out[grp].values():
+            if v:
+                cop(v)
+            else:
+                v.update(hours=0.0, q_evap_kwh=0.0, w_comp_kwh=0.0, q_hr_kwh=0.0,
+                         cop_cooling=None)
+    out["heat_recovery"] = {"q_hr_forced_kwh": q_f, "extra_comp_kwh": extra,
+                            "ehr": q_f / extra if extra > 1e-6 else None,
+                            "forced_h": forced_h}
+    out["energy_balance"] = {"in_kwh": inflow, "rejected_kwh": rejected,
+                             "error": (inflow - rejected) / rejected if rejected else None}
+    return out

@@ -155,3 +155,8 @@ def reference_year(name: str = "dk_synthetic", seed: int = 2025) -> Year:
     if key not in _CACHE:
         _CACHE[key] = Year(seed)
     return _CACHE[key]
+
+
+def month_start_h(month: int) -> float:
+    """Hour of the year month (0..11) begins at."""
+    return 24.0 * sum(MONTH_DAYS[:month])
