@@ -100,6 +100,11 @@ def states(values: dict[str, float]) -> list[State]:
     return out
 
 
+def holding_relay(values: dict[str, float]) -> list[State]:
+    """The alarms that hold the alarm relay: active, not acknowledged, priority 1-2."""
+    return [s for s in states(values) if s.active and s.unacked and s.doc.priority <= 2]
+
+
 def relay_on(values: dict[str, float]) -> bool:
     return values.get("alarm_relay", 0) >= 0.5
 
@@ -127,8 +132,9 @@ def ack_report(before: dict[str, float], after: dict[str, float],
         if not s1.active:
             lines.append(f"cleared: {headline(s1.doc)} ({new})")
         else:
+            relay = s0.unacked and s1.doc.priority <= 2
             lines.append(f"still active: {s1.why_active()}: {headline(s1.doc)} ({new}"
-                         f"{', no longer holds the alarm relay' if s0.unacked else ''})")
+                         f"{', no longer holds the alarm relay' if relay else ''})")
     others = [s for c, s in now.items() if s.active and c not in aimed]
     lines += [f"still active, not acknowledged by this: {headline(s.doc)} ({s.state_words()})"
               for s in others]
