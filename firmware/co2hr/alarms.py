@@ -208,8 +208,7 @@ ALARMS = (
     #:   they act only in mode Manual, so every output stays in automatic control.
     #: action: Set mode_cmd to Manual (4) to use them, or write manual_release 1 to remove
     #:   them; they also fall back to auto manual_timeout_s after they were written.
-    (70, "manual_idle", "Manual values set but mode not Manual: they do nothing", 3, 0, 0,
-     False),
+    (70, "manual_idle", "Manual values set, mode not Manual: no effect", 3, 0, 0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

@@ -73,8 +73,7 @@ _N_ANALOG_OUT = const(5)  # outputs 0..4 are % and rate-limited; 5..7 are switch
 _HR_PUMP_RATE_PCT_S = const(10)  # the HR pump's rate limit (no setting)
 _MODE_CMD = index("mode_cmd")
 _CMD_ACK_CODE = const(11)  # co2hr.status COMMANDS alarm_ack_code
-_CAL0 = index("cal_p_gc_bar")  # the cal_* settings: one per analog sensor, INPUTS order
-_N_CAL = const(9)
+_N_CAL = const(9)  # the cal_* settings: one per analog sensor, INPUTS order
 _SENSOR_ALARMS = (
     (AI_P_GC, A.A_P_GC_SENSOR),
     (AI_P_REC, A.A_P_REC_SENSOR),
@@ -129,8 +128,9 @@ class Controller:
         s = self.settings
         self._ver = s.version
         self.sig.configure(s.get("filt_p_s"), s.get("filt_t_s"), s.get("sensor_stuck_s"))
+        c0 = index("cal_p_gc_bar")  # (looked up here: a module name costs heap)
         for k in range(_N_CAL):
-            self.sig.calibrate(k, s.values[_CAL0 + k])
+            self.sig.calibrate(k, s.values[c0 + k])
         self.gc.configure(s)
         self.rec.configure(s)
         self.byp.configure(s, self.rec.sp)

@@ -134,7 +134,6 @@ class Signals:
             elif self.kind[i] == K_RATIO:
                 self._gain[i] = span / 4.0
                 self._off[i] = self.lo[i] - 0.5 * self._gain[i]
-        self._off0 = list(self._off)  # the linear kinds' offset before calibration
 
     def configure(self, filt_p_s, filt_t_s, stuck_s):
         for i in range(_N_AI):
@@ -148,8 +147,8 @@ class Signals:
         next sample without a rate check (the step is ours, not the process's)."""
         off = float(off)
         if off != self.cal[i]:
+            self._off[i] += off - self.cal[i]
             self.cal[i] = off
-            self._off[i] = self._off0[i] + off
             self._have[i] = 0
 
     def _rates(self, dt_s):

@@ -96,3 +96,27 @@ def test_manual_value_outside_manual_mode_is_accepted_and_warned(rig):
     time.sleep(0.3)
     rc, out, err = run_cli("alarms", *_tcp(rig))
     assert "manual_idle" not in out
+
+
+def test_hp_switch_check_is_not_done_without_anybody_to_open_it(rig):
+    """On a board (no virtual rig's socket) and no technician at a terminal, the HP switch
+    check is "not done", the record INCOMPLETE, and the controller left as it was."""
+    import argparse
+
+    from rig.cli import commission as cm
+    from rig.cli.modbus import add_link_args
+    from rig.regs.link import Link
+
+    p = argparse.ArgumentParser()
+    add_link_args(p)
+    a = p.parse_args(_tcp(rig))
+    asked = []
+    with Link(a) as link:
+        w = cm.Walk(link, cm.R.UNLOCK_CODE, None,
+                    lambda prompt: asked.append(prompt))
+        c = cm.check_hp_switch(w)
+        st = w.alarms()
+    assert c.status == cm.NOT_DONE and "nobody opened the HP switch" in c.details[0]
+    assert len(asked) == 1 and "Open the HP safety switch" in asked[0]
+    assert cm.result([cm.Check("x", "x"), c]) == "INCOMPLETE"
+    assert not any(s.active for s in st if s.doc.name == "hp_switch")
