@@ -187,9 +187,10 @@ ALARMS = (
     #: cause: A stored copy of the settings or counters failed its check (the other copy
     #:   or the defaults are in use), a stored value was outside its range (it kept its
     #:   default), or a write to flash failed.
-    #: action: Read the settings (rig read) and write again those that differ from the
-    #:   site's; rig events shows which check failed. When writes keep failing the flash is
-    #:   worn or full: replace the board.
+    #: action: rig events shows what the store found at boot (a copy unusable, a value
+    #:   refused and its register); read the settings (rig read) and write again those that
+    #:   differ from the site's record. When writes keep failing the flash is worn or full:
+    #:   replace the board.
     (28, "storage_fault", "Settings/counters storage fault: a stored copy corrupt, a stored "
      "value refused or a flash write failed", 2, 0, 0, False),
     #: cause: The clock has not been set since the power came on (no RTC backup, no NTP
