@@ -8,24 +8,21 @@ from rig.hil.simboard import INPUTS, OUTPUTS, SimBoard
 from rig.hil.terminals import pt1000_ohm
 from rig.plant import Boundary, Plant
 
+# Every kind of front end the simulated board models: the pressures on 4-20 mA and a
+# ratiometric input, the ambient on an NTC, the other temperatures on Pt1000.
+_PT1000 = ("t_gc_out_c", "t_disch_c", "t_w_in_c", "t_w_out_c", "t_tank_c")
+_DI = ("comp_run", "hp_ok", "ext_enable", "fan_ok")
 BOARD = {
     "name": "test",
     "inputs": {
         "p_gc_bar": {"kind": "ma420", "lo": 0.0, "hi": 160.0, "pin": 1},
         "p_rec_bar": {"kind": "ratio", "lo": 0.0, "hi": 100.0},
         "p_suc_bar": {"kind": "ma420", "lo": 0.0, "hi": 60.0},
-        "t_gc_out_c": {"kind": "pt1000"},
         "t_amb_c": {"kind": "ntc", "r25_ohm": 10000.0, "beta": 3435.0},
-        "t_disch_c": {"kind": "pt1000"},
-        "t_w_in_c": {"kind": "pt1000"},
-        "t_w_out_c": {"kind": "pt1000"},
-        "t_tank_c": {"kind": "pt1000"},
         "demand_v": {"kind": "v010"},
-        "comp_run": {"kind": "di"},
-        "hp_ok": {"kind": "di"},
-        "ext_enable": {"kind": "di"},
         "energy_pulses": {"kind": "pulse", "kwh_per_pulse": 0.01},
-        "fan_ok": {"kind": "di"},
+        **{n: {"kind": "pt1000"} for n in _PT1000},
+        **{n: {"kind": "di"} for n in _DI},
     },
 }
 
