@@ -57,7 +57,7 @@ def order_text(c):
         return "%s <= %s" % (lo[NAME], hi[NAME])
     if gap == 1:
         return "%s < %s" % (lo[NAME], hi[NAME])
-    return "%s >= %s + %g %s" % (hi[NAME], lo[NAME], gap / hi[SCALE], hi[UNIT])
+    return "%s >= %s + %g %s" % (hi[NAME], lo[NAME], gap / int(hi[SCALE]), hi[UNIT])
 
 
 class Settings:
@@ -87,8 +87,8 @@ class Settings:
             a = ORDER[c]
             b = ORDER[c + 1]
             if lo <= a < hi or lo <= b < hi:
-                sc = SCHEMA[b][SCALE]
-                if round(v[b] * sc) - round(v[a] * sc) < ORDER[c + 2]:
+                sc = int(SCHEMA[b][SCALE])
+                if round(float(v[b]) * sc) - round(float(v[a]) * sc) < ORDER[c + 2]:
                     return c
         return -1
 
