@@ -182,7 +182,7 @@ def test_out_of_range_refused_before_sending(capsys):
     # nothing listens on this port: the refusal cannot have come from a device
     port = free_port()
     err = one_line_error(capsys, "set", "--tcp", f"127.0.0.1:{port}", "p_gc_max_bar", "130")
-    assert "p_gc_max_bar = 130 refused, not sent: allowed 60..115 bar" in err
+    assert "p_gc_max_bar = 130 refused, not sent: allowed 60..107 bar" in err
     err = one_line_error(capsys, "set", "--tcp", f"127.0.0.1:{port}", "hpev_kp", "1.234")
     assert "resolution is 0.01 %/bar" in err
     err = one_line_error(capsys, "set", "--tcp", f"127.0.0.1:{port}", "p_gc_bar", "80")
