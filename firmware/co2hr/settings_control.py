@@ -162,7 +162,7 @@ _W_GAP = const(50)  # 5 K (0.1 K steps): the over-temperature bypass ends 5 K be
 # The order between settings, declared once: (lower, upper, least gap) triples, flat:
 # round(upper x scale) - round(lower x scale) >= gap, in register steps (the two share
 # their scale). Writes, a block written at once and the stored copy are checked against
-# it (co2hr.settings); rig.regs.fwdoc shows each constraint in the register map.
+# it (co2hr.settings); the register map shows each one (tools/gen_registers_doc.py).
 ORDER = (
     _P_GC_MAX_BAR, _P_HP_ALARM_BAR, _STRICT,
     _P_HP_ALARM_BAR, _P_HP_OVR_BAR, _STRICT,
