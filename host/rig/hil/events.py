@@ -164,8 +164,11 @@ def _parse_setting(src, where, v, e, _at, _scale):
     return {"name": v, "value": register_value(src, where + ".value", v, e.get("value"))}
 
 
-def _fire_setting(loop, a, _t, _rec):
-    loop.fw.write(a["name"], a["value"])
+def _fire_setting(loop, a, t_s, _rec):
+    try:
+        loop.fw.write_settings({a["name"]: a["value"]})
+    except (ModbusError, OrderError) as e:  # (the table took the value: an order refused it)
+        raise ScenarioError(f"setting at {t_s:g} s: {e}") from None
 
 
 def _parse_modbus_read(src, where, v, _e, _at, _scale):

@@ -181,3 +181,18 @@ def test_scenario_settings_move_a_ladder_at_once_and_a_broken_order_is_one_line(
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith("bad.json: settings: ")
     assert "exception 3" in msg and "p_hp_stop_bar >= p_hp_ovr_bar + 1 bar" in msg, msg
+
+
+def test_a_setting_event_that_breaks_an_order_ends_the_run_in_one_line():
+    from rig.boards import load_board
+    from rig.hil import runner
+    from rig.targets import open_target
+
+    board = load_board("esp32_devkitc")
+    sc = parse({"duration_s": 3, "events": [{"at_s": 1, "setting": "p_rec_hi_bar",
+                                             "value": 35}]}, "ev.json")
+    with open_target("sil", board) as t, pytest.raises(ScenarioError) as e:
+        runner.run(sc, t, board)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("setting at 1 s: "), msg
+    assert "exception 3" in msg and "p_rec_hi_bar >= p_rec_sp_bar + 1 bar" in msg, msg
