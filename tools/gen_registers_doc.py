@@ -1,6 +1,8 @@
 """Generate docs/registers.md, docs/registers.csv and the Home Assistant import file
 (docs/home-assistant-modbus.yaml) from the firmware's register table
-(co2hr.modbus.registers, imported under CPython, through rig.regs.table): the documents
+(co2hr.modbus.registers, imported under CPython, through rig.regs.table), and
+docs/alarms.md from its alarm table (co2hr.alarms.ALARMS with the `#: cause:` /
+`#: action:` lines above each row, rig.regs.fwdoc.alarms()): the documents
 cannot drift from what the firmware serves. `--check` exits 1 when a committed file is
 stale."""
 
@@ -15,14 +17,14 @@ import rig.fw  # noqa: F401  (puts firmware/ on sys.path)
 from co2hr import VERSION
 from co2hr.modbus import registers as R
 from co2hr.modbus.unlock import FREE_TRIES, WAIT_MAX_S, wait_s
-from rig.regs import homeassistant, table
+from rig.regs import fwdoc, homeassistant, order, table
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 # What a BMS/SCADA import needs, one field each (docs/registers.md, "How to read it").
 COLUMNS = ("table", "group", "address", "reference", "read_fc", "write_fc", "name", "type",
-           "word_order", "scale", "unit", "min", "max", "default", "access", "needs_unlock",
-           "description")
+           "word_order", "scale", "unit", "min", "max", "default", "constraint", "access",
+           "needs_unlock", "description")
 CODES = 65535  # unlock codes 1..65535
 FC = {"coil": "FC 1 read, 5/15 write", "discrete": "FC 2 read",
       "holding": "FC 3/23 read, 6/16/23 write", "input": "FC 4 read"}
@@ -36,6 +38,13 @@ def _num(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def constraint(r: table.Reg) -> str:
+    """The orders a setting takes part in (co2hr.settings ORDER): a write that would
+    break one is refused with exception 3; several settings written in one FC 16 are
+    checked together."""
+    return "; ".join(order.constraints(r.name)) if r.src == R.S_SETTING else ""
+
+
 def fields(r: table.Reg) -> dict[str, str]:
     """One register as the CSV's columns."""
     read_fc, write_fc = table.FUNCTION_CODES[r.table]
@@ -44,6 +53,7 @@ def fields(r: table.Reg) -> dict[str, str]:
             "write_fc": write_fc if r.writable else "", "name": r.name, "type": r.type,
             "word_order": r.word_order, "scale": str(r.scale), "unit": r.unit,
             "min": _num(r.lo), "max": _num(r.hi), "default": _num(r.default),
+            "constraint": constraint(r),
             "access": r.access, "needs_unlock": "yes" if r.needs_unlock else "no",
             "description": r.desc}
 
@@ -174,8 +184,20 @@ def _how_to_read() -> list[str]:
         "* Function codes: 1, 2, 3, 4, 5, 6, 15, 16, 23, 43/14 (device identification:",
         "  vendor, product code, firmware version, product name, board name as model name).",
         "* Exceptions: 1 unsupported function, or a settings write while locked; 2 address",
-        "  not mapped or read-only; 3 quantity/byte count/length wrong or a value outside its",
-        "  range (nothing is written); 4 the controller failed to act.",
+        "  not mapped or read-only; 3 quantity/byte count/length wrong, a value outside its",
+        "  range, or values that would break an order between settings (nothing is written);",
+        "  4 the controller failed to act.",
+        "* Linked settings (`constraint`): the HP ladder p_gc_max_bar < p_hp_alarm_bar <",
+        "  p_hp_ovr_bar (at least p_gc_max_bar + 1 bar) < p_hp_stop_bar (at least",
+        "  p_hp_ovr_bar + 1 bar, at most 109: 1 bar below the 110 bar design limit), the",
+        "  receiver limits p_rec_lo_bar + 1 <= p_rec_sp_bar <= p_rec_hi_bar - 1, each min",
+        "  below its max. A write that would break one is refused with exception 3 and",
+        "  changes nothing, whatever the order of the writes. The values of one FC 16 (or",
+        "  FC 23) are checked together: to move a whole ladder, write it in one request",
+        "  (holding %d..%d; the registers in between as they read), or one register at a"
+        % (_addr("holding", "p_gc_max_bar"), _addr("holding", "p_hp_stop_bar")),
+        "  time in an order that keeps the ladder (up: the stop first; down: p_gc_max",
+        "  first). `rig set` takes several NAME VALUE pairs and writes them so.",
         "* RTU: slave address `mb_unit` (default 1), 19200 baud 8E1 by default; address 0",
         "  is broadcast (never answered, writes nothing). TCP: port `tcp_port` (default",
         "  502), any unit identifier is answered and echoed. Communication settings take",
@@ -188,7 +210,7 @@ def _how_to_read() -> list[str]:
 
 
 MD_COLUMNS = ("address", "reference", "name", "type", "unit", "scale", "min", "max",
-              "default", "access", "description")
+              "default", "constraint", "access", "description")
 
 
 def _md_group(regs: list[table.Reg]) -> list[str]:
@@ -240,10 +262,73 @@ def render_md() -> str:
         + "\n"
 
 
+ALARM_COLUMNS = ("code", "name", "bit", "priority", "latched", "delay", "text", "cause",
+                 "action")
+
+
+def alarm_fields(a: fwdoc.AlarmDoc) -> dict[str, str]:
+    """One alarm as docs/alarms.md's columns."""
+    return {"code": str(a.code), "name": a.name,
+            "bit": "alarm_word_%d bit %d" % (a.word, a.word_bit),
+            "priority": "%d %s" % (a.priority, a.priority_word),
+            "latched": "yes" if a.latched else "no", "delay": "%s s" % _num(a.delay_s),
+            "text": a.text, "cause": a.cause, "action": a.action}
+
+
+def render_alarms_md() -> str:
+    w0 = table.lookup("alarm_word_0").addr
+    u0 = table.lookup("alarm_unacked_word_0").addr
+    c0 = table.lookup("alarm_cause_word_0").addr
+    f0 = table.lookup("%s_fault" % table.REGS[0].name).addr
+    d0 = table.lookup("alarm_%s" % fwdoc.alarms()[0].name).addr
+    out = [
+        "# Alarms",
+        "",
+        "Generated by `tools/gen_registers_doc.py` from the firmware's alarm table",
+        "(`firmware/co2hr/alarms.py`: each row, and the `#: cause:` / `#: action:` lines",
+        "above it) for firmware %s. Do not edit: run `make docs`. `rig alarms --list`" % VERSION,
+        "prints the same table; `rig alarms` the active alarms of a device with these texts.",
+        "",
+        "## How to read it",
+        "",
+        "* `code` is the alarm's number: the alarm history, the event log and `rig` name",
+        "  alarms by it. `bit` is its row in the table, which is not the code: bit b of",
+        "  `alarm_word_k` is row 16k + b. The same bit is set in `alarm_word_k` (input",
+        "  register %d + k) while the alarm is active, in `alarm_unacked_word_k` (input" % w0,
+        "  %d + k) while it is active and not acknowledged, and in `alarm_cause_word_k`" % u0,
+        "  (input %d + k) while its cause is present (also while its delay runs); discrete" % c0,
+        "  input %d + row is the active bit alone. Why a sensor's input is invalid reads" % d0,
+        "  at input %d.. (`p_gc_bar_fault`, ...; docs/registers.md)." % f0,
+        "* Priority: 1 critical (the plant is protected by stopping or overriding), 2 alarm,",
+        "  3 warning. Priority 1-2 alarms hold the common alarm relay while active and not",
+        "  acknowledged; warnings never do.",
+        "* `delay`: the cause must persist this long before the alarm is raised. A limit",
+        "  alarm clears once its value is back inside the limit by its hysteresis",
+        "  (docs/control.md names each).",
+        "* `latched`: the alarm stays active after its cause has gone until it is",
+        "  acknowledged. Acknowledging an alarm whose cause is still present releases the",
+        "  relay; the alarm stays active and clears with its cause.",
+        "* Acknowledge all with command `alarm_ack` = 1, one alarm with `alarm_ack_code` =",
+        "  its code (holding registers %d, %d; both need the service unlock), or" % (
+            table.lookup("alarm_ack").addr, table.lookup("alarm_ack_code").addr),
+        "  `rig ack [CODE|all]`, which says what cleared and what is still active, and why.",
+        "",
+        "## The alarms",
+        "",
+        "| " + " | ".join(ALARM_COLUMNS) + " |",
+        "|" + "---|" * len(ALARM_COLUMNS),
+    ]
+    for a in fwdoc.alarms():
+        f = alarm_fields(a)
+        out.append("| " + " | ".join(_md_cell(f[c]) for c in ALARM_COLUMNS) + " |")
+    return "\n".join(out) + "\n"
+
+
 def generated() -> dict[Path, str]:
     """Every generated file and its text."""
     return {DOCS / "registers.md": render_md(), DOCS / "registers.csv": render_csv(),
-            DOCS / homeassistant.FILE_NAME: homeassistant.render()}
+            DOCS / homeassistant.FILE_NAME: homeassistant.render(),
+            DOCS / "alarms.md": render_alarms_md()}
 
 
 def main(argv: list[str]) -> int:
@@ -254,7 +339,7 @@ def main(argv: list[str]) -> int:
         if stale:
             print("stale: %s (run make docs)" % ", ".join(stale))
             return 1
-        print("docs/registers.*, docs/%s up to date" % homeassistant.FILE_NAME)
+        print("docs/registers.*, docs/alarms.md, docs/%s up to date" % homeassistant.FILE_NAME)
         return 0
     DOCS.mkdir(exist_ok=True)
     for p, text in files.items():

@@ -131,3 +131,26 @@ def test_outputs_and_digital_inputs():
         sb.apply_outputs([1, 2, 3])
     with pytest.raises(ValueError):
         sb.apply_outputs([float("nan")] * 8)
+
+
+@pytest.mark.parametrize("name", ["comp_run", "hp_ok", "fan_ok"])
+def test_set_di_forces_the_inputs_the_plant_drives(name):
+    """comp_run, hp_ok and fan_ok follow the plant's state; set_di forces the terminal over
+    it (both ways) until clear(name), and leaves the plant as it is."""
+    p = Plant()
+    p.state.comp_running = True
+    sb = SimBoard(BOARD, p)
+    i = idx(name)
+    assert sb.terminals()[0][i] == 1.0  # running, switch closed, fans healthy
+    sb.set_di(name, 0)
+    assert sb.terminals()[0][i] == 0.0
+    assert p.state.comp_running and p.state.hp_switch_ok and not p.faults.fan_failed
+    sb.clear(name)
+    assert sb.terminals()[0][i] == 1.0
+    # forced on while the plant says off
+    p.state.comp_running, p.state.hp_switch_ok, p.faults.fan_failed = False, False, True
+    assert sb.terminals()[0][i] == 0.0
+    sb.set_di(name, 1)
+    assert sb.terminals()[0][i] == 1.0
+    sb.clear()
+    assert sb.terminals()[0][i] == 0.0
