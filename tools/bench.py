@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 ORDER = ["bench_firmware", "bench_control", "bench_plant", "bench_modbus", "bench_build",
-         "bench_day"]
+         "bench_day", "bench_year"]
 
 
 def main() -> int:

@@ -39,13 +39,15 @@ class Coupling:
         self.boot_ms = int(round(t_s * 1000))
 
     def step(self, t_s: float, bnd: Boundary, dt_s: float = 1.0, powered: bool = True,
-             between: Callable[[Step], None] | None = None) -> Step:
+             between: Callable[[Step], None] | None = None, inner_s: float = 0.0) -> Step:
         """One coupled step at t_s: the simulated board presents the plant's terminals,
         the target runs its loop at t_s (board clock: t_s - boot_ms), its outputs drive
         the actuators; between(step) then sees the plant state the firmware saw and what
         it commanded; last the plant runs dt_s with bnd (dt_s = 0: it does not move).
         powered=False: no firmware step; relays drop, 0-10 V outputs fall to 0 and the
-        stepper holds. Errors propagate; self.stage says in which part."""
+        stepper holds. inner_s > 0: a long quiet step, the plant projected from one inner
+        step of inner_s (Plant.step_quiet). Errors propagate; self.stage says in which
+        part."""
         sb, plant = self.simboard, self.plant
         res = None
         if powered:
@@ -66,6 +68,9 @@ class Coupling:
             between(step)
         if dt_s:
             self.stage = "plant"
-            plant.step(dt_s, act, bnd)
+            if inner_s:
+                plant.step_quiet(dt_s, act, bnd, inner_s)
+            else:
+                plant.step(dt_s, act, bnd)
         self.stage = ""
         return step

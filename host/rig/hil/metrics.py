@@ -227,6 +227,31 @@ def stage_changes(tr: dict) -> list[dict]:
     return out
 
 
+def row_seconds(tr: dict, dt: float) -> np.ndarray:
+    """Each trace row's seconds: dt, or the rows' own weights (runs with quiet_step_s or
+    record_s: rig.hil.trace.WEIGHT_COL)."""
+    if "w_s" in tr:
+        return np.nan_to_num(_col(tr, "w_s"))
+    return np.full(len(tr["t_s"]), float(dt))
+
+
+def _forced_samples(tr: dict, mask: np.ndarray, h: np.ndarray, dt: float, sample_s: float):
+    """(row, hours it stands for) for the calculator's samples of the rows in mask: every
+    sample_s / dt-th row at a uniform step, else the first row of each sample_s window
+    standing for the masked rows in it."""
+    idx = np.nonzero(mask)[0]
+    if "w_s" not in tr:
+        step = max(1, int(round(sample_s / dt)))
+        return [(int(k), step * dt / 3600.0) for k in idx[::step]]
+    t = _col(tr, "t_s")[idx]
+    bins = np.floor(t / sample_s)
+    out = []
+    for b in np.unique(bins):
+        sel = idx[bins == b]
+        out.append((int(sel[0]), float(h[sel].sum())))
+    return out
+
+
 def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
          sample_s: float = 60.0) -> dict:
     """Energy over the run, and the efficiency of heat recovery: recovered heat in forced
@@ -235,23 +260,24 @@ def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
     q_hr = np.nan_to_num(_col(tr, "plant.q_hr_kw"))
     w = np.nan_to_num(_col(tr, "plant.w_comp_kw"))
     q_ev = np.nan_to_num(_col(tr, "plant.q_evap_kw"))
-    h = dt / 3600.0
-    r = {"q_hr_kwh": _f(q_hr.sum() * h), "w_comp_kwh": _f(w.sum() * h),
-         "q_evap_kwh": _f(q_ev.sum() * h), "q_hr_mean_kw": _f(q_hr.mean() if q_hr.size else 0),
-         "q_load_kwh": _f(np.nan_to_num(_col(tr, "bnd.q_load_kw")).sum() * h)}
-    r["cop_mean"] = _f(q_ev.sum() / w.sum()) if w.sum() > 0 else None
-    r["cop_total_mean"] = _f((q_ev.sum() + q_hr.sum()) / w.sum()) if w.sum() > 0 else None
+    weights = row_seconds(tr, dt)
+    h = weights / 3600.0
+    r = {"q_hr_kwh": _f((q_hr * h).sum()), "w_comp_kwh": _f((w * h).sum()),
+         "q_evap_kwh": _f((q_ev * h).sum()),
+         "q_hr_mean_kw": _f((q_hr * h).sum() / h.sum() if q_hr.size else 0),
+         "q_load_kwh": _f((np.nan_to_num(_col(tr, "bnd.q_load_kw")) * h).sum())}
+    w_sum = (w * h).sum()
+    r["cop_mean"] = _f((q_ev * h).sum() / w_sum) if w_sum > 0 else None
+    r["cop_total_mean"] = _f(((q_ev + q_hr) * h).sum() / w_sum) if w_sum > 0 else None
     forced = _col(tr, "fw.op_state") == 2
     if not forced.any():
         raise_ = _col(tr, "fw.hr_raise_bar")
         forced = np.nan_to_num(raise_) > 0.1
-    r["forced_s"] = _f(forced.sum() * dt)
+    r["forced_s"] = _f((forced * weights).sum())
     q_forced = extra = 0.0
     errors = 0
-    step = max(1, int(round(sample_s / dt)))
     running = _col(tr, "plant.comp_running") > 0.5
-    idx = np.nonzero(forced & running)[0][::step]
-    for k in idx:
+    for k, hk in _forced_samples(tr, forced & running, h, dt, sample_s):
         try:
             o = optimum_cop(tr["plant.te_c"][k], tr["plant.t_gc_out_c"][k],
                             tr["plant.p_rec_bar"][k], max(1.0, tr["plant.q_evap_kw"][k]),
@@ -260,8 +286,8 @@ def heat(tr: dict, dt: float, pp: PlantParams, t_cond_min_c: float,
         except ValueError:
             errors += 1
             continue
-        q_forced += q_hr[k] * step * h
-        extra += (o["w_at_p_kw"] - o["w_opt_kw"]) * step * h
+        q_forced += q_hr[k] * hk
+        extra += (o["w_at_p_kw"] - o["w_opt_kw"]) * hk
     r["q_hr_forced_kwh"] = _f(q_forced)
     r["extra_comp_kwh"] = _f(extra)
     r["ehr"] = _f(q_forced / extra) if abs(extra) > 1e-6 else None
@@ -310,14 +336,15 @@ def summarize(loop) -> dict:
             "p_gc_max_t_s": _f(t[kmax]) if t.size else None,
             "p_gc_limit_bar": _f(np.nanmin(p_gc_max_set)) if t.size else None,
             "p_gc_abs_limit_bar": P_GC_ABS_LIMIT_BAR,
-            "p_gc_over_limit_s": _f(np.sum(p_gc > p_gc_max_set) * sc.step_s),
+            "p_gc_over_limit_s": _f(np.sum((p_gc > p_gc_max_set) * row_seconds(tr, sc.step_s))),
             # the closest p_gc came to the p_gc_max_bar in force at the time (< 0: above)
             "p_gc_limit_margin_bar": _f(np.nanmin(p_gc_max_set - p_gc)) if t.size else None,
             "p_rec_max_bar": _f(np.nanmax(p_rec)) if t.size else None,
             "p_rec_min_bar": _f(np.nanmin(p_rec)) if t.size else None,
             "p_rec_hi_bar": _f(st.get("p_rec_hi_bar")),
             "p_rec_design_bar": P_REC_DESIGN_BAR,
-            "relief_open_s": _f(np.nansum(_col(tr, "plant.relief_open")) * sc.step_s),
+            "relief_open_s": _f(np.nansum(_col(tr, "plant.relief_open")
+                                          * row_seconds(tr, sc.step_s))),
             "vented_kg": _f(_col(tr, "plant.vented_kg")[-1]) if t.size else None,
         },
         "heat": heat(tr, sc.step_s, pp, t_cond_min),
@@ -345,6 +372,9 @@ def summarize(loop) -> dict:
         "modbus": {"requests": loop.fw.requests, "exceptions": loop.fw.exceptions,
                    "poll": loop.modbus_poll_stats},
     }
+    if sc.quiet_step_s is not None or sc.record_s is not None:
+        s["steps"] = {"quiet": loop.gate.long_steps, "normal": loop.gate.short_steps,
+                      "quiet_step_s": sc.quiet_step_s, "record_s": sc.record_s}
     s["sensor_faults"] = sensor_faults(tr, loop.log, s["alarms"], st)
     s["low_ambient"] = low_ambient(tr, m["warmup_s"], sc.step_s, st, s["alarms"])
     if loop.reboots:

@@ -25,6 +25,7 @@ from co2hr.storage import COUNTERS_PERIOD_MS
 from rig.hil import checks, events
 from rig.hil.coupling import Coupling, Step
 from rig.hil.fwview import COUNTER_NAMES, FirmwareView
+from rig.hil.quiet import QuietGate
 from rig.hil.scenario import Scenario, ScenarioError
 from rig.hil.trace import Trace
 from rig.plant import Boundary, PlantParams
@@ -67,7 +68,8 @@ class ClosedLoop:
         self.rig = Coupling(target, board, plant_params(scenario.plant))
         self.fw = FirmwareView(target)
         self.progress = progress
-        self._trace = Trace(scenario.profiles)
+        self._adaptive = scenario.quiet_step_s is not None or scenario.record_s is not None
+        self._trace = Trace(scenario.profiles, weighted=self._adaptive)
         self.trace = self._trace.cols
         self.log: list[dict] = []
         self.reboots = 0
@@ -89,6 +91,10 @@ class ClosedLoop:
         self._booted = 1  # the next row is the first after a boot
         self.evlog_cut: dict = {}  # a cut inside a flash write: the log before and after
         self._armed_off_s = -1.0
+        self.gate = QuietGate()
+        self._skipped = 0  # control slots a long step passed over (not overruns)
+        self._next_sample_s = 0.0
+        self._next_row_s = 0.0
 
     # -- what events start (rig.hil.events)
     def _before_cut(self, t_s: float) -> None:
@@ -138,6 +144,7 @@ class ClosedLoop:
             self.reboots += 1
             self._cut_until = -1.0
             self._ticks_base, self._overruns_base = self._ticks, self._overruns
+            self._skipped = 0
             self.fw.connect()
             self.reboot.settings_after = self.fw.settings()
             self._booted = 1
@@ -162,29 +169,42 @@ class ClosedLoop:
             self._last_fw = {}
             return
         self._ticks = self._ticks_base + step.result.ticks
-        self._overruns = self._overruns_base + step.result.overruns
+        self._overruns = self._overruns_base + step.result.overruns - self._skipped
         if self._poll_until >= t_s:
             self._poll()
-        if k % self._fw_every == 0 or self._booted:
+        if self._adaptive:
+            due = t_s >= self._next_sample_s - 1e-9
+            if due:
+                self._next_sample_s = t_s + self.sc.fw_sample_s
+        else:
+            due = k % self._fw_every == 0
+        if due or self._booted:
             self._last_fw = self.fw.sample()
             if self._booted and self.reboots and self.reboot.counters_after is None:
                 self.reboot.counters_after = self.fw.counters(self._last_fw)
 
     def _step(self, k: int, t_s: float, b: dict, dt_s: float, powered: bool,
-              labels: list[str]) -> None:
+              labels: list[str], inner_s: float = 0.0) -> Step:
         def record(step: Step) -> None:
             """The state the firmware saw at t_s and what it commanded (before the plant
             moves)."""
             self._sample(k, t_s, step)
             counts = (self._ticks if powered else math.nan, self._overruns,
                       self._booted if powered else 0)
-            self._trace.add(t_s, b, self.rig.plant.state, step.outputs, counts, labels,
-                            self._last_fw)
+            tr = self._trace
+            if not self._adaptive or labels or self._booted or dt_s == 0.0 \
+                    or t_s >= self._next_row_s - 1e-9:
+                tr.close_row()
+                tr.add(t_s, b, self.rig.plant.state, step.outputs, counts, labels,
+                       self._last_fw)
+                self._next_row_s = t_s + (self.sc.record_s or 0.0)
+            if self._adaptive:
+                tr.accumulate(b, self.rig.plant.state, dt_s)
             self._booted = 0
 
         bnd = Boundary(t_amb_c=b["t_amb_c"], q_load_kw=b["q_load_kw"],
                        q_heat_use_kw=b["q_heat_use_kw"], t_w_return_c=b["t_w_return_c"])
-        self.rig.step(t_s, bnd, dt_s, powered, record)
+        return self.rig.step(t_s, bnd, dt_s, powered, record, inner_s)
 
     # -- the run
     def _stopped(self, t_s: float, e: Exception) -> bool:
@@ -197,10 +217,8 @@ class ClosedLoop:
             self.error = f"plant failed at t = {t_s:g} s: {type(e).__name__}: {e}"
         return self.error is not None
 
-    def run(self) -> dict[str, list]:
+    def _start(self) -> None:
         sc = self.sc
-        dt = sc.step_s
-        n = int(round(sc.duration_s / dt))
         self.fw.connect()
         if sc.settings:  # one block write: the firmware checks the orders between them
             try:
@@ -208,8 +226,29 @@ class ClosedLoop:
             except (ModbusError, OrderError) as e:  # (the table accepted each value)
                 raise ScenarioError(f"{sc.source}: settings: {e}") from None
         self.settings_start = self.fw.settings()
-        due = list(sc.events)
+
+    def run(self) -> dict[str, list]:
+        self._start()
         wall0 = time.perf_counter()
+        if self._adaptive:
+            self._run_adaptive()
+        else:
+            self._run_fixed()
+        self._trace.close_row()
+        self.wall_s = time.perf_counter() - wall0
+        self.settings_end = self.fw.settings()
+        if self.evlog_cut and self.error is None:
+            self.evlog_cut["after"] = [asdict(e) for e in evlog.read_events(self.fw.master)]
+        if self.progress:
+            self.progress(self.sc.duration_s, self.sc.duration_s)
+        return self.trace
+
+    def _run_fixed(self) -> None:
+        """Every step dt = step_s, at t = k * dt."""
+        sc = self.sc
+        dt = sc.step_s
+        n = int(round(sc.duration_s / dt))
+        due = list(sc.events)
         for k in range(n + 1):
             t_s = k * dt
             labels = []
@@ -235,13 +274,63 @@ class ClosedLoop:
                 raise
             if k < n and self.progress and k % max(60, n // 50) == 0:
                 self.progress(t_s, sc.duration_s)
-        self.wall_s = time.perf_counter() - wall0
-        self.settings_end = self.fw.settings()
-        if self.evlog_cut and self.error is None:
-            self.evlog_cut["after"] = [asdict(e) for e in evlog.read_events(self.fw.master)]
-        if self.progress:
-            self.progress(sc.duration_s, sc.duration_s)
-        return self.trace
+
+    def _run_adaptive(self) -> None:
+        """Steps of step_s, or quiet_step_s where the rig is quiet (rig.hil.quiet); one
+        trace row per record_s (and at every event and boot)."""
+        sc = self.sc
+        dt, quiet = sc.step_s, sc.quiet_step_s or 0.0
+        due = list(sc.events)
+        stops = sc.breakpoints() + [sc.duration_s]
+        period_s = getattr(getattr(self.target, "app", None), "period_ms", 1000) / 1000.0
+        t_s, k, next_progress = 0.0, 0, 0.0
+        while True:
+            labels = []
+            while due and due[0].at_s <= t_s + 1e-9:
+                ev = due.pop(0)
+                self.log.append(events.fire(self, ev, t_s))
+                labels.append(ev.label())
+            b = sc.boundary_at(t_s)
+            self.rig.simboard.set_demand_v(b["demand_v"])
+            powered = self._power(t_s, labels)
+            last = t_s >= sc.duration_s - 1e-9
+            long = (quiet > dt and powered and not labels and self._cut_until < 0
+                    and self._armed_off_s < 0 and self._poll_until < t_s and self.gate.ok())
+            h = quiet if long else dt
+            while stops and stops[0] <= t_s + 1e-9:
+                stops.pop(0)
+            if stops and t_s + h > stops[0] - 1e-9:
+                h = max(stops[0] - t_s, 0.0)
+                long = long and h > dt
+                h = h if long or h <= dt else dt
+            h = 0.0 if last else h
+            try:
+                try:
+                    step = self._step(k, t_s, b, h, powered, labels, dt if long else 0.0)
+                except PowerLost:
+                    if self._armed_off_s < 0:
+                        raise
+                    self._power_lost(t_s)
+                    labels.append("power cut mid-write")
+                    step = self._step(k, t_s, b, h, False, labels)
+            except Exception as e:
+                if self._stopped(t_s, e):
+                    break
+                raise
+            if last:
+                break
+            if long:
+                self.gate.long_steps += 1
+                self._skipped += max(0, int(round(h / period_s)) - 1)
+            else:
+                self.gate.short_steps += 1
+            self.gate.observe(h, self.rig.plant, step.outputs, self._last_fw,
+                              bool(labels) or not powered)
+            t_s += h
+            k += 1
+            if self.progress and t_s >= next_progress:
+                self.progress(t_s, sc.duration_s)
+                next_progress = t_s + max(60.0, sc.duration_s / 200)
 
     def reboot_summary(self) -> dict:
         return asdict(self.reboot)

@@ -37,8 +37,11 @@ PROFILE_RANGES = {"t_amb_c": (-50.0, 60.0), "q_load_kw": (0.0, 500.0),
                   "q_heat_use_kw": (0.0, 500.0), "demand_v": (0.0, 10.0),
                   "t_w_return_c": (1.0, 99.0)}
 DAYS = ("danish_winter", "danish_summer")
+# the firmware's controller takes ticks up to 10 s long as they are (longer ones it clamps)
+QUIET_STEP_MAX_S = 10.0
 TOP_KEYS = ("name", "description", "duration_s", "step_s", "time_scale", "plant", "profiles",
-            "settings", "events", "metrics", "checks", "test", "fw_sample_s")
+            "settings", "events", "metrics", "checks", "test", "fw_sample_s", "quiet_step_s",
+            "record_s")
 METRIC_KEYS = ("warmup_s", "steady", "steady_s", "steps_s", "settle_band_bar",
                "settle_window_s", "p_gc_limit_bar")
 
@@ -74,14 +77,28 @@ def _series(src: str, name: str, spec, scale: float) -> Series:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return Series([0.0], [num(src, where, spec, lo, hi)])
     if not isinstance(spec, dict):
-        raise err(src, where, "expected a number or a table with one of points, sweep, day")
-    kinds = [k for k in ("points", "sweep", "day") if k in spec]
+        raise err(src, where, "expected a number or a table with one of points, sweep, day, "
+                  "year")
+    kinds = [k for k in ("points", "sweep", "day", "year") if k in spec]
     if len(kinds) != 1:
-        raise err(src, where, "give exactly one of: points, sweep, day")
-    extra = set(spec) - {"points", "sweep", "day", "interp", "period_s", "hold_s", "start_s"}
+        raise err(src, where, "give exactly one of: points, sweep, day, year")
+    extra = set(spec) - {"points", "sweep", "day", "year", "interp", "period_s", "hold_s",
+                         "start_s", "start_h", "seed"}
     if extra:
         raise err(src, where, f"unknown key(s) {sorted(extra)}")
     kind = kinds[0]
+    if kind == "year":
+        from rig.plant import year as yr
+
+        if spec["year"] not in yr.YEARS:
+            raise err(src, where + ".year", f"unknown year {spec['year']!r}: choose one of "
+                      f"{yr.YEARS}")
+        seed = spec.get("seed", 2025)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise err(src, where + ".seed", f"expected an integer, got {seed!r}")
+        start_h = num(src, where + ".start_h", spec.get("start_h", 0.0), 0.0, yr.HOURS)
+        y = yr.reference_year(spec["year"], seed)
+        return Series([0.0], [0.0], fn=y.series(name, start_h), scale=scale)
     if kind == "day":
         day = spec["day"]
         if day not in DAYS:
@@ -140,6 +157,15 @@ class Scenario:
     checks: list  # [(name, params)] of rig.hil.checks, in the file's order
     source: str = "?"
     raw: dict = field(default_factory=dict)
+    quiet_step_s: float | None = None  # the long step where the rig is quiet (rig.hil.quiet)
+    record_s: float | None = None  # one trace row per this (power columns: interval means)
+
+    def breakpoints(self) -> list[float]:
+        """Times a long step must not cross: events and the instants step profiles jump."""
+        ts = {e.at_s for e in self.events}
+        for s in self.profiles.values():
+            ts.update(s.step_times())
+        return sorted(ts)
 
     def boundary_at(self, t_s: float) -> dict:
         return {n: s(t_s) for n, s in self.profiles.items()}
@@ -209,8 +235,14 @@ def parse(data: dict, source: str = "<scenario>", variant: str | None = None,
     fw_sample = num(src, "fw_sample_s", data.get("fw_sample_s", step), step)
     declared = checks.parse(src, data.get("checks", []))
     desc = data.get("description", "")
+    quiet = data.get("quiet_step_s")
+    if quiet is not None:
+        quiet = num(src, "quiet_step_s", quiet, step, QUIET_STEP_MAX_S)
+    record = data.get("record_s")
+    if record is not None:
+        record = num(src, "record_s", record, step)
     return Scenario(name, str(desc), duration, step, scale, plant, profiles, settings, evs,
-                    metrics, fw_sample, declared, source, data)
+                    metrics, fw_sample, declared, source, data, quiet, record)
 
 
 def _plant(src: str, plant) -> dict:

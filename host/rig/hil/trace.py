@@ -19,17 +19,25 @@ from co2hr.io import OUTPUTS
 from rig.plant import PlantState
 
 PLANT_COLS = [f.name for f in fields(PlantState) if f.name != "t_s"]
+WEIGHT_COL = "w_s"
+# in weighted rows: means over the row's interval (the energies integrate exactly)
+MEAN_COLS = ("plant.w_comp_kw", "plant.q_hr_kw", "plant.q_evap_kw", "plant.q_gc_kw",
+             "plant.q_air_kw", "plant.q_heat_use_kw", "bnd.q_load_kw", "plant.relief_open")
 
 
 class Trace:
     """Rows appended step by step into `cols` (a dict of equal-length lists)."""
 
-    def __init__(self, profile_names) -> None:
+    def __init__(self, profile_names, weighted: bool = False) -> None:
         self.profile_names = list(profile_names)
         names = (["t_s"] + ["bnd." + k for k in self.profile_names]
                  + ["plant." + c for c in PLANT_COLS] + ["out." + o for o in OUTPUTS]
                  + ["fw.ticks", "fw.overruns", "fw.booted", "event"])
+        if weighted:  # rows of unequal length: each row's seconds (metrics weigh by them)
+            names.append(WEIGHT_COL)
         self.cols: dict[str, list] = {c: [] for c in names}
+        self._acc: dict[str, float] = {}  # weighted: power x seconds since the last row
+        self._acc_s = 0.0
         self._fw_names: list[str] = []  # the firmware values, in the order first seen
 
     def add(self, t_s: float, bnd: dict, state, outputs, loop_counts: tuple, labels: list,
@@ -55,6 +63,32 @@ class Trace:
         tr["event"].append("; ".join(labels))
         for nm in self._fw_names:
             tr["fw." + nm].append(fw.get(nm, math.nan))
+        if WEIGHT_COL in tr:
+            tr[WEIGHT_COL].append(math.nan)  # open until close_row()
+
+    def accumulate(self, bnd: dict, state, dt_s: float) -> None:
+        """Weighted rows: one step of dt_s into the last row's interval means."""
+        acc = self._acc
+        for c in MEAN_COLS:
+            v = bnd[c[4:]] if c.startswith("bnd.") else getattr(state, c[6:])
+            acc[c] = acc.get(c, 0.0) + float(v) * dt_s
+        self._acc_s += dt_s
+
+    def close_row(self) -> None:
+        """Weighted rows: the last row's power columns become the means over its interval
+        (what the steps accumulated), its weight the interval's length."""
+        tr = self.cols
+        col = tr.get(WEIGHT_COL)
+        if not col or col[-1] == col[-1]:  # (unweighted, or closed: not NaN)
+            return
+        w = self._acc_s
+        tr[WEIGHT_COL][-1] = w
+        if w > 0.0:
+            for c, a in self._acc.items():
+                if c in tr:
+                    tr[c][-1] = a / w
+        self._acc.clear()
+        self._acc_s = 0.0
 
     def first_at(self, t_s: float, names) -> dict[str, float]:
         """fw.<name> values at the first sample at or after t_s (the boot values when

@@ -208,6 +208,7 @@ class Plant:
         self._h3 = P.h_pt(self.p_gc, pp.t_amb0_c + 3.0)
         self._slope_hs = 0.5  # last dM/dp of the high side, kg/bar
         self._dt = 1.0
+        self._proj: list | None = None  # the states step_quiet projects
         self.pack.speed_hz = 0.5 * (pp.comp.speed_min_hz + pp.comp.speed_max_hz)
         self._high_side(self.pack.speed_hz, Actuators(), self._bnd)
         self.m_hs = self._gc[4]
@@ -236,6 +237,58 @@ class Plant:
         h = dt_s / n
         for _ in range(n):
             self._substep(h, act, bnd)
+
+    def step_quiet(self, dt_s: float, act: Actuators, bnd: Boundary,
+                   inner_s: float = 1.0) -> None:
+        """dt_s in one projective step: one ordinary step of inner_s, then every
+        continuous state carried on along that step's change for the rest of dt_s
+        (projective forward Euler). Valid only where the plant is quiet (nothing fast
+        moving: actuators at their commands, pressures settled; rig.hil.quiet decides);
+        there the fast modes have died out and what moves (tank, cases, counters) moves
+        slowly and linearly. Mass moves between the three volumes only, so the projected
+        charge is conserved as in an ordinary step."""
+        if dt_s <= inner_s + 1e-9 or self._coil is None or self._h_dis_lag is None:
+            self.step(dt_s, act, bnd)  # (not yet run: the lags are not states yet)
+            return
+        fields = self._continuous()
+        s0 = [_value(o, a) for o, a in fields]
+        self.step(inner_s, act, bnd)
+        f = (dt_s - inner_s) / inner_s
+        for (o, a), v0 in zip(fields, s0, strict=True):
+            v1 = getattr(o, a)
+            if isinstance(v1, list):
+                for i, x in enumerate(v1):
+                    v1[i] = x + (x - v0[i]) * f
+            elif v1 != v0:
+                setattr(o, a, v1 + (v1 - v0) * f)
+        self.cases.e_stored_j = max(0.0, self.cases.e_stored_j)
+        st = self.state
+        st.p_gc_bar, st.p_rec_bar, st.p_suc_bar = self.p_gc, self.p_rec, self.p_suc
+        st.hpev_pos_pct, st.bev_pos_pct = self.hpev.pos_pct, self.bev.pos_pct
+        st.hr_valve_pos_pct, st.fan_speed_pct = self.hr_valve.pos_pct, self.fan.y
+        self._publish_static()
+
+    def _continuous(self) -> list:
+        """(object, attribute) of every continuous state (floats and float lists of the
+        plant and its parts; iteration hints and constants excluded), found once."""
+        if self._proj is None:
+            parts = [self, self.pack, self.cases, self.hpev, self.bev, self.hr_valve,
+                     self.gc_bypass, self.pump, self.fan, self.hrhx, self.water,
+                     self.t_disch_lag]
+            out = []
+            for o in parts:
+                names = getattr(o, "__slots__", None) or list(vars(o))
+                for a in names:
+                    if a in _NOT_PROJECTED:
+                        continue
+                    v = getattr(o, a)
+                    if (isinstance(v, float) or (isinstance(v, list) and v
+                                                 and all(isinstance(x, float) for x in v))):
+                        out.append((o, a))
+            st = self.state
+            out += [(st, "t_s"), (st, "energy_kwh"), (st, "heat_kwh")]
+            self._proj = out
+        return self._proj
 
     # -- internals ----------------------------------------------------------------------
 
@@ -536,6 +589,20 @@ class Plant:
             st.rec_level_pct = rec.level_pct(self.m_rec, self.p_rec, self.params.v_rec_m3)
             st.hp_switch_ok = True
             st.hpev_pos_pct, st.bev_pos_pct = self.hpev.pos_pct, self.bev.pos_pct
+
+
+# Not projected: solver hints and per-step values, and the fast states: the CO2 masses,
+# energies and pressures of the three volumes settle within seconds (the valve flows
+# equalise them), so each inner step brings them to the equilibrium the slow states set
+# (projecting them along an inner step's change is unstable: their mode decays fast).
+_NOT_PROJECTED = frozenset(("_slope_hs", "_dt", "_h3", "stroke_s", "tau_s", "q_use_w",
+                            "m_layer_kg", "m_hs", "m_rec", "u_rec", "m_suc", "u_suc",
+                            "p_gc", "p_rec", "p_suc", "speed_hz"))
+
+
+def _value(o, a):
+    v = getattr(o, a)
+    return list(v) if isinstance(v, list) else v
 
 
 def _limit(m: float, dp_bar: float, c_up: float, c_down: float, dt: float) -> float:

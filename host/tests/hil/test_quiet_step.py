@@ -1,0 +1,70 @@
+"""Runs with record_s and quiet_step_s against the plant's own counters and a paired
+fixed-step run; scenario files naming the reference year."""
+
+from __future__ import annotations
+
+import pytest
+
+from rig.hil import metrics, runner, scenario
+from rig.hil.fields import ScenarioError
+from rig.plant import year
+from rig.targets import open_target
+
+BASE = {"name": "quiet_const", "duration_s": 1800,
+        "profiles": {"t_amb_c": 18, "q_load_kw": 80, "q_heat_use_kw": 30, "demand_v": 0},
+        "plant": {"t_amb0_c": 18}}
+
+
+def _run(board, **extra):
+    sc = scenario.parse({**BASE, **extra})
+    with open_target("sil", board) as t:
+        loop = runner.run(sc, t, board)
+    return loop, metrics.summarize(loop)
+
+
+@pytest.fixture(scope="module")
+def board():
+    from rig.boards import load_board
+
+    return load_board("esp32_devkitc")
+
+
+@pytest.fixture(scope="module")
+def fixed(board):
+    return _run(board)
+
+
+def test_recorded_rows_integrate_to_the_plants_counters(board, fixed):
+    loop, s = _run(board, record_s=60, fw_sample_s=60)
+    tr = loop.trace
+    assert "w_s" in tr and "w_s" not in fixed[0].trace
+    assert len(tr["t_s"]) < len(fixed[0].trace["t_s"]) / 30
+    assert sum(tr["w_s"]) == pytest.approx(BASE["duration_s"])
+    st = loop.rig.plant.state
+    assert s["heat"]["w_comp_kwh"] == pytest.approx(st.energy_kwh, rel=2e-3)
+    # without quiet steps the loop is the fixed-step one: the same plant at the end
+    assert st.energy_kwh == pytest.approx(fixed[0].rig.plant.state.energy_kwh, rel=1e-9)
+
+
+def test_quiet_steps_are_taken_and_keep_the_energy(board, fixed):
+    loop, s = _run(board, quiet_step_s=10, record_s=60, fw_sample_s=60)
+    assert s["steps"]["quiet"] > 0
+    assert s["overruns"] == 0  # the slots a long step passes over are not overruns
+    assert s["ticks"] < fixed[1]["ticks"]
+    e_fixed = fixed[0].rig.plant.state.energy_kwh
+    assert loop.rig.plant.state.energy_kwh == pytest.approx(e_fixed, rel=0.03)
+    assert loop.rig.plant.state.t_s == pytest.approx(BASE["duration_s"])
+
+
+def test_a_scenario_names_the_year():
+    sc = scenario.parse({"name": "y", "duration_s": 7200, "profiles": {
+        "t_amb_c": {"year": "dk_synthetic", "start_h": 4344}}})
+    y = year.reference_year()
+    assert sc.profiles["t_amb_c"](0.0) == pytest.approx(y.t_amb_c[4344])
+    assert sc.profiles["t_amb_c"](5400.0) == pytest.approx(
+        0.5 * (y.t_amb_c[4345] + y.t_amb_c[4346]))
+    with pytest.raises(ScenarioError, match="unknown year"):
+        scenario.parse({"name": "y", "duration_s": 60,
+                        "profiles": {"t_amb_c": {"year": "sahara"}}})
+    with pytest.raises(ScenarioError, match="quiet_step_s"):
+        scenario.parse({"name": "y", "duration_s": 60, "quiet_step_s": 30})

@@ -1,0 +1,58 @@
+"""make bench: how long a closed-loop year (8760 h) takes on sil, extrapolated.
+
+Runs studies/year_supermarket.json (quiet_step_s = 10, record_s = 900, fw_sample_s =
+300: docs/studies.md) on sil for one January day and one July day, and extrapolates the
+mean speed of the two to the year; the line says so. Also the plant's energy balance
+over the two days. Goal: a year in <= 20 min on one core (>= 26 000x real time).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rig.boards import load_board
+from rig.hil import seasonal, trace
+from rig.hil.runner import run_one
+from rig.targets import open_target
+
+YEAR_H = 8760
+DAYS_H = (0.0, 4344.0)  # 1 January, 1 July
+SCEN = Path(__file__).resolve().parents[1] / "studies" / "year_supermarket.json"
+
+
+def main() -> int:
+    board = load_board("esp32_devkitc")
+    sim = wall = 0.0
+    days = []
+    for start in DAYS_H:
+        over = {"duration_s": 86400.0,
+                "profiles": {n: {"year": "dk_synthetic", "start_h": start}
+                             for n in ("t_amb_c", "q_load_kw", "q_heat_use_kw", "demand_v")}}
+        with tempfile.TemporaryDirectory() as tmp, open_target("sil", board) as t:
+            t0 = time.perf_counter()
+            r = run_one(SCEN, t, board, Path(tmp), overrides=over, plots=False)
+            wall += time.perf_counter() - t0
+            s = r["summary"]
+            fig = seasonal.figures(trace.read_csv(Path(tmp) / "trace.csv"), 1.0, s["heat"])
+        sim += s["duration_s"]
+        st = s.get("steps", {})
+        days.append((start, fig["energy_balance"]["error"], st.get("quiet", 0),
+                     st.get("normal", 0)))
+    x = sim / wall
+    print(f"closed-loop year (sil, quiet_step_s=10): {sim / 3600:.0f} h (a January and a July "
+          f"day) in {wall:.1f} s wall -> {x:.0f}x real time; extrapolated to 8760 h: "
+          f"{YEAR_H * 3600 / x / 60:.0f} min (goal: <= 20 min, >= 26 000x)")
+    for start, bal, q, n in days:
+        b = "-" if bal is None else f"{100 * bal:.2f} %"
+        print(f"   day from hour {start:.0f}: {q} quiet / {n} normal steps, energy balance {b}")
+    return 0
+
+
+if __name__ == "__main__":
+    rc = main()
+    sys.stdout.flush()
+    os._exit(rc)
