@@ -1,0 +1,235 @@
+"""Heap after boot in the board configuration, per module (make bench prints the totals).
+
+    .venv/bin/python tools/heap_modules.py [--fs | --romfs] [--site] [--board NAME]
+
+The board's own boot (main.py without hil.flag, BoardHardware on the pin-level fakes of
+firmware/tests/hwfakes.py, as tools/bench_firmware.py measures it) runs in the real
+MicroPython on the mpy target. A first run lists the modules the boot leaves in
+sys.modules; a second imports them one at a time, each after the modules it imports
+at its top level, with gc.collect() and gc.mem_alloc() around each import, then boots.
+A module's row is what its own import left on the heap: its bytecode and constants
+(from the filesystem; from ROMFS they stay in the image), its functions, classes and
+globals, and the qstrs of its names. Qstrs are allocated in pools that double in size,
+so the import that opens a new pool carries the whole pool (qstrs column: the names
+the import added; "+pool" marks it). The last rows: the objects the boot built (the
+hardware, the controller, the register map, the store...) and modules the boot
+imported and dropped again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
+
+import rig  # noqa: E402,F401  (makes the firmware package importable)
+import rig.fw  # noqa: E402
+from rig.boards import load_board  # noqa: E402
+from rig.targets.vm import FROM_FS, FROM_ROMFS, MicroPythonVM, prepare_root  # noqa: E402
+
+SITE = '{"net": "wlan", "ssid": "Plantroom", "key": "secret-key", "ip": "dhcp"}'
+
+# The baseline is taken with the fakes built (they stand in for the board's `machine`
+# and `network`); main.py's code is compiled as the board keeps it while it runs
+# (bootsel.py is dropped once it has chosen). The build runs inside a function: at this
+# interpreter's top level it trips over its own frame handling, and collections
+# happen only at the top level. PRE is replaced by the per-module imports.
+_BOARD_BOOT = """
+import micropython
+sys.path.append('/fw')
+from hwfakes import rig_machine, Clock
+from netfakes import FakeAP, FakeNetwork, FakeSocketModule, FakeWLAN
+m = rig_machine()
+clk = Clock(0)
+net = FakeNetwork(clk, aps=[FakeAP('Plantroom', 'secret-key')])
+sock = FakeSocketModule()
+keep = []
+def imp(name):
+    __import__(name)
+gc.collect()
+base = gc.mem_alloc()
+f = open('/fw/main.py')
+keep.append(compile(f.read(), 'main.py', 'exec'))
+f.close()
+f = None
+gc.collect()
+sys.stdout.write('M main.py %%d\\n' %% (gc.mem_alloc() - base))
+micropython.qstr_info()
+PRE
+def boot_board():
+    from co2hr import boot, start
+    from co2hr.hw.board_io import BoardHardware
+    board = boot.load_board('/fw/board.json')
+    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False,
+                       flash_dir='/fw/flash', site_path='/fw/%s', network=net, socket=sock)
+    keep.append(boot.build(hw, board))
+    m.log = []  # the fakes' records of what was done to them
+    net.calls = []
+    for p in m.pins.values():
+        p.history = []
+a = gc.mem_alloc()
+boot_board()
+gc.collect()
+sys.stdout.write('M (boot) %%d\\n' %% (gc.mem_alloc() - a))
+micropython.qstr_info()
+heap = gc.mem_alloc() - base
+# What the fakes made during the boot costs: the same objects once more (twins).
+twins = []
+def make_twins():
+    from hwfakes import FakePin, FakePWM, FakeUART
+    for p in m.pins.values():
+        t = FakePin(p.n, p.mode, p.pull, p.level)
+        t.history = []
+        twins.append(t)
+    for w in m.pwms.values():
+        twins.append(FakePWM(w.pin))
+    for u in m.uarts:
+        twins.append(FakeUART(u.id, **u.kw))
+    if net.wlan is not None:
+        twins.append(FakeWLAN(net))
+gc.collect()
+a = gc.mem_alloc()
+make_twins()
+gc.collect()
+sys.stdout.write('L %%s\\n' %% ' '.join(sorted(k for k in sys.modules if k.startswith('co2hr'))))
+sys.stdout.write('R %%d %%d %%d\\n' %% (heap, gc.mem_alloc() - a, len(twins)))
+"""
+_PRE_ONE = "imp(%r)\ngc.collect()\nsys.stdout.write('M %s %%d\\n' %% (gc.mem_alloc() - a))\n" \
+           "micropython.qstr_info()\n"
+
+
+def _run(board: dict, romfs: bool, site: str | None, pre: list[str]) -> dict:
+    """One boot in the VM: {"heap", "fakes", "n", "rows": [(what, bytes, qstrs, pools)],
+    "modules": [...], "qstrs", "pools"}."""
+    root = prepare_root(board, romfs=romfs)
+    try:
+        for name in ("hwfakes.py", "netfakes.py"):
+            shutil.copy(rig.fw.FIRMWARE_DIR / "tests" / name, root / name)
+        shutil.copy(rig.fw.FIRMWARE_DIR / "main.py", root / "main.py")
+        if site is not None:
+            (root / "site.json").write_text(site)
+        imports = "".join("gc.collect()\na = gc.mem_alloc()\n" + _PRE_ONE % (m, m)
+                          for m in pre)
+        code = (_BOARD_BOOT % ("site.json" if site is not None else "no-site.json")
+                ).replace("PRE\n", imports)
+        vm = MicroPythonVM(root, "import sys, gc\n" + (FROM_ROMFS if romfs else FROM_FS)
+                           + code)
+        out: dict = {"rows": []}
+        pending = None
+        last_q = last_p = None
+        try:
+            while True:
+                line = vm.readline(60.0).decode()
+                if line.startswith("M "):
+                    _, what, n = line.split()
+                    pending = (what, int(n))
+                elif line.startswith("qstr pool:"):
+                    kv = dict(w.split("=") for w in line[len("qstr pool:"):].replace(",", " ")
+                              .split())
+                    q, p = int(kv["n_qstr"]), int(kv["n_pool"])
+                    if pending is not None and last_q is not None:
+                        out["rows"].append((pending[0], pending[1], q - last_q, p - last_p))
+                    elif pending is not None:
+                        out["rows"].append((pending[0], pending[1], 0, 0))
+                    pending = None
+                    last_q, last_p = q, p
+                    out["qstrs"], out["pools"] = q, p
+                elif line.startswith("L "):
+                    out["modules"] = line.split()[1:]
+                elif line.startswith("R "):
+                    out["heap"], out["fakes"], out["n"] = (int(x) for x in line.split()[1:])
+                    return out
+        finally:
+            vm.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _top_imports(name: str) -> list[str]:
+    """The co2hr modules `name` imports at its top level (not inside functions)."""
+    rel = name.split(".")[1:]
+    src = rig.fw.FIRMWARE_DIR.joinpath(*(["co2hr"] + rel))
+    path = src / "__init__.py" if src.is_dir() else src.with_suffix(".py")
+    found = []
+
+    def visit(nodes):
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                found.extend(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.append(node.module)
+                found.extend(node.module + "." + a.name for a in node.names)
+            elif isinstance(node, (ast.If, ast.Try)):
+                visit(node.body)
+                visit(getattr(node, "orelse", []))
+                for h in getattr(node, "handlers", []):
+                    visit(h.body)
+
+    visit(ast.parse(path.read_text()).body)
+    return found
+
+
+def import_order(modules: list[str]) -> list[str]:
+    """modules, each after the ones it imports at its top level (packages first)."""
+    have = set(modules)
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def add(m):
+        if m in seen or m not in have:
+            return
+        seen.add(m)
+        parts = m.split(".")
+        for k in range(1, len(parts)):
+            add(".".join(parts[:k]))
+        for dep in _top_imports(m):
+            add(dep)
+        order.append(m)
+
+    for m in modules:
+        add(m)
+    return order
+
+
+def board_heap(board: dict, romfs: bool, site: str | None = None) -> tuple[int, int, int]:
+    """(heap after boot, of which the fakes' objects, number of fake objects)."""
+    r = _run(board, romfs, site, [])
+    return r["heap"], r["fakes"], r["n"]
+
+
+def breakdown(board: dict, romfs: bool, site: str | None = None) -> dict:
+    first = _run(board, romfs, site, [])
+    order = import_order(first["modules"])
+    r = _run(board, romfs, site, order)
+    r["order"] = order
+    return r
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--fs", action="store_true", help=".mpy files on the filesystem (default)")
+    g.add_argument("--romfs", action="store_true", help="the package from a ROMFS image")
+    ap.add_argument("--site", action="store_true", help="with a Wi-Fi site file")
+    ap.add_argument("--board", default="esp32_devkitc")
+    a = ap.parse_args()
+    board = load_board(a.board)
+    r = breakdown(board, a.romfs, SITE if a.site else None)
+    rows = r["rows"]
+    print(f"heap after boot, board configuration, {'ROMFS' if a.romfs else 'filesystem'}"
+          f" ({a.board}{', Wi-Fi site file' if a.site else ''}): {r['heap']:,} B "
+          f"(of which {r['fakes']:,} B the test fakes' {r['n']} objects); "
+          f"{r['qstrs']:,} qstrs in {r['pools']} pools")
+    print(f"{'bytes':>8} {'qstrs':>6}  module")
+    for what, n, q, p in sorted(rows, key=lambda x: -x[1]):
+        print(f"{n:8,} {q:6}  {what}{'  +pool' if p else ''}")
+    print(f"{sum(x[1] for x in rows):8,}         sum")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
