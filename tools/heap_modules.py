@@ -42,11 +42,13 @@ _BOARD_BOOT = """
 import micropython
 sys.path.append('/fw')
 from hwfakes import rig_machine, Clock
-from netfakes import FakeAP, FakeNetwork, FakeSocketModule, FakeWLAN
 m = rig_machine()
 clk = Clock(0)
-net = FakeNetwork(clk, aps=[FakeAP('Plantroom', 'secret-key')])
-sock = FakeSocketModule()
+net = sock = None
+if SITE:  # the fake network only where the board brings one up
+    from netfakes import FakeAP, FakeNetwork, FakeSocketModule, FakeWLAN
+    net = FakeNetwork(clk, aps=[FakeAP('Plantroom', 'secret-key')])
+    sock = FakeSocketModule()
 keep = []
 def imp(name):
     __import__(name)
@@ -61,14 +63,18 @@ sys.stdout.write('M main.py %%d\\n' %% (gc.mem_alloc() - base))
 micropython.qstr_info()
 PRE
 def boot_board():
-    from co2hr import boot, start
+    from co2hr import start
     from co2hr.hw.board_io import BoardHardware
-    board = boot.load_board('/fw/board.json')
-    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False,
-                       flash_dir='/fw/flash', site_path='/fw/%s', network=net, socket=sock)
-    keep.append(boot.build(hw, board))
+    def make_hw(board):
+        return BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False,
+                             flash_dir='/fw/flash', site_path='/fw/%s', network=net,
+                             socket=sock)
+    held = []
+    keep.append(start._start(held, make_hw, '/fw/board.json'))
+    keep.append(held)
     m.log = []  # the fakes' records of what was done to them
-    net.calls = []
+    if net is not None:
+        net.calls = []
     for p in m.pins.values():
         p.history = []
 a = gc.mem_alloc()
@@ -89,7 +95,7 @@ def make_twins():
         twins.append(FakePWM(w.pin))
     for u in m.uarts:
         twins.append(FakeUART(u.id, **u.kw))
-    if net.wlan is not None:
+    if net is not None and net.wlan is not None:
         twins.append(FakeWLAN(net))
 gc.collect()
 a = gc.mem_alloc()
@@ -115,7 +121,7 @@ def _run(board: dict, romfs: bool, site: str | None, pre: list[str]) -> dict:
         imports = "".join("gc.collect()\na = gc.mem_alloc()\n" + _PRE_ONE % (m, m)
                           for m in pre)
         code = (_BOARD_BOOT % ("site.json" if site is not None else "no-site.json")
-                ).replace("PRE\n", imports)
+                ).replace("PRE\n", imports).replace("if SITE:", "if %s:" % (site is not None))
         vm = MicroPythonVM(root, "import sys, gc\n" + (FROM_ROMFS if romfs else FROM_FS)
                            + code)
         out: dict = {"rows": []}
