@@ -54,13 +54,16 @@ def main() -> None:
     for site, what in ((None, "no site file: no network"),
                        (SITE, "Wi-Fi from site.json, Modbus TCP listening")):
         figs = []
-        for romfs in (True, False):
-            heap, fakes, n = board_heap(board, romfs, site)
-            figs.append(f"{heap:,} B from {'ROMFS' if romfs else 'the filesystem'}")
+        for romfs in (False, True):
+            r = board_heap(board, romfs, site)
+            figs.append(f"{r['heap']:,} B from {'ROMFS' if romfs else 'the filesystem'} "
+                        f"(~{r['board']:,} B on a board)")
         print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag, "
-              f"BoardHardware; {what}): {figs[1]} (budget 80 KB), {figs[0]}; of which "
-              f"{fakes:,} B are {n} Python objects of the test fakes standing in for "
-              "`machine` and `network` (pins, PWM, UART, station)")
+              f"BoardHardware; {what}): {figs[0]} (budget 80 KB), {figs[1]}; measured "
+              f"with the test fakes standing in for `machine` and `network` ({r['fakes']:,}"
+              f" B in {r['n']} objects, and {r['q_base'] - r['q_start']} qstrs that move the "
+              f"pool boundaries); on a board: without them, {r['board_qstrs']:,} qstrs "
+              "(tools/heap_modules.py)")
     r = breakdown(board, False)
     top = sorted(r["rows"], key=lambda x: -x[1])[:10]
     print(f"mpy: board configuration from the filesystem, {r['qstrs']:,} qstrs in "

@@ -40,6 +40,8 @@ SITE = '{"net": "wlan", "ssid": "Plantroom", "key": "secret-key", "ip": "dhcp"}'
 # happen only at the top level. PRE is replaced by the per-module imports.
 _BOARD_BOOT = """
 import micropython
+sys.stdout.write('Q start\\n')
+micropython.qstr_info()
 sys.path.append('/fw')
 from hwfakes import rig_machine, Clock
 m = rig_machine()
@@ -53,6 +55,8 @@ keep = []
 def imp(name):
     __import__(name)
 gc.collect()
+sys.stdout.write('Q base\\n')
+micropython.qstr_info()
 base = gc.mem_alloc()
 f = open('/fw/main.py')
 keep.append(compile(f.read(), 'main.py', 'exec'))
@@ -130,13 +134,19 @@ def _run(board: dict, romfs: bool, site: str | None, pre: list[str]) -> dict:
         try:
             while True:
                 line = vm.readline(60.0).decode()
-                if line.startswith("M "):
+                if line.startswith("Q "):
+                    pending = ("Q", line.split()[1])
+                elif line.startswith("M "):
                     _, what, n = line.split()
                     pending = (what, int(n))
                 elif line.startswith("qstr pool:"):
                     kv = dict(w.split("=") for w in line[len("qstr pool:"):].replace(",", " ")
                               .split())
                     q, p = int(kv["n_qstr"]), int(kv["n_pool"])
+                    if pending is not None and pending[0] == "Q":
+                        out["q_" + pending[1]] = q
+                        pending = None
+                        continue
                     if pending is not None and last_q is not None:
                         out["rows"].append((pending[0], pending[1], q - last_q, p - last_p))
                     elif pending is not None:
@@ -201,10 +211,36 @@ def import_order(modules: list[str]) -> list[str]:
     return order
 
 
-def board_heap(board: dict, romfs: bool, site: str | None = None) -> tuple[int, int, int]:
-    """(heap after boot, of which the fakes' objects, number of fake objects)."""
+# MicroPython's qstr pools (py/qstr.c: each new pool holds twice the last one's names),
+# measured on the mpy target by interning names one at a time: (n_qstr at which a
+# pool is allocated, bytes of all pools so far).
+_POOLS = ((7, 176), (21, 480), (61, 1072), (141, 2224), (301, 4496), (621, 9008),
+          (1261, 18000), (2541, 35952))
+
+
+def pool_bytes(n_qstr: int) -> int:
+    """Bytes of the qstr pools that hold n_qstr dynamic qstrs."""
+    return max([b for at, b in _POOLS if n_qstr >= at], default=0)
+
+
+def on_board(r: dict) -> tuple[int, int]:
+    """(estimated heap after boot on a board, its dynamic qstrs): the measured heap
+    without the fakes' objects, with the qstr pools the firmware's own names need
+    from the interpreter's start (the fakes' names, interned before the baseline, move
+    the pool boundaries here; a board interns none of them)."""
+    n_fw = r["qstrs"] - r["q_base"]
+    n_board = r["q_start"] + n_fw
+    here = pool_bytes(r["qstrs"]) - pool_bytes(r["q_base"])
+    board = pool_bytes(n_board) - pool_bytes(r["q_start"])
+    return r["heap"] - r["fakes"] - here + board, n_board
+
+
+def board_heap(board: dict, romfs: bool, site: str | None = None) -> dict:
+    """{"heap": heap after boot, "fakes": of which the fakes' objects, "n": number of
+    fake objects, "board": estimated heap on a board (on_board()), "qstrs": qstrs, "pools"}."""
     r = _run(board, romfs, site, [])
-    return r["heap"], r["fakes"], r["n"]
+    r["board"], r["board_qstrs"] = on_board(r)
+    return r
 
 
 def breakdown(board: dict, romfs: bool, site: str | None = None) -> dict:
@@ -230,6 +266,10 @@ def main() -> int:
           f" ({a.board}{', Wi-Fi site file' if a.site else ''}): {r['heap']:,} B "
           f"(of which {r['fakes']:,} B the test fakes' {r['n']} objects); "
           f"{r['qstrs']:,} qstrs in {r['pools']} pools")
+    est, nq = on_board(r)
+    print(f"on a board (no fakes; the firmware's {r['qstrs'] - r['q_base']:,} qstrs from the "
+          f"interpreter's {r['q_start']}: {nq:,}, the 7th pool from {_POOLS[6][0]:,}): "
+          f"~{est:,} B")
     print(f"{'bytes':>8} {'qstrs':>6}  module")
     for what, n, q, p in sorted(rows, key=lambda x: -x[1]):
         print(f"{n:8,} {q:6}  {what}{'  +pool' if p else ''}")
