@@ -118,6 +118,15 @@ def _plan(mods: dict[str, _Module], defs) -> set[tuple[str, str]]:
     """The (defining module, name) pairs that can be folded everywhere."""
     ok = {(mod, n) for mod, d in defs.items() for n in d}
     for m in mods.values():
+        for node in ast.walk(m.tree):  # reached in ways not followed: leave them alone
+            whole = []
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                whole.append(node.module)  # from co2hr.x import *
+            elif isinstance(node, ast.Import):
+                whole += [a.name for a in node.names if not a.asname]  # co2hr.x.NAME
+            for mod in whole:
+                ok -= {(d, n) for d, n in ok if d == mod}
+    for m in mods.values():
         toks = list(tokenize.generate_tokens(io.StringIO(m.text).readline))
         local = {}  # local name -> (defining module, name)
         for ln, (mod, name) in m.imports.items():

@@ -129,3 +129,18 @@ def test_the_folded_names_are_gone_from_the_compiled_firmware(tmp_path):
     assert (tmp_path / "test_gc_pressure.py").read_text() == out[
         fw.FIRMWARE_DIR / "tests" / "test_gc_pressure.py"]
     assert not (tmp_path / "test_alarms.py").exists()  # only the tests already there
+
+
+def test_a_module_reached_by_its_full_path_or_a_star_keeps_its_names(tmp_path):
+    root = tmp_path / "pkg"
+    root.mkdir()
+    a = "from micropython import const\nN = const(3)\n"
+    srcs = {root / "__init__.py": "", root / "a.py": a, root / "c.py": a,
+            root / "b.py": "import pkg.a\nfrom pkg.c import *\nx = pkg.a.N + N\n"}
+    saved = consts.PKG
+    consts.PKG = "pkg"
+    try:
+        out = consts.fold(srcs, root)
+    finally:
+        consts.PKG = saved
+    assert out == srcs
