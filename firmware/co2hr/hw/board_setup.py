@@ -126,14 +126,7 @@ def _inputs(hw, board):
         hw.p1[i], hw.p2[i] = _front_end(kind, spec)
         adc = spec.get("adc")
         if adc == "ads1115":
-            addr = spec["addr"]
-            if addr not in ads:
-                if hw.i2c is None:
-                    c = board["i2c"]
-                    hw.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
-                                   freq=c.get("freq", 400000))
-                ads[addr] = ADS1115(hw.i2c, hw.clock_us, addr)
-            hw.scan_ads.append(ads[addr])
+            hw.scan_ads.append(_ads(hw, board, ads, spec["addr"]))
             hw.scan_ch.append(spec["ch"])
             hw.scan_in.append(i)
             hw.wire[i] = _W_ADS
@@ -155,7 +148,21 @@ def _inputs(hw, board):
             hw.wire[i] = _W_ADC
 
 
+def _ads(hw, board, ads, addr):
+    """The ADS1115 at addr, built on the shared I2C bus the first time it is named."""
+    if addr not in ads:
+        m = hw.m
+        if hw.i2c is None:
+            c = board["i2c"]
+            hw.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
+                           freq=c.get("freq", 400000))
+        ads[addr] = ADS1115(hw.i2c, hw.clock_us, addr)
+    return ads[addr]
+
+
 def _max31865(hw, board, spec):
+    """A MAX31865 on the shared SPI bus (built the first time); a failed set-up is
+    counted and retried by read_ohm()."""
     m = hw.m
     if hw.spi is None:
         c = board["spi"]
@@ -167,7 +174,7 @@ def _max31865(hw, board, spec):
     try:
         d.init()
     except OSError:
-        hw.bus_errors += 1  # read_ohm() sets it up again
+        hw.bus_errors += 1
     return d
 
 
