@@ -27,7 +27,6 @@ def test_board_setup_is_dropped_once_the_hardware_stands():
     hw, m, clk = _hw()
     assert "co2hr.hw.board_setup" not in sys.modules
     assert not hasattr(co2hr.hw, "board_setup")
-    assert "co2hr.sitefile" not in sys.modules
     # what it built is in place: the outputs safe, the valve homing, inputs wired
     assert abs(_pwm_pct(m, "fan_pct") - SAFE_OUTPUTS[OUTPUTS.index("fan_pct")]) < 0.01
     assert hw.homing() != 0 and len(hw.steppers) == 1
