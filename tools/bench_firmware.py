@@ -6,16 +6,15 @@ cost per tick in wasm fuel and wall time. sil: ticks per second.
 
 from __future__ import annotations
 
-import shutil
 import time
 
+from heap_modules import SITE, board_heap, breakdown
+
 import rig  # noqa: F401  (makes the firmware package importable)
-import rig.fw
 from co2hr.io import INPUTS
 from rig.boards import load_board
 from rig.hil.terminals import terminal_value
 from rig.targets import open_target
-from rig.targets.vm import FROM_ROMFS, MicroPythonVM, prepare_root
 
 ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,
        "t_amb_c": 28.0, "t_disch_c": 105.0, "t_w_in_c": 30.0, "t_w_out_c": 50.0, "t_tank_c": 50.0,
@@ -33,90 +32,6 @@ def drive(target, board, n: int, t0: int = 0) -> float:
     return time.perf_counter() - start
 
 
-# The board's own boot (main.py without hil.flag): main.py's code (compiled, as the
-# board keeps it while it runs; bootsel.py is dropped once it has chosen), co2hr.start,
-# then BoardHardware on the pin-level fakes of firmware/tests/hwfakes.py
-# (the interpreter has no `machine`) and, with a site file, the Wi-Fi link on the fake
-# network of netfakes.py. The fakes exist before the baseline; what they allocate while
-# the board boots (pin objects, the station) counts, and is measured again as twins.
-# The build runs inside a function: at this interpreter's top level it trips over its
-# own frame handling, and collections happen only at the top level.
-_BOARD_BOOT = """
-sys.path.append('/fw')
-from hwfakes import rig_machine, Clock
-from netfakes import FakeAP, FakeNetwork, FakeSocketModule, FakeWLAN
-m = rig_machine()
-clk = Clock(0)
-net = FakeNetwork(clk, aps=[FakeAP('Plantroom', 'secret-key')])
-sock = FakeSocketModule()
-keep = []
-gc.collect()
-base = gc.mem_alloc()
-f = open('/fw/main.py')
-keep.append(compile(f.read(), 'main.py', 'exec'))
-f.close()
-f = None
-def boot_board():
-    from co2hr import boot, start
-    from co2hr.hw.board_io import BoardHardware
-    board = boot.load_board('/fw/board.json')
-    hw = BoardHardware(board, machine=m, clock=clk, clock_us=clk.us, timer=False,
-                       flash_dir='/fw/flash', site_path='/fw/%s', network=net, socket=sock)
-    keep.append(boot.build(hw, board))
-    m.log = []  # the fakes' records of what was done to them
-    net.calls = []
-    for p in m.pins.values():
-        p.history = []
-boot_board()
-gc.collect()
-heap = gc.mem_alloc() - base
-# What the fakes made during the boot costs: the same objects once more (twins).
-twins = []
-def make_twins():
-    from hwfakes import FakePin, FakePWM, FakeUART
-    for p in m.pins.values():
-        t = FakePin(p.n, p.mode, p.pull, p.level)
-        t.history = []
-        twins.append(t)
-    for w in m.pwms.values():
-        twins.append(FakePWM(w.pin))
-    for u in m.uarts:
-        twins.append(FakeUART(u.id, **u.kw))
-    if net.wlan is not None:
-        twins.append(FakeWLAN(net))
-gc.collect()
-a = gc.mem_alloc()
-make_twins()
-gc.collect()
-sys.stdout.write('R %%d %%d %%d\\n' %% (heap, gc.mem_alloc() - a, len(twins)))
-"""
-SITE = '{"net": "wlan", "ssid": "Plantroom", "key": "secret-key", "ip": "dhcp"}'
-
-
-def board_config_heap(board: dict, site: str | None = None) -> tuple[int, int, int]:
-    """(heap after boot, of which the fakes' objects, number of fake objects); site:
-    the site file's text (None: the board has none)."""
-    root = prepare_root(board, romfs=True)
-    try:
-        for name in ("hwfakes.py", "netfakes.py"):
-            shutil.copy(rig.fw.FIRMWARE_DIR / "tests" / name, root / name)
-        shutil.copy(rig.fw.FIRMWARE_DIR / "main.py", root / "main.py")
-        if site is not None:
-            (root / "site.json").write_text(site)
-        code = _BOARD_BOOT % ("site.json" if site is not None else "no-site.json")
-        vm = MicroPythonVM(root, "import sys, gc\n" + FROM_ROMFS + code)
-        try:
-            while True:  # the board's console lines (net: ...) come first
-                line = vm.readline(60.0)
-                if line.startswith(b"R "):
-                    heap, fakes, n = (int(x) for x in line.split()[1:])
-                    return heap, fakes, n
-        finally:
-            vm.close()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
 def main() -> None:
     board = load_board("esp32_devkitc")
     with open_target("sil", board) as sil:
@@ -132,14 +47,29 @@ def main() -> None:
         print(f"mpy: heap in use after boot, firmware from ROMFS (rig deploy): "
               f"{rom.heap_after_boot:,} B (application objects {rom.app_heap:,} B; "
               f"the {rom.image_heap:,} B image, flash on a board, not counted)")
+    # The board's own boot (main.py without hil.flag: co2hr.start with BoardHardware on
+    # the pin-level fakes of firmware/tests/hwfakes.py, tools/heap_modules.py), the
+    # package from ROMFS and from the filesystem (the stock MicroPython builds for the
+    # Pico and the generic ESP32 have no ROMFS: rig deploy falls back to it).
     for site, what in ((None, "no site file: no network"),
                        (SITE, "Wi-Fi from site.json, Modbus TCP listening")):
-        heap, fakes, n = board_config_heap(board, site)
-        print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag: "
-              f"main.py, BoardHardware, firmware from ROMFS; {what}): {heap:,} B, of which "
-              f"{fakes:,} B are {n} Python objects of the test fakes standing in for "
-              f"`machine` and `network` (pins, PWM, UART, station): ~{heap - fakes:,} B "
-              "without them")
+        figs = []
+        for romfs in (False, True):
+            r = board_heap(board, romfs, site)
+            figs.append(f"{r['heap']:,} B from {'ROMFS' if romfs else 'the filesystem'} "
+                        f"(~{r['board']:,} B on a board)")
+        print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag, "
+              f"BoardHardware; {what}): {figs[0]} (budget 80 KB), {figs[1]}; measured "
+              f"with the test fakes standing in for `machine` and `network` ({r['fakes']:,}"
+              f" B in {r['n']} objects, and {r['q_base'] - r['q_start']} qstrs that move the "
+              f"pool boundaries); on a board: without them, {r['board_qstrs']:,} qstrs "
+              "(tools/heap_modules.py)")
+    r = breakdown(board, False)
+    top = sorted(r["rows"], key=lambda x: -x[1])[:10]
+    print(f"mpy: board configuration from the filesystem, {r['qstrs']:,} qstrs in "
+          f"{r['pools']} pools; largest imports (tools/heap_modules.py for all): "
+          + ", ".join(f"{w.replace('co2hr.', '')} {n:,}{' +qstr pool' if p else ''}"
+                      for w, n, _q, p in top))
     with open_target("mpy", board, romfs=False) as mpy:
         print(f"mpy: heap in use after boot, .mpy on the filesystem (rig deploy --fs): "
               f"{mpy.heap_after_boot:,} B")

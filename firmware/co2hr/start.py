@@ -30,13 +30,22 @@ def hil():
         gc.collect()
 
 
-def _start(held):
-    from co2hr import boot
-    from co2hr.hw.board_io import BoardHardware
+def _start(held, make_hw=None, board_path="board.json"):
+    """The rig's application; held gets its hardware as soon as it exists. make_hw(board)
+    builds the hardware (default: BoardHardware; a bench passes the pin-level fakes).
+    co2hr.boot is needed only here: it is dropped once the application is built."""
+    from co2hr import boot, unload
 
-    board = boot.load_board("board.json")
-    held.append(BoardHardware(board))
-    return boot.build(held[0], board)
+    board = boot.load_board(board_path)
+    if make_hw is None:
+        from co2hr.hw.board_io import BoardHardware
+
+        make_hw = BoardHardware
+    held.append(make_hw(board))
+    try:
+        return boot.build(held[0], board)
+    finally:
+        unload("co2hr.boot")
 
 
 def crashed(hw, e, before):

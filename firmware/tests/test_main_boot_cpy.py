@@ -202,3 +202,15 @@ def test_a_missing_bootsel_runs_nothing(board, tmp_path, capsys):
     b.boot()  # main.py ends: the REPL, nothing started
     assert "bootsel.py is missing or broken" in capsys.readouterr().out
     assert not m.pins and not m.wdts
+
+
+def test_the_assembly_is_dropped_once_the_rig_is_built(board):
+    from co2hr import start
+
+    held = []
+    app = start._start(held)
+    assert "co2hr.boot" not in sys.modules and app.hw is held[0]
+    assert app.modbus is not None and app.store is not None
+    held = []
+    assert start._start(held).hw is held[0]  # a second build (a HIL reset) imports it again
+    assert "co2hr.boot" not in sys.modules

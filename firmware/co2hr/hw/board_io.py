@@ -20,29 +20,23 @@
 # file (co2hr/hw/net.py, self.net; None without one) and gets a Modbus TCP listener on
 # it; nothing of the network is imported on a board without one.
 #
+# The construction from the board file is in co2hr/hw/board_setup.py, which is
+# needed at boot only and dropped again; what stays is what runs after boot.
+#
 # machine is passed in (tests pass a bus-level fake) or imported here: this package
 # is the only one that imports it (network and socket likewise).
-import sys
-
 from micropython import const
 
 from co2hr.hal import Hardware
-from co2hr.hw.ads1115 import ADS1115
 from co2hr.hw.comm_ports import SocketTcpListener, UartRtuPort
-from co2hr.hw.max31865 import MAX31865
-from co2hr.hw.pulse import PulseCounter
-from co2hr.hw.pwm_out import PwmOut
-from co2hr.hw.relay import Relay
-from co2hr.hw.rtc import BoardRtc
-from co2hr.hw.stepper import Stepper
 from co2hr.hw.watchdog import Watchdog
-from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
-from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010, KINDS
+from co2hr.io import N_IN, N_OUT, SAFE_OUTPUTS
+from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010
 from co2hr.ticks import ticks_diff
 
-_POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
 _REHOME_SETTING = "hpev_rehome_h"
 _STALE_MS = const(3000)  # an ADS value older than this is invalid
+# How an input is wired / an output driven (board_setup sets them: the same codes there)
 _W_NONE = const(0)
 _W_ADS = const(1)
 _W_MAX = const(2)
@@ -54,23 +48,7 @@ _O_PWM = const(1)
 _O_STEPPER = const(2)
 _O_RELAY = const(3)
 ADC_VREF = 3.3  # RP2040 ADC reference (Pico: 3.3 V through a filter)
-RESET_NAMES = ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET")
 _PARITY = {"N": 0, "O": 1, "E": 2}
-
-
-def _read_site(path, nets):
-    """co2hr.sitefile.load(path, nets), with its checks dropped from the heap again once
-    the file is read (~2 KB): (status, site dict or None, message)."""
-    from co2hr import sitefile
-
-    try:
-        return sitefile.load(path, nets)
-    finally:
-        sys.modules.pop("co2hr.sitefile", None)
-        import co2hr
-
-        if hasattr(co2hr, "sitefile"):
-            delattr(co2hr, "sitefile")
 
 
 class BoardHardware(Hardware):
@@ -96,92 +74,10 @@ class BoardHardware(Hardware):
         self.bus_errors = 0
         self._settings = None
         self._rehome_i = -1
-        self.cause = self._read_reset_cause()
-        self.rtc = BoardRtc(machine.RTC()) if hasattr(machine, "RTC") else None
-        now = clock()
-        self._build_outputs(board.get("outputs", {}))
-        self.safe_state(now)  # before any bus is touched
-        self._build_inputs(board)
-        self.net = self._build_net(board.get("net"), site_path, network, log)
-        self._socket = socket
-        self.wdt = Watchdog(self._make_wdt, board.get("wdt_ms", 8000))
-        self.led = None
-        if "led" in board:
-            self.led = machine.Pin(board["led"], machine.Pin.OUT, value=0)
-        self._led_on = 0
-        self._ports = None
-        self.timer = None
-        if timer:
-            self._start_timer()
-
-    # --- construction --------------------------------------------------------------
-    def _read_reset_cause(self):
-        m = self.m
-        try:
-            c = m.reset_cause()
-        except (AttributeError, OSError):
-            return "unknown"
-        for name in RESET_NAMES:
-            if getattr(m, name, None) == c:
-                return name[:-6].lower()  # "wdt", "pwron", ...
-        return "unknown"
-
-    def _build_net(self, spec, site_path, network, log):
-        """The network link from the site file: NetLink when it asks for one of the
-        board's interfaces, else NetOff (why: its .site); None without a net section."""
-        if not spec:
-            return None
-        status, cfg, why = _read_site(site_path, list(spec))
-        if cfg is not None and cfg["net"] != "none":
-            from co2hr.hw.net import NetLink
-
-            return NetLink(spec, cfg, status, self.clock, self.m, network, log)
-        from co2hr.hw.netoff import NetOff
-
-        log("net: " + ("the site file says net none" if cfg is not None else why)
-            + ": running without a network (rig deploy --site FILE writes one)")
-        return NetOff(status)
-
-    def _make_wdt(self, timeout_ms):
-        return self.m.WDT(timeout=timeout_ms)
-
-    def _out_pin(self, n):
-        m = self.m
-        return m.Pin(n, m.Pin.OUT, value=0)
-
-    def _build_outputs(self, outs):
-        m = self.m
+        # What board_setup fills in from the board file (outputs, inputs, network...)
         self.out_kind = bytearray(N_OUT)
         self.out_drv = [None] * N_OUT  # type: list
-        self.steppers = []
-        for i in range(N_OUT):
-            spec = outs.get(OUTPUTS[i])
-            if spec is None:
-                continue
-            k = spec["kind"]
-            if k == "pwm010":
-                pwm = m.PWM(self._out_pin(spec["pin"]))
-                pwm.freq(int(spec.get("freq_hz", 1000)))
-                self.out_drv[i] = PwmOut(pwm, spec.get("invert", False))
-                self.out_kind[i] = _O_PWM
-            elif k == "relay":
-                self.out_drv[i] = Relay(self._out_pin(spec["pin"]), spec.get("min_on_s", 0),
-                                        spec.get("min_off_s", 0), not spec.get("active_low", False))
-                self.out_kind[i] = _O_RELAY
-            elif k == "stepper":
-                en = self._out_pin(spec["enable"]) if "enable" in spec else None
-                st = Stepper(self._out_pin(spec["step"]), self._out_pin(spec["dir"]),
-                             spec["steps"], spec["max_sps"], spec["accel_sps2"], self.clock_us,
-                             enable=en, overdrive_pct=spec.get("overdrive_pct", 10),
-                             dir_open=spec.get("dir_open", 1), poll_us=_POLL_MS * 1000)
-                st.home()  # the count means nothing until the valve has hit its stop
-                self.out_drv[i] = st
-                self.out_kind[i] = _O_STEPPER
-                self.steppers.append(st)
-
-    def _build_inputs(self, board):
-        m = self.m
-        ins = board.get("inputs", {})
+        self.steppers = []  # type: list
         self.wire = bytearray(N_IN)
         self.drv = [None] * N_IN  # type: list
         self.p1 = [0.0] * N_IN  # shunt ohm / divider / series ohm / threshold V
@@ -194,100 +90,35 @@ class BoardHardware(Hardware):
         self.i2c = None
         self.spi = None
         self.irq_pins = []  # type: list
-        ads = {}
-        scan_ads = []
-        scan_ch = bytearray()
-        scan_in = bytearray()
-        for i in range(N_IN):
-            spec = ins.get(INPUTS[i])
-            if spec is None:
-                continue
-            kind = spec["kind"]
-            self.kcode[i] = KINDS[kind]
-            self.invert[i] = 1 if spec.get("invert") else 0
-            self.p1[i], self.p2[i] = self._front_end(kind, spec)
-            adc = spec.get("adc")
-            if adc == "ads1115":
-                scan_ads.append(self._ads(board, ads, spec["addr"]))
-                scan_ch.append(spec["ch"])
-                scan_in.append(i)
-                self.wire[i] = _W_ADS
-            elif adc == "max31865":
-                self.drv[i] = self._max31865(board, spec)
-                self.wire[i] = _W_MAX
-            elif kind == "di":
-                self.drv[i] = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
-                self.wire[i] = _W_DI
-            elif kind == "pulse":
-                pin = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
-                pc = PulseCounter(self.clock, spec.get("debounce_ms", 20))
-                pin.irq(trigger=m.Pin.IRQ_FALLING, handler=pc.irq)
-                self.irq_pins.append(pin)
-                self.drv[i] = pc
-                self.wire[i] = _W_PULSE
-            else:  # analog on the on-chip ADC (RP2040: GP26-28)
-                self.drv[i] = m.ADC(m.Pin(spec["pin"]))
-                self.wire[i] = _W_ADC
-        self.scan_ads = scan_ads
-        self.scan_ch = scan_ch
-        self.scan_in = scan_in
+        self.scan_ads = []  # type: list
+        self.scan_ch = bytearray()
+        self.scan_in = bytearray()
         self._scan_i = 0
         self._converting = False
+        self.cause = "unknown"
+        self.rtc = None
+        self.led = None
+        self._led_on = 0
+        self._socket = socket
+        self._ports = None
+        self.timer = None
+        # Building it all from the board file is boot-only code: its module is dropped
+        # again once the hardware stands (a maintenance boot imports it afresh).
+        from co2hr import unload
+        from co2hr.hw import board_setup
 
-    def _ads(self, board, ads, addr):
-        """The ADS1115 at addr, built on the shared I2C bus the first time it is named."""
-        if addr not in ads:
-            m = self.m
-            if self.i2c is None:
-                c = board["i2c"]
-                self.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
-                                 freq=c.get("freq", 400000))
-            ads[addr] = ADS1115(self.i2c, self.clock_us, addr)
-        return ads[addr]
-
-    def _max31865(self, board, spec):
-        """A MAX31865 on the shared SPI bus (built the first time); a failed set-up is
-        counted and retried by read_ohm()."""
-        m = self.m
-        if self.spi is None:
-            c = board["spi"]
-            self.spi = m.SPI(c.get("id", 1), baudrate=c.get("baudrate", 1000000),
-                             polarity=0, phase=1, sck=m.Pin(c["sck"]),
-                             mosi=m.Pin(c["mosi"]), miso=m.Pin(c["miso"]))
-        cs = m.Pin(spec["cs"], m.Pin.OUT, value=1)
-        d = MAX31865(self.spi, cs, spec.get("rref_ohm", 4300), spec.get("wires", 3))
         try:
-            d.init()
-        except OSError:
-            self.bus_errors += 1
-        return d
+            board_setup.setup(self, board, site_path, network, log, timer)
+        finally:
+            unload("co2hr.hw.board_setup")
+        self.wdt = Watchdog(self._make_wdt, board.get("wdt_ms", 8000))
 
-    def _pull(self, spec):
-        p = spec.get("pull", "none")
+    def _make_wdt(self, timeout_ms):
+        return self.m.WDT(timeout=timeout_ms)
+
+    def _out_pin(self, n):
         m = self.m
-        return m.Pin.PULL_UP if p == "up" else (m.Pin.PULL_DOWN if p == "down" else None)
-
-    @staticmethod
-    def _front_end(kind, spec):
-        if kind == "ma420":
-            return float(spec.get("shunt_ohm", 150)), 0.0
-        if kind in ("v010", "ratio"):
-            return float(spec.get("divider", 1.0)), 0.0
-        if kind in ("ntc", "pt1000"):
-            return float(spec.get("r_series_ohm", 10000)), float(spec.get("v_supply", ADC_VREF))
-        if kind == "di":
-            return float(spec.get("threshold_v", 1.5)), 0.0
-        return 0.0, 0.0
-
-    def _start_timer(self):
-        m = self.m
-        cb = self._on_timer
-        if self._mcu == "esp32":  # hardware timer, soft (scheduled) callback
-            t = m.Timer(0)
-            t.init(period=_POLL_MS, mode=m.Timer.PERIODIC, callback=cb)
-        else:  # rp2: virtual timer; soft so that poll() may allocate
-            t = m.Timer(period=_POLL_MS, mode=m.Timer.PERIODIC, callback=cb, hard=False)
-        self.timer = t
+        return m.Pin(n, m.Pin.OUT, value=0)
 
     def _on_timer(self, _t):
         self.poll(self.clock())

@@ -6,12 +6,13 @@
 # connection's, an RTU line's, or the link's own; the link is a line like the others
 # (locked at boot, the same code and waits), so the host's harness unlocks as a
 # technician does.
+# The TCP transport (co2hr.modbus.tcp) is imported only for a TCP port: a board without a
+# network never loads it.
 from co2hr import VERSION
 from co2hr.eventlog import SRC_FIRMWARE, SRC_HIL, SRC_RTU, SRC_TCP
 from co2hr.modbus.pdu import PduCore
 from co2hr.modbus.registers import D_BCAST_REFUSED, D_EXC, D_SERVED, N_DIAG, RegisterMap
 from co2hr.modbus.rtu import RtuServer
-from co2hr.modbus.tcp import TcpServer
 from co2hr.modbus.unlock import Guard, Unlock
 from co2hr.settings import index as _sidx
 
@@ -43,6 +44,8 @@ class ModbusServer:
                 if self.rtu is None:
                     self.rtu = rs
             elif p.kind == "tcp":
+                from co2hr.modbus.tcp import TcpServer
+
                 ts = TcpServer(p, self, app.hw.ticks_ms)
                 self.transports.append(ts)
                 if self.tcp is None:
@@ -56,7 +59,7 @@ class ModbusServer:
         g.source = SRC_HIL
         g.events = self.events
         for t in self.transports:
-            tcp = isinstance(t, TcpServer)
+            tcp = hasattr(t, "guard")  # TcpServer: one guard for all its connections
             g = t.guard if tcp else t.session.guard
             g.source = SRC_TCP if tcp else SRC_RTU
             g.events = self.events

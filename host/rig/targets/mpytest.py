@@ -79,9 +79,11 @@ def dual_test_modules() -> list[str]:
 def run_module(module: str, timeout_s: float = 240.0) -> MpyTestReport:
     tmp = Path(tempfile.mkdtemp(prefix="mpytest-"))
     try:
-        compile_tree(fw.FIRMWARE_DIR / "co2hr", tmp / "co2hr")
         shutil.copytree(fw.FIRMWARE_DIR / "tests", tmp / "tests",
                         ignore=shutil.ignore_patterns("*_cpy.py", "__pycache__", "conftest.py"))
+        # the tests with the package's consts folded as in the package (rig.deploy.consts)
+        compile_tree(fw.FIRMWARE_DIR / "co2hr", tmp / "co2hr",
+                     tests_dir=fw.FIRMWARE_DIR / "tests", tests_out=tmp / "tests")
         (tmp / "_mpy_runner.py").write_text(RUNNER_MODULE)
         vm = MicroPythonVM(tmp, code=RUNNER % {"module": module})
         rep = MpyTestReport(module)
