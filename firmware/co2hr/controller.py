@@ -207,7 +207,7 @@ class Controller:
         if self.events is not None:  # mode changes, HP stops, the clock and log alarms
             self.events.tick(self, mode, now_s)
         al = self.alarms
-        self.energy.step(sig, gc, out[DO_COMP_ENABLE], out[AO_HR_PUMP], dt_ms, dt)
+        self.energy.step(self, out, dt_ms, dt)
         self.energy.count_events(al.activations - self._alarm_seen, gc.stops - self._stops_seen)
         self._alarm_seen = al.activations
         self._stops_seen = gc.stops
