@@ -188,7 +188,7 @@ class Controller:
         byp = self.byp
         # heat recovery: permission, staging, pump and 3-way valve; the bypass's HR rule
         hr.staging(sig.value[AI_DEMAND], hr.permit(mode, sig))
-        hr.water(sig, dt, prev[AO_HR_VALVE], prev[DO_GC_BYPASS] > 0.5)
+        hr.water(sig, dt, prev[AO_HR_VALVE], prev[DO_GC_BYPASS] > 0.5, prev[AO_HR_PUMP], now_s)
         byp.request(hr)
         # the loops; the compressors stand still: comp_run off, or while it is invalid
         # our enable released in the last tick

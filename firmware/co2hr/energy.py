@@ -45,8 +45,6 @@ from co2hr.io import (
     AI_P_SUC,
     AI_T_AMB,
     AI_T_GC_OUT,
-    AI_T_W_IN,
-    AI_T_W_OUT,
     AO_FAN,
     AO_HR_PUMP,
     AO_HR_VALVE,
@@ -196,16 +194,15 @@ class Energy:
         forced = self._forced(c, out)
         self.state = ST_STOPPED if not running else ST_FORCED if forced else ST_REFRIG
         # recovered heat, kW
+        # (the water rise is co2hr.hr_staging's: both water temperatures valid, pumped)
         q = 0.0
-        t_w_in = sig.value[AI_T_W_IN]
-        t_w_out = sig.value[AI_T_W_OUT]
+        dt_w_k = c.hr.dt_w_k
         pump_pct = out[AO_HR_PUMP]
-        if (sig.valid[AI_T_W_IN] and sig.valid[AI_T_W_OUT] and pump_pct > 0.0
-                and t_w_out > t_w_in):
+        if pump_pct > 0.0 and dt_w_k > 0.0:
             if pump_pct != self._q_pump:
                 self._q_pump = pump_pct
                 self._q_k = pump_pct * 0.01 * self.flow_kg_s * _CP_W_KJ
-            q = self._q_k * (t_w_out - t_w_in)
+            q = self._q_k * dt_w_k
         self.q_hr_kw = q
         e_wh = self._pulses(sig, dt_ms)
         self._add(CNT_COMP, e_wh)

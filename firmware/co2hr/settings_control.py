@@ -123,4 +123,13 @@ CONTROL_SCHEMA = (
     #: 1: EU summer time, one hour more from the last Sunday of March to the last Sunday of
     #: October (01:00 UTC each); 0: the local time is standard time all year
     ("tz_summer_time", 1, 0, 1, "", 1),
+    # --- heat recovery: forcing only while it recovers heat, pump sequencing
+    #: A pressure raise started while the HRHX takes no heat (water below its setpoint) is
+    #: dropped when no heat is taken within this time (it counts as forced operation)
+    ("hr_proof_s", 300, 0, 3600, "s", 1),
+    #: A raise dropped for want of heat is tried again after this time (or when the demand
+    #: moves by 1 V)
+    ("hr_retry_s", 1800, 0, 28800, "s", 1),
+    #: The HR pump runs on this long after the 3-way valve has closed
+    ("hr_pump_post_s", 60, 0, 3600, "s", 1),
 )
