@@ -65,7 +65,8 @@ STATUS = (
     ("regime", "", 1),
     #: HR stage: 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass
     ("hr_stage", "", 1),
-    #: Operating state: 0 stopped, 1 refrigeration only, 2 forced (HR raise)
+    #: Operating state: 0 stopped, 1 refrigeration only, 2 forced (heat recovery raises the
+    #: pressure above the unforced Max-COP reference, holds the fans back or bypasses the GC)
     ("op_state", "", 1),
     #: Fan loop T3 setpoint
     ("t3_sp_c", "degC", 10),
