@@ -34,12 +34,15 @@
 #   and the pressure ratios: work ~ (p/p_suc)**0.23 - 1 (polytropic, k ~ 1.3), so
 #   extra = P * (1 - w(p_unf)/w(p_ref)). The suction pressure (or 27 bar, -7 degC,
 #   when it is invalid) sets the ratio.
+# Calendar: counters 1..8 are also kept per tax season and month (co2hr.encal), in the
+# same list after the N_COUNTERS lifetime counters (`counters`, stored as one).
 # Allocation (MicroPython boxes every float result): time counters run on integer
 # milliseconds, and products whose inputs did not change since the last tick (the pump
 # factor of the heat estimate, the energy of a pulse count, the extra energy of forcing
 # per tick, which needs two powers, the unforced reference at an ambient) are reused,
 # not recomputed.
 from co2hr.co2sat import TC_P, TC_T, p_sat_bar
+from co2hr.encal import N_SAVED, Calendar
 from co2hr.gc_pressure import cop_ref_bar
 from co2hr.io import (
     AI_P_SUC,
@@ -83,7 +86,8 @@ class Energy:
     def __init__(self, kwh_per_pulse=0.0):
         self.kwh_per_pulse = kwh_per_pulse  # of the energy meter (the board file)
         self.flow_kg_s = 0.0  # HR water flow at 100 % pump speed (configure())
-        self.counters = [0] * N_COUNTERS
+        self.counters = [0] * (N_COUNTERS + N_SAVED)  # then the calendar (co2hr.encal)
+        self.cal = Calendar(self.counters, N_COUNTERS)
         self._frac = [0.0] * N_COUNTERS
         self.state = ST_STOPPED
         self.q_hr_kw = 0.0
@@ -136,9 +140,14 @@ class Energy:
         self._amb = float("nan")
 
     def restore(self, values):
-        """Counters from storage; uptime is since boot and is not restored."""
+        """Counters from storage; uptime is since boot and is not restored. The
+        calendar only as a whole (a table of another length is left empty)."""
+        n = len(values)
         for i in range(1, N_COUNTERS):
-            if i < len(values):
+            if i < n:
+                self.set_count(i, values[i])
+        if n == N_COUNTERS + N_SAVED:
+            for i in range(N_COUNTERS, n):
                 self.set_count(i, values[i])
 
     def _add(self, i, x):
@@ -183,6 +192,7 @@ class Energy:
         bypass of this tick); out: this tick's outputs."""
         sig = c.sig
         gc = c.gc
+        self.cal.tick(c.clock)  # a new month or season: this tick counts there
         self._add_ms(CNT_UPTIME, dt_ms)
         if sig.valid[DI_COMP_RUN]:
             running = 1 if sig.value[DI_COMP_RUN] > 0.5 else 0

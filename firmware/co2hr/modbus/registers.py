@@ -19,6 +19,7 @@
 #   660.. clock and event-log state         620.. clock set (UTC), 630 event-log index
 #   700.. event-log window                        (co2hr.modbus.evregs)
 #   900.. identity
+#  2000.. calendar counters per season, 2100.. per month (co2hr.encal)
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
 #                          300 settings unlocked (for the asking line), 301 factory code
@@ -34,6 +35,7 @@ from micropython import const
 
 from co2hr import VERSION
 from co2hr.alarms import ALARMS, N_ALARMS
+from co2hr.encal import N_MONTHS, N_SEASONS, SLOT_WORDS
 from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
@@ -73,6 +75,8 @@ _S_SESSION = const(19)  # SESSION row i: the asking line's unlock guard
 _S_CODE_DEFAULT = const(20)  # the unlock code is the factory code
 _S_BOARD = const(21)  # BOARD_STATE row i: boot mode (map.boot_mode), app.hw.net
 _S_NET32 = const(22)  # NET32 row i, u32: app.hw.net
+_S_CAL_SEASON = const(23)  # calendar counters per season (co2hr.encal)
+_S_CAL_MONTH = const(24)  # and per month
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -268,6 +272,8 @@ GROUPS = (
     (INPUT, 690, EV.S_EVLOG, EV.count(EV.S_EVLOG), 1, "r", 0),
     (INPUT, EV.WIN_BASE, EV.S_WINDOW, EV.count(EV.S_WINDOW), 1, "r", 0),
     (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
+    (INPUT, 2000, _S_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
+    (INPUT, 2100, _S_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
     (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
@@ -323,7 +329,7 @@ def rows(doc=None):
             if r is not None:
                 out.append((tn, a) + r + (doc(src, g[6] + i, r) if doc else "",))
     for r in out[:]:
-        if r[0] == "input":
+        if r[0] == "input" and r[1] < MIRROR_BASE:  # (the mirror covers input 0..999)
             m = r[2:6] + ("r",) + r[7:9]
             out.append(("holding", MIRROR_BASE + r[1]) + m + (doc(_S_MIRROR, r[1], m)
                                                                if doc else "",))
@@ -392,9 +398,24 @@ def _row(src, i, first):
         return (b[0], b[1], 1, "i16" if i == _B_RSSI else "u16", "r", "", "")
     if src == _S_NET32:
         return (NET32[i][0], NET32[i][1], 1, "u32", "r", 0, 4294967295)
+    if src == _S_CAL_SEASON or src == _S_CAL_MONTH:
+        return _cal_row(src == _S_CAL_MONTH, i)
     if src >= EV.S_FIRST:
         return EV.row(src, i)
     return None
+
+
+def _cal_row(months, i):
+    j, w = i // SLOT_WORDS, i % SLOT_WORDS
+    pre = ("month_%d_" if months else "season_%d_") % j
+    if w == 0:
+        return (pre + "year", "", 1, "u16", "r", "", "")
+    if w == 1:
+        return (pre + ("month" if months else "heating"), "", 1, "u16", "r", "", "")
+    if w & 1:
+        return None  # low word of a u32
+    cn = COUNTERS[1 + (w - 2) // 2]
+    return (pre + cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
 
 
 def regmap_id():
@@ -678,6 +699,8 @@ class RegisterMap:
             return self._board(i)
         if src == _S_NET32:
             return self._net32(addr - _NET32_BASE)
+        if src == _S_CAL_SEASON or src == _S_CAL_MONTH:
+            return c.energy.cal.word(src == _S_CAL_MONTH, i)
         return 0
 
     def _board(self, i):
