@@ -5,6 +5,9 @@
 #         (whole numbers as ints: a float constant costs 16 B of heap on the board)
 #   latched: stays active after the cause clears until acknowledged
 # Rows are append-only: the index is the alarm's bit in the registers.
+# Above each row, `#: cause:` and `#: action:` comments (more `#:` lines continue them)
+# say what likely caused it and what the technician does: host-only (rig.regs.fwdoc reads
+# them for docs/alarms.md and `rig alarms`), no text on the board.
 # The common alarm relay is on while any priority 1-2 alarm is active and unacknowledged.
 from micropython import const
 
@@ -31,45 +34,182 @@ A_MANUAL = const(19)
 A_NO_BACKHEAT = const(20)
 A_DI_FAULT = const(21)
 A_STORAGE = const(22)
+A_MAN_IDLE = const(25)
 
 ALARMS = (
+    #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
+    #:   rejected (fans failed, capped or slow, the gas cooler coil fouled or blocked, a very
+    #:   hot ambient), the HPEV does not open (stuck, frozen, undersized), too much charge on
+    #:   the high side, or forced heat recovery with no water flowing through the HRHX.
+    #: action: Compare p_gc_bar with a gauge at the gas cooler. Check that the fans run
+    #:   (fan_pct, fan_ok) and the coil is clean and free, that the HPEV follows hpev_pct,
+    #:   that the HR water flows; then the charge. Acknowledge once p_gc is 3 bar below the
+    #:   alarm level.
     (1, "hp_high", "Gas cooler pressure high", 1, 5, 3, True),
+    #: cause: The HP safety switch contact (input hp_ok) is open: the high side reached the
+    #:   switch's setting, or its circuit is broken (a wire or connector, a manual-reset
+    #:   switch not yet reset). The HPEV is forced open while it is open.
+    #: action: Find why the pressure rose (as for hp_high), reset the switch once p_gc is
+    #:   down, check its wiring to the hp_ok terminal (rig read hp_ok). Acknowledge after the
+    #:   contact has closed.
     (2, "hp_switch", "HP safety switch open", 1, 0, 0, True),
+    #: cause: The gas cooler pressure passed p_hp_ovr_bar, or the HP switch is open: the
+    #:   HPEV is driven open over the pressure loop and the fan limits are lifted.
+    #: action: Nothing to do when it is rare: it clears by itself 2 bar below the override
+    #:   level. When it repeats, find the cause of the high pressure as for hp_high, and
+    #:   check the ladder p_gc_max_bar < p_hp_alarm_bar < p_hp_ovr_bar < p_hp_stop_bar.
     (3, "hp_override", "HP override: expansion valve forced open", 2, 0, 2, False),
+    #: cause: The gas cooler pressure was about to pass p_hp_stop_bar (2 s ahead at its rate
+    #:   of rise), or it reached p_gc_max_bar with the fans failed or at full speed with the
+    #:   HPEV fully open: only stopping the compressors was left.
+    #: action: The compressor enable returns comp_restart_s after p_gc fell 5 bar below the
+    #:   override level. Before acknowledging, check the fans (fan_ok), the coil, the HPEV
+    #:   and the HR water flow; repeats show in hp_stop_count and the event log.
     (4, "hp_stop", "HP stop: compressor enable released", 1, 0, 0, True),
+    #: cause: The gas cooler pressure signal is invalid: its wire open or shorted (4-20 mA
+    #:   below 3.6 or above 21 mA), the transmitter unpowered or broken, a reading outside
+    #:   0.5-150 bar, a jump faster than 50 bar/s, or no change for sensor_stuck_s.
+    #: action: Measure the loop current at the terminals (4 mA = the range's low end);
+    #:   check the wiring, the transmitter's supply and the board file's range. Meanwhile
+    #:   the HPEV holds hpev_fail_pct and the HP protections act on the last good value.
     (10, "p_gc_sensor", "Gas cooler pressure sensor fault (HPEV at fixed opening)", 1, 2, 0,
      False),
+    #: cause: The receiver pressure signal is invalid: its wire open or shorted, the
+    #:   transmitter unpowered or broken, a reading outside 0.5-100 bar, a jump faster than
+    #:   30 bar/s, or no change for sensor_stuck_s.
+    #: action: Measure the transmitter's signal at the terminals; check the wiring, supply
+    #:   and the board file's range. Meanwhile the BEV holds bev_fail_pct and the receiver
+    #:   pressure limits are not watched: watch p_rec on a gauge.
     (11, "p_rec_sensor", "Receiver pressure sensor fault (BEV at fixed opening)", 2, 2, 0,
      False),
+    #: cause: The suction pressure signal is invalid: its wire open or shorted, the
+    #:   transmitter unpowered or broken, a reading outside 0.5-80 bar, a jump faster than
+    #:   30 bar/s, or no change for sensor_stuck_s.
+    #: action: Check the wiring, supply and transmitter at the next visit; the control does
+    #:   not use it (only the EHR estimate, which takes 27 bar meanwhile).
     (12, "p_suc_sensor", "Suction pressure sensor fault", 3, 5, 0, False),
+    #: cause: The gas cooler outlet temperature (T3) sensor is invalid: open or shorted
+    #:   (PT1000 above 2500 or below 600 ohm), a reading outside -50..150 degC, a jump of
+    #:   more than 10 K/s, or no change for sensor_stuck_s.
+    #: action: Disconnect the sensor and measure it (PT1000: 1000 ohm at 0 degC, 1117 ohm at
+    #:   30 degC); check the wiring and that it sits in its pocket. Meanwhile the pressure
+    #:   reference is p_ref_fail_bar, the fans run full and there is no forced operation.
     (13, "t3_sensor", "Gas cooler outlet temperature sensor fault (fixed reference)", 2, 2,
      0, False),
+    #: cause: The ambient temperature sensor is invalid: open or shorted, a reading outside
+    #:   -50..70 degC, a jump of more than 5 K/s, or no change for sensor_stuck_s.
+    #: action: Measure the sensor and check its wiring; it must be in the shade, in the air
+    #:   entering the gas cooler. Meanwhile the fans run at full speed.
     (14, "t_amb_sensor", "Ambient temperature sensor fault (fans full)", 2, 5, 0, False),
+    #: cause: The compressor discharge temperature sensor is invalid: open or shorted, a
+    #:   reading outside -50..200 degC, a jump of more than 10 K/s, or no change for
+    #:   sensor_stuck_s.
+    #: action: Measure the sensor and check its wiring and pocket on the discharge line.
+    #:   Meanwhile heat recovery bypasses the HRHX and the discharge temperature alarm is off.
     (15, "t_disch_sensor", "Discharge temperature sensor fault (HRHX bypassed)", 2, 5, 0,
      False),
+    #: cause: The HR water inlet (return) temperature sensor is invalid: open or shorted, a
+    #:   reading outside -10..130 degC, a jump of more than 10 K/s, or no change for
+    #:   sensor_stuck_s.
+    #: action: Measure the sensor and check its wiring and pocket in the return water line.
+    #:   Meanwhile heat recovery bypasses the HRHX and recovered heat counts as 0.
     (16, "t_w_in_sensor", "HR water inlet temperature sensor fault (HRHX bypassed)", 2, 5, 0,
      False),
+    #: cause: The HR water outlet (supply) temperature sensor is invalid: open or shorted, a
+    #:   reading outside -10..130 degC, a jump of more than 10 K/s, or no change for
+    #:   sensor_stuck_s.
+    #: action: Measure the sensor and check its wiring and pocket in the supply water line.
+    #:   Meanwhile heat recovery bypasses the HRHX (the boiling protection needs this sensor).
     (17, "t_w_out_sensor", "HR water outlet temperature sensor fault (HRHX bypassed)", 2, 5,
      0, False),
+    #: cause: The HR buffer tank temperature sensor is invalid: open or shorted, a reading
+    #:   outside -10..130 degC, a jump of more than 10 K/s, or no change for sensor_stuck_s.
+    #: action: Measure the sensor and check its wiring at the next visit; the control does
+    #:   not use it (it is reported only).
     (18, "t_tank_sensor", "HR tank temperature sensor fault", 3, 5, 0, False),
+    #: cause: The 0-10 V heat-recovery demand from the heating system is invalid: outside
+    #:   -0.5..10.5 V or not read (a wire off, no common ground, the heating controller off).
+    #: action: Measure the voltage at the demand terminals against the heating system's
+    #:   output; check the wiring and the shared ground. Meanwhile heat recovery is off.
     (19, "demand_sensor", "Heat-recovery demand signal fault (heat recovery off)", 2, 5, 0,
      False),
+    #: cause: The receiver pressure stayed above p_rec_hi_bar for 10 s: the BEV cannot pass
+    #:   the flash gas (stuck, undersized, or the suction side cannot take it), or much flash
+    #:   gas from a high gas cooler outlet temperature; the BEV is pushed open meanwhile.
+    #: action: Check that the BEV follows bev_pct, the suction pressure and the compressor
+    #:   capacity, T3 and the gas cooler. It clears 1 bar below the limit.
     (20, "p_rec_high", "Receiver pressure high", 2, 10, 1, False),
+    #: cause: The receiver pressure stayed below p_rec_lo_bar for 30 s: too little flash
+    #:   gas (very low ambient, a gas cooler subcooling too much), the BEV leaking or stuck
+    #:   open, or a loss of charge (a leak).
+    #: action: Check that the BEV closes (bev_pct 0), the receiver level and the plant for
+    #:   leaks; at low ambient check the low-ambient GC bypass (gcb_rec_dp_bar) and the fan
+    #:   minimum. It clears 1 bar above the limit.
     (21, "p_rec_low", "Receiver pressure low", 2, 30, 1, False),
+    #: cause: The HR water outlet passed t_w_max_c: little heat use (tank hot, summer), too
+    #:   little water flow (pump, air in the loop, a closed valve) or a setpoint too high.
+    #:   The CO2 bypasses the HRHX until the water is 5 K below the limit.
+    #: action: Check that the HR pump runs and the water flows (water in and out
+    #:   temperatures), that the tank and the heating system take heat, and t_w_out_sp_c.
+    #:   Acknowledge once the water is 5 K below the limit.
     (22, "hr_water_hot", "HR water over-temperature: heat-recovery exchanger bypassed", 2, 0,
      5, True),
+    #: cause: The compressor discharge temperature stayed above t_disch_max_c for 10 s: a
+    #:   high pressure ratio (high p_gc, low suction pressure), a high suction superheat, or
+    #:   a compressor fault. The fan cap is lifted meanwhile.
+    #: action: Check p_gc and p_suc, the suction superheat at the compressors, the oil and
+    #:   the compressors. It clears 5 K below the limit.
     (23, "t_disch_high", "Compressor discharge temperature high", 2, 10, 5, False),
+    #: cause: The gas cooler fans' alarm contact (input fan_ok) was open for 10 s: a fan or
+    #:   its controller failed, its supply or fuse, or the contact's wiring. With the fans
+    #:   failed the HP stop acts already near p_gc_max_bar.
+    #: action: Check the fans' supply and fuses, the EC controller's alarm, the contact
+    #:   wiring (rig read fan_ok). Acknowledge after the repair.
     (24, "fan_fail", "Gas cooler fan failure", 2, 10, 0, True),
+    #: cause: Mode Manual with at least one output taking a manual value (commands man_*):
+    #:   that output is not controlled.
+    #: action: Meant for commissioning and service. When done write manual_release 1 and set
+    #:   mode_cmd back; each value falls back to auto manual_timeout_s after it was written.
     (25, "manual", "Manual output values in force", 3, 0, 0, False),
+    #: cause: Heat recovery is on but the CO2 entering the HRHX is not hr_dt_min_k warmer
+    #:   than the water coming in (a low discharge temperature at low load or ambient, hot
+    #:   return water): the HRHX is bypassed so heat cannot flow backwards.
+    #: action: Usually the operating point, not a fault. Check t_disch_c and t_w_in_c read
+    #:   right; in Heat-recovery mode a higher demand raises the pressure and the discharge
+    #:   temperature.
     (26, "hr_no_heat", "Heat recovery blocked: CO2 not warmer than the water", 3, 60, 1,
      False),
+    #: cause: A digital input (comp_run, hp_ok, ext_enable, fan_ok) could not be read: the
+    #:   input module, its bus or supply failed, or the input is missing.
+    #: action: rig read shows which *_valid is 0; check that module, its bus and supply.
+    #:   Meanwhile an unread input counts as in docs/control.md (Fallbacks).
     (27, "di_fault", "Digital input read fault", 3, 5, 0, False),
+    #: cause: A stored copy of the settings or counters failed its check (the other copy
+    #:   or the defaults are in use), a stored value was outside its range (it kept its
+    #:   default), or a write to flash failed.
+    #: action: rig events shows what the store found at boot (a copy unusable, a value
+    #:   refused and its register); read the settings (rig read) and write again those that
+    #:   differ from the site's record. When writes keep failing the flash is worn or full:
+    #:   replace the board.
     (28, "storage_fault", "Settings/counters storage fault: a stored copy corrupt, a stored "
      "value refused or a flash write failed", 2, 0, 0, False),
+    #: cause: The clock has not been set since the power came on (no RTC backup, no NTP
+    #:   answer, never set over Modbus).
+    #: action: rig clock --set-from-host, or give the site file an NTP server; check the RTC
+    #:   backup battery when it happens after every power cut.
     (50, "clock_not_set", "Clock not set: event times count from boot, no calendar (set it "
      "over Modbus, with `rig clock --set-from-host` or by NTP)", 3, 60, 0, False),
+    #: cause: Appending to the event log on flash fails (the filesystem full or damaged, the
+    #:   flash worn).
+    #: action: Read the events kept in RAM now (rig events); check storage_fault and the
+    #:   event-log counts; when it stays, replace the board.
     (51, "event_log_fault", "Event log cannot be written to flash: new events wait in RAM "
      "and may be lost", 3, 0, 0, False),
+    #: cause: Manual output values (commands man_*) are set while mode_cmd is not Manual:
+    #:   they act only in mode Manual, so every output stays in automatic control.
+    #: action: Set mode_cmd to Manual (4) to use them, or write manual_release 1 to remove
+    #:   them; they also fall back to auto manual_timeout_s after they were written.
+    (70, "manual_idle", "Manual values set, mode not Manual: no effect", 3, 0, 0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)
@@ -136,14 +276,25 @@ class Alarms:
         self.n_active -= 1
         self._log(now_s, i, 0)
 
+    def ack(self, i, now_s=0):
+        """Acknowledge row i: the relay lets go of it; it clears now unless its cause is
+        still present (then it clears with the cause, latched or not)."""
+        if self.active[i]:
+            if not self.acked[i] and self.events is not None:
+                self.events.alarm(self.code[i], 2)
+            self.acked[i] = 1
+            if not self.cause[i]:
+                self._clear(i, now_s)
+
     def ack_all(self, now_s=0):
         for i in range(N_ALARMS):
-            if self.active[i]:
-                if not self.acked[i] and self.events is not None:
-                    self.events.alarm(self.code[i], 2)
-                self.acked[i] = 1
-                if not self.cause[i]:
-                    self._clear(i, now_s)
+            self.ack(i, now_s)
+
+    def ack_code(self, code, now_s=0):
+        """Acknowledge the alarm with this code (no row: nothing)."""
+        for i in range(N_ALARMS):
+            if self.code[i] == code:
+                self.ack(i, now_s)
 
     def relay(self):
         """1 while a priority 1-2 alarm is active and not acknowledged."""
@@ -152,15 +303,23 @@ class Alarms:
                 return 1
         return 0
 
-    def word(self, k):
-        """16 active bits of rows 16k .. 16k+15 (bit 0 = row 16k)."""
+    def word(self, k, which=0):
+        """16 bits of rows 16k .. 16k+15 (bit 0 = row 16k): which 0 active, 1 active and
+        not acknowledged, 2 cause present now (also while the delay runs, and while a limit
+        is back inside by less than its hysteresis)."""
         w = 0
         base = 16 * k
         for b in range(16):
             i = base + b
             if i >= N_ALARMS:
                 break
-            if self.active[i]:
+            if which == 0:
+                on = self.active[i]
+            elif which == 1:
+                on = self.active[i] and not self.acked[i]
+            else:
+                on = self.cause[i]
+            if on:
                 w |= 1 << b
         return w
 

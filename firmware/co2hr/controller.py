@@ -72,6 +72,8 @@ _DT_MAX_MS = const(10000)
 _N_ANALOG_OUT = const(5)  # outputs 0..4 are % and rate-limited; 5..7 are switches
 _HR_PUMP_RATE_PCT_S = const(10)  # the HR pump's rate limit (no setting)
 _MODE_CMD = index("mode_cmd")
+_CMD_ACK_CODE = const(11)  # co2hr.status COMMANDS alarm_ack_code
+_N_CAL = const(9)  # the cal_* settings: one per analog sensor, INPUTS order
 _SENSOR_ALARMS = (
     (AI_P_GC, A.A_P_GC_SENSOR),
     (AI_P_REC, A.A_P_REC_SENSOR),
@@ -126,6 +128,9 @@ class Controller:
         s = self.settings
         self._ver = s.version
         self.sig.configure(s.get("filt_p_s"), s.get("filt_t_s"), s.get("sensor_stuck_s"))
+        c0 = index("cal_p_gc_bar")  # (looked up here: a module name costs heap)
+        for k in range(_N_CAL):
+            self.sig.calibrate(k, s.values[c0 + k])
         self.gc.configure(s)
         self.rec.configure(s)
         self.byp.configure(s, self.rec.sp)
@@ -161,6 +166,8 @@ class Controller:
         elif i == S.CMD_HIST_CLEAR:
             if value:
                 self.alarms.history_clear()
+        elif i == _CMD_ACK_CODE:
+            self.alarms.ack_code(int(value), self.now_s)
 
     def command_value(self, i):
         """Read-back of a COMMANDS row (manual values, -1 when auto)."""
@@ -322,6 +329,7 @@ class Controller:
                 self.t_disch_max, now_s)
         al.set(A.A_FAN_FAIL, gc.fans_failed, now_s)
         al.set(A.A_MANUAL, self.modes.any_manual(), now_s)
+        al.set(A.A_MAN_IDLE, self.modes.idle_manual(), now_s)
         al.set(A.A_NO_BACKHEAT, hr.on and hr.no_backheat, now_s)
         di_bad = 0
         for i in (DI_COMP_RUN, DI_HP_OK, DI_EXT_ENABLE, DI_FAN_OK):

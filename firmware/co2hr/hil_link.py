@@ -192,6 +192,33 @@ class HilLink:
                 self.wr("! " + ln + "\n")
         self.wr("E %s: %s\n" % (type(e).__name__, e))
 
+    def _tick(self, f):
+        """I NOW MASK RAW...: the host's inputs for one tick; answers the outputs."""
+        hw = self.hw
+        app = self.app
+        hw.set_now(int(f[1]))
+        mask = int(f[2], 16)
+        for i in range(N_IN):
+            hw.raw[i] = float(f[3 + i])
+            hw.okv[i] = (mask >> i) & 1
+        app.service()
+        o = hw.out
+        self.wr("O %d %d %s\n" % (app.ticks, app.overruns,
+                                   " ".join(["%.4f" % o[i] for i in range(N_OUT)])))
+
+    def _tcp(self, f):
+        """T SLOT open|close|-|HEX: one step of a TCP connection on the loop bus."""
+        op = f[2]
+        data = b""
+        if op != "open" and op != "close" and op != "-":
+            data = bytes.fromhex(op)
+            op = "data"
+        elif op == "-":
+            op = "poll"
+        out, closed = self.hw.loop_bus().tcp_exchange(int(f[1]), op, data,
+                                                      self.app.modbus.poll)
+        self.wr("T %s %d\n" % (out.hex() if out else "-", 1 if closed else 0))
+
     def _dispatch(self, f):
         if not f:
             return True
@@ -200,16 +227,7 @@ class HilLink:
         if self.hw.fs is not None and self.hw.fs.dead and c not in "KXQ":
             raise PowerFail("power failed")  # (the RTC is the host's: it still answers)
         if c == "I":
-            hw = self.hw
-            hw.set_now(int(f[1]))
-            mask = int(f[2], 16)
-            for i in range(N_IN):
-                hw.raw[i] = float(f[3 + i])
-                hw.okv[i] = (mask >> i) & 1
-            app.service()
-            o = hw.out
-            self.wr("O %d %d %s\n" % (app.ticks, app.overruns,
-                                       " ".join(["%.4f" % o[i] for i in range(N_OUT)])))
+            self._tick(f)
         elif c == "M":
             if app.modbus is None:
                 raise RuntimeError("no Modbus server in this build")
@@ -220,15 +238,7 @@ class HilLink:
             out = self.hw.loop_bus().rtu_exchange(int(f[1]), data, app.modbus.poll)
             self.wr("U %s\n" % (out.hex() if out else "-"))
         elif c == "T":
-            op = f[2]
-            data = b""
-            if op != "open" and op != "close" and op != "-":
-                data = bytes.fromhex(op)
-                op = "data"
-            elif op == "-":
-                op = "poll"
-            out, closed = self.hw.loop_bus().tcp_exchange(int(f[1]), op, data, app.modbus.poll)
-            self.wr("T %s %d\n" % (out.hex() if out else "-", 1 if closed else 0))
+            self._tcp(f)
         elif c == "P":
             self.wr("P co2hr %s %s\n" % (VERSION, self.board_name))
         elif c == "S":

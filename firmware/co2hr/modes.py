@@ -67,6 +67,15 @@ class Modes:
                 return 1
         return 0
 
+    def idle_manual(self):
+        """1 while a manual value is set outside mode Manual, where it does nothing."""
+        if self.mode == MANUAL:
+            return 0
+        for k in range(N_OUT):
+            if self.man_set[k]:
+                return 1
+        return 0
+
     def manual_left_s(self, now_s):
         left = 0.0
         if self.mode == MANUAL:

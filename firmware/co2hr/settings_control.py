@@ -123,6 +123,26 @@ CONTROL_SCHEMA = (
     #: 1: EU summer time, one hour more from the last Sunday of March to the last Sunday of
     #: October (01:00 UTC each); 0: the local time is standard time all year
     ("tz_summer_time", 1, 0, 1, "", 1),
+    # --- calibration offsets (co2hr.signals): added to the converted value of each analog
+    # sensor before its range, rate and stuck checks, to match a reference instrument
+    #: Calibration offset of the gas cooler pressure p_gc_bar (added to the transmitter's value)
+    ("cal_p_gc_bar", 0, -2, 2, "bar", 100),
+    #: Calibration offset of the receiver pressure p_rec_bar
+    ("cal_p_rec_bar", 0, -2, 2, "bar", 100),
+    #: Calibration offset of the suction pressure p_suc_bar
+    ("cal_p_suc_bar", 0, -2, 2, "bar", 100),
+    #: Calibration offset of the gas cooler outlet temperature t_gc_out_c (T3)
+    ("cal_t_gc_out_k", 0, -5, 5, "K", 100),
+    #: Calibration offset of the ambient temperature t_amb_c
+    ("cal_t_amb_k", 0, -5, 5, "K", 100),
+    #: Calibration offset of the discharge temperature t_disch_c
+    ("cal_t_disch_k", 0, -5, 5, "K", 100),
+    #: Calibration offset of the HR water inlet temperature t_w_in_c
+    ("cal_t_w_in_k", 0, -5, 5, "K", 100),
+    #: Calibration offset of the HR water outlet temperature t_w_out_c
+    ("cal_t_w_out_k", 0, -5, 5, "K", 100),
+    #: Calibration offset of the HR tank temperature t_tank_c
+    ("cal_t_tank_k", 0, -5, 5, "K", 100),
     # --- heat recovery: forcing only while it recovers heat, pump sequencing
     #: A pressure raise started while the HRHX takes no heat (water below its setpoint) is
     #: dropped when no heat is taken within this time (it counts as forced operation)

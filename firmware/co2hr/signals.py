@@ -7,7 +7,9 @@
 # outside what the rig can physically show (PLAUS_LO/HI); it jumped faster than the
 # process can move (RATE_MAX per second: one sample is rejected, a real step is
 # accepted on the next tick when it holds); or it has not changed at all for
-# stuck_s seconds (optional: simulators can hold values exactly). `value` is
+# stuck_s seconds (optional: simulators can hold values exactly). A calibration offset
+# (calibrate(), from the cal_* settings) is added to the converted value before the range,
+# rate and stuck checks: the checks see what the site's reference instrument would. `value` is
 # first-order filtered (time constants from the settings); it keeps its last good
 # value while invalid, and the filter restarts from the raw value on recovery.
 #
@@ -114,6 +116,7 @@ class Signals:
         self._alpha = [1.0] * N_IN
         self._gain = [0.0] * N_IN  # linear kinds: value = off + terminal * gain
         self._off = [0.0] * N_IN
+        self.cal = [0.0] * N_IN  # calibration offsets, engineering units (calibrate())
         self._f = 0  # the fault band _convert() found
         for i in range(N_IN):
             spec = board_inputs.get(INPUTS[i])
@@ -137,6 +140,16 @@ class Signals:
             self.tau_s[i] = filt_p_s if i < 3 else filt_t_s
         self.stuck_s = float(stuck_s)
         self._dt = -1.0  # recompute the per-dt constants
+
+    def calibrate(self, i, off):
+        """Calibration offset of input i in engineering units. The linear kinds take it
+        into their offset (no float work per sample); a changed offset re-converts the
+        next sample without a rate check (the step is ours, not the process's)."""
+        off = float(off)
+        if off != self.cal[i]:
+            self._off[i] += off - self.cal[i]
+            self.cal[i] = off
+            self._have[i] = 0
 
     def _rates(self, dt_s):
         # per-dt constants, recomputed only when the tick length changes (allocation)
@@ -187,6 +200,8 @@ class Signals:
                 v = 0.0 if x < 0.0 else 10.0 if x > 10.0 else x
         else:
             v = x  # digital and pulse inputs pass through
+        if f == 0 and (k == K_PT1000 or k == K_NTC or k == K_V010) and self.cal[i] != 0.0:
+            v += self.cal[i]  # (the linear kinds have it in _off)
         self._f = f
         return v
 

@@ -146,9 +146,9 @@ CMD_ALARM_ACK = const(0)
 CMD_MAN_FIRST = const(1)  # CMD_MAN_FIRST + output index = manual value of that output
 CMD_MAN_RELEASE = const(9)
 CMD_HIST_CLEAR = const(10)
-N_COMMANDS = const(11)
+N_COMMANDS = const(12)
 COMMANDS = (
-    #: Write 1 to acknowledge all alarms
+    #: Write 1 to acknowledge all alarms (reads 0; the alarm words say what stays active)
     ("alarm_ack", 0, 1, "", 1),
     #: Manual HPEV opening (mode Manual); -1 = auto
     ("man_hpev_pct", -1, 100, "%", 10),
@@ -170,4 +170,6 @@ COMMANDS = (
     ("manual_release", 0, 1, "", 1),
     #: Write 1 to clear the alarm history
     ("alarm_hist_clear", 0, 1, "", 1),
+    #: Write an alarm code to acknowledge that alarm only (docs/alarms.md); reads 0
+    ("alarm_ack_code", 1, 99, "", 1),
 )

@@ -208,30 +208,12 @@ class BoardHardware(Hardware):
             self.p1[i], self.p2[i] = self._front_end(kind, spec)
             adc = spec.get("adc")
             if adc == "ads1115":
-                addr = spec["addr"]
-                if addr not in ads:
-                    if self.i2c is None:
-                        c = board["i2c"]
-                        self.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
-                                         freq=c.get("freq", 400000))
-                    ads[addr] = ADS1115(self.i2c, self.clock_us, addr)
-                scan_ads.append(ads[addr])
+                scan_ads.append(self._ads(board, ads, spec["addr"]))
                 scan_ch.append(spec["ch"])
                 scan_in.append(i)
                 self.wire[i] = _W_ADS
             elif adc == "max31865":
-                if self.spi is None:
-                    c = board["spi"]
-                    self.spi = m.SPI(c.get("id", 1), baudrate=c.get("baudrate", 1000000),
-                                     polarity=0, phase=1, sck=m.Pin(c["sck"]),
-                                     mosi=m.Pin(c["mosi"]), miso=m.Pin(c["miso"]))
-                cs = m.Pin(spec["cs"], m.Pin.OUT, value=1)
-                d = MAX31865(self.spi, cs, spec.get("rref_ohm", 4300), spec.get("wires", 3))
-                try:
-                    d.init()
-                except OSError:
-                    self.bus_errors += 1  # read_ohm() sets it up again
-                self.drv[i] = d
+                self.drv[i] = self._max31865(board, spec)
                 self.wire[i] = _W_MAX
             elif kind == "di":
                 self.drv[i] = m.Pin(spec["pin"], m.Pin.IN, self._pull(spec))
@@ -251,6 +233,34 @@ class BoardHardware(Hardware):
         self.scan_in = scan_in
         self._scan_i = 0
         self._converting = False
+
+    def _ads(self, board, ads, addr):
+        """The ADS1115 at addr, built on the shared I2C bus the first time it is named."""
+        if addr not in ads:
+            m = self.m
+            if self.i2c is None:
+                c = board["i2c"]
+                self.i2c = m.I2C(c.get("id", 0), scl=m.Pin(c["scl"]), sda=m.Pin(c["sda"]),
+                                 freq=c.get("freq", 400000))
+            ads[addr] = ADS1115(self.i2c, self.clock_us, addr)
+        return ads[addr]
+
+    def _max31865(self, board, spec):
+        """A MAX31865 on the shared SPI bus (built the first time); a failed set-up is
+        counted and retried by read_ohm()."""
+        m = self.m
+        if self.spi is None:
+            c = board["spi"]
+            self.spi = m.SPI(c.get("id", 1), baudrate=c.get("baudrate", 1000000),
+                             polarity=0, phase=1, sck=m.Pin(c["sck"]),
+                             mosi=m.Pin(c["mosi"]), miso=m.Pin(c["miso"]))
+        cs = m.Pin(spec["cs"], m.Pin.OUT, value=1)
+        d = MAX31865(self.spi, cs, spec.get("rref_ohm", 4300), spec.get("wires", 3))
+        try:
+            d.init()
+        except OSError:
+            self.bus_errors += 1
+        return d
 
     def _pull(self, spec):
         p = spec.get("pull", "none")

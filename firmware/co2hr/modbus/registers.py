@@ -19,6 +19,8 @@
 #   660.. clock and event-log state         620.. clock set (UTC), 630 event-log index
 #   700.. event-log window                        (co2hr.modbus.evregs)
 #   900.. identity
+#  1000.. alarm words: active and not acknowledged; 1010.. cause present (not mirrored)
+#  1020.. why each input is invalid (signals F_* code, 0 valid)
 #  2000.. calendar counters per season, 2100.. per month (co2hr.encal)
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
@@ -75,8 +77,11 @@ _S_SESSION = const(19)  # SESSION row i: the asking line's unlock guard
 _S_CODE_DEFAULT = const(20)  # the unlock code is the factory code
 _S_BOARD = const(21)  # BOARD_STATE row i: boot mode (map.boot_mode), app.hw.net
 _S_NET32 = const(22)  # NET32 row i, u32: app.hw.net
-_S_CAL_SEASON = const(23)  # calendar counters per season (co2hr.encal)
-_S_CAL_MONTH = const(24)  # and per month
+_S_ALARM_UNACK = const(23)  # control.alarms.word(k, 1): active, not acknowledged
+_S_ALARM_CAUSE = const(24)  # control.alarms.word(k, 2): cause present now
+_S_IN_FAULT = const(25)  # control.sig.fault[i]: why input i is invalid (0: valid)
+_S_CAL_SEASON = const(26)  # calendar counters per season (co2hr.encal)
+_S_CAL_MONTH = const(27)  # and per month
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -272,6 +277,9 @@ GROUPS = (
     (INPUT, 690, EV.S_EVLOG, EV.count(EV.S_EVLOG), 1, "r", 0),
     (INPUT, EV.WIN_BASE, EV.S_WINDOW, EV.count(EV.S_WINDOW), 1, "r", 0),
     (INPUT, 900, _S_IDENT, len(IDENT) + 1, 1, "r", 0),
+    (INPUT, 1000, _S_ALARM_UNACK, N_ALARM_WORDS, 1, "r", 0),
+    (INPUT, 1010, _S_ALARM_CAUSE, N_ALARM_WORDS, 1, "r", 0),
+    (INPUT, 1020, _S_IN_FAULT, len(INPUTS), 1, "r", 0),
     (INPUT, 2000, _S_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
     (INPUT, 2100, _S_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
@@ -329,7 +337,7 @@ def rows(doc=None):
             if r is not None:
                 out.append((tn, a) + r + (doc(src, g[6] + i, r) if doc else "",))
     for r in out[:]:
-        if r[0] == "input" and r[1] < MIRROR_BASE:  # (the mirror covers input 0..999)
+        if r[0] == "input" and r[1] < MIRROR_BASE:
             m = r[2:6] + ("r",) + r[7:9]
             out.append(("holding", MIRROR_BASE + r[1]) + m + (doc(_S_MIRROR, r[1], m)
                                                                if doc else "",))
@@ -354,6 +362,12 @@ def _row(src, i, first):
         return (DIAG[i], "", 1, "u32", "r", 0, 4294967295)
     if src == _S_ALARM_WORD:
         return ("alarm_word_%d" % i, "", 1, "u16", "r", 0, 65535)
+    if src == _S_ALARM_UNACK:
+        return ("alarm_unacked_word_%d" % i, "", 1, "u16", "r", 0, 65535)
+    if src == _S_ALARM_CAUSE:
+        return ("alarm_cause_word_%d" % i, "", 1, "u16", "r", 0, 65535)
+    if src == _S_IN_FAULT:
+        return (INPUTS[i] + "_fault", "", 1, "u16", "r", 0, 6)
     if src == _S_HIST:
         if i == 0:
             return ("alarm_hist_len", "", 1, "u16", "r", 0, 65535)
@@ -695,6 +709,12 @@ class RegisterMap:
             return 1 if self.settings.values[_I_CODE] == UNLOCK_CODE else 0
         if src == _S_MIRROR:
             return self.read(INPUT, addr - MIRROR_BASE)
+        if src == _S_ALARM_UNACK:
+            return c.alarms.word(i, 1)
+        if src == _S_ALARM_CAUSE:
+            return c.alarms.word(i, 2)
+        if src == _S_IN_FAULT:
+            return c.sig.fault[i]
         if src == _S_BOARD:
             return self._board(i)
         if src == _S_NET32:

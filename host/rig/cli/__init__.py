@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import argparse
 
-from rig.cli import clock, cycle, deploy, energy, events, fault, modbus, run, sim
+from rig.cli import (
+    alarms,
+    clock,
+    commission,
+    cycle,
+    deploy,
+    energy,
+    events,
+    fault,
+    modbus,
+    run,
+    sim,
+)
 
 # Each command group adds its subparsers and sets `func`, in the order `rig --help` lists them.
-_COMMANDS = (cycle, deploy, sim, modbus, events, clock, energy, run, fault)
+_COMMANDS = (cycle, deploy, sim, modbus, alarms, events, clock, energy, run, fault, commission)
 
 
 def build_parser() -> argparse.ArgumentParser:

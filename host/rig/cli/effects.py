@@ -13,14 +13,11 @@ from __future__ import annotations
 import time
 
 from co2hr.io import OUTPUTS
-from rig.regs import codec, table
+from co2hr.modes import MANUAL
+from rig.regs import alarmstate, codec, fwdoc, table
 from rig.regs.table import Reg
 
 TICK_WAIT_S = 2.5  # longest wait for the next control tick (boards tick every 1 s)
-
-
-def _alarm_words() -> list[Reg]:
-    return [r for r in table.REGS if r.name.startswith("alarm_word_")]
 
 
 def _output(name: str) -> Reg | None:
@@ -30,10 +27,8 @@ def _output(name: str) -> Reg | None:
 
 def watched(cmd: Reg) -> list[Reg]:
     """The registers command `cmd` acts on (read before and after it)."""
-    if cmd.name == "alarm_ack":
-        out = _alarm_words()
-        relay = _output("alarm_relay")
-        return out + ([relay] if relay else [])
+    if cmd.name in ("alarm_ack", "alarm_ack_code"):
+        return alarmstate.regs()
     if cmd.name == "alarm_hist_clear":
         return [table.lookup("alarm_hist_len")]
     if cmd.name == "manual_release":
@@ -56,31 +51,38 @@ def wait_tick(read) -> None:
             return
 
 
-def _alarm_line(a: tuple) -> str:
-    return f"{a[0]} {a[2]}"
+def manual_warning(mode: float) -> str:
+    """The warning for a manual value written outside mode Manual (it is stored and
+    flagged by alarm manual_idle, but does nothing)."""
+    words = table.lookup("mode").enum.get(int(mode), str(int(mode)))
+    a = next(a for a in fwdoc.alarms() if a.name == "manual_idle")
+    return (f"warning: mode is {words}, not Manual: the manual value is stored but does "
+            f"nothing until mode_cmd is Manual ({MANUAL}) (alarm {a.code} {a.name} while it "
+            "waits; manual_release 1 removes it)")
 
 
-def _ack_report(before: dict, after: dict) -> list[str]:
-    was = codec.active_alarms({k: v for k, v in before.items() if k.startswith("alarm_word")})
-    now = codec.active_alarms({k: v for k, v in after.items() if k.startswith("alarm_word")})
-    if not was:
-        lines = ["alarm_ack: no alarm was active, nothing to acknowledge"]
-    else:
-        cleared = [a for a in was if a not in now]
-        lines = [f"alarm_ack: {len(was)} active alarm(s) acknowledged"]
-        lines += [f"  cleared: {_alarm_line(a)}" for a in cleared]
-    lines += [f"  still active (its cause is still present): {_alarm_line(a)}" for a in now]
-    return lines
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def report(cmd: Reg, value: str, before: dict, after: dict) -> list[str]:
     """The effect of writing value to command cmd, from the watched registers."""
-    if cmd.name == "alarm_ack":
-        lines = _ack_report(before, after)
-        rest = [r for r in watched(cmd) if not r.name.startswith("alarm_word")]
-    else:
-        lines = [f"{cmd.label} = {value} written"]
-        rest = watched(cmd)
+    if cmd.name in ("alarm_ack", "alarm_ack_code"):
+        v = _number(value)
+        if cmd.name == "alarm_ack" and v is not None and v < 0.5:
+            return ["alarm_ack = 0 written: only 1 acknowledges"]
+        return alarmstate.ack_report(before, after, int(v) if cmd.name == "alarm_ack_code"
+                                     and v is not None else None)
+    lines = [f"{cmd.label} = {value} written"]
+    rest = watched(cmd)
+    mode = after.get("mode")
+    v = _number(value)
+    if cmd.name.startswith("man_") and (v is None or v >= 0) and mode is not None \
+            and int(mode) != MANUAL:
+        lines.append(manual_warning(mode))
     for r in rest:
         b, a = before[r.label], after[r.label]
         change = f"{codec.fmt_value(r, b)} -> {codec.fmt_value(r, a)}" if a != b else \

@@ -27,6 +27,8 @@ _OPEN = {"ma420": 0.0, "ratio": 0.0, "pt1000": 1e7, "ntc": 1e8, "v010": 0.0, "di
          "pulse": None}
 _SHORT = {"ma420": 25.0, "ratio": 5.0, "pt1000": 0.0, "ntc": 0.0, "v010": 0.0, "di": 1.0,
           "pulse": None}
+# digital inputs whose terminal follows the plant's state unless set_di forces them
+_PLANT_DI = ("comp_run", "hp_ok", "fan_ok")
 # what a transmitter can output at most (it saturates outside its range)
 _CLIP = {"ma420": (3.8, 20.5), "ratio": (0.45, 4.55), "v010": (0.0, 10.0)}
 
@@ -38,6 +40,9 @@ class SimBoard:
         self.plant = plant
         self.demand_v = 0.0
         self.di = {"ext_enable": 1}
+        # digital inputs the plant drives (comp_run, hp_ok, fan_ok) forced by set_di: the
+        # terminal reads the forced value, whatever the plant does, until clear(name)
+        self._forced: dict[str, int] = {}
         self.alarm_relay = 0
         self.act = Actuators()
         self._faults: dict[str, tuple[str, dict]] = {}
@@ -49,9 +54,15 @@ class SimBoard:
         self.demand_v = float(v)
 
     def set_di(self, name: str, value: int) -> None:
+        """Set a digital input's terminal. For those the plant drives (comp_run, hp_ok,
+        fan_ok) the value is forced over the plant's contact (a jumper, a broken wire)
+        until clear(name); the plant itself is not changed."""
         if name not in INPUTS:
             raise KeyError(f"unknown signal {name!r}")
-        self.di[name] = 1 if value else 0
+        if name in _PLANT_DI:
+            self._forced[name] = 1 if value else 0
+        else:
+            self.di[name] = 1 if value else 0
 
     def inject(self, name: str, kind: str, **params) -> None:
         """Fault on one input: open, short, stuck, drift (rate per second, engineering
@@ -73,10 +84,14 @@ class SimBoard:
         self._faults[name] = (kind, p)
 
     def clear(self, name: str | None = None) -> None:
+        """Remove the fault of one input (all when None), and a digital input forced by
+        set_di, so its terminal follows the plant again."""
         if name is None:
             self._faults.clear()
+            self._forced.clear()
         else:
             self._faults.pop(name, None)
+            self._forced.pop(name, None)
 
     # -- firmware side --------------------------------------------------------------------
 
@@ -138,6 +153,8 @@ class SimBoard:
         st = self.plant.state
         if name == "demand_v":
             return self.demand_v
+        if name in self._forced:
+            return float(self._forced[name])
         if name == "comp_run":
             return 1.0 if st.comp_running else 0.0
         if name == "hp_ok":

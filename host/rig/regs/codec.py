@@ -44,6 +44,14 @@ def is_switch(r: Reg) -> bool:
     return (r.lo, r.hi) == (0.0, 1.0) and (r.table == "input" or r.default != "")
 
 
+_ALARM_WORD = re.compile(r"^alarm_(unacked_|cause_)?word_\d+$")
+
+
+def is_alarm_word(r: Reg) -> bool:
+    """One of the alarm words: active, active and not acknowledged, cause present."""
+    return bool(_ALARM_WORD.match(r.name))
+
+
 def words(r: Reg, v: float) -> str:
     """What a value means, in words ("" when the number says it all): the name of an
     enumerated value, the flags of a bit field, on/off, the active alarms of a word."""
@@ -52,7 +60,7 @@ def words(r: Reg, v: float) -> str:
     iv = int(v) if float(v).is_integer() else None
     if iv is None:
         return ""
-    if r.name.startswith("alarm_word_"):
+    if is_alarm_word(r):
         k = int(r.name.rsplit("_", 1)[1])
         act = [ALARM_TEXT[16 * k + b] for b in range(16) if iv >> b & 1 and 16 * k + b in
                ALARM_TEXT]
@@ -86,7 +94,7 @@ def fmt_number(r: Reg, v: float) -> str:
     mult, unit = r.unit_multiple
     if r.desc.startswith("CRC") and float(v).is_integer():
         return f"0x{int(v):04x}"
-    if r.name.startswith("alarm_word_") and float(v).is_integer():
+    if is_alarm_word(r) and float(v).is_integer():
         return f"0x{int(v):04x}"
     if r.scale == 1:
         s = str(int(v) * mult)
@@ -103,7 +111,7 @@ def fmt_value(r: Reg, v: float) -> str:
         return words(r, v)
     w = words(r, v)
     n = fmt_number(r, v)
-    if r.name.startswith("alarm_word_"):
+    if is_alarm_word(r):
         return n + (f"  {w}" if w else "")
     return f"{n} ({w})" if w else n
 

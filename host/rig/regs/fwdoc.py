@@ -165,6 +165,112 @@ def io_docs() -> tuple[tuple[str, ...], tuple[str, ...]]:
             tuple(_sentence(outs[i]) for i in range(len(OUTPUTS))))
 
 
+_F_CONST = re.compile(r"^_?F_\w+ = const\((\d+)\)\s*#\s*(.+)$")
+
+
+@functools.cache
+def fault_words() -> dict[int, str]:
+    """Why an input is invalid, by co2hr.signals F_* code (its comment there); 0 valid."""
+    path = fw.FIRMWARE_DIR / "co2hr" / "signals.py"
+    out = {0: "valid"}
+    for line in path.read_text().splitlines():
+        m = _F_CONST.match(line.strip())
+        if m:
+            out[int(m.group(1))] = m.group(2).strip()
+    if len(out) < 2:
+        raise DocError(f"{path}: no F_* fault codes with a comment")
+    return out
+
+
+@dataclass(frozen=True)
+class AlarmDoc:
+    """One ALARMS row with its host-side texts (the `#: cause:` / `#: action:` lines)."""
+
+    bit: int  # the row index: bit bit % 16 of alarm word bit // 16, discrete input 200 + bit
+    code: int
+    name: str
+    text: str
+    priority: int
+    delay_s: float
+    hyst: float
+    latched: bool
+    cause: str
+    action: str
+
+    @property
+    def word(self) -> int:
+        return self.bit // 16
+
+    @property
+    def word_bit(self) -> int:
+        return self.bit % 16
+
+    @property
+    def priority_word(self) -> str:
+        return PRIORITY_WORDS[self.priority]
+
+
+PRIORITY_WORDS = {1: "critical", 2: "alarm", 3: "warning"}
+_FIELD = re.compile(r"^(cause|action):\s*(.*)$")
+
+
+def _alarm_fields(path: Path, lineno: int, lines: list[str]) -> dict[str, str]:
+    fields: dict[str, list[str]] = {}
+    key = None
+    for ln in lines:
+        m = _FIELD.match(ln)
+        if m:
+            key = m.group(1)
+            if key in fields:
+                raise DocError(f"{path}:{lineno}: alarm row has two '#: {key}:' lines")
+            fields[key] = [m.group(2)]
+        elif key is None:
+            raise DocError(f"{path}:{lineno}: '#:' line before '#: cause:': {ln!r}")
+        else:
+            fields[key].append(ln)
+    out = {}
+    for key in ("cause", "action"):
+        text = " ".join(x for x in fields.get(key, []) if x).strip()
+        if not text:
+            raise DocError(f"{path}:{lineno}: alarm row has no '#: {key}:' text above it")
+        out[key] = text
+    return out
+
+
+@functools.cache
+def alarms() -> tuple[AlarmDoc, ...]:
+    """Every ALARMS row, in bit order, with the cause and action written above it in
+    co2hr/alarms.py (`#: cause: ...`, `#: action: ...`, further `#:` lines continue the
+    one before). A row without both is a DocError."""
+    path = fw.FIRMWARE_DIR / "co2hr" / "alarms.py"
+    src = path.read_text()
+    comments = _comments(src)
+    node = next((n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Assign)
+                 and any(getattr(t, "id", None) == "ALARMS" for t in n.targets)), None)
+    if node is None or not isinstance(node.value, ast.Tuple):
+        raise DocError(f"{path}: no table ALARMS = (...)")
+    if len(node.value.elts) != len(ALARMS):
+        raise DocError(f"{path}: ALARMS rows in the source differ from the module's")
+    out = []
+    for bit, (row, a) in enumerate(zip(node.value.elts, ALARMS, strict=True)):
+        lines = []
+        k = row.lineno - 1
+        while k in comments:
+            lines.insert(0, comments[k])
+            k -= 1
+        f = _alarm_fields(path, row.lineno, lines)
+        out.append(AlarmDoc(bit, a[0], a[1], a[2], a[3], a[4], a[5], bool(a[6]),
+                            f["cause"], f["action"]))
+    return tuple(out)
+
+
+def alarm_by_code(code: int) -> AlarmDoc:
+    for a in alarms():
+        if a.code == code:
+            return a
+    raise KeyError(code)
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -195,6 +301,15 @@ def describe(src: int, i: int, row: tuple) -> str:
         last = base + len(ALARMS[16 * i:16 * i + 16]) - 1
         return "Active alarms, one bit each (as discrete inputs %d..%d): %s" % (
             base, last, _alarm_bits(i))
+    if src in (R._S_ALARM_UNACK, R._S_ALARM_CAUSE):
+        what = ("Alarms active and not acknowledged (they hold the alarm relay when "
+                "priority 1-2)" if src == R._S_ALARM_UNACK else
+                "Alarms whose cause is present now (also while its delay runs, and while a "
+                "limit is back inside by less than its hysteresis)")
+        return "%s, one bit each as in alarm_word_%d: %s" % (what, i, _alarm_bits(i))
+    if src == R._S_IN_FAULT:
+        return "Why %s is invalid: %s" % (INPUTS[i], ", ".join(
+            "%d %s" % kv for kv in sorted(fault_words().items())))
     if src == R._S_HIST:
         if i == 0:
             return "Alarm history entries held (newest is entry 0)"
@@ -299,6 +414,8 @@ GROUP_TITLES = {
     EV.S_CLOCK: "Clock", EV.S_CLOCK32: "Clock (32-bit)", EV.S_EVLOG32: "Event log counts",
     EV.S_EVLOG: "Event log state", EV.S_WINDOW: "Event log window",
     EV.S_CLOCKSET: "Clock set block", EV.S_FROM: "Event log window position",
+    R._S_ALARM_UNACK: "Unacknowledged alarms", R._S_ALARM_CAUSE: "Alarm causes present",
+    R._S_IN_FAULT: "Input fault codes",
 }
 
 

@@ -1,6 +1,7 @@
 """Practice on the virtual rig: `rig fault` on a running `rig run` (sil) raises the
-matching alarm within its delay, seen by `rig read` of the alarm registers and dated by
-the alarm history; `rig set alarm_ack` says what it cleared; and the RTU pty refuses a
+matching alarm within its delay, seen by `rig alarms` (with its cause and what to do)
+and dated by the alarm history; `rig ack` and `rig set alarm_ack` say what cleared and
+what is still active, and why; and the RTU pty refuses a
 master at the wrong baud rate or parity the way a real RS-485 line does (garbled bytes
 the firmware counts, no answer), with pymodbus (rig read) and mbpoll as masters."""
 
@@ -14,6 +15,7 @@ import pytest
 from rigproc import RigProcess, run_cli
 
 from co2hr.alarms import ALARMS
+from rig.regs import fwdoc
 
 TICK_S = 1.0  # the virtual rig's control tick
 
@@ -43,14 +45,17 @@ def _fault(rig, *argv: str) -> float:
 
 
 def _raised_at(rig, code: int, timeout_s: float = 20.0) -> float:
-    """Wait until `rig read` shows alarm `code` active; the rig time the alarm history
-    dates its raising."""
+    """Wait until `rig alarms` shows alarm `code` active, with its table's cause and
+    action; the rig time the alarm history dates its raising."""
     t_end = time.monotonic() + timeout_s
-    words = [f"alarm_word_{k}" for k in range((len(ALARMS) + 15) // 16)]
+    a = fwdoc.alarm_by_code(code)
     while time.monotonic() < t_end:
-        rc, out, err = run_cli("read", *_tcp(rig), *words)
+        rc, out, err = run_cli("alarms", *_tcp(rig))
         assert rc == 0, err
-        if re.search(rf"(0x[0-9a-f]{{4}}  |; ){code} ", out):
+        if re.search(rf"^{code} {a.name} \(", out, re.M):
+            block = out[out.index(f"{code} {a.name} ("):]
+            flat = " ".join(block.split())
+            assert f"cause {a.cause}" in flat and f"action {a.action}" in flat, out
             break
         time.sleep(0.1)
     else:
@@ -78,7 +83,16 @@ def test_fault_raises_its_alarm_within_its_delay(rig, argv, alarm):
         (alarm, t_fault, t_raised)
 
 
-def test_ack_says_what_cleared_and_what_is_still_active(rig):
+def _clean(rig) -> None:
+    rc, out, err = run_cli("fault", "--tcp-port", str(rig.tcp_port), "clear", "all")
+    assert rc == 0, err
+    time.sleep(0.5)  # ten ticks: every cause gone
+    rc, out, err = run_cli("ack", *_tcp(rig))
+    assert rc == 0, err
+
+
+def test_set_alarm_ack_says_what_cleared_and_what_is_still_active(rig):
+    _clean(rig)
     _fault(rig, "open", "t_tank_c")  # a warning (priority 3), not latched
     _fault(rig, "fan")  # latched: stays after its cause until acknowledged
     tank, fan = _alarm("t_tank_sensor"), _alarm("fan_fail")
@@ -90,11 +104,41 @@ def test_ack_says_what_cleared_and_what_is_still_active(rig):
     rc, out, err = run_cli("set", *_tcp(rig), "alarm_ack", "1")
     assert rc == 0, err
     lines = out.splitlines()
-    assert re.match(r"alarm_ack: \d+ active alarm\(s\) acknowledged", lines[0]), out
-    assert f"  cleared: {fan[0]} {fan[2]}" in lines, out
-    assert not any(ln.startswith("  cleared: " + str(tank[0]) + " ") for ln in lines)
-    assert re.search(r"^  alarm_relay: 1 \(on\) -> 0 \(off\)$", out, re.M), out
-    assert "-> 0\n" not in out and "0 -> 0" not in out
+    assert f"cleared: {fan[0]} fan_fail (alarm, latched): {fan[2]} (acknowledged)" in lines
+    assert not any(str(tank[0]) in ln for ln in lines), out  # it had cleared by itself
+    assert "alarm relay: on -> off" in lines, out
+    assert "0 -> 0" not in out
+
+
+def test_ack_one_code_and_all_say_what_stays_active_and_why(rig):
+    _clean(rig)
+    fan, rec = _alarm("fan_fail"), _alarm("p_rec_sensor")
+    _fault(rig, "fan")
+    _fault(rig, "open", "p_rec_bar")  # priority 2, its cause stays
+    _raised_at(rig, fan[0])
+    _raised_at(rig, rec[0])
+    _fault(rig, "clear", "fan")
+    time.sleep(1.0)
+    rc, out, err = run_cli("ack", *_tcp(rig), str(fan[0]))
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert f"cleared: {fan[0]} fan_fail (alarm, latched): {fan[2]} (acknowledged)" in lines
+    assert any(ln.startswith(f"still active, not acknowledged by this: {rec[0]} p_rec_sensor")
+               for ln in lines), out  # another code: left alone, relay still on
+    rc, out, err = run_cli("alarms", *_tcp(rig))
+    assert "alarm relay on" in out.splitlines()[0] and f"{fan[0]} fan_fail" not in out
+    rc, out, err = run_cli("ack", *_tcp(rig), "all")
+    assert rc == 0, err
+    want = (f"still active: cause present (p_rec_bar: open circuit (below the live-zero / "
+            f"above the PT1000 range)): {rec[0]} p_rec_sensor (alarm): {rec[2]} "
+            "(acknowledged, no longer holds the alarm relay)")
+    assert want in out.splitlines(), out
+    assert "alarm relay: on -> off" in out.splitlines(), out
+    rc, out, err = run_cli("ack", *_tcp(rig), str(fan[0]))
+    assert rc == 0 and out.startswith(f"alarm {fan[0]} fan_fail is not active"), out
+    rc, out, err = run_cli("ack", *_tcp(rig), "5")
+    assert rc == 1 and "no alarm '5'" in err and out == ""
+    _clean(rig)
 
 
 def test_fault_refusals_are_one_line(rig):

@@ -101,3 +101,24 @@ def test_every_kind_has_its_parse_and_fire():
     for key, kind in events.KINDS.items():
         assert callable(kind.parse) and callable(kind.fire), key
     assert events.EVENT_KEYS == tuple(events.KINDS)
+
+
+def test_di_event_forces_a_plant_driven_input_until_cleared(board):
+    """`di = "hp_ok"` opens the HP switch's terminal though the plant's switch stays
+    closed: the firmware raises hp_switch and its override; `clear` gives the terminal
+    back to the plant (the alarm is latched: it stays until acknowledged)."""
+    from co2hr.alarms import ALARMS
+
+    loop = _run(board, [
+        {"at_s": 10, "di": "hp_ok", "value": 0},
+        {"at_s": 20, "modbus_read": ["hp_ok", "alarm_word_0"]},
+        {"at_s": 30, "clear": "hp_ok"},
+        {"at_s": 40, "modbus_read": ["hp_ok", "alarm_word_0"]},
+    ], duration_s=45)
+    reads = [r["values"] for r in loop.log if r["event"] == "modbus_read"]
+    bit = {a[1]: 1 << i for i, a in enumerate(ALARMS[:16])}
+    assert reads[0]["hp_ok"] == 0 and int(reads[0]["alarm_word_0"]) & bit["hp_switch"]
+    assert int(reads[0]["alarm_word_0"]) & bit["hp_override"]
+    assert reads[1]["hp_ok"] == 1 and int(reads[1]["alarm_word_0"]) & bit["hp_switch"]
+    assert not int(reads[1]["alarm_word_0"]) & bit["hp_override"]
+    assert loop.rig.plant.state.hp_switch_ok  # the plant's own switch never opened

@@ -8,24 +8,21 @@ from rig.hil.simboard import INPUTS, OUTPUTS, SimBoard
 from rig.hil.terminals import pt1000_ohm
 from rig.plant import Boundary, Plant
 
+# Every kind of front end the simulated board models: the pressures on 4-20 mA and a
+# ratiometric input, the ambient on an NTC, the other temperatures on Pt1000.
+_PT1000 = ("t_gc_out_c", "t_disch_c", "t_w_in_c", "t_w_out_c", "t_tank_c")
+_DI = ("comp_run", "hp_ok", "ext_enable", "fan_ok")
 BOARD = {
     "name": "test",
     "inputs": {
         "p_gc_bar": {"kind": "ma420", "lo": 0.0, "hi": 160.0, "pin": 1},
         "p_rec_bar": {"kind": "ratio", "lo": 0.0, "hi": 100.0},
         "p_suc_bar": {"kind": "ma420", "lo": 0.0, "hi": 60.0},
-        "t_gc_out_c": {"kind": "pt1000"},
         "t_amb_c": {"kind": "ntc", "r25_ohm": 10000.0, "beta": 3435.0},
-        "t_disch_c": {"kind": "pt1000"},
-        "t_w_in_c": {"kind": "pt1000"},
-        "t_w_out_c": {"kind": "pt1000"},
-        "t_tank_c": {"kind": "pt1000"},
         "demand_v": {"kind": "v010"},
-        "comp_run": {"kind": "di"},
-        "hp_ok": {"kind": "di"},
-        "ext_enable": {"kind": "di"},
         "energy_pulses": {"kind": "pulse", "kwh_per_pulse": 0.01},
-        "fan_ok": {"kind": "di"},
+        **{n: {"kind": "pt1000"} for n in _PT1000},
+        **{n: {"kind": "di"} for n in _DI},
     },
 }
 
@@ -134,3 +131,26 @@ def test_outputs_and_digital_inputs():
         sb.apply_outputs([1, 2, 3])
     with pytest.raises(ValueError):
         sb.apply_outputs([float("nan")] * 8)
+
+
+@pytest.mark.parametrize("name", ["comp_run", "hp_ok", "fan_ok"])
+def test_set_di_forces_the_inputs_the_plant_drives(name):
+    """comp_run, hp_ok and fan_ok follow the plant's state; set_di forces the terminal over
+    it (both ways) until clear(name), and leaves the plant as it is."""
+    p = Plant()
+    p.state.comp_running = True
+    sb = SimBoard(BOARD, p)
+    i = idx(name)
+    assert sb.terminals()[0][i] == 1.0  # running, switch closed, fans healthy
+    sb.set_di(name, 0)
+    assert sb.terminals()[0][i] == 0.0
+    assert p.state.comp_running and p.state.hp_switch_ok and not p.faults.fan_failed
+    sb.clear(name)
+    assert sb.terminals()[0][i] == 1.0
+    # forced on while the plant says off
+    p.state.comp_running, p.state.hp_switch_ok, p.faults.fan_failed = False, False, True
+    assert sb.terminals()[0][i] == 0.0
+    sb.set_di(name, 1)
+    assert sb.terminals()[0][i] == 1.0
+    sb.clear()
+    assert sb.terminals()[0][i] == 0.0
