@@ -1,5 +1,11 @@
 # Heat-recovery staging from the 0-10 V demand, the pump and the HR 3-way valve.
 # docs/control.md ("Heat recovery") explains the strategy and its numbers.
+# Where the demand comes from (hr_demand_src, demand()): 0 the 0-10 V input; 1 the tank
+# temperature against t_tank_sp_c, through a PI (hr_tank_kp, hr_tank_ti_s) that makes
+# the same 0-10 V scale, as pack controllers do (tank sensor invalid: demand invalid);
+# 2 a demand the BMS writes over Modbus (command bms_demand_v), invalid once it has not
+# been written for hr_bms_timeout_s (and until it first is). An invalid demand
+# permits nothing (ALLOW_NONE): heat recovery off, the safe side.
 #   pump + 3-way valve on rising past 0.5 V, off falling past 0.3 V
 #   1 -> 8 V   pressure raise fraction 0 -> 1 (to p_hr_max)
 #   8 -> 9 V   fan reduction fraction 0 -> 1
@@ -53,7 +59,7 @@
 # hr_pump_post_s after it closed, so no hot CO2 reaches a still exchanger.
 from micropython import const
 
-from co2hr.io import AI_DEMAND, AI_T_DISCH, AI_T_W_IN, AI_T_W_OUT, DI_EXT_ENABLE
+from co2hr.io import AI_DEMAND, AI_T_DISCH, AI_T_TANK, AI_T_W_IN, AI_T_W_OUT, DI_EXT_ENABLE
 from co2hr.modes import HEAT_RECOVERY, MANUAL, MAX_COP
 from co2hr.pi import PI
 
@@ -82,6 +88,10 @@ _WARM_ON_K = 1.0  # water warming across the HRHX: on above this rise ...
 _WARM_OFF_K = 0.3  # ... off below this
 _RETRY_DV = 1.0  # a held raise is tried again when the demand moved this far
 _PUMP_UP_SHARE = 0.9  # the valve opens once the pump is at this share of its speed
+_SRC_TANK = const(1)  # hr_demand_src (see the header; 0: the 0-10 V input)
+_SRC_BMS = const(2)
+_DEMAND_MAX_V = const(10)
+_TANK_RATE_V_S = 0.1  # the tank PI's output rate limit
 # Spans as constants: module floats are not folded, each `A - B` per tick would allocate
 _RAISE_SPAN_V = RAISE_HI_V - RAISE_LO_V
 _FAN_SPAN_V = FAN_HI_V - FAN_LO_V
@@ -124,6 +134,13 @@ class HrStaging:
         self._d_lo = 0.0  # ... or when the demand leaves _d_lo .. _d_hi
         self._d_hi = 0.0
         self._post_end = -1.0  # the pump's post-run ends at this time (< 0: not begun)
+        self.src = 0  # hr_demand_src (configure())
+        self.tank_sp = 0.0
+        self.bms_timeout_s = 0.0
+        self.tank_pi = PI(1.0, 600.0, 0.0, _DEMAND_MAX_V, _TANK_RATE_V_S, 0.0)
+        self.bms_v = 0.0  # the demand the BMS wrote last
+        self._bms_until = -1.0  # it holds until this time (< 0: never written)
+        self._src_ok = 0  # the demand of demand() is valid
 
     def configure(self, s):
         self.w_sp = s.get("t_w_out_sp_c")
@@ -137,12 +154,36 @@ class HrStaging:
         self.retry_s = s.get("hr_retry_s")
         self.post_s = s.get("hr_pump_post_s")
         self._pump_up = self.pump_pct * _PUMP_UP_SHARE
+        self.src = s.get("hr_demand_src")
+        self.tank_sp = s.get("t_tank_sp_c")
+        self.bms_timeout_s = s.get("hr_bms_timeout_s")
+        self.tank_pi.tune(s.get("hr_tank_kp"), s.get("hr_tank_ti_s"), _TANK_RATE_V_S)
+
+    def demand(self, sig, dt_s, now_s):
+        """The demand in V from its source (see the header); sets whether it is valid."""
+        if self.src == _SRC_TANK:
+            if sig.valid[AI_T_TANK]:
+                self._src_ok = 1
+                return self.tank_pi.step(self.tank_sp - sig.value[AI_T_TANK], dt_s)
+            self.tank_pi.track(0.0)
+            self._src_ok = 0
+            return 0.0
+        if self.src == _SRC_BMS:
+            self._src_ok = 1 if (self._bms_until >= 0.0 and now_s < self._bms_until) else 0
+            return self.bms_v if self._src_ok else 0.0
+        self._src_ok = sig.valid[AI_DEMAND]
+        return sig.value[AI_DEMAND]
+
+    def bms_write(self, v, now_s):
+        """A demand written over Modbus (command bms_demand_v), held hr_bms_timeout_s."""
+        self.bms_v = v
+        self._bms_until = now_s + self.bms_timeout_s
 
     def permit(self, mode, sig):
         """The staging permission for this tick (ALLOW_*, see the header) from the mode,
         the external enable and the demand's validity; sets ext_ok and demand_ok."""
         self.ext_ok = sig.valid[DI_EXT_ENABLE] and sig.value[DI_EXT_ENABLE] > 0.5
-        self.demand_ok = sig.valid[AI_DEMAND]
+        self.demand_ok = sig.valid[AI_DEMAND] if self.src == 0 else self._src_ok
         if not self.ext_ok or not self.demand_ok:
             return ALLOW_NONE
         if mode == HEAT_RECOVERY:
