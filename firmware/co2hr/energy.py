@@ -21,9 +21,9 @@
 #   * the fans are held below what Max-COP operation would command: the HR fan
 #     reduction acts, the speed stands at that limit and T3 is above the fan setpoint,
 #   * the GC bypass is open for heat recovery (co2hr.gc_bypass hr_open).
-# Every tick's compressor energy and recovered heat go to exactly one state: forced,
-# or else refrigeration (a stopped tick's residual heat and pulses count there too), so
-# hr_refrig_wh + hr_forced_wh and comp_refrig_wh + comp_forced_wh are the totals.
+# Every running tick's compressor energy and recovered heat go to exactly one state:
+# forced, or else refrigeration (a stopped tick is in neither; comp_wh counts every
+# pulse), so comp_refrig_wh + comp_forced_wh is comp_wh while the compressors run.
 #
 # Recovered heat: no heat meter is wired, so it is estimated from the pump speed, the
 #   nominal water flow and the water temperature rise across the HRHX.
@@ -227,9 +227,8 @@ class Energy:
             p_ref = gc.ref
             if self.p_comp_kw > 0.0 and p_ref > p_unf > ps:  # (no power: adds nothing)
                 self._add(CNT_COMP_EXTRA, self._extra_wh(p_unf, p_ref, ps, dt_s))
-        else:
-            if self.state == ST_REFRIG:
-                self._add_ms(CNT_RUN_REFRIG, dt_ms)
+        elif self.state == ST_REFRIG:
+            self._add_ms(CNT_RUN_REFRIG, dt_ms)
             self._add(CNT_HR_REFRIG, hr_wh)
             self._add(CNT_COMP_REFRIG, e_wh)
 
