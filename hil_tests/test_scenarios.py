@@ -109,6 +109,24 @@ def test_summer_little_heat_use_water_does_not_boil(target, board, tmp_path):
     _assert_checks(s, checks)
 
 
+def test_hp_ladder_at_its_maxima_keeps_p_gc_below_the_design_limit(target, board, tmp_path):
+    """Every HP-ladder setting at the top of its range on a 40-45 degC day: the ranges
+    alone keep the true p_gc below p_gc_max (107) and 110 bar."""
+    s, checks = _run(target, board, tmp_path, "hp_ladder_at_max")
+    assert s["settings"]["p_hp_stop_bar"] == 109 and s["settings"]["p_gc_max_bar"] == 107
+    assert s["limits"]["p_gc_max_bar"] <= 107.0
+    _assert_checks(s, checks)
+
+
+def test_master_writing_limits_out_of_order_is_refused_and_the_plant_stays_safe(
+        target, board, tmp_path):
+    s, checks = _run(target, board, tmp_path, "limits_out_of_order")
+    refused = [c for c in checks if c[0].startswith("refused at")]
+    assert len(refused) == 6 and all(ok for _n, ok, _d in refused), refused
+    assert all("exception 3" in d for _n, _ok, d in refused)
+    _assert_checks(s, checks)
+
+
 def test_fan_failure_on_hot_day_keeps_pressure_limits(target, board, tmp_path):
     s, checks = _run(target, board, tmp_path, "fan_failure_hot_day")
     _assert_checks(s, checks)

@@ -17,14 +17,14 @@ import rig.fw  # noqa: F401  (puts firmware/ on sys.path)
 from co2hr import VERSION
 from co2hr.modbus import registers as R
 from co2hr.modbus.unlock import FREE_TRIES, WAIT_MAX_S, wait_s
-from rig.regs import fwdoc, homeassistant, table
+from rig.regs import fwdoc, homeassistant, order, table
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 # What a BMS/SCADA import needs, one field each (docs/registers.md, "How to read it").
 COLUMNS = ("table", "group", "address", "reference", "read_fc", "write_fc", "name", "type",
-           "word_order", "scale", "unit", "min", "max", "default", "access", "needs_unlock",
-           "description")
+           "word_order", "scale", "unit", "min", "max", "default", "constraint", "access",
+           "needs_unlock", "description")
 CODES = 65535  # unlock codes 1..65535
 FC = {"coil": "FC 1 read, 5/15 write", "discrete": "FC 2 read",
       "holding": "FC 3/23 read, 6/16/23 write", "input": "FC 4 read"}
@@ -38,6 +38,13 @@ def _num(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def constraint(r: table.Reg) -> str:
+    """The orders a setting takes part in (co2hr.settings ORDER): a write that would
+    break one is refused with exception 3; several settings written in one FC 16 are
+    checked together."""
+    return "; ".join(order.constraints(r.name)) if r.src == R.S_SETTING else ""
+
+
 def fields(r: table.Reg) -> dict[str, str]:
     """One register as the CSV's columns."""
     read_fc, write_fc = table.FUNCTION_CODES[r.table]
@@ -46,6 +53,7 @@ def fields(r: table.Reg) -> dict[str, str]:
             "write_fc": write_fc if r.writable else "", "name": r.name, "type": r.type,
             "word_order": r.word_order, "scale": str(r.scale), "unit": r.unit,
             "min": _num(r.lo), "max": _num(r.hi), "default": _num(r.default),
+            "constraint": constraint(r),
             "access": r.access, "needs_unlock": "yes" if r.needs_unlock else "no",
             "description": r.desc}
 
@@ -176,8 +184,20 @@ def _how_to_read() -> list[str]:
         "* Function codes: 1, 2, 3, 4, 5, 6, 15, 16, 23, 43/14 (device identification:",
         "  vendor, product code, firmware version, product name, board name as model name).",
         "* Exceptions: 1 unsupported function, or a settings write while locked; 2 address",
-        "  not mapped or read-only; 3 quantity/byte count/length wrong or a value outside its",
-        "  range (nothing is written); 4 the controller failed to act.",
+        "  not mapped or read-only; 3 quantity/byte count/length wrong, a value outside its",
+        "  range, or values that would break an order between settings (nothing is written);",
+        "  4 the controller failed to act.",
+        "* Linked settings (`constraint`): the HP ladder p_gc_max_bar < p_hp_alarm_bar <",
+        "  p_hp_ovr_bar (at least p_gc_max_bar + 1 bar) < p_hp_stop_bar (at least",
+        "  p_hp_ovr_bar + 1 bar, at most 109: 1 bar below the 110 bar design limit), the",
+        "  receiver limits p_rec_lo_bar + 1 <= p_rec_sp_bar <= p_rec_hi_bar - 1, each min",
+        "  below its max. A write that would break one is refused with exception 3 and",
+        "  changes nothing, whatever the order of the writes. The values of one FC 16 (or",
+        "  FC 23) are checked together: to move a whole ladder, write it in one request",
+        "  (holding %d..%d; the registers in between as they read), or one register at a"
+        % (_addr("holding", "p_gc_max_bar"), _addr("holding", "p_hp_stop_bar")),
+        "  time in an order that keeps the ladder (up: the stop first; down: p_gc_max",
+        "  first). `rig set` takes several NAME VALUE pairs and writes them so.",
         "* RTU: slave address `mb_unit` (default 1), 19200 baud 8E1 by default; address 0",
         "  is broadcast (never answered, writes nothing). TCP: port `tcp_port` (default",
         "  502), any unit identifier is answered and echoed. Communication settings take",
@@ -190,7 +210,7 @@ def _how_to_read() -> list[str]:
 
 
 MD_COLUMNS = ("address", "reference", "name", "type", "unit", "scale", "min", "max",
-              "default", "access", "description")
+              "default", "constraint", "access", "description")
 
 
 def _md_group(regs: list[table.Reg]) -> list[str]:

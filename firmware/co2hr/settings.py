@@ -1,6 +1,8 @@
 # Settings: one schema for every setpoint and limit. Modbus writes, persistence
 # and the generated documentation all read it; a value outside [min, max] is
-# refused (ValueError) and never stored. Every accepted change goes through
+# refused (ValueError) and never stored, and so is a value that would break the order
+# between settings (ORDER, co2hr.settings_control: p_gc_max < alarm < override < stop,
+# receiver lo < sp < hi, each min below its max). Every accepted change goes through
 # set_index(), which tells the store (on_change) and the event log (on_set).
 #
 # A schema row: (name, default, min, max, unit, scale), its description the `#:`
@@ -11,8 +13,12 @@
 #   A setting with scale 1 and an int default holds ints (Modbus writes stay ints).
 # Rows are append-only within each table: a setting's index (and so its register
 # address) never moves between firmware versions.
+# Order: a single write is checked with the others as they are; several settings
+# written at once (a Modbus FC 16 block, set_many) are checked as a whole, so a ladder
+# moves in one write whatever the order of its members; a stored copy that breaks an
+# order loads that group's defaults (load_dict names them, the store raises its fault).
 from co2hr.settings_comm import COMM_SCHEMA
-from co2hr.settings_control import CONTROL_SCHEMA
+from co2hr.settings_control import CONTROL_SCHEMA, ORDER
 
 SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA
 N_SETTINGS = len(SCHEMA)
@@ -41,6 +47,19 @@ def _find(name):
     return -1
 
 
+def order_text(c):
+    """Constraint c (its offset in ORDER) in words, e.g. "p_hp_ovr_bar >= p_gc_max_bar +
+    1 bar": the refusal's text and the register map's."""
+    lo = SCHEMA[ORDER[c]]
+    hi = SCHEMA[ORDER[c + 1]]
+    gap = ORDER[c + 2]
+    if gap == 0:
+        return "%s <= %s" % (lo[NAME], hi[NAME])
+    if gap == 1:
+        return "%s < %s" % (lo[NAME], hi[NAME])
+    return "%s >= %s + %g %s" % (hi[NAME], lo[NAME], gap / int(hi[SCALE]), hi[UNIT])
+
+
 class Settings:
     """Live setting values, by schema index. on_change(i) is called after an
     accepted change (the storage layer debounces and persists)."""
@@ -60,16 +79,63 @@ class Settings:
             raise ValueError("%s=%s outside %s..%s %s" % (row[NAME], value, row[MIN], row[MAX],
                                                           row[UNIT]))
 
-    def set_index(self, i, value):
+    def broken(self, lo=0, hi=N_SETTINGS):
+        """The first constraint of ORDER (its offset) that the values break among those
+        touching a setting in [lo, hi); -1: none."""
+        v = self.values
+        for c in range(0, len(ORDER), 3):
+            a = ORDER[c]
+            b = ORDER[c + 1]
+            if lo <= a < hi or lo <= b < hi:
+                sc = int(SCHEMA[b][SCALE])
+                if round(float(v[b]) * sc) - round(float(v[a]) * sc) < ORDER[c + 2]:
+                    return c
+        return -1
+
+    def fits(self, ks, vs):
+        """-1 when settings ks (indices, ascending) set to vs together keep every order,
+        else the constraint they break (broken()). Nothing changes."""
+        v = self.values
+        old = [v[k] for k in ks]
+        for j in range(len(ks)):
+            v[ks[j]] = vs[j]
+        c = self.broken(ks[0], ks[-1] + 1)
+        for j in range(len(ks)):
+            v[ks[j]] = old[j]
+        return c
+
+    def set_index(self, i, value, alone=True):
+        """alone: checked against the order with the other settings as they are; False:
+        the caller checked the block it belongs to as a whole (fits())."""
         self.check(i, value)
         old = self.values[i]
         if old != value:
             self.values[i] = value
+            if alone:
+                c = self.broken(i, i + 1)
+                if c >= 0:
+                    self.values[i] = old
+                    raise ValueError("%s=%s refused: %s" % (SCHEMA[i][NAME], value,
+                                                            order_text(c)))
             self.version += 1
             if self.on_change:
                 self.on_change(i)
             if self.on_set:
                 self.on_set(i, old, value)
+
+    def set_many(self, pairs):
+        """Several settings at once, ((name, value), ...): checked as a whole (ranges,
+        then the order), all written or none (ValueError)."""
+        items = sorted((index(name), value) for name, value in pairs)
+        for k, value in items:
+            self.check(k, value)
+        ks = [kv[0] for kv in items]
+        vs = [kv[1] for kv in items]
+        c = self.fits(ks, vs) if ks else -1
+        if c >= 0:
+            raise ValueError("refused: " + order_text(c))
+        for j in range(len(ks)):
+            self.set_index(ks[j], vs[j], False)
 
     def set(self, name, value):
         self.set_index(index(name), value)
@@ -82,7 +148,8 @@ class Settings:
 
     def load_dict(self, d):
         """Take stored values by name; unknown names are ignored and values out of
-        range are left at their defaults. Returns the names rejected."""
+        range are left at their defaults; an ordered group the stored values break
+        takes its defaults whole. Returns the names rejected."""
         rejected = []
         for name in d:
             i = _find(name)
@@ -93,4 +160,27 @@ class Settings:
                 self.values[i] = d[name]
             except (ValueError, TypeError):
                 rejected.append(name)
+        for _ in range(len(ORDER) // 3):  # (each pass restores one group: bounded)
+            c = self.broken()
+            if c < 0:
+                break
+            for k in self._group(ORDER[c]):
+                if self.values[k] != SCHEMA[k][DEFAULT]:
+                    self.values[k] = SCHEMA[k][DEFAULT]
+                    if SCHEMA[k][NAME] not in rejected:
+                        rejected.append(SCHEMA[k][NAME])
         return rejected
+
+    def _group(self, k):
+        """Every setting linked to setting k through ORDER (k too)."""
+        g = [k]
+        grew = True
+        while grew:
+            grew = False
+            for c in range(0, len(ORDER), 3):
+                a = ORDER[c]
+                b = ORDER[c + 1]
+                if (a in g) != (b in g):
+                    g.append(b if a in g else a)
+                    grew = True
+        return g

@@ -1,13 +1,26 @@
 # Control setpoints and limits (rows: see co2hr.settings). Append-only.
-# Cross-setting order (e.g. alarm < override < compressor stop) is enforced where the
-# values are used (the configure() of co2hr.gc_pressure, co2hr.receiver, co2hr.fans and
-# co2hr.controller), not by refusing writes.
+# The order between settings (p_gc_max < alarm < override < stop, receiver lo < sp < hi,
+# each min below its max) is ORDER below: a write that would break it is refused.
+from micropython import const
+
+# Pressure maxima, from the plant's design limit down the HP ladder (docs/control.md,
+# "The HP ladder"): the true p_gc must never pass _P_DESIGN_BAR (relief valves at 120 bar);
+# after the HP stop acts p_gc rises at most _STOP_RISE_BAR more (it acts 2 s ahead, the
+# compressors stop within a tick); the override sits at least _LADDER_GAP_BAR below the
+# stop and p_gc_max that much below the override (the ORDER gaps below, in 0.1 bar).
+_P_DESIGN_BAR = const(110)
+_STOP_RISE_BAR = const(1)
+_LADDER_GAP_BAR = const(1)
+_P_STOP_MAX_BAR = const(_P_DESIGN_BAR - _STOP_RISE_BAR)  # 109
+_P_OVR_MAX_BAR = const(_P_STOP_MAX_BAR - _LADDER_GAP_BAR)  # 108
+_P_MAX_MAX_BAR = const(_P_OVR_MAX_BAR - _LADDER_GAP_BAR)  # 107: p_gc_max and every reference
+
 CONTROL_SCHEMA = (
     #: Operating mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
     ("mode_cmd", 2, 0, 4, "", 1),
     #: Maximum gas cooler pressure: the reference stays 0.4 bar below it, where a limiter starts
     #: opening the HPEV harder (3 s ahead of a rising pressure)
-    ("p_gc_max_bar", 105, 60, 115, "bar", 10),
+    ("p_gc_max_bar", 105, 60, _P_MAX_MAX_BAR, "bar", 10),
     #: Receiver pressure setpoint
     ("p_rec_sp_bar", 35, 25, 50, "bar", 10),
     # --- gas cooler pressure reference (HPEV)
@@ -18,22 +31,22 @@ CONTROL_SCHEMA = (
     #: T3 where the transition zone towards the transcritical optimum begins
     ("t_trans_c", 27, 20, 29.5, "degC", 10),
     #: Pressure reference at full heat-recovery raise (demand 8 V)
-    ("p_hr_max_bar", 95, 60, 115, "bar", 10),
+    ("p_hr_max_bar", 95, 60, _P_MAX_MAX_BAR, "bar", 10),
     #: Rate limit of the pressure reference
     ("p_ref_rate_bar_s", 0.5, 0.05, 10, "bar/s", 100),
     #: Pressure reference used while T3 is invalid (no heat-recovery raise on top: forced
     #: operation stops while the regime is unknown)
-    ("p_ref_fail_bar", 85, 45, 110, "bar", 10),
-    # HP ladder (docs/control.md: relief valves at 120 bar; p_gc must stay below 110):
-    # reference <= p_gc_max - 0.4, limiter from there, alarm, override, compressor stop
-    #: High gas cooler pressure alarm (kept between p_gc_max_bar and p_hp_ovr_bar)
-    ("p_hp_alarm_bar", 106, 60, 118, "bar", 10),
+    ("p_ref_fail_bar", 85, 45, _P_MAX_MAX_BAR, "bar", 10),
+    # HP ladder (docs/control.md): reference <= p_gc_max - 0.4, limiter from there, alarm,
+    # override, compressor stop, each above the last (ORDER)
+    #: High gas cooler pressure alarm (above p_gc_max_bar, below p_hp_ovr_bar)
+    ("p_hp_alarm_bar", 106, 60, _P_OVR_MAX_BAR, "bar", 10),
     #: HP override: above this the HPEV is driven open at its rate limit and the fan limits are
-    #: lifted (at least p_gc_max_bar + 1)
-    ("p_hp_ovr_bar", 106.5, 60, 118, "bar", 10),
-    #: HP stop: above this the compressor enable is released (at least p_hp_ovr_bar + 1); with
-    #: the fans failed, or at full speed with the HPEV fully open, already at p_gc_max_bar - 0.2
-    ("p_hp_stop_bar", 109, 60, 119, "bar", 10),
+    #: lifted
+    ("p_hp_ovr_bar", 106.5, 60, _P_OVR_MAX_BAR, "bar", 10),
+    #: HP stop: above this the compressor enable is released; with the fans failed, or at full
+    #: speed with the HPEV fully open, already at p_gc_max_bar - 0.2
+    ("p_hp_stop_bar", 109, 60, _P_STOP_MAX_BAR, "bar", 10),
     #: HPEV PI gain
     ("hpev_kp", 2, 0, 50, "%/bar", 100),
     #: HPEV PI integral time
@@ -164,4 +177,42 @@ CONTROL_SCHEMA = (
     #: A BMS demand not written again within this time is invalid: heat recovery off
     #: (hr_demand_src 2)
     ("hr_bms_timeout_s", 300, 10, 3600, "s", 1),
+)
+
+# Schema indices of the ordered settings (a test checks each against its row's name).
+_P_GC_MAX_BAR = const(1)
+_P_REC_SP_BAR = const(2)
+_P_HP_ALARM_BAR = const(9)
+_P_HP_OVR_BAR = const(10)
+_P_HP_STOP_BAR = const(11)
+_HPEV_MIN_PCT = const(14)
+_HPEV_MAX_PCT = const(15)
+_P_REC_HI_BAR = const(18)
+_P_REC_LO_BAR = const(19)
+_FAN_MIN_PCT = const(25)
+_FAN_CUT_PCT = const(26)
+_FAN_CAP_PCT = const(27)
+_T_W_OUT_SP_C = const(32)
+_T_W_MAX_C = const(33)
+_STRICT = const(1)  # one register step: strictly above
+_LADDER_GAP = const(_LADDER_GAP_BAR * 10)  # in the ladder's 0.1 bar steps
+_REC_GAP = const(10)  # 1 bar (0.1 bar steps): a limit that never sits on the setpoint
+_W_GAP = const(50)  # 5 K (0.1 K steps): the over-temperature bypass ends 5 K below t_w_max
+# (co2hr.hr_staging), so a setpoint closer to it would bypass the HRHX at every approach
+
+# The order between settings, declared once: (lower, upper, least gap) triples, flat:
+# round(upper x scale) - round(lower x scale) >= gap, in register steps (the two share
+# their scale). Writes, a block written at once and the stored copy are checked against
+# it (co2hr.settings); the register map shows each one (tools/gen_registers_doc.py).
+ORDER = (
+    _P_GC_MAX_BAR, _P_HP_ALARM_BAR, _STRICT,
+    _P_HP_ALARM_BAR, _P_HP_OVR_BAR, _STRICT,
+    _P_GC_MAX_BAR, _P_HP_OVR_BAR, _LADDER_GAP,
+    _P_HP_OVR_BAR, _P_HP_STOP_BAR, _LADDER_GAP,
+    _P_REC_LO_BAR, _P_REC_SP_BAR, _REC_GAP,
+    _P_REC_SP_BAR, _P_REC_HI_BAR, _REC_GAP,
+    _HPEV_MIN_PCT, _HPEV_MAX_PCT, _STRICT,
+    _FAN_CUT_PCT, _FAN_MIN_PCT, 0,
+    _FAN_MIN_PCT, _FAN_CAP_PCT, 0,
+    _T_W_OUT_SP_C, _T_W_MAX_C, _W_GAP,
 )

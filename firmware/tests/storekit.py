@@ -6,7 +6,7 @@ import json
 
 from fakefs import FakeFs
 
-from co2hr.settings import SCHEMA, Settings
+from co2hr.settings import ORDER, SCHEMA, Settings
 from co2hr.storage import SLOTS, Store, encode_slot
 
 U32 = 0xFFFFFFFF
@@ -189,12 +189,21 @@ def expect_payload(text, seq):
     if type(s) is not dict:
         return CORRUPT
     out = VALID
-    for row in SCHEMA:
+    v = [row[1] for row in SCHEMA]  # what loads: the defaults, each stored value in range
+    for k in range(len(SCHEMA)):
+        row = SCHEMA[k]
         if row[0] not in s:
             continue
         x = s[row[0]]
         if not (type(x) is int or (_finite(x) and not is_int_setting(row))):
             return CORRUPT
         if not (row[2] <= x <= row[3]):
+            out = REFUSED
+        else:
+            v[k] = x
+    for c in range(0, len(ORDER), 3):  # an order the loaded values break: refused too
+        a, b, gap = ORDER[c], ORDER[c + 1], ORDER[c + 2]
+        sc = SCHEMA[b][5]
+        if round(v[b] * sc) - round(v[a] * sc) < gap:
             out = REFUSED
     return out

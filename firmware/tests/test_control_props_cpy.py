@@ -106,11 +106,13 @@ def test_no_output_jumps_beyond_its_rate_limit(ticks):
 @given(st.lists(st.tuples(st.one_of(wild, st.floats(-30.0, 60.0)), st.booleans(),
                           st.floats(-1.0, 2.0), st.sampled_from([0.1, 1.0, 5.0])),
                 min_size=1, max_size=60),
-       st.floats(60.0, 115.0), st.floats(0.0, 20.0), st.floats(60.0, 115.0),
-       st.floats(45.0, 110.0))
+       st.floats(60.0, 107.0), st.floats(0.0, 20.0), st.floats(60.0, 107.0),
+       st.floats(45.0, 107.0))
 def test_reference_never_leaves_limits(seq, p_max, t_cond_min, p_hr_max, p_fail):
     s = Settings()
-    s.set("p_gc_max_bar", p_max)
+    p_max = round(p_max, 1)  # the ladder above it on the register's 0.1 bar steps
+    s.set_many((("p_gc_max_bar", p_max), ("p_hp_alarm_bar", p_max + 0.5),
+                ("p_hp_ovr_bar", p_max + 1.0), ("p_hp_stop_bar", p_max + 2.0)))
     s.set("t_cond_min_c", t_cond_min)
     s.set("p_hr_max_bar", p_hr_max)
     s.set("p_ref_fail_bar", p_fail)

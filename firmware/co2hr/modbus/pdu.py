@@ -10,7 +10,8 @@
 #   3 ILLEGAL DATA VALUE    quantity out of limits, byte count wrong, PDU length wrong,
 #                           FC5 value not 0x0000/0xFF00, read-device-id code
 #   2 ILLEGAL DATA ADDRESS  any address in [start, start+qty) unmapped, or not writable
-#   3 ILLEGAL DATA VALUE    a written value outside its range (after the address check:
+#   3 ILLEGAL DATA VALUE    a written value outside its range, or values that together
+#                           break an order between settings (after the address check:
 #                           it is a property of the register; nothing is written)
 #   4 SERVER DEVICE FAILURE the application raised while reading or writing
 #
@@ -18,6 +19,9 @@
 #   readable(table, addr, qty) -> bool     read(table, addr) -> int (bit or u16)
 #   writable(table, addr, qty) -> 0 | exception code (2 not writable, 1 locked)
 #   value_ok(table, addr, raw) -> bool
+#   block_ok(addr, qty, req, d) -> bool: the holding registers [addr, addr+qty), their
+#       values at req[d:] (2 bytes each), taken together (an order between settings
+#       that a block may move as a whole); after every value_ok, before any write
 #   write(table, addr, raw) -> 0 | exception code (may raise): a register that decides
 #       only when written (the unlock code), which the model keeps apart from any
 #       other writable register, so a refusal there never leaves a block half written
@@ -191,7 +195,7 @@ class PduCore:
         for i in range(qty):
             if not m.value_ok(HOLDING, addr + i, (req[d + 2 * i] << 8) | req[d + 2 * i + 1]):
                 return _ILLEGAL_VALUE
-        return 0
+        return 0 if m.block_ok(addr, qty, req, d) else _ILLEGAL_VALUE
 
     def _put_regs(self, addr, qty, req, d):
         m = self.model

@@ -603,6 +603,27 @@ class RegisterMap:
             return self.ev.value_ok(src, addr - g[1], raw)
         return src == _S_UNLOCK  # any code goes to the session, which decides
 
+    def block_ok(self, addr, qty, req, d):
+        """The settings of a holding block written at once keep every order of the
+        schema together (co2hr.settings ORDER): one FC 16 moves a whole ladder, and a
+        write that would break an order changes nothing (exception 3)."""
+        ks = None
+        vs = None
+        for j in range(qty):
+            g = self._find(HOLDING, addr + j)
+            if g is None or g[2] != S_SETTING:
+                continue
+            k = g[6] + addr + j - g[1]
+            raw = (req[d + 2 * j] << 8) | req[d + 2 * j + 1]
+            if k == _I_CODE and raw == 0:
+                continue  # leaves the code as it is
+            if ks is None:
+                ks = []
+                vs = []
+            ks.append(k)
+            vs.append(self._setting_value(k, raw))
+        return ks is None or self.settings.fits(ks, vs) < 0
+
     def _setting_value(self, k, raw):
         x = raw - 0x10000 if self.set_signed[k] and raw > 32767 else raw
         if self.set_int[k]:
@@ -623,7 +644,7 @@ class RegisterMap:
         if src == S_SETTING:
             k = g[6] + i
             if k != _I_CODE or raw != 0:
-                self.settings.set_index(k, self._setting_value(k, raw))
+                self.settings.set_index(k, self._setting_value(k, raw), False)  # block_ok
         elif src == _S_COMMAND or src == _S_CMD_BIT:
             self.control.command(i, self._cmd_value(i, raw))
             if self.app.events is not None:

@@ -19,7 +19,7 @@ from datetime import datetime
 import rig  # noqa: F401  (puts the firmware on sys.path)
 from co2hr.modbus import registers as R
 from rig.cli import effects, view
-from rig.regs import codec, table
+from rig.regs import codec, order, table
 from rig.regs.link import FieldError, Link
 
 
@@ -59,9 +59,12 @@ def add_parsers(sub) -> None:
     add_link_args(p)
     p.set_defaults(func=cmd_log)
 
-    p = sub.add_parser("set", help="change a setting or command (range-checked, unlocked)")
+    p = sub.add_parser("set", help="change a setting or command (range-checked, unlocked); "
+                       "several settings NAME VALUE ... go in one write, checked together")
     p.add_argument("name", metavar="NAME")
     p.add_argument("value", metavar="VALUE")
+    p.add_argument("more", nargs="*", metavar="NAME VALUE",
+                   help="more settings written with it (a linked group, e.g. the HP ladder)")
     p.add_argument("--code", type=int, default=R.UNLOCK_CODE,
                    help=f"service unlock code (default: the factory code {R.UNLOCK_CODE})")
     add_link_args(p)
@@ -153,7 +156,8 @@ def list_lines(regs: list[table.Reg]) -> list[str]:
 def _run(fn, args) -> int:
     try:
         return fn(args)
-    except (FieldError, table.UnknownRegister, codec.OutOfRange, codec.ReadOnly) as e:
+    except (FieldError, table.UnknownRegister, codec.OutOfRange, codec.ReadOnly,
+            order.OrderError) as e:
         return _fail(str(e))
 
 
@@ -241,6 +245,8 @@ def _cell(v: float) -> str:
 
 def cmd_set(args) -> int:
     def go(a):
+        if a.more:
+            return _set_many(a)
         r = table.lookup(a.name, writable=True)
         raw = codec.encode(r, a.value)  # refused here, before anything is sent
         with Link(a) as link:
@@ -248,7 +254,10 @@ def cmd_set(args) -> int:
                 print("\n".join(_command(link, r, raw, a)))
                 return 0
             before = link.read([r])[r.label]
-            link.write(r, raw, a.code)
+            if r.is_comm:
+                link.write(r, raw, a.code)
+            else:  # an order refused by the controller is named (rig.regs.order)
+                order.write_settings(link, {r.name: codec.decode(r, [raw])}, a.code)
             if r.is_comm:  # the next request may already need the new address/baud/parity
                 new = codec.decode(r, [raw])
                 print(f"{r.label}: {codec.fmt_value(r, before)} -> "
@@ -262,6 +271,30 @@ def cmd_set(args) -> int:
         return 0
 
     return _run(go, args)
+
+
+def _set_many(a) -> int:
+    """Several settings in one block write (rig.regs.order): the controller checks them
+    together, so a linked group (the HP ladder) moves at once."""
+    words = [a.name, a.value] + list(a.more)
+    if len(words) % 2:
+        return _fail(f"set: {words[-1]} has no value (give NAME VALUE pairs)")
+    regs, values = [], {}
+    for name, text in zip(words[::2], words[1::2], strict=True):
+        r = table.lookup(name, writable=True)
+        if r.is_command or r.is_comm:
+            return _fail(f"set: {r.name}: several at once are control settings only")
+        values[r.name] = codec.decode(r, [codec.encode(r, text)])
+        regs.append(r)
+    with Link(a) as link:
+        before = link.read(regs)
+        order.write_settings(link, values, a.code)
+        after = link.read(regs)
+        link.lock()
+    for r in regs:
+        print(f"{r.label}: {codec.fmt_value(r, before[r.label])} -> "
+              f"{codec.fmt_value(r, after[r.label])}")
+    return 0
 
 
 def _command(link: Link, r: table.Reg, raw: int, a) -> list[str]:

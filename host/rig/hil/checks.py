@@ -13,6 +13,7 @@ results mark the HTML report of `make hil`, `rig sim`'s exit status and hil_test
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,10 +76,12 @@ def _p_gc_below_max(s):
     lim = s["limits"]
     if lim.get("p_gc_limit_bar") is None:
         return []
-    return [_result("p_gc never above the configured maximum",
-                    lim["p_gc_max_bar"] <= lim["p_gc_limit_bar"],
+    margin = lim.get("p_gc_limit_margin_bar")  # against the p_gc_max_bar in force then
+    ok = margin >= 0.0 if margin is not None else lim["p_gc_max_bar"] <= lim["p_gc_limit_bar"]
+    return [_result("p_gc never above the configured maximum", ok,
                     f"max {lim['p_gc_max_bar']} bar at {lim['p_gc_max_t_s']} s, configured "
-                    f"{lim['p_gc_limit_bar']} bar")]
+                    f"{lim['p_gc_limit_bar']} bar" + ("" if margin is None else
+                                                      f", closest {margin:.3g} bar below"))]
 
 
 @check("p_gc_below_abs_limit", always=True)
@@ -373,6 +376,29 @@ def _modbus_poll_answered(s):
     return [_result("every polled request answered", mb["requests"] > 0 and mb["exceptions"] == 0,
                     f"{mb['requests']} requests, {mb['registers']} registers, "
                     f"{mb['exceptions']} exceptions")]
+
+
+@check("modbus_writes_as_declared")
+def _modbus_writes_as_declared(s):
+    """Each modbus_write event: one the file declares `refused` was refused and changed
+    nothing (read back before and after); any other took every value it wrote."""
+    out = []
+    for ev in s.get("events", []):
+        if ev["event"] != "modbus_write":
+            continue
+        vals, before, after = ev["values"], ev["before"], ev["after"]
+        why = ev.get("refused_by", "")
+        names = ", ".join(f"{n} {v:g}" for n, v in vals.items())
+        if ev.get("refused"):
+            same = all(after.get(n) == before.get(n) for n in vals)
+            out.append(_result(f"refused at {ev['t_s']:g} s: {names}", why and same,
+                               (why or "accepted") + ("" if same else "; values changed")))
+        else:
+            took = all(abs(after.get(n, math.nan) - v) < 1e-6 for n, v in vals.items())
+            out.append(_result(f"accepted at {ev['t_s']:g} s: {names}", not why and took,
+                               why or ("read back as written" if took else
+                                       f"read back {after}")))
+    return out or [_result("modbus writes as declared", False, "no modbus_write event")]
 
 
 # -- a scenario file's list, and the verdict ---------------------------------------------------

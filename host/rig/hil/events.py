@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 
 from co2hr.io import INPUTS
 from co2hr.settings import SCHEMA
-from rig.hil.fields import err, names_list, num
+from rig.hil.fields import ScenarioError, err, names_list, num
 from rig.hil.simboard import FAULT_KINDS
 from rig.regs import codec, table
+from rig.regs.master import ModbusError
+from rig.regs.order import OrderError
 
 VALVES = ("hpev", "bev")
 DIGITAL_INPUTS = ("comp_run", "hp_ok", "ext_enable", "fan_ok")
@@ -162,8 +164,11 @@ def _parse_setting(src, where, v, e, _at, _scale):
     return {"name": v, "value": register_value(src, where + ".value", v, e.get("value"))}
 
 
-def _fire_setting(loop, a, _t, _rec):
-    loop.fw.write(a["name"], a["value"])
+def _fire_setting(loop, a, t_s, _rec):
+    try:
+        loop.fw.write_settings({a["name"]: a["value"]})
+    except (ModbusError, OrderError) as e:  # (the table took the value: an order refused it)
+        raise ScenarioError(f"setting at {t_s:g} s: {e}") from None
 
 
 def _parse_modbus_read(src, where, v, _e, _at, _scale):
@@ -176,16 +181,35 @@ def _fire_modbus_read(loop, a, _t, rec):
     rec["values"] = loop.fw.read(a["names"])
 
 
-def _parse_modbus_write(src, where, v, _e, _at, _scale):
+def _parse_modbus_write(src, where, v, e, _at, _scale):
     if not isinstance(v, dict) or not v:
         raise err(src, where + ".modbus_write", "expected a table {name = value}")
+    refused = e.get("refused", False)
+    if not isinstance(refused, bool):
+        raise err(src, where + ".refused", "expected true (the controller must refuse the "
+                  "write and change nothing) or false")
     return {"values": {n: register_value(src, f"{where}.modbus_write.{n}", n, x)
-                       for n, x in v.items()}}
+                       for n, x in v.items()}, "refused": refused}
 
 
-def _fire_modbus_write(loop, a, _t, _rec):
-    for n, v in a["values"].items():
-        loop.fw.write(n, v)
+def _fire_modbus_write(loop, a, t_s, rec):
+    """Settings only: one block write (the firmware checks them together); else one
+    write per register. The values before and after are recorded; a refusal the file
+    does not declare (`refused = true`) ends the run with its one-line reason."""
+    names = list(a["values"])
+    rec["before"] = loop.fw.read(names)
+    rec["refused_by"] = ""
+    try:
+        if all(n in SETTING_NAMES for n in names):
+            loop.fw.write_settings(a["values"])
+        else:
+            for n, v in a["values"].items():
+                loop.fw.write(n, v)
+    except (ModbusError, OrderError) as e:
+        rec["refused_by"] = str(e)
+    rec["after"] = loop.fw.read(names)
+    if rec["refused_by"] and not a["refused"]:
+        raise ScenarioError(f"modbus_write at {t_s:g} s: {rec['refused_by']}")
 
 
 def _parse_modbus_poll(src, where, v, e, at_s, scale):
@@ -218,7 +242,7 @@ KINDS: dict[str, EventKind] = {
                              ("after_flash_bytes", "flash_file")),
     "setting": EventKind(_parse_setting, _fire_setting, ("value",)),
     "modbus_read": EventKind(_parse_modbus_read, _fire_modbus_read),
-    "modbus_write": EventKind(_parse_modbus_write, _fire_modbus_write),
+    "modbus_write": EventKind(_parse_modbus_write, _fire_modbus_write, ("refused",)),
     "modbus_poll": EventKind(_parse_modbus_poll, _fire_modbus_poll,
                              ("until_s", "requests_per_step")),
     "di": EventKind(_parse_di, _fire_di, ("value",)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from co2hr import status as S
 from co2hr.modbus import registers as R
 from co2hr.settings import SCHEMA
-from rig.regs import codec, table
+from rig.regs import codec, order, table
 from rig.regs.master import ModbusError, PduMaster
 from rig.targets.base import FirmwareError, Target
 
@@ -83,6 +83,11 @@ class FirmwareView:
         """A setting or command by name (the service unlock first for a setting)."""
         r = table.lookup(name, writable=True)
         self.master.write(r, codec.encode(r, value))
+
+    def write_settings(self, values: dict[str, float]) -> None:
+        """Settings by name in one block write per holding group, checked by the firmware
+        as a whole (rig.regs.order: OrderError names a broken order)."""
+        order.write_settings(self.master, values, R.UNLOCK_CODE)
 
     def poll_plan(self, names) -> list:
         """Requests covering the named registers, or with "all" every register of the

@@ -170,7 +170,8 @@ def setting_series(tr: dict, name: str, start: dict, log: list[dict]) -> np.ndar
         new = None
         if ev["event"] == "setting" and ev.get("name") == name:
             new = ev["value"]
-        elif ev["event"] == "modbus_write" and name in ev.get("values", {}):
+        elif ev["event"] == "modbus_write" and name in ev.get("values", {}) \
+                and not ev.get("refused_by"):  # (a refused write changed nothing)
             new = ev["values"][name]
         if new is not None:
             v[t >= ev["t_s"]] = float(new)
@@ -310,6 +311,8 @@ def summarize(loop) -> dict:
             "p_gc_limit_bar": _f(np.nanmin(p_gc_max_set)) if t.size else None,
             "p_gc_abs_limit_bar": P_GC_ABS_LIMIT_BAR,
             "p_gc_over_limit_s": _f(np.sum(p_gc > p_gc_max_set) * sc.step_s),
+            # the closest p_gc came to the p_gc_max_bar in force at the time (< 0: above)
+            "p_gc_limit_margin_bar": _f(np.nanmin(p_gc_max_set - p_gc)) if t.size else None,
             "p_rec_max_bar": _f(np.nanmax(p_rec)) if t.size else None,
             "p_rec_min_bar": _f(np.nanmin(p_rec)) if t.size else None,
             "p_rec_hi_bar": _f(st.get("p_rec_hi_bar")),

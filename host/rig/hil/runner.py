@@ -30,6 +30,7 @@ from rig.hil.trace import Trace
 from rig.plant import Boundary, PlantParams
 from rig.regs import events as evlog
 from rig.regs.master import ModbusError
+from rig.regs.order import OrderError
 from rig.targets.base import FirmwareError, PowerLost, Target
 
 
@@ -201,12 +202,11 @@ class ClosedLoop:
         dt = sc.step_s
         n = int(round(sc.duration_s / dt))
         self.fw.connect()
-        for name, v in sc.settings.items():
+        if sc.settings:  # one block write: the firmware checks the orders between them
             try:
-                self.fw.write(name, v)
-            except ModbusError as e:  # (the table accepted it: a rule of the firmware's own)
-                raise ScenarioError(f"{sc.source}: settings.{name}: the controller refused "
-                                    f"{v:g}: {e}") from None
+                self.fw.write_settings(sc.settings)
+            except (ModbusError, OrderError) as e:  # (the table accepted each value)
+                raise ScenarioError(f"{sc.source}: settings: {e}") from None
         self.settings_start = self.fw.settings()
         due = list(sc.events)
         wall0 = time.perf_counter()

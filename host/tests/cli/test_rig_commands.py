@@ -118,6 +118,21 @@ def test_set_unlocks_writes_and_reads_back(capsys, link):
     assert rc == 0 and out.strip().endswith("-> 2 (Max-COP)"), err
 
 
+def test_set_names_a_broken_order_and_moves_a_ladder_in_one_write(capsys, link):
+    rc, out, err = rig_cmd(capsys, "set", *link, "p_hp_stop_bar", "100")
+    assert rc != 0 and "exception 3" in err, err  # the controller's refusal ...
+    assert "p_hp_stop_bar >= p_hp_ovr_bar + 1 bar (p_hp_ovr_bar 106.5" in err, err  # named
+    assert len(err.strip().splitlines()) == 1, err
+    up = ["p_hp_stop_bar", "108", "p_hp_ovr_bar", "107", "p_hp_alarm_bar", "106.5",
+          "p_gc_max_bar", "106"]
+    rc, out, err = rig_cmd(capsys, "set", *link, *up)  # the stop first: one block write
+    assert rc == 0, err
+    assert "p_gc_max_bar: 105.0 bar -> 106.0 bar" in out and "-> 108.0 bar" in out, out
+    rc, out, err = rig_cmd(capsys, "set", *link, "p_gc_max_bar", "105", "p_hp_alarm_bar", "106",
+                           "p_hp_ovr_bar", "106.5", "p_hp_stop_bar", "109")  # the defaults
+    assert rc == 0 and "p_hp_stop_bar: 108.0 bar -> 109.0 bar" in out, err
+
+
 def test_set_with_a_changed_unlock_code(capsys, link):
     rc, out, err = rig_cmd(capsys, "set", *link, "unlock_code", "48213")  # the factory code
     assert rc == 0, err
@@ -167,7 +182,7 @@ def test_out_of_range_refused_before_sending(capsys):
     # nothing listens on this port: the refusal cannot have come from a device
     port = free_port()
     err = one_line_error(capsys, "set", "--tcp", f"127.0.0.1:{port}", "p_gc_max_bar", "130")
-    assert "p_gc_max_bar = 130 refused, not sent: allowed 60..115 bar" in err
+    assert "p_gc_max_bar = 130 refused, not sent: allowed 60..107 bar" in err
     err = one_line_error(capsys, "set", "--tcp", f"127.0.0.1:{port}", "hpev_kp", "1.234")
     assert "resolution is 0.01 %/bar" in err
     err = one_line_error(capsys, "set", "--tcp", f"127.0.0.1:{port}", "p_gc_bar", "80")

@@ -89,7 +89,7 @@ def test_events_are_sorted_and_parsed():
     ({"duration_s": 10, "settings": {"p_gc_max_bar": "high"}},
      "settings.p_gc_max_bar: p_gc_max_bar: 'high' is not a number"),
     ({"duration_s": 10, "settings": {"p_gc_max_bar": 130}},
-     "settings.p_gc_max_bar: p_gc_max_bar = 130 refused, not sent: allowed 60..115 bar"),
+     "settings.p_gc_max_bar: p_gc_max_bar = 130 refused, not sent: allowed 60..107 bar"),
     ({"duration_s": 10, "settings": {"mode_cmd": "Heat recovry"}},
      "settings.mode_cmd: mode_cmd: 'Heat recovry' is not a number (or one of: Off, Standby, "
      "Max-COP, Heat recovery, Manual)"),
@@ -159,3 +159,40 @@ def test_a_scenario_with_mode_words_runs_in_that_mode():
         loop = runner.run(sc, t, board)
     assert loop.settings_start["mode_cmd"] == 1.0
     assert loop.trace["fw.mode"][-1] == 1.0  # the firmware runs in Standby
+
+
+def test_scenario_settings_move_a_ladder_at_once_and_a_broken_order_is_one_line():
+    """Settings at t = 0 go as one block: the firmware takes a whole HP ladder raised in
+    any order of the file, and refuses (exception 3) one that breaks its order, which
+    ends the run with one line naming the constraint."""
+    from rig.boards import load_board
+    from rig.hil import runner
+    from rig.targets import open_target
+
+    board = load_board("esp32_devkitc")
+    up = {"p_hp_stop_bar": 109, "p_hp_ovr_bar": 108, "p_hp_alarm_bar": 107.5,
+          "p_gc_max_bar": 107, "p_rec_sp_bar": 38}
+    with open_target("sil", board) as t:
+        loop = runner.run(parse({"duration_s": 2, "settings": up}, "up.json"), t, board)
+    assert {k: loop.settings_start[k] for k in up} == up
+    bad = {"p_gc_max_bar": 100, "p_hp_stop_bar": 100}  # the stop below the override 106.5
+    with open_target("sil", board) as t, pytest.raises(ScenarioError) as e:
+        runner.run(parse({"duration_s": 2, "settings": bad}, "bad.json"), t, board)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("bad.json: settings: ")
+    assert "exception 3" in msg and "p_hp_stop_bar >= p_hp_ovr_bar + 1 bar" in msg, msg
+
+
+def test_a_setting_event_that_breaks_an_order_ends_the_run_in_one_line():
+    from rig.boards import load_board
+    from rig.hil import runner
+    from rig.targets import open_target
+
+    board = load_board("esp32_devkitc")
+    sc = parse({"duration_s": 3, "events": [{"at_s": 1, "setting": "p_rec_hi_bar",
+                                             "value": 35}]}, "ev.json")
+    with open_target("sil", board) as t, pytest.raises(ScenarioError) as e:
+        runner.run(sc, t, board)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("setting at 1 s: "), msg
+    assert "exception 3" in msg and "p_rec_hi_bar >= p_rec_sp_bar + 1 bar" in msg, msg
