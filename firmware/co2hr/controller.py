@@ -73,6 +73,7 @@ _N_ANALOG_OUT = const(5)  # outputs 0..4 are % and rate-limited; 5..7 are switch
 _HR_PUMP_RATE_PCT_S = const(10)  # the HR pump's rate limit (no setting)
 _MODE_CMD = index("mode_cmd")
 _CMD_ACK_CODE = const(11)  # co2hr.status COMMANDS alarm_ack_code
+_CMD_BMS_DEMAND = const(12)  # co2hr.status COMMANDS bms_demand_v
 _N_CAL = const(9)  # the cal_* settings: one per analog sensor, INPUTS order
 _SENSOR_ALARMS = (
     (AI_P_GC, A.A_P_GC_SENSOR),
@@ -168,12 +169,16 @@ class Controller:
                 self.alarms.history_clear()
         elif i == _CMD_ACK_CODE:
             self.alarms.ack_code(int(value), self.now_s)
+        elif i == _CMD_BMS_DEMAND:
+            self.hr.bms_write(value, self.now_s)
 
     def command_value(self, i):
         """Read-back of a COMMANDS row (manual values, -1 when auto)."""
         if S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + N_OUT:
             k = i - S.CMD_MAN_FIRST
             return self.modes.man[k] if self.modes.man_set[k] else -1
+        if i == _CMD_BMS_DEMAND:
+            return self.hr.bms_v
         return 0
 
     def restore_counters(self, values):
@@ -194,8 +199,8 @@ class Controller:
         hr = self.hr
         byp = self.byp
         # heat recovery: permission, staging, pump and 3-way valve; the bypass's HR rule
-        hr.staging(sig.value[AI_DEMAND], hr.permit(mode, sig))
-        hr.water(sig, dt, prev[AO_HR_VALVE], prev[DO_GC_BYPASS] > 0.5)
+        hr.staging(hr.demand(sig, dt, now_s), hr.permit(mode, sig))
+        hr.water(sig, dt, prev[AO_HR_VALVE], prev[DO_GC_BYPASS] > 0.5, prev[AO_HR_PUMP], now_s)
         byp.request(hr)
         # the loops; the compressors stand still: comp_run off, or while it is invalid
         # our enable released in the last tick
@@ -214,7 +219,7 @@ class Controller:
         if self.events is not None:  # mode changes, HP stops, the clock and log alarms
             self.events.tick(self, mode, now_s)
         al = self.alarms
-        self.energy.step(sig, gc, out[DO_COMP_ENABLE], out[AO_HR_PUMP], dt_ms, dt)
+        self.energy.step(self, out, dt_ms, dt)
         self.energy.count_events(al.activations - self._alarm_seen, gc.stops - self._stops_seen)
         self._alarm_seen = al.activations
         self._stops_seen = gc.stops

@@ -1,24 +1,61 @@
 # Operating state and energy counters (docs/control.md, "Operating state and counters").
 # Each tick is registered as stopped, refrigeration-only ("refrigeration plant with
-# surplus heat") or forced ("heat pump": the pressure is raised above the COP optimum
+# surplus heat") or forced ("heat pump": the plant is run away from Max-COP operation
 # for heat recovery), and hours, recovered heat and compressor energy are counted per
 # state. Counters are 32-bit unsigned integers; fractions are carried between ticks.
+#
+# The state is decided against the unforced reference p_unf, the Max-COP reference the
+# plant would run at without forcing, which forcing itself cannot move: while any heat
+# recovery acts (staging on, or the 3-way valve still open) it is the COP reference at
+# ambient + fan_approach_k (what the fans hold T3 to in Max-COP operation), since fan
+# reduction, the GC bypass and the HRHX all change the measured T3; otherwise (and
+# while the ambient is invalid) it is the COP reference at the measured T3 (p_opt).
+# Where the fans at full speed could not bring T3 down to ambient + approach when heat
+# recovery began, that shortfall (T3 - ambient - approach then) is added for the rest
+# of the episode, or p_unf would sit below what the plant ran at unforced.
+# Forced, while the compressors run, when any of:
+#   * the reference in force is more than FORCED_RAISE_BAR above p_unf and the HR raise
+#     acts (or the GC bypass is open for HR), or has not yet wound back down since: to
+#     p_unf, or to the COP reference at the measured T3 (a plain reference ramp after a
+#     T3 step is no forcing),
+#   * the fans are held below what Max-COP operation would command: the HR fan
+#     reduction acts, the speed stands at that limit and T3 is above the fan setpoint,
+#   * the GC bypass is open for heat recovery (co2hr.gc_bypass hr_open).
+# Every running tick's compressor energy and recovered heat go to exactly one state:
+# forced, or else refrigeration (a stopped tick is in neither; comp_wh counts every
+# pulse), so comp_refrig_wh + comp_forced_wh is comp_wh while the compressors run.
 #
 # Recovered heat: no heat meter is wired, so it is estimated from the pump speed, the
 #   nominal water flow and the water temperature rise across the HRHX.
 # Compressor power: from the S0 energy-meter pulse count (kwh_per_pulse from the board).
-# Running: the comp_run input, or while it is invalid our compressor enable. Forced: the
-#   reference is raised more than FORCED_RAISE_BAR above the COP optimum.
+# Running: the comp_run input, or while it is invalid our compressor enable.
 # EHR (efficiency of heat recovery) = heat recovered while forced / extra compressor
 #   energy caused by forcing. The extra energy is estimated from the compressor power
 #   and the pressure ratios: work ~ (p/p_suc)**0.23 - 1 (polytropic, k ~ 1.3), so
-#   extra = P * (1 - w(p_opt)/w(p_ref)). The suction pressure (or 27 bar, -7 degC,
+#   extra = P * (1 - w(p_unf)/w(p_ref)). The suction pressure (or 27 bar, -7 degC,
 #   when it is invalid) sets the ratio.
+# Calendar: counters 1..8 are also kept per tax season and month (co2hr.encal), in the
+# same list after the N_COUNTERS lifetime counters (`counters`, stored as one).
 # Allocation (MicroPython boxes every float result): time counters run on integer
 # milliseconds, and products whose inputs did not change since the last tick (the pump
 # factor of the heat estimate, the energy of a pulse count, the extra energy of forcing
-# per tick, which needs two powers) are reused, not recomputed.
-from co2hr.io import AI_P_SUC, AI_T_W_IN, AI_T_W_OUT, CI_ENERGY, DI_COMP_RUN
+# per tick, which needs two powers, the unforced reference at an ambient) are reused,
+# not recomputed.
+from co2hr.co2sat import TC_P, TC_T, p_sat_bar
+from co2hr.encal import N_SAVED, Calendar
+from co2hr.gc_pressure import cop_ref_bar
+from co2hr.io import (
+    AI_P_SUC,
+    AI_T_AMB,
+    AI_T_GC_OUT,
+    AO_FAN,
+    AO_HR_PUMP,
+    AO_HR_VALVE,
+    CI_ENERGY,
+    DI_COMP_RUN,
+    DO_COMP_ENABLE,
+    DO_GC_BYPASS,
+)
 from co2hr.status import (
     CNT_ALARMS,
     CNT_COMP,
@@ -38,7 +75,8 @@ from co2hr.status import (
 ST_STOPPED = 0  # operating states (status op_state)
 ST_REFRIG = 1
 ST_FORCED = 2
-FORCED_RAISE_BAR = 0.5  # an HR raise above this counts as forced operation
+FORCED_RAISE_BAR = 0.5  # a reference this far above p_unf counts as forced operation
+_FAN_AT_LIMIT_PCT = 0.5  # fans within this of their HR-reduced limit stand at it
 _CP_W_KJ = 4.186
 _MASK = 0xFFFFFFFF
 _P_SUC_DEFAULT = 27.0
@@ -48,7 +86,8 @@ class Energy:
     def __init__(self, kwh_per_pulse=0.0):
         self.kwh_per_pulse = kwh_per_pulse  # of the energy meter (the board file)
         self.flow_kg_s = 0.0  # HR water flow at 100 % pump speed (configure())
-        self.counters = [0] * N_COUNTERS
+        self.counters = [0] * (N_COUNTERS + N_SAVED)  # then the calendar (co2hr.encal)
+        self.cal = Calendar(self.counters, N_COUNTERS)
         self._frac = [0.0] * N_COUNTERS
         self.state = ST_STOPPED
         self.q_hr_kw = 0.0
@@ -70,15 +109,45 @@ class Energy:
         self._x_kw = -1.0
         self._x_dt = -1.0
         self._x_wh = 0.0
+        self.p_unf = 0.0  # the unforced reference of this tick (see the header)
+        self.raised = 0  # the HR raise acts, or the reference has not wound back since
+        # the COP reference at ambient + approach (settings from configure())
+        self.approach = 0.0
+        self._subcool = 0.0
+        self._t_trans = 0.0
+        self._t_cond_min = 0.0
+        self._p0 = 0.0
+        self._dp0 = 0.0
+        self._dt0 = 0.0
+        self._amb = float("nan")  # ambient _p_amb was computed for (NaN: recompute)
+        self._p_amb = 0.0
+        self._hr_was = 0  # heat recovery acted in the last tick
+        self._excess = 0.0  # T3 above amb + approach when it began (the fans' shortfall)
 
     def configure(self, s):
         self.flow_kg_s = s.get("hr_flow_kg_s")
         self._q_pump = -1.0  # the heat factor is made again with the new flow
+        self.approach = s.get("fan_approach_k")
+        self._subcool = s.get("subcool_k")
+        self._t_trans = s.get("t_trans_c")
+        self._t_cond_min = s.get("t_cond_min_c")
+        t0 = self._t_trans + self._subcool  # where the transition zone starts
+        if t0 < self._t_cond_min:
+            t0 = self._t_cond_min
+        self._p0 = p_sat_bar(t0)
+        self._dp0 = TC_P[0] - self._p0
+        self._dt0 = TC_T[0] - self._t_trans
+        self._amb = float("nan")
 
     def restore(self, values):
-        """Counters from storage; uptime is since boot and is not restored."""
+        """Counters from storage; uptime is since boot and is not restored. The
+        calendar only as a whole (a table of another length is left empty)."""
+        n = len(values)
         for i in range(1, N_COUNTERS):
-            if i < len(values):
+            if i < n:
+                self.set_count(i, values[i])
+        if n == N_COUNTERS + N_SAVED:
+            for i in range(N_COUNTERS, n):
                 self.set_count(i, values[i])
 
     def _add(self, i, x):
@@ -117,48 +186,95 @@ class Energy:
             c &= _MASK
         self.counters[i] = c
 
-    def step(self, sig, gc, comp_enable, pump_pct, dt_ms, dt_s):
-        """One tick of dt_ms (dt_s: the same in seconds, as a float). sig: comp_run, the
-        water temperatures, the pulse count, p_suc; gc: the pressure loop (the HR raise,
-        optimum and reference); comp_enable, pump_pct: this tick's outputs."""
+    def step(self, c, out, dt_ms, dt_s):
+        """One tick of dt_ms (dt_s: the same in seconds, as a float), after the output
+        stage. c: the controller (its signals, pressure loop, HR staging, fans and GC
+        bypass of this tick); out: this tick's outputs."""
+        sig = c.sig
+        gc = c.gc
+        self.cal.tick(c.clock)  # a new month or season: this tick counts there
         self._add_ms(CNT_UPTIME, dt_ms)
         if sig.valid[DI_COMP_RUN]:
             running = 1 if sig.value[DI_COMP_RUN] > 0.5 else 0
         else:
-            running = 1 if comp_enable > 0.5 else 0
+            running = 1 if out[DO_COMP_ENABLE] > 0.5 else 0
         if running and not self._run_prev:
             self._inc(CNT_COMP_STARTS, 1)
         self._run_prev = running
-        forced = gc.raise_bar > FORCED_RAISE_BAR
+        forced = self._forced(c, out)
         self.state = ST_STOPPED if not running else ST_FORCED if forced else ST_REFRIG
         # recovered heat, kW
+        # (the water rise is co2hr.hr_staging's: both water temperatures valid, pumped)
         q = 0.0
-        t_w_in = sig.value[AI_T_W_IN]
-        t_w_out = sig.value[AI_T_W_OUT]
-        if (sig.valid[AI_T_W_IN] and sig.valid[AI_T_W_OUT] and pump_pct > 0.0
-                and t_w_out > t_w_in):
+        dt_w_k = c.hr.dt_w_k
+        pump_pct = out[AO_HR_PUMP]
+        if pump_pct > 0.0 and dt_w_k > 0.0:
             if pump_pct != self._q_pump:
                 self._q_pump = pump_pct
                 self._q_k = pump_pct * 0.01 * self.flow_kg_s * _CP_W_KJ
-            q = self._q_k * (t_w_out - t_w_in)
+            q = self._q_k * dt_w_k
         self.q_hr_kw = q
         e_wh = self._pulses(sig, dt_ms)
         self._add(CNT_COMP, e_wh)
         hr_wh = q * dt_s / 3.6 if q > 0.0 else 0.0
-        if self.state == ST_REFRIG:
-            self._add_ms(CNT_RUN_REFRIG, dt_ms)
-            self._add(CNT_HR_REFRIG, hr_wh)
-            self._add(CNT_COMP_REFRIG, e_wh)
-        elif self.state == ST_FORCED:
+        if self.state == ST_FORCED:
             self._add_ms(CNT_RUN_FORCED, dt_ms)
             self._add(CNT_HR_FORCED, hr_wh)
             self._add(CNT_COMP_FORCED, e_wh)
             p_suc = sig.value[AI_P_SUC]
             ps = p_suc if (sig.valid[AI_P_SUC] and p_suc > 1.0) else _P_SUC_DEFAULT
-            p_opt = gc.p_opt
+            p_unf = self.p_unf
             p_ref = gc.ref
-            if self.p_comp_kw > 0.0 and p_ref > p_opt > ps:  # (no power: adds nothing)
-                self._add(CNT_COMP_EXTRA, self._extra_wh(p_opt, p_ref, ps, dt_s))
+            if self.p_comp_kw > 0.0 and p_ref > p_unf > ps:  # (no power: adds nothing)
+                self._add(CNT_COMP_EXTRA, self._extra_wh(p_unf, p_ref, ps, dt_s))
+        elif self.state == ST_REFRIG:
+            self._add_ms(CNT_RUN_REFRIG, dt_ms)
+            self._add(CNT_HR_REFRIG, hr_wh)
+            self._add(CNT_COMP_REFRIG, e_wh)
+
+    def _unforced(self, c, out):
+        """p_unf for this tick (see the header)."""
+        sig = c.sig
+        gc = c.gc
+        active = c.hr.on or out[AO_HR_VALVE] > 0.0
+        if not active or not sig.valid[AI_T_AMB]:
+            self._hr_was = 0
+            return gc.p_opt
+        amb = sig.value[AI_T_AMB]
+        if not self._hr_was:
+            # HR begins: what T3 stood above amb + approach unforced (fans at full speed
+            # in a warm hour) is kept as the fans' shortfall (a float on this edge only)
+            self._hr_was = 1
+            ex = 0.0
+            if sig.valid[AI_T_GC_OUT]:
+                ex = sig.value[AI_T_GC_OUT] - amb - self.approach
+            self._excess = ex if ex > 0.0 else 0.0
+            self._amb = float("nan")
+        if amb != self._amb:  # (floats only when the ambient moved)
+            self._amb = amb
+            p = cop_ref_bar(amb + self.approach + self._excess, self._subcool, self._t_trans,
+                            self._t_cond_min, gc.p_min, self._p0, self._dp0, self._dt0)
+            self._p_amb = p if p < gc.p_lim else gc.p_lim
+        return self._p_amb
+
+    def _forced(self, c, out):
+        """Whether this tick is forced operation (see the header); sets p_unf, raised."""
+        gc = c.gc
+        fans = c.fans
+        p_unf = self._unforced(c, out)
+        self.p_unf = p_unf
+        above = gc.ref > p_unf + FORCED_RAISE_BAR
+        if gc.raise_bar > 0.0 or c.byp.hr_open:
+            self.raised = 1 if above else 0
+        elif not above or gc.ref <= gc.p_opt + FORCED_RAISE_BAR:
+            self.raised = 0  # wound back, or down to what Max-COP asks for at T3
+        if self.raised:
+            return 1
+        if (c.hr.fan_cut > 0.0 and fans.limit < fans.cap
+                and out[AO_FAN] >= fans.limit - _FAN_AT_LIMIT_PCT
+                and c.sig.valid[AI_T_GC_OUT] and c.sig.value[AI_T_GC_OUT] > fans.sp):
+            return 1
+        return 1 if (c.byp.hr_open and out[DO_GC_BYPASS] > 0.5) else 0
 
     def _pulses(self, sig, dt_ms):
         """Compressor energy of this tick from the pulses, Wh (a counter reset or wrap
@@ -193,18 +309,18 @@ class Energy:
             self._p_wh = -1.0
         return e_wh
 
-    def _extra_wh(self, p_opt, p_ref, ps, dt_s):
+    def _extra_wh(self, p_unf, p_ref, ps, dt_s):
         """Extra compressor energy of forcing in this tick (Wh); recomputed only when
         the pressures, the power or the tick length changed."""
         kw = self.p_comp_kw
-        if (p_opt != self._x_opt or p_ref != self._x_ref or ps != self._x_ps
+        if (p_unf != self._x_opt or p_ref != self._x_ref or ps != self._x_ps
                 or kw != self._x_kw or dt_s != self._x_dt):
-            self._x_opt = p_opt
+            self._x_opt = p_unf
             self._x_ref = p_ref
             self._x_ps = ps
             self._x_kw = kw
             self._x_dt = dt_s
-            w_opt = (p_opt / ps) ** 0.23 - 1.0
+            w_opt = (p_unf / ps) ** 0.23 - 1.0
             w_ref = (p_ref / ps) ** 0.23 - 1.0
             self._x_wh = kw * (1.0 - w_opt / w_ref) * dt_s / 3.6
         return self._x_wh

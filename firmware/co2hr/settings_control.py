@@ -156,6 +156,27 @@ CONTROL_SCHEMA = (
     ("cal_t_w_out_k", 0, -5, 5, "K", 100),
     #: Calibration offset of the HR tank temperature t_tank_c
     ("cal_t_tank_k", 0, -5, 5, "K", 100),
+    # --- heat recovery: forcing only while it recovers heat, pump sequencing
+    #: A pressure raise started while the HRHX takes no heat (water below its setpoint) is
+    #: dropped when no heat is taken within this time (it counts as forced operation)
+    ("hr_proof_s", 300, 0, 3600, "s", 1),
+    #: A raise dropped for want of heat is tried again after this time (or when the demand
+    #: moves by 1 V)
+    ("hr_retry_s", 1800, 0, 28800, "s", 1),
+    #: The HR pump runs on this long after the 3-way valve has closed
+    ("hr_pump_post_s", 60, 0, 3600, "s", 1),
+    #: Where the HR demand comes from: 0 the 0-10 V input, 1 the tank temperature against
+    #: t_tank_sp_c (a PI making the same 0-10 V scale), 2 the BMS over Modbus (bms_demand_v)
+    ("hr_demand_src", 0, 0, 2, "", 1),
+    #: Tank temperature setpoint (hr_demand_src 1)
+    ("t_tank_sp_c", 55, 20, 90, "degC", 10),
+    #: Tank demand PI gain (hr_demand_src 1)
+    ("hr_tank_kp", 1, 0, 20, "V/K", 100),
+    #: Tank demand PI integral time (hr_demand_src 1)
+    ("hr_tank_ti_s", 600, 10, 7200, "s", 1),
+    #: A BMS demand not written again within this time is invalid: heat recovery off
+    #: (hr_demand_src 2)
+    ("hr_bms_timeout_s", 300, 10, 3600, "s", 1),
 )
 
 # Schema indices of the ordered settings (a test checks each against its row's name).

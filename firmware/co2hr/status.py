@@ -65,7 +65,8 @@ STATUS = (
     ("regime", "", 1),
     #: HR stage: 0 off, 1 pump+valve, 2 pressure raise, 3 fan reduction, 4 GC bypass
     ("hr_stage", "", 1),
-    #: Operating state: 0 stopped, 1 refrigeration only, 2 forced (HR raise)
+    #: Operating state: 0 stopped, 1 refrigeration only, 2 forced (heat recovery raises the
+    #: pressure above the unforced Max-COP reference, holds the fans back or bypasses the GC)
     ("op_state", "", 1),
     #: Fan loop T3 setpoint
     ("t3_sp_c", "degC", 10),
@@ -145,7 +146,7 @@ CMD_ALARM_ACK = const(0)
 CMD_MAN_FIRST = const(1)  # CMD_MAN_FIRST + output index = manual value of that output
 CMD_MAN_RELEASE = const(9)
 CMD_HIST_CLEAR = const(10)
-N_COMMANDS = const(12)
+N_COMMANDS = const(13)
 COMMANDS = (
     #: Write 1 to acknowledge all alarms (reads 0; the alarm words say what stays active)
     ("alarm_ack", 0, 1, "", 1),
@@ -171,4 +172,7 @@ COMMANDS = (
     ("alarm_hist_clear", 0, 1, "", 1),
     #: Write an alarm code to acknowledge that alarm only (docs/alarms.md); reads 0
     ("alarm_ack_code", 1, 99, "", 1),
+    #: Heat-recovery demand from the BMS (hr_demand_src 2): write it again within
+    #: hr_bms_timeout_s, or heat recovery stops
+    ("bms_demand_v", 0, 10, "V", 100),
 )

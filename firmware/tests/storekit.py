@@ -183,7 +183,7 @@ def expect_payload(text, seq):
         if k in d and not _count(d[k]):
             return CORRUPT
     c = d.get("counters")
-    if type(c) is not list or len(c) > 64 or [x for x in c if not _count(x)]:
+    if type(c) is not list or len(c) > 192 or [x for x in c if not _count(x)]:
         return CORRUPT
     s = d.get("settings")
     if type(s) is not dict:

@@ -320,7 +320,7 @@ def _crafted_payloads():
             int_name = row[0]
     out = []
     for junk in ("x", ["1"], [[1]], [-1], [U32 + 1], [1.5], [True], [None], {"a": 1}, None,
-                 7, [0] * 65):
+                 7, [0] * 193):  # (192: the counters and their calendar)
         d = good_payload(9)
         d["counters"] = junk
         out.append(("counters %r" % (junk,), d))

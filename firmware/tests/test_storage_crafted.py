@@ -56,7 +56,7 @@ def _edit(rng, d):
         c = d["counters"]
         c[rng.below(len(c))] = junk
     elif kind == 6:
-        d["counters"] = rng.pick(([0] * 65, [U32] * 64, [], [1, 2, 3, 4, 5], junk))
+        d["counters"] = rng.pick(([0] * 193, [U32] * 192, [], [1, 2, 3, 4, 5], junk))
     elif kind == 7:
         d[rng.pick(("x", "V", "Settings", "seq ", ""))] = junk
     elif kind == 8:

@@ -21,6 +21,7 @@
 #   900.. identity
 #  1000.. alarm words: active and not acknowledged; 1010.. cause present (not mirrored)
 #  1020.. why each input is invalid (signals F_* code, 0 valid)
+#  2000.. calendar counters per season, 2100.. per month (co2hr.encal)
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
 #                          300 settings unlocked (for the asking line), 301 factory code
@@ -36,6 +37,7 @@ from micropython import const
 
 from co2hr import VERSION
 from co2hr.alarms import ALARMS, N_ALARMS
+from co2hr.encal import N_MONTHS, N_SEASONS, SLOT_WORDS
 from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
@@ -78,6 +80,8 @@ _S_NET32 = const(22)  # NET32 row i, u32: app.hw.net
 _S_ALARM_UNACK = const(23)  # control.alarms.word(k, 1): active, not acknowledged
 _S_ALARM_CAUSE = const(24)  # control.alarms.word(k, 2): cause present now
 _S_IN_FAULT = const(25)  # control.sig.fault[i]: why input i is invalid (0: valid)
+_S_CAL_SEASON = const(26)  # calendar counters per season (co2hr.encal)
+_S_CAL_MONTH = const(27)  # and per month
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -276,6 +280,8 @@ GROUPS = (
     (INPUT, 1000, _S_ALARM_UNACK, N_ALARM_WORDS, 1, "r", 0),
     (INPUT, 1010, _S_ALARM_CAUSE, N_ALARM_WORDS, 1, "r", 0),
     (INPUT, 1020, _S_IN_FAULT, len(INPUTS), 1, "r", 0),
+    (INPUT, 2000, _S_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
+    (INPUT, 2100, _S_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
     (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
@@ -406,9 +412,24 @@ def _row(src, i, first):
         return (b[0], b[1], 1, "i16" if i == _B_RSSI else "u16", "r", "", "")
     if src == _S_NET32:
         return (NET32[i][0], NET32[i][1], 1, "u32", "r", 0, 4294967295)
+    if src == _S_CAL_SEASON or src == _S_CAL_MONTH:
+        return _cal_row(src == _S_CAL_MONTH, i)
     if src >= EV.S_FIRST:
         return EV.row(src, i)
     return None
+
+
+def _cal_row(months, i):
+    j, w = i // SLOT_WORDS, i % SLOT_WORDS
+    pre = ("month_%d_" if months else "season_%d_") % j
+    if w == 0:
+        return (pre + "year", "", 1, "u16", "r", "", "")
+    if w == 1:
+        return (pre + ("month" if months else "heating"), "", 1, "u16", "r", "", "")
+    if w & 1:
+        return None  # low word of a u32
+    cn = COUNTERS[1 + (w - 2) // 2]
+    return (pre + cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
 
 
 def regmap_id():
@@ -719,6 +740,8 @@ class RegisterMap:
             return self._board(i)
         if src == _S_NET32:
             return self._net32(addr - _NET32_BASE)
+        if src == _S_CAL_SEASON or src == _S_CAL_MONTH:
+            return c.energy.cal.word(src == _S_CAL_MONTH, i)
         return 0
 
     def _board(self, i):

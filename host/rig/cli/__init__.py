@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import argparse
 
-from rig.cli import alarms, clock, commission, cycle, deploy, events, fault, modbus, run, sim, study
+from rig.cli import (
+    alarms,
+    clock,
+    commission,
+    cycle,
+    deploy,
+    energy,
+    events,
+    fault,
+    modbus,
+    run,
+    sim,
+    study,
+)
 
 # Each command group adds its subparsers and sets `func`, in the order `rig --help` lists them.
-_COMMANDS = (cycle, deploy, sim, study, modbus, alarms, events, clock, run, fault, commission)
+_COMMANDS = (cycle, deploy, sim, study, modbus, alarms, events, clock, energy, run, fault,
+             commission)
 
 
 def build_parser() -> argparse.ArgumentParser:

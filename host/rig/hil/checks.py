@@ -33,17 +33,30 @@ class Check:
     run: Callable[..., list[Result]]  # (summary, **params) -> results
     params: dict[str, tuple[float, float, float]]  # name -> (default, lo, hi)
     always: bool = False
+    # a check that compares the run with a companion run: the scenario overrides that
+    # make the companion (rig.hil.runner runs it and puts metrics.paired() in the
+    # summary as "paired")
+    paired: dict | None = None
 
 
 TABLE: dict[str, Check] = {}
 
 
-def check(name: str, always: bool = False, **params: tuple[float, float, float]):
+def check(name: str, always: bool = False, paired: dict | None = None,
+          **params: tuple[float, float, float]):
     """Register the decorated function as check `name`; params: (default, lo, hi)."""
     def register(fn):
-        TABLE[name] = Check(fn, params, always)
+        TABLE[name] = Check(fn, params, always, paired)
         return fn
     return register
+
+
+def companion(declared: list[tuple[str, dict]]) -> dict | None:
+    """The overrides of the companion run the declared checks need (None: none)."""
+    for name, _p in declared:
+        if TABLE[name].paired is not None:
+            return TABLE[name].paired
+    return None
 
 
 def _result(name: str, ok, detail: str) -> Result:
@@ -154,7 +167,9 @@ def _hr_stages(s, tol_v):
                         f"at {ev['demand_v']} V (t = {ev['t_s']} s), threshold {v} V"))
 
     near("HR pump starts rising past 0.5 V", first(sw["hr_pump"], True), th["pump_on"])
-    near("HR pump stops falling past 0.3 V", first(sw["hr_pump"], False), th["pump_off"])
+    off = next((c for c in s["hr_stages"] if c["to"] == 0), None)
+    near("HR staging switches off falling past 0.3 V", off, th["pump_off"])
+    out.extend(_pump_sequence(sw, s["settings"].get("hr_pump_post_s", 0.0)))
     near("pressure raise begins at 1 V", first(sw["hr_raise"], True), th["raise_on"])
     near("fan reduction begins at 8 V", first(sw["fan_reduction"], True), th["fan_red_on"])
     near("GC bypass opens rising past 9.6 V", first(sw["gc_bypass"], True), th["bypass_on"])
@@ -163,6 +178,31 @@ def _hr_stages(s, tol_v):
     up = [(0, 1), (1, 2), (2, 3), (3, 4)]
     down = [(4, 3), (3, 2), (2, 1), (1, 0)]
     out.append(("HR stages in order up then down", seq == up + down, f"stage changes {seq}"))
+    return out
+
+
+def _pump_sequence(sw: dict, post_s: float, ramp_s: float = 11.0) -> list[Result]:
+    """The pump runs before the 3-way valve (the plant's) opens; it stops only once the
+    valve is shut, post_s after the controller's valve output reached 0 (the post-run
+    also covers a valve motor slower than the output's rate limit), plus the pump
+    output's own ramp down (10 %/s: at most ramp_s)."""
+    pump, valve, cmd = sw["hr_pump"], sw.get("hr_valve", []), sw.get("hr_valve_cmd", [])
+    ons = [e["t_s"] for e in pump if e["on"]]
+    offs = [e["t_s"] for e in pump if not e["on"]]
+    opens = [e["t_s"] for e in valve if e["on"]]
+    closes = [e["t_s"] for e in valve if not e["on"]]
+    shut_cmd = [e["t_s"] for e in cmd if not e["on"]]
+    early = [t for t in opens if not any(p < t for p in ons)]
+    out = [_result("HR pump runs before the 3-way valve opens", opens and not early,
+                   f"valve opened at {opens} s, pump on at {ons} s")]
+    wet = [t for t in offs if not any(c <= t for c in closes)
+           or any(o <= t for o in opens if o > max([c for c in closes if c <= t],
+                                                   default=-1.0))]
+    off_time = [t for t in offs if not any(0.0 <= t - c - post_s <= ramp_s for c in shut_cmd)]
+    out.append(_result(f"HR pump stops once the 3-way valve is shut, {post_s:g} s after "
+                       "the valve output reached 0", offs and not wet and not off_time,
+                       f"valve output 0 at {shut_cmd} s, valve shut at {closes} s, pump off "
+                       f"at {offs} s"))
     return out
 
 
@@ -289,6 +329,45 @@ def _low_ambient_receiver(s, max_backflow_kg):
                 f"(limit {max_backflow_kg} kg), {la['backflow_kg']} kg in all, peak "
                 f"{la['backflow_max_kg_s']} kg/s"),
     ]
+
+
+@check("forced_accounting", paired={"profiles": {"demand_v": 0}},
+       time_rel=(0.10, 0.0, 1.0), time_abs_s=(60.0, 0.0, 86400.0),
+       energy_rel=(0.15, 0.0, 1.0), energy_abs_kwh=(0.05, 0.0, 1000.0),
+       max_forced_s=(1e9, 0.0, 1e9), max_extra_kwh=(1e9, 0.0, 1e9))
+def _forced_accounting(s, time_rel, time_abs_s, energy_rel, energy_abs_kwh, max_forced_s,
+                       max_extra_kwh):
+    """The counters book the forcing the plant saw: against a companion run without
+    heat-recovery demand (everything else the same), the time where this run's p_gc
+    was more than 1 bar above the companion's is what run_forced_s booked (within
+    time_rel or time_abs_s, whichever is wider), and the integral of the compressor-power
+    difference is what comp_extra_wh booked (within energy_rel or energy_abs_kwh);
+    optionally at most max_forced_s and max_extra_kwh booked."""
+    pr, bk = s.get("paired"), s.get("accounting") or {}
+    if not pr:
+        return [_result("forcing booked as the plant forced", False,
+                        "no companion run (the runner was told not to pair)")]
+    f_b, x_b = bk.get("run_forced_s"), bk.get("comp_extra_wh")
+    if f_b is None or x_b is None:
+        return [_result("forcing booked as the plant forced", False,
+                        "the counters run_forced_s / comp_extra_wh were not read")]
+    x_b /= 1000.0
+    f_p, x_p = pr["forced_s"], pr["extra_kwh"]
+    tol_t = max(time_rel * abs(f_p), time_abs_s)
+    tol_x = max(energy_rel * abs(x_p), energy_abs_kwh)
+    out = [_result("forced time booked as the plant forced", abs(f_b - f_p) <= tol_t,
+                   f"run_forced_s {f_b:g} s, plant {f_p:g} s above the run without demand "
+                   f"by > {pr['dp_bar']:g} bar (tolerance {tol_t:.0f} s)"),
+           _result("extra compressor energy booked as the plant used", abs(x_b - x_p) <= tol_x,
+                   f"comp_extra_wh {x_b:.3f} kWh, plant {x_p:.3f} kWh more than without "
+                   f"demand (tolerance {tol_x:.3f} kWh)")]
+    if max_forced_s < 1e9:
+        out.append(_result(f"forced time booked < {max_forced_s:g} s", f_b < max_forced_s,
+                           f"{f_b:g} s"))
+    if max_extra_kwh < 1e9:
+        out.append(_result(f"extra compressor energy booked < {max_extra_kwh:g} kWh",
+                           x_b < max_extra_kwh, f"{x_b:.3f} kWh"))
+    return out
 
 
 @check("modbus_poll_answered")

@@ -363,6 +363,9 @@ def summarize(loop) -> dict:
             "gc_bypass": transitions(tr, "out.gc_bypass"),
             "hr_raise": transitions(tr, "fw.hr_raise_bar", lambda v: v > 0.05),
             "fan_reduction": transitions(tr, "fw.fan_limit_pct", lambda v: v < 99.95),
+            # the 3-way valve as the plant has it (open: any CO2 through the HRHX)
+            "hr_valve": transitions(tr, "plant.hr_valve_pos_pct", lambda v: v > 0.05),
+            "hr_valve_cmd": transitions(tr, "out.hr_valve_pct", lambda v: v > 0.05),
         },
         "ticks": int(np.nanmax(_col(tr, "fw.ticks"))) if t.size else 0,
         "overruns": int(np.nanmax(_col(tr, "fw.overruns"))) if t.size else 0,
@@ -381,7 +384,38 @@ def summarize(loop) -> dict:
         s["reboot"] = loop.reboot_summary()
     if loop.evlog_cut:
         s["event_log_cut"] = loop.evlog_cut
+    s["accounting"] = booked(tr)
     return _jsonable(s)
+
+
+BOOKED = ("run_refrig_s", "run_forced_s", "hr_refrig_wh", "hr_forced_wh", "comp_wh",
+          "comp_refrig_wh", "comp_forced_wh", "comp_extra_wh")
+
+
+def booked(tr: dict) -> dict:
+    """What the firmware's counters booked over the run (last sample - first sample),
+    by counter name (None where the counter was never read)."""
+    out: dict = {}
+    for c in BOOKED:
+        y = _col(tr, "fw." + c)
+        y = y[np.isfinite(y)] if y.size else y
+        out[c] = _f(y[-1] - y[0]) if y.size else None
+    return out
+
+
+def paired(tr: dict, companion: dict, dt: float, dp_bar: float = 1.0) -> dict:
+    """The plant's own figures for forcing, from this run and a companion run that is
+    the same but without heat-recovery demand: the time where this run's p_gc is more
+    than dp_bar above the companion's, and the integral of the compressor-power
+    difference (kWh), step by step over the common length."""
+    a_p, b_p = _col(tr, "plant.p_gc_bar"), _col(companion, "plant.p_gc_bar")
+    a_w, b_w = _col(tr, "plant.w_comp_kw"), _col(companion, "plant.w_comp_kw")
+    n = min(a_p.size, b_p.size)
+    above = np.nan_to_num(a_p[:n] - b_p[:n], nan=-1e9) > dp_bar
+    dw = np.nan_to_num(a_w[:n]) - np.nan_to_num(b_w[:n])
+    return {"steps": int(n), "dp_bar": dp_bar,
+            "forced_s": _f(float(np.sum(above[:-1])) * dt) if n > 1 else 0.0,
+            "extra_kwh": _f(float(np.sum(dw[:-1])) * dt / 3600.0) if n > 1 else 0.0}
 
 
 def low_ambient(tr: dict, warmup_s: float, dt: float, settings: dict,

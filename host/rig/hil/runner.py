@@ -342,12 +342,29 @@ def run(scenario: Scenario, target: Target, board: dict, progress=None) -> Close
     return loop
 
 
+def _companion(path, target: Target, board: dict, variant, overrides, pair: dict):
+    """The companion run of a paired check: the same scenario with `pair` merged over
+    the overrides, on a fresh firmware of the same kind (sil and mpy: a new target; a
+    real board: rebooted)."""
+    from rig.hil import scenario
+    from rig.targets import open_target
+
+    sc = scenario.load(path, variant=variant, overrides=scenario.merge(overrides or {}, pair))
+    if target.name in ("sil", "mpy"):
+        with open_target(target.name, board) as fresh:
+            return run(sc, fresh, board)
+    target.reboot()
+    return run(sc, target, board)
+
+
 def run_one(path, target: Target, board: dict, out_dir: Path, variant: str | None = None,
             overrides: dict | None = None,
             progress: Callable[[float, float], None] | None = None,
-            plots: bool = True) -> dict:
+            plots: bool = True, paired: bool = True) -> dict:
     """Run one scenario file into out_dir (trace.csv, summary.json with its checks, and
-    the plots); returns {"summary", "dir", "checks", "description"}."""
+    the plots); returns {"summary", "dir", "checks", "description"}. A scenario naming
+    a paired check (rig.hil.checks) is run a second time as that check's companion
+    (companion_trace.csv); paired=False skips it and those checks."""
     from rig.hil import metrics, report, scenario, trace
 
     sc = scenario.load(path, variant=variant, overrides=overrides)
@@ -355,7 +372,16 @@ def run_one(path, target: Target, board: dict, out_dir: Path, variant: str | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     loop = run(sc, target, board, progress=progress)
     summary = metrics.summarize(loop)
-    results = checks.evaluate(summary, sc.checks)
+    declared = sc.checks
+    pair = checks.companion(declared)
+    if pair is not None and not paired:
+        declared = [(n, p) for n, p in declared if checks.TABLE[n].paired is None]
+    elif pair is not None:
+        other = _companion(path, target, board, variant, overrides, pair)
+        summary["paired"] = metrics.paired(loop.trace, other.trace, sc.step_s)
+        summary["paired"]["wall_s"] = other.wall_s
+        trace.write_csv(other.trace, out_dir / "companion_trace.csv")
+    results = checks.evaluate(summary, declared)
     summary["checks"] = [{"check": n, "pass": ok, "detail": d} for n, ok, d in results]
     trace.write_csv(loop.trace, out_dir / "trace.csv")
     report.write_summary(summary, out_dir / "summary.json")

@@ -171,11 +171,12 @@ class Scenario:
         return {n: s(t_s) for n, s in self.profiles.items()}
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
+    """base with over deep-merged into it (a copy)."""
     out = copy.deepcopy(base)
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -200,11 +201,11 @@ def parse(data: dict, source: str = "<scenario>", variant: str | None = None,
     if variant == "test" and "test" in data:
         if not isinstance(data["test"], dict):
             raise err(src, "test", "expected a table")
-        data = _merge(data, data["test"])
+        data = merge(data, data["test"])
     elif variant not in (None, "test", "full"):
         raise err(src, "variant", f"{variant!r}: choose full or test")
     if overrides:
-        data = _merge(data, overrides)
+        data = merge(data, overrides)
     data = {k: v for k, v in data.items() if k != "test"}
     name = data.get("name", Path(source).stem)
     if not isinstance(name, str) or not name:

@@ -350,6 +350,8 @@ def describe(src: int, i: int, row: tuple) -> str:
         return "1 while the service unlock of the asking connection or line is open"
     if src == R._S_MIRROR:
         return "Read-only copy of input register %d: %s" % (i, _input_description(i, row))
+    if src in (R._S_CAL_SEASON, R._S_CAL_MONTH):
+        return _describe_calendar(src == R._S_CAL_MONTH, i)
     if src >= EV.S_FIRST:
         return _describe_events(src, i)
     raise DocError(f"no description rule for register source {src} ({name})")
@@ -372,6 +374,22 @@ def _describe_events(src: int, i: int) -> str:
     return _ENTRY_TEXT[w] % j
 
 
+def _describe_calendar(months: bool, i: int) -> str:
+    """The calendar counters (co2hr.encal): slot 0 is the current month or season."""
+    from co2hr.encal import SLOT_WORDS
+
+    j, w = divmod(i, SLOT_WORDS)
+    when = ("this month" if j == 0 else f"{j} month{'s' if j > 1 else ''} ago") if months \
+        else ("this season" if j == 0 else f"{j} season{'s' if j > 1 else ''} ago")
+    if w == 0:
+        return (f"Calendar, {when}: the year (local time; 0 = no such slot yet)" if months
+                else f"Calendar, {when}: the year it began (local time; 0 = no such slot yet)")
+    if w == 1:
+        return (f"Calendar, {when}: the month 1..12" if months else
+                f"Calendar, {when}: 1 heating season (1 Oct - 31 Mar), 0 the rest of the year")
+    return f"Calendar, {when}: {docs('counters')[1 + (w - 2) // 2]} (high word first)"
+
+
 def _input_description(addr: int, row: tuple) -> str:
     for g in R.GROUPS:
         if R.TABLE_NAMES[g[0]] == "input" and g[1] <= addr < g[1] + g[3] * g[4]:
@@ -392,6 +410,7 @@ GROUP_TITLES = {
     R._S_OUT_ON: "Output on flags", R._S_ALARM_BIT: "Alarm active flags",
     R._S_UNLOCKED: "Service unlock state", R._S_CODE_DEFAULT: "Factory unlock code",
     R._S_BOARD: "Boot mode and network", R._S_NET32: "Network addresses and counts",
+    R._S_CAL_SEASON: "Calendar counters per season", R._S_CAL_MONTH: "Calendar counters per month",
     EV.S_CLOCK: "Clock", EV.S_CLOCK32: "Clock (32-bit)", EV.S_EVLOG32: "Event log counts",
     EV.S_EVLOG: "Event log state", EV.S_WINDOW: "Event log window",
     EV.S_CLOCKSET: "Clock set block", EV.S_FROM: "Event log window position",

@@ -62,23 +62,35 @@ def test_alarm_intervals_from_alarm_words():
 def _ramp_summary(on_at=0.5, off_at=0.3):
     """A demand ramp 0->10->0 and ideal staging switches at the given thresholds."""
     up = np.linspace(0, 10, 1001)
-    dem = np.concatenate([up, up[::-1]])
+    dem = np.concatenate([up, up[::-1], np.zeros(200)])  # (and the pump's post-run)
     n = dem.size
     rising = np.arange(n) < 1001
-    pump = np.where(rising, dem >= on_at, dem > off_at).astype(float) * 80.0
+    on = np.where(rising, dem >= on_at, dem > off_at)
+    k_on, k_off = int(np.argmax(on)), int(n - np.argmax(on[::-1]))  # first on, first off
+    # the valve output opens 10 s after the pump started and closes in 20 s once the
+    # staging is off, the valve motor follows 30 s later; the pump runs 60 s more + 5 s
+    idx = np.arange(n)
+    cmd = (idx >= k_on + 10) & (idx < k_off + 20)
+    valve = (idx >= k_on + 11) & (idx < k_off + 50)
+    pump = ((idx >= k_on) & (idx < k_off + 20 + 65)).astype(float) * 80.0
     byp = np.where(rising, dem >= 9.6, dem > 9.3).astype(float)
     raise_bar = np.clip((dem - 1.0) / 7.0, 0, 1) * 10.0
     fan_lim = 100.0 - np.clip(dem - 8.0, 0, 1) * 50.0
-    stage = (pump > 0).astype(float) + (raise_bar > 0) + (fan_lim < 100) + byp
+    stage = on.astype(float) + (raise_bar > 0) + (fan_lim < 100) + byp
     tr = _trace(n, **{"bnd.demand_v": dem, "out.hr_pump_pct": pump, "out.gc_bypass": byp,
                       "fw.hr_raise_bar": raise_bar, "fw.fan_limit_pct": fan_lim,
-                      "fw.hr_stage": stage})
+                      "fw.hr_stage": stage, "out.hr_valve_pct": cmd * 50.0,
+                      "plant.hr_valve_pos_pct": valve * 50.0})
     return {"switching": {"hr_pump": M.transitions(tr, "out.hr_pump_pct"),
                           "gc_bypass": M.transitions(tr, "out.gc_bypass"),
                           "hr_raise": M.transitions(tr, "fw.hr_raise_bar", lambda v: v > 0.05),
                           "fan_reduction": M.transitions(tr, "fw.fan_limit_pct",
-                                                         lambda v: v < 99.95)},
-            "hr_stages": M.stage_changes(tr)}
+                                                         lambda v: v < 99.95),
+                          "hr_valve": M.transitions(tr, "plant.hr_valve_pos_pct",
+                                                    lambda v: v > 0.05),
+                          "hr_valve_cmd": M.transitions(tr, "out.hr_valve_pct",
+                                                        lambda v: v > 0.05)},
+            "hr_stages": M.stage_changes(tr), "settings": {"hr_pump_post_s": 60}}
 
 
 def test_stage_checks_pass_for_domain_thresholds_and_fail_for_wrong_ones():
@@ -87,6 +99,15 @@ def test_stage_checks_pass_for_domain_thresholds_and_fail_for_wrong_ones():
     bad = C.run_check(_ramp_summary(on_at=1.5), "hr_stages", tol_v=0.15)
     failed = [n for n, ok, _d in bad if not ok]
     assert failed == ["HR pump starts rising past 0.5 V"]
+    early = _ramp_summary()
+    early["settings"]["hr_pump_post_s"] = 90  # the pump stopped 25 s short of its post-run
+    failed = [n for n, ok, _d in C.run_check(early, "hr_stages") if not ok]
+    assert failed == ["HR pump stops once the 3-way valve is shut, 90 s after the valve "
+                      "output reached 0"]
+    wet = _ramp_summary()  # the valve opened before the pump ran
+    wet["switching"]["hr_valve"][0]["t_s"] = wet["switching"]["hr_pump"][0]["t_s"] - 1.0
+    failed = [n for n, ok, _d in C.run_check(wet, "hr_stages") if not ok]
+    assert failed == ["HR pump runs before the 3-way valve opens"]
     skipped = _ramp_summary()
     skipped["hr_stages"] = [c for c in skipped["hr_stages"] if c["to"] != 3]  # 2 -> 4 directly
     failed = [n for n, ok, _d in C.run_check(skipped, "hr_stages") if not ok]
