@@ -111,3 +111,15 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = main(list(argv))
     return rc, out.getvalue(), err.getvalue()
+
+
+def sil_rig():
+    """A `rig run` on sil at 20x for a test module's fixture; checks a clean stop."""
+    r = RigProcess("--target", "sil", "--no-view", "--speed", "20")
+    yield r
+    assert r.stop() == 0
+
+
+def tcp_args(r: RigProcess) -> list[str]:
+    """The technician commands' address of the rig's Modbus TCP port."""
+    return ["--tcp", f"127.0.0.1:{r.tcp_port}"]

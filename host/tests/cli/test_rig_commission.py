@@ -12,24 +12,15 @@ import time
 from pathlib import Path
 
 import pytest
-from rigproc import RigProcess, run_cli
+from rigproc import run_cli, sil_rig, tcp_args
 
 from rig.regs import fwdoc
 
-
-@pytest.fixture(scope="module")
-def rig():
-    r = RigProcess("--target", "sil", "--no-view", "--speed", "20")
-    yield r
-    assert r.stop() == 0
-
-
-def _tcp(rig) -> list[str]:
-    return ["--tcp", f"127.0.0.1:{rig.tcp_port}"]
+rig = pytest.fixture(scope="module")(sil_rig)
 
 
 def _commission(rig, out: Path) -> tuple[int, str, dict, str]:
-    rc, text, err = run_cli("commission", *_tcp(rig), "--out", str(out), "--site", "Test site",
+    rc, text, err = run_cli("commission", *tcp_args(rig), "--out", str(out), "--site", "Test site",
                             "--by", "A. Technician")
     assert not err, err
     js = sorted(out.glob("commissioning-*.json"))
@@ -59,7 +50,7 @@ def test_commissioning_on_the_virtual_rig_passes_every_check(rig, tmp_path):
     assert "<td>result</td>" not in html and "Test site" in html and ">passed<" in html
     assert text.strip().endswith(".html") and "commissioning passed" in text
     # the mode and the outputs are back in automatic control
-    rc, out, err = run_cli("read", *_tcp(rig), "mode", "manual_left_s")
+    rc, out, err = run_cli("read", *tcp_args(rig), "mode", "manual_left_s")
     assert re.search(r"^mode +2 \(Max-COP\)", out, re.M) and "manual_left_s            0 s" in out
 
 
@@ -84,17 +75,17 @@ def test_a_sensor_fault_fails_its_check_in_words(rig, tmp_path):
 
 
 def test_manual_value_outside_manual_mode_is_accepted_and_warned(rig):
-    rc, out, err = run_cli("set", *_tcp(rig), "man_bev_pct", "40")
+    rc, out, err = run_cli("set", *tcp_args(rig), "man_bev_pct", "40")
     assert rc == 0, err
     assert re.search(r"^warning: mode is Max-COP, not Manual: .*does nothing", out, re.M), out
-    rc, out, err = run_cli("read", *_tcp(rig), "man_bev_pct")
+    rc, out, err = run_cli("read", *tcp_args(rig), "man_bev_pct")
     assert "40.0 %" in out, out  # the write took
-    rc, out, err = run_cli("alarms", *_tcp(rig))
+    rc, out, err = run_cli("alarms", *tcp_args(rig))
     assert re.search(r"^70 manual_idle \(warning\)", out, re.M), out
-    rc, out, err = run_cli("set", *_tcp(rig), "manual_release", "1")
+    rc, out, err = run_cli("set", *tcp_args(rig), "manual_release", "1")
     assert rc == 0 and "warning" not in out
     time.sleep(0.3)
-    rc, out, err = run_cli("alarms", *_tcp(rig))
+    rc, out, err = run_cli("alarms", *tcp_args(rig))
     assert "manual_idle" not in out
 
 
@@ -109,7 +100,7 @@ def test_hp_switch_check_is_not_done_without_anybody_to_open_it(rig):
 
     p = argparse.ArgumentParser()
     add_link_args(p)
-    a = p.parse_args(_tcp(rig))
+    a = p.parse_args(tcp_args(rig))
     asked = []
     with Link(a) as link:
         w = cm.Walk(link, cm.R.UNLOCK_CODE, None,

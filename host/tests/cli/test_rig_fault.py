@@ -12,7 +12,7 @@ import subprocess
 import time
 
 import pytest
-from rigproc import RigProcess, run_cli
+from rigproc import run_cli, sil_rig, tcp_args
 
 from co2hr.alarms import ALARMS
 from rig.regs import fwdoc
@@ -20,15 +20,7 @@ from rig.regs import fwdoc
 TICK_S = 1.0  # the virtual rig's control tick
 
 
-@pytest.fixture(scope="module")
-def rig():
-    r = RigProcess("--target", "sil", "--no-view", "--speed", "20")
-    yield r
-    assert r.stop() == 0
-
-
-def _tcp(rig) -> list[str]:
-    return ["--tcp", f"127.0.0.1:{rig.tcp_port}"]
+rig = pytest.fixture(scope="module")(sil_rig)
 
 
 def _alarm(name: str) -> tuple:
@@ -50,7 +42,7 @@ def _raised_at(rig, code: int, timeout_s: float = 20.0) -> float:
     t_end = time.monotonic() + timeout_s
     a = fwdoc.alarm_by_code(code)
     while time.monotonic() < t_end:
-        rc, out, err = run_cli("alarms", *_tcp(rig))
+        rc, out, err = run_cli("alarms", *tcp_args(rig))
         assert rc == 0, err
         if re.search(rf"^{code} {a.name} \(", out, re.M):
             block = out[out.index(f"{code} {a.name} ("):]
@@ -61,7 +53,7 @@ def _raised_at(rig, code: int, timeout_s: float = 20.0) -> float:
     else:
         raise AssertionError(f"alarm {code} not raised: {out}")
     hist = [f"alarm_hist_{j}_{w}" for j in range(16) for w in ("code", "event", "time_s")]
-    rc, out, err = run_cli("read", *_tcp(rig), *hist)
+    rc, out, err = run_cli("read", *tcp_args(rig), *hist)
     v = dict(re.findall(r"^(\S+) +(\d+)", out, re.M))
     for j in range(16):  # newest first: the latest raising of code
         if int(v[f"alarm_hist_{j}_code"]) == code and int(v[f"alarm_hist_{j}_event"]) == 1:
@@ -87,7 +79,7 @@ def _clean(rig) -> None:
     rc, out, err = run_cli("fault", "--tcp-port", str(rig.tcp_port), "clear", "all")
     assert rc == 0, err
     time.sleep(0.5)  # ten ticks: every cause gone
-    rc, out, err = run_cli("ack", *_tcp(rig))
+    rc, out, err = run_cli("ack", *tcp_args(rig))
     assert rc == 0, err
 
 
@@ -101,7 +93,7 @@ def test_set_alarm_ack_says_what_cleared_and_what_is_still_active(rig):
     rc, out, err = run_cli("fault", "--tcp-port", str(rig.tcp_port), "clear", "all")
     assert rc == 0 and "cleared" in out, err
     time.sleep(1.0)  # a few ticks: the causes are gone
-    rc, out, err = run_cli("set", *_tcp(rig), "alarm_ack", "1")
+    rc, out, err = run_cli("set", *tcp_args(rig), "alarm_ack", "1")
     assert rc == 0, err
     lines = out.splitlines()
     assert f"cleared: {fan[0]} fan_fail (alarm, latched): {fan[2]} (acknowledged)" in lines
@@ -119,24 +111,24 @@ def test_ack_one_code_and_all_say_what_stays_active_and_why(rig):
     _raised_at(rig, rec[0])
     _fault(rig, "clear", "fan")
     time.sleep(1.0)
-    rc, out, err = run_cli("ack", *_tcp(rig), str(fan[0]))
+    rc, out, err = run_cli("ack", *tcp_args(rig), str(fan[0]))
     assert rc == 0, err
     lines = out.splitlines()
     assert f"cleared: {fan[0]} fan_fail (alarm, latched): {fan[2]} (acknowledged)" in lines
     assert any(ln.startswith(f"still active, not acknowledged by this: {rec[0]} p_rec_sensor")
                for ln in lines), out  # another code: left alone, relay still on
-    rc, out, err = run_cli("alarms", *_tcp(rig))
+    rc, out, err = run_cli("alarms", *tcp_args(rig))
     assert "alarm relay on" in out.splitlines()[0] and f"{fan[0]} fan_fail" not in out
-    rc, out, err = run_cli("ack", *_tcp(rig), "all")
+    rc, out, err = run_cli("ack", *tcp_args(rig), "all")
     assert rc == 0, err
     want = (f"still active: cause present (p_rec_bar: open circuit (below the live-zero / "
             f"above the PT1000 range)): {rec[0]} p_rec_sensor (alarm): {rec[2]} "
             "(acknowledged, no longer holds the alarm relay)")
     assert want in out.splitlines(), out
     assert "alarm relay: on -> off" in out.splitlines(), out
-    rc, out, err = run_cli("ack", *_tcp(rig), str(fan[0]))
+    rc, out, err = run_cli("ack", *tcp_args(rig), str(fan[0]))
     assert rc == 0 and out.startswith(f"alarm {fan[0]} fan_fail is not active"), out
-    rc, out, err = run_cli("ack", *_tcp(rig), "5")
+    rc, out, err = run_cli("ack", *tcp_args(rig), "5")
     assert rc == 1 and "no alarm '5'" in err and out == ""
     _clean(rig)
 
@@ -152,7 +144,7 @@ def test_fault_refusals_are_one_line(rig):
 
 
 def _bad_frames(rig) -> int:
-    rc, out, err = run_cli("read", *_tcp(rig), "mb_crc_errors", "mb_bad_frames")
+    rc, out, err = run_cli("read", *tcp_args(rig), "mb_crc_errors", "mb_bad_frames")
     return sum(int(x) for x in re.findall(r"^\S+ +(\d+)$", out, re.M))
 
 
