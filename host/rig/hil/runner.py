@@ -243,6 +243,18 @@ class ClosedLoop:
             self.progress(self.sc.duration_s, self.sc.duration_s)
         return self.trace
 
+    def _enter(self, t_s: float, due: list) -> tuple:
+        """At t_s: fire the events that are due (popped from due), set the boundary's
+        demand on the board and the power; -> (boundary, event labels, powered)."""
+        labels = []
+        while due and due[0].at_s <= t_s + 1e-9:
+            ev = due.pop(0)
+            self.log.append(events.fire(self, ev, t_s))
+            labels.append(ev.label())
+        b = self.sc.boundary_at(t_s)
+        self.rig.simboard.set_demand_v(b["demand_v"])
+        return b, labels, self._power(t_s, labels)
+
     def _run_fixed(self) -> None:
         """Every step dt = step_s, at t = k * dt."""
         sc = self.sc
@@ -251,14 +263,7 @@ class ClosedLoop:
         due = list(sc.events)
         for k in range(n + 1):
             t_s = k * dt
-            labels = []
-            while due and due[0].at_s <= t_s + 1e-9:
-                ev = due.pop(0)
-                self.log.append(events.fire(self, ev, t_s))
-                labels.append(ev.label())
-            b = sc.boundary_at(t_s)
-            self.rig.simboard.set_demand_v(b["demand_v"])
-            powered = self._power(t_s, labels)
+            b, labels, powered = self._enter(t_s, due)
             try:  # the last row is recorded without moving the plant
                 try:
                     self._step(k, t_s, b, 0.0 if k == n else dt, powered, labels)
@@ -285,14 +290,7 @@ class ClosedLoop:
         period_s = getattr(getattr(self.target, "app", None), "period_ms", 1000) / 1000.0
         t_s, k, next_progress = 0.0, 0, 0.0
         while True:
-            labels = []
-            while due and due[0].at_s <= t_s + 1e-9:
-                ev = due.pop(0)
-                self.log.append(events.fire(self, ev, t_s))
-                labels.append(ev.label())
-            b = sc.boundary_at(t_s)
-            self.rig.simboard.set_demand_v(b["demand_v"])
-            powered = self._power(t_s, labels)
+            b, labels, powered = self._enter(t_s, due)
             last = t_s >= sc.duration_s - 1e-9
             long = (quiet > dt and powered and not labels and self._cut_until < 0
                     and self._armed_off_s < 0 and self._poll_until < t_s and self.gate.ok())
