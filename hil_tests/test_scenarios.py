@@ -195,3 +195,13 @@ def test_danish_days_stay_inside_limits(target, board, tmp_path, day):
         pytest.skip("day scenarios run on sil in CI; `make hil` runs them full length")
     s, checks = _run(target, board, tmp_path, day)
     _assert_checks(s, checks)
+
+
+def test_heat_meter_failure_falls_back_to_the_estimate_without_a_gap(target, board, tmp_path):
+    """The heat meter's S0 wire breaks and is mended: its heat booked before and after,
+    the estimate (and what it estimated since the last pulse) while it has failed, with
+    the heat_meter alarm; every figure against the plant's heat to the HR water. Runs on
+    mpy too: the meter's integer bookkeeping inside MicroPython."""
+    s, checks = _run(target, board, tmp_path, "heat_meter_failure")
+    assert s["heat_book"]["meter_states"] == [1, 2]  # counted, failed, counted again
+    _assert_checks(s, checks)

@@ -71,10 +71,7 @@ class HeatMeter:
     def _reset(self):
         self._seen = -1  # pulse count last seen (-1: none yet: the next is the base)
         self._back = 0  # pulses since it failed
-        self._w_ms = 0  # the judging window: its time, metered and estimated heat
-        self._w_m_wh = 0
-        self._w_e_wh = 0
-        self._w_e_uwh = 0
+        self._window()  # the judging window: its time, metered and estimated heat
         self._gap_ms = 0  # time since the last pulse
         self._r_on = 0  # a rate period runs (it began at a pulse)
         self._r_ms = 0
@@ -121,6 +118,7 @@ class HeatMeter:
                 self._back += dn
                 if self._back >= _BACK_PULSES:
                     self.failed = 0
+                    self._window()  # judged from now on, when the meter counts
                 m_wh = 0  # (the estimate was booked for its time)
         elif not self.failed:
             if self.since_wh[0] + self.since_wh[1] + self.since_wh[2] >= self.fail_wh:
@@ -146,9 +144,6 @@ class HeatMeter:
         self.failed = 1
         self.fell = 1
         self._back = 0
-        self._w_ms = 0  # the window restarts when the meter counts again
-        self._w_m_wh = 0
-        self._w_e_wh = 0
 
     def _pulse(self, m_wh):
         self._gap_ms = 0
@@ -190,6 +185,9 @@ class HeatMeter:
             if m >= self.min_wh or e >= self.min_wh:
                 d = m - e if m > e else e - m
                 self.implausible = 1 if d > e * self.dev_pct // 100 + wpp else 0
+        self._window()
+
+    def _window(self):
         self._w_ms = 0
         self._w_m_wh = 0
         self._w_e_wh = 0

@@ -125,6 +125,10 @@ def test_a_meter_that_stops_falls_back_to_the_estimate_without_a_gap():
     m.step(60)
     assert m.state() == HM_OK and not m.alarm()
     assert abs((m.booked() - b_back) - (m.est_wh - e_back)) <= 3 * _WPP
+    # the first windows judged after the repair hold only the time the meter counted
+    for _ in range(2):
+        m.step(300)
+        assert m.state() == HM_OK and not m.alarm()
 
 
 def test_a_meter_input_not_wired_is_failed_at_once():

@@ -401,6 +401,75 @@ def _modbus_writes_as_declared(s):
     return out or [_result("modbus writes as declared", False, "no modbus_write event")]
 
 
+# -- heat meter and the booked heat (issue 16: heat meter, its failure) -------------------------
+
+def _heat_ok(iv: dict | None, rel: float, abs_kwh: float) -> tuple[bool, str]:
+    """Booked heat of an interval (rig.hil.heatbook) within rel of the plant's or abs_kwh,
+    whichever is wider."""
+    if not iv or iv.get("booked_kwh") is None:
+        return False, "no booked heat read"
+    b, p = iv["booked_kwh"], iv["plant_kwh"]
+    tol = max(rel * abs(p), abs_kwh)
+    return abs(b - p) <= tol, (f"booked {b:.3f} kWh, plant {p:.3f} kWh to the HR water "
+                               f"({iv['t0_s']:g}-{iv['t1_s']:g} s; tolerance {tol:.3f} kWh)")
+
+
+@check("heat_booked", rel=(0.02, 0.0, 1.0), abs_kwh=(0.05, 0.0, 1000.0))
+def _heat_booked(s, rel, abs_kwh):
+    """The heat booked over the run after warm-up (hr_refrig_wh + hr_forced_wh) is the
+    plant's heat to the HR water while its compressors ran (within rel or abs_kwh)."""
+    ok, d = _heat_ok((s.get("heat_book") or {}).get("run"), rel, abs_kwh)
+    return [_result("booked heat is the plant's recovered heat", ok, d)]
+
+
+@check("heat_meter_fallback", max_detect_s=(120.0, 1.0, 7200.0), meter_rel=(0.02, 0.0, 1.0),
+       est_rel=(0.25, 0.0, 1.0), abs_kwh=(0.03, 0.0, 1000.0))
+def _heat_meter_fallback(s, max_detect_s, meter_rel, est_rel, abs_kwh):
+    """A fault on the heat meter's pulse input (a `fault` event on heat_pulses): before
+    it the metered heat is booked (within meter_rel of the plant's); within max_detect_s
+    the meter counts as failed (status hr_meter 2) and heat_meter is raised; while it
+    lasts the estimate is booked (the firmware's own q_hr_kw integral, within meter_rel;
+    and within est_rel of the plant's: the estimate's error), with nothing left out
+    around the detection (from 60 s before the fault to 60 s after the detection: the
+    plant's heat until the fault plus the estimate from it, within meter_rel); after the fault is cleared the meter counts and is booked
+    again and the alarm clears."""
+    hb = (s.get("heat_book") or {}).get("fault")
+    if not hb:
+        return [_result("heat meter fault in the run", False, "no fault on heat_pulses")]
+    t_f, t_d, t_c = hb["t_s"], hb["detected_s"], hb["cleared_s"]
+    ok, d = _heat_ok(hb["before"], meter_rel, abs_kwh)
+    out = [_result("before the fault the meter's heat is booked", ok, d)]
+    out.append(_result(f"the meter is found failed within {max_detect_s:g} s",
+                       t_d is not None and t_d - t_f <= max_detect_s,
+                       f"fault at {t_f:g} s, status hr_meter 2 at {t_d} s; 2 in "
+                       f"{hb['failed_share']} of the samples until the clear"))
+    al = [a for a in s.get("alarms", []) if a["alarm"] == "heat_meter"
+          and a["raised_s"] >= t_f and a["raised_s"] <= t_f + max_detect_s + 1.0]
+    out.append(_result("heat_meter raised", bool(al), f"{al[:1]}"))
+    dur = hb["during"]
+    ok, d = _heat_ok({**dur, "plant_kwh": dur["estimate_kwh"]}, meter_rel, abs_kwh)
+    out.append(_result("while it has failed the estimate is booked", ok,
+                       d.replace("plant", "estimated")))
+    ok, d = _heat_ok(dur, est_rel, abs_kwh)
+    out.append(_result(f"the estimate booked meanwhile within {est_rel:g} of the plant's",
+                       ok, d))
+    ok, d = _heat_ok(hb["around"], meter_rel, abs_kwh)
+    out.append(_result("nothing left out around the failure (the estimate since the last "
+                       "pulse booked at the detection)", ok,
+                       d + f"; without it {hb['around']['without_since_kwh']:.3f} kWh"))
+    if t_c is not None:
+        back = hb["back_s"]
+        cleared = [a for a in al if a["cleared_s"] is not None and a["cleared_s"] >= t_c]
+        out.append(_result("after the clear the meter counts again and the alarm clears",
+                           back is not None and back - t_c <= max_detect_s and cleared,
+                           f"cleared at {t_c:g} s, hr_meter 1 at {back} s, alarm "
+                           f"{cleared[:1]}"))
+        if hb["after"] is not None:
+            ok, d = _heat_ok(hb["after"], meter_rel, abs_kwh)
+            out.append(_result("after the clear the meter's heat is booked", ok, d))
+    return out
+
+
 # -- a scenario file's list, and the verdict ---------------------------------------------------
 
 def parse(src: str, items) -> list[tuple[str, dict]]:

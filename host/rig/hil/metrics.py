@@ -385,6 +385,9 @@ def summarize(loop) -> dict:
     if loop.evlog_cut:
         s["event_log_cut"] = loop.evlog_cut
     s["accounting"] = booked(tr)
+    from rig.hil import heatbook
+
+    s["heat_book"] = heatbook.summary(tr, loop.log, sc.step_s, m["warmup_s"])
     return _jsonable(s)
 
 

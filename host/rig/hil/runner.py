@@ -66,6 +66,11 @@ class ClosedLoop:
         self.sc = scenario
         self.target = target
         self.rig = Coupling(target, board, plant_params(scenario.plant))
+        # the site's heat meter has the pulse value the firmware is set to (else the
+        # simulated board's default: pulses the firmware is not told to count)
+        wpp = scenario.settings.get("hr_meter_wh_per_pulse")
+        if wpp:
+            self.rig.simboard.heat_wh_per_pulse = float(wpp)
         self.fw = FirmwareView(target)
         self.progress = progress
         self._adaptive = scenario.quiet_step_s is not None or scenario.record_s is not None

@@ -1,0 +1,98 @@
+"""The booked heat against the plant's: summary["heat_book"] for the heat checks
+(rig.hil.checks: heat_booked, heat_meter_fallback).
+
+Why: the counters hr_refrig_wh + hr_forced_wh are the tax record of the recovered heat;
+the plant knows the truth (the heat its HRHX gave the water). Between any two trace rows
+the booked heat is the counters' difference, and the plant's the integral of its
+q_hr_kw over the rows where its compressors ran (the firmware books heat only while they
+run). The intervals are the run, and around a fault on the heat meter input
+(heat_pulses): before it, while it lasts and after it is cleared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rig.hil.metrics import _col, _f, row_seconds
+
+
+def _booked(tr: dict) -> np.ndarray:
+    a = _col(tr, "fw.hr_refrig_wh")
+    b = _col(tr, "fw.hr_forced_wh")
+    return a + b
+
+
+def _at(t: np.ndarray, y: np.ndarray, t_s: float) -> float | None:
+    """y at the first finite row at or after t_s."""
+    idx = np.nonzero((t >= t_s - 1e-9) & np.isfinite(y))[0]
+    return float(y[idx[0]]) if idx.size else None
+
+
+def interval(tr: dict, dt: float, t0: float, t1: float) -> dict:
+    """Booked and plant heat (kWh) from row t0 to row t1."""
+    t = _col(tr, "t_s")
+    bk = _booked(tr)
+    b0, b1 = _at(t, bk, t0), _at(t, bk, t1)
+    run = _col(tr, "plant.comp_running") > 0.5
+    sel = (t >= t0 - 1e-9) & (t < t1 - 1e-9)
+    w = run * row_seconds(tr, dt) / 3600.0
+
+    def integral(col: str) -> float:
+        return float((np.nan_to_num(_col(tr, col)) * w)[sel].sum())
+
+    # the estimate of a row is the firmware's for the tick that ends at the next row
+    est = np.nan_to_num(_col(tr, "fw.q_hr_kw"))
+    est = np.concatenate((est[1:], est[-1:])) if est.size else est
+    return {"t0_s": _f(t0), "t1_s": _f(t1), "plant_kwh": _f(integral("plant.q_hr_kw")),
+            "estimate_kwh": _f(float((est * w)[sel].sum())),
+            "booked_kwh": _f((b1 - b0) / 1000.0) if b0 is not None and b1 is not None
+            else None}
+
+
+def summary(tr: dict, log: list[dict], dt: float, warmup_s: float) -> dict:
+    t = _col(tr, "t_s")
+    if not t.size:
+        return {}
+    t_end = float(t[-1])
+    out = {"run": interval(tr, dt, min(warmup_s, t_end), t_end)}
+    meter = _col(tr, "fw.hr_meter")
+    out["meter_states"] = sorted({int(v) for v in meter[np.isfinite(meter)]})
+    out["q_hr_meter_kw_mean"] = _f(np.nanmean(_col(tr, "fw.q_hr_meter_kw")))
+    f = next((e for e in log if e.get("event") == "fault"
+              and e.get("signal") == "heat_pulses"), None)
+    if f is None:
+        return out
+    t_f = float(f["t_s"])
+    c = next((e for e in log if e.get("event") == "clear" and e.get("signal") == "heat_pulses"
+              and e["t_s"] > t_f), None)
+    t_c = float(c["t_s"]) if c else t_end
+    failed = np.nonzero((t >= t_f) & (meter == 2))[0]
+    t_det = float(t[failed[0]]) if failed.size else None
+    back = np.nonzero((t >= t_c) & (meter == 1))[0] if c else np.array([], dtype=int)
+    t_back = float(t[back[0]]) if back.size else None
+    during = (t >= (t_det if t_det is not None else t_f)) & (t < t_c)
+    out["fault"] = {
+        "t_s": _f(t_f), "cleared_s": _f(t_c) if c else None, "kind": f.get("kind"),
+        "detected_s": _f(t_det), "back_s": _f(t_back),
+        "failed_share": _f(float(np.mean(meter[during] == 2))) if during.any() else None,
+        "before": interval(tr, dt, min(warmup_s, t_f), t_f),
+        "during": interval(tr, dt, t_f, t_c),
+        # around the detection: the heat from the meter's last pulse to the detection must
+        # be booked at it (nothing left out)
+        "around": _around(tr, dt, t_f, t_det, t_c),
+        "after": interval(tr, dt, (t_back if t_back is not None else t_c) + 60.0, t_end)
+        if c and (t_back or t_c) + 60.0 < t_end else None,
+    }
+    return out
+
+
+def _around(tr: dict, dt: float, t_f: float, t_det: float | None, t_c: float) -> dict:
+    """From 60 s before the fault to 60 s after the detection: what must be booked is
+    the plant's heat until the fault (the meter counted it) and the estimate from the
+    fault on (booked at the detection for the time since the meter's last pulse)."""
+    t0, t1 = max(0.0, t_f - 60.0), min(t_c, (t_det if t_det is not None else t_f) + 60.0)
+    a, b, whole = interval(tr, dt, t0, t_f), interval(tr, dt, t_f, t1), interval(tr, dt, t0, t1)
+    return {"t0_s": _f(t0), "t1_s": _f(t1), "booked_kwh": whole["booked_kwh"],
+            "plant_kwh": _f(a["plant_kwh"] + b["estimate_kwh"]),
+            "without_since_kwh": _f(a["plant_kwh"] + interval(
+                tr, dt, t_det if t_det is not None else t_f, t1)["estimate_kwh"])}
