@@ -431,8 +431,8 @@ def _heat_meter_fallback(s, max_detect_s, meter_rel, est_rel, abs_kwh):
     lasts the estimate is booked (the firmware's own q_hr_kw integral, within meter_rel;
     and within est_rel of the plant's: the estimate's error), with nothing left out
     around the detection (from 60 s before the fault to 60 s after the detection: the
-    plant's heat until the fault plus the estimate from it, within meter_rel); after the fault is cleared the meter counts and is booked
-    again and the alarm clears."""
+    plant's heat until the fault plus the estimate from it, within meter_rel); after the
+    fault is cleared the meter counts and is booked again and the alarm clears."""
     hb = (s.get("heat_book") or {}).get("fault")
     if not hb:
         return [_result("heat meter fault in the run", False, "no fault on heat_pulses")]
