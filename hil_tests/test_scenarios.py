@@ -205,3 +205,12 @@ def test_heat_meter_failure_falls_back_to_the_estimate_without_a_gap(target, boa
     s, checks = _run(target, board, tmp_path, "heat_meter_failure")
     assert s["heat_book"]["meter_states"] == [1, 2]  # counted, failed, counted again
     _assert_checks(s, checks)
+
+
+def test_demand_from_the_tank_temperature_holds_the_tank(target, board, tmp_path):
+    """hr_demand_src 1: the tank PI makes the demand (the 0-10 V terminal reads 0 V);
+    the plant's tank comes to its setpoint and stays there, and the metered heat booked
+    is the plant's heat to the HR water."""
+    s, checks = _run(target, board, tmp_path, "hr_demand_tank")
+    assert s["accounting"]["run_forced_s"] > 0  # the PI raised the pressure for it
+    _assert_checks(s, checks)

@@ -470,6 +470,28 @@ def _heat_meter_fallback(s, max_detect_s, meter_rel, est_rel, abs_kwh):
     return out
 
 
+@check("tank_demand", band_k=(1.5, 0.0, 20.0))
+def _tank_demand(s, band_k):
+    """A demand from the tank temperature (hr_demand_src 1) with the 0-10 V terminal at
+    0 V: heat recovery runs, the plant's tank comes to t_tank_sp_c and stays within
+    band_k of it from then on."""
+    tk = s.get("tank") or {}
+    if not tk:
+        return [_result("tank demand", False, "no t_tank_sp_c in the settings")]
+    sp = tk["sp_c"]
+    out = [_result("the demand comes from the tank (hr_demand_src 1, 0-10 V at 0 V) and "
+                   "heat recovery runs", tk["src"] == 1 and tk["demand_v_max"] == 0.0
+                   and tk["pump_share"] > 0.5,
+                   f"hr_demand_src {tk['src']}, demand_v at most {tk['demand_v_max']} V, HR "
+                   f"pump on {tk['pump_share']:.0%} of the run")]
+    lo, hi = tk["t_tank_min_after_c"], tk["t_tank_max_after_c"]
+    out.append(_result(f"the tank reaches {sp:g} degC and stays within {band_k:g} K",
+                       tk["reached_s"] is not None and lo >= sp - band_k and hi <= sp + band_k,
+                       f"from {tk['t_tank_start_c']} degC, within 0.5 K at {tk['reached_s']} "
+                       f"s, then {lo}..{hi} degC, {tk['t_tank_end_c']} at the end"))
+    return out
+
+
 # -- a scenario file's list, and the verdict ---------------------------------------------------
 
 def parse(src: str, items) -> list[tuple[str, dict]]:

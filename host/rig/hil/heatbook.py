@@ -1,5 +1,6 @@
 """The booked heat against the plant's: summary["heat_book"] for the heat checks
-(rig.hil.checks: heat_booked, heat_meter_fallback).
+(rig.hil.checks: heat_booked, heat_meter_fallback); and summary["tank"], the plant's
+tank against the setpoint of a demand from the tank temperature (tank_demand).
 
 Why: the counters hr_refrig_wh + hr_forced_wh are the tax record of the recovered heat;
 the plant knows the truth (the heat its HRHX gave the water). Between any two trace rows
@@ -10,6 +11,8 @@ run). The intervals are the run, and around a fault on the heat meter input
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -96,3 +99,22 @@ def _around(tr: dict, dt: float, t_f: float, t_det: float | None, t_c: float) ->
             "plant_kwh": _f(a["plant_kwh"] + b["estimate_kwh"]),
             "without_since_kwh": _f(a["plant_kwh"] + interval(
                 tr, dt, t_det if t_det is not None else t_f, t1)["estimate_kwh"])}
+
+
+def tank(tr: dict, settings: dict, band_k: float = 0.5) -> dict:
+    """The plant's tank temperature against t_tank_sp_c from when it first came within
+    band_k of it; the share of the run the HR pump ran, and the 0-10 V terminal's most."""
+    t = _col(tr, "t_s")
+    tt = _col(tr, "plant.t_tank_c")
+    sp = float(settings.get("t_tank_sp_c", math.nan))
+    if not t.size or not math.isfinite(sp):
+        return {}
+    near = np.nonzero(tt >= sp - band_k)[0]
+    after = tt[near[0]:] if near.size else tt[:0]
+    pump = np.nan_to_num(_col(tr, "out.hr_pump_pct")) > 0.5
+    return {"sp_c": sp, "src": settings.get("hr_demand_src"),
+            "t_tank_start_c": _f(tt[0]), "reached_s": _f(t[near[0]]) if near.size else None,
+            "t_tank_min_after_c": _f(after.min()) if after.size else None,
+            "t_tank_max_after_c": _f(after.max()) if after.size else None,
+            "t_tank_end_c": _f(tt[-1]), "pump_share": _f(float(pump.mean())),
+            "demand_v_max": _f(np.nanmax(_col(tr, "bnd.demand_v")))}

@@ -388,6 +388,7 @@ def summarize(loop) -> dict:
     from rig.hil import heatbook
 
     s["heat_book"] = heatbook.summary(tr, loop.log, sc.step_s, m["warmup_s"])
+    s["tank"] = heatbook.tank(tr, st)
     return _jsonable(s)
 
 
