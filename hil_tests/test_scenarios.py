@@ -214,3 +214,18 @@ def test_demand_from_the_tank_temperature_holds_the_tank(target, board, tmp_path
     s, checks = _run(target, board, tmp_path, "hr_demand_tank")
     assert s["accounting"]["run_forced_s"] > 0  # the PI raised the pressure for it
     _assert_checks(s, checks)
+
+
+def test_a_night_across_the_heating_season_start_books_each_period(target, board, tmp_path):
+    """The clock set over Modbus; at local midnight 30 Sep -> 1 Oct the calendar counters
+    move to October and the heating season, each holding what the plant did in it."""
+    s, checks = _run(target, board, tmp_path, "season_start")
+    assert [p["label"] for p in s["calendar"]["months"]] == ["2026-10", "2026-09"]
+    _assert_checks(s, checks)
+
+
+def test_a_power_cut_on_a_backed_up_rtc_keeps_the_clock_and_the_calendar(target, board,
+                                                                          tmp_path):
+    s, checks = _run(target, board, tmp_path, "reboot_keeps_clock")
+    assert s["reboots"] == 1 and s["reboot"]["clock_after"]["clock_source"] == 3  # its RTC
+    _assert_checks(s, checks)

@@ -492,6 +492,89 @@ def _tank_demand(s, band_k):
     return out
 
 
+@check("calendar_split", rel=(0.02, 0.0, 1.0), abs_s=(5.0, 0.0, 86400.0),
+       abs_kwh=(0.03, 0.0, 1000.0), min_periods=(2.0, 1.0, 13.0))
+def _calendar_split(s, rel, abs_s, abs_kwh, min_periods):
+    """With the clock set over Modbus (a `clock` event): the calendar counters read at
+    the end hold per local month and heating season what the plant did in it (its
+    running time, compressor energy, heat to the HR water while running; the local time
+    worked out here from the time set and the tz settings), at least min_periods of
+    each, and no other period."""
+    cal = s.get("calendar")
+    if not cal:
+        return [_result("calendar counters per period", False, "no clock event in the run")]
+    out = []
+    for ring in ("months", "seasons"):
+        plant = cal["plant"][ring]
+        fw = {p["label"]: p["v"] for p in cal[ring]}
+        extra = sorted(set(fw) - set(plant))
+        out.append(_result(f"the {ring} are the plant's local {ring}",
+                           len(plant) >= min_periods and not extra and set(plant) <= set(fw),
+                           f"plant {sorted(plant)}, controller {sorted(fw)}"))
+        for label, pv in sorted(plant.items()):
+            v = fw.get(label)
+            if v is None:
+                continue
+            run = v["run_refrig_s"] + v["run_forced_s"]
+            comp = (v["comp_refrig_wh"] + v["comp_forced_wh"]) / 1000.0
+            heat = (v["hr_refrig_wh"] + v["hr_forced_wh"]) / 1000.0
+            tol_c = max(rel * pv["comp_kwh"], abs_kwh)
+            tol_h = max(rel * pv["heat_kwh"], abs_kwh)
+            ok = (abs(run - pv["run_s"]) <= abs_s and abs(comp - pv["comp_kwh"]) <= tol_c
+                  and abs(heat - pv["heat_kwh"]) <= tol_h)
+            out.append(_result(f"{label}: running time, compressor energy and heat as the "
+                               "plant's", ok,
+                               f"run {run:g} s / plant {pv['run_s']:.0f} s; compressor "
+                               f"{comp:.3f} / {pv['comp_kwh']:.3f} kWh; heat {heat:.3f} / "
+                               f"{pv['heat_kwh']:.3f} kWh (tolerance {abs_s:g} s, "
+                               f"{tol_c:.3f}, {tol_h:.3f} kWh)"))
+    return out
+
+
+@check("clock_kept", max_off_s=(2.0, 0.0, 3600.0), rel=(0.02, 0.0, 1.0),
+       abs_s=(5.0, 0.0, 86400.0), abs_kwh=(0.03, 0.0, 1000.0))
+def _clock_kept(s, max_off_s, rel, abs_s, abs_kwh):
+    """A power cut with the board's RTC on its backup cell (`rtc_backup = true`) after
+    the clock was set over Modbus: at the first tick after the boot the controller's
+    clock is set and reads the time set plus the simulated time since (within
+    max_off_s), clock_not_set is never raised, the calendar opened no period twice, and
+    the periods that began after the reboot hold what the plant did in them (as
+    calendar_split)."""
+    ca = (s.get("reboot") or {}).get("clock_after")
+    cal = s.get("calendar")
+    if not ca or not cal:
+        return [_result("clock kept through the reboot", False,
+                        "no reboot after a clock event")]
+    off = ca["clock_unix_s"] - ca["expected_unix_s"]
+    out = [_result("the clock runs on through the power cut", ca["clock_set"] == 1
+                   and abs(off) <= max_off_s,
+                   f"at {ca['t_s']:g} s: clock_set {ca['clock_set']:g}, source "
+                   f"{ca['clock_source']:g}, {off:+g} s from the time set plus the run")]
+    ns = [a for a in s.get("alarms", []) if a["alarm"] == "clock_not_set"]
+    out.append(_result("clock_not_set never raised", not ns, f"{ns[:1]}"))
+    t_boot = ca["t_s"]
+    for ring in ("months", "seasons"):
+        labels = [p["label"] for p in cal[ring]]
+        out.append(_result(f"no period of the {ring} opened twice",
+                           len(labels) == len(set(labels)), f"{labels}"))
+        fw = {p["label"]: p["v"] for p in cal[ring]}
+        for label, pv in sorted(cal["plant"][ring].items()):
+            v = fw.get(label)
+            if pv["t0_s"] < t_boot:
+                continue  # (it lost what accrued since the last save before the cut)
+            ok = v is not None
+            d = "not in the controller's calendar"
+            if ok:
+                run = v["run_refrig_s"] + v["run_forced_s"]
+                heat = (v["hr_refrig_wh"] + v["hr_forced_wh"]) / 1000.0
+                tol_h = max(rel * pv["heat_kwh"], abs_kwh)
+                ok = abs(run - pv["run_s"]) <= abs_s and abs(heat - pv["heat_kwh"]) <= tol_h
+                d = (f"run {run:g} s / plant {pv['run_s']:.0f} s; heat {heat:.3f} / "
+                     f"{pv['heat_kwh']:.3f} kWh (tolerance {abs_s:g} s, {tol_h:.3f} kWh)")
+            out.append(_result(f"{label}, begun after the reboot, as the plant's", ok, d))
+    return out
+
+
 # -- a scenario file's list, and the verdict ---------------------------------------------------
 
 def parse(src: str, items) -> list[tuple[str, dict]]:

@@ -118,3 +118,54 @@ def tank(tr: dict, settings: dict, band_k: float = 0.5) -> dict:
             "t_tank_max_after_c": _f(after.max()) if after.size else None,
             "t_tank_end_c": _f(tt[-1]), "pump_share": _f(float(pump.mean())),
             "demand_v_max": _f(np.nanmax(_col(tr, "bnd.demand_v")))}
+
+
+def _last_sunday(year: int, month: int) -> int:
+    from datetime import date, timedelta
+
+    d = date(year, month + 1, 1) - timedelta(days=1)
+    return d.day - (d.weekday() + 1) % 7
+
+
+def local(unix_s: float, offset_min: float, summer: bool):
+    """Local civil time of a Unix time: the standard offset, one hour more from the last
+    Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC when summer time is
+    kept (the EU rule; written here, apart from the firmware's co2hr.clock)."""
+    from datetime import UTC, datetime, timedelta
+
+    u = datetime.fromtimestamp(unix_s, UTC)
+    add = 0
+    if summer:
+        a = datetime(u.year, 3, _last_sunday(u.year, 3), 1, tzinfo=UTC)
+        b = datetime(u.year, 10, _last_sunday(u.year, 10), 1, tzinfo=UTC)
+        add = 60 if a <= u < b else 0
+    return u + timedelta(minutes=offset_min + add)
+
+
+def plant_calendar(tr: dict, dt: float, cal: dict, settings: dict) -> dict:
+    """The plant's running time, compressor energy and heat to the HR water (while its
+    compressors ran) per local month and heating season, from the clock set on: each
+    row's time as the clock event set it plus the simulated time since."""
+    t = _col(tr, "t_s")
+    t_set, unix_set = cal["clock_set"]
+    off = float(settings.get("tz_offset_min", 0.0))
+    summer = bool(settings.get("tz_summer_time", 0))
+    run = (_col(tr, "plant.comp_running") > 0.5).astype(float)
+    w = row_seconds(tr, dt)
+    q = np.nan_to_num(_col(tr, "plant.q_hr_kw"))
+    p = np.nan_to_num(_col(tr, "plant.w_comp_kw"))
+    months: dict = {}
+    seasons: dict = {}
+    for k in np.nonzero(t >= t_set)[0]:
+        d = local(unix_set + float(t[k]) - t_set, off, summer)
+        heating = d.month >= 10 or d.month <= 3
+        sy = d.year if d.month >= 4 else d.year - 1
+        keys = ((months, f"{d.year}-{d.month:02d}"),
+                (seasons, f"heating {sy}/{(sy + 1) % 100:02d}" if heating else f"rest {d.year}"))
+        for grp, key in keys:
+            g = grp.setdefault(key, {"run_s": 0.0, "comp_kwh": 0.0, "heat_kwh": 0.0,
+                                     "t0_s": float(t[k])})
+            g["run_s"] += run[k] * w[k]
+            g["comp_kwh"] += p[k] * w[k] / 3600.0
+            g["heat_kwh"] += q[k] * run[k] * w[k] / 3600.0
+    return {"months": months, "seasons": seasons}

@@ -389,6 +389,9 @@ def summarize(loop) -> dict:
 
     s["heat_book"] = heatbook.summary(tr, loop.log, sc.step_s, m["warmup_s"])
     s["tank"] = heatbook.tank(tr, st)
+    if loop.calendar is not None:
+        s["calendar"] = loop.calendar
+        s["calendar"]["plant"] = heatbook.plant_calendar(tr, sc.step_s, loop.calendar, st)
     return _jsonable(s)
 
 
