@@ -50,7 +50,16 @@ class HeatMeter:
         # estimated heat since the last pulse, per operating state (co2hr.energy ST_*)
         self.since_wh = [0, 0, 0]
         self.since_uwh = [0, 0, 0]
-        self._reset()
+        self._seen = -1  # pulse count last seen (-1: none yet: the next is the base)
+        self._back = 0  # pulses since it failed
+        self._w_ms = 0  # the judging window: its time, metered and estimated heat
+        self._w_m_wh = 0
+        self._w_e_wh = 0
+        self._w_e_uwh = 0
+        self._gap_ms = 0  # time since the last pulse
+        self._r_on = 0  # a rate period runs (it began at a pulse)
+        self._r_ms = 0
+        self._r_wh = 0
 
     def configure(self, s):
         wpp = int(s.get("hr_meter_wh_per_pulse"))
@@ -69,11 +78,11 @@ class HeatMeter:
             self.q_kw = 0.0
 
     def _reset(self):
-        self._seen = -1  # pulse count last seen (-1: none yet: the next is the base)
-        self._back = 0  # pulses since it failed
-        self._window()  # the judging window: its time, metered and estimated heat
-        self._gap_ms = 0  # time since the last pulse
-        self._r_on = 0  # a rate period runs (it began at a pulse)
+        self._seen = -1
+        self._back = 0
+        self._window()
+        self._gap_ms = 0
+        self._r_on = 0
         self._r_ms = 0
         self._r_wh = 0
         self.clear_since()
