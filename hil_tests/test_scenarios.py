@@ -195,3 +195,37 @@ def test_danish_days_stay_inside_limits(target, board, tmp_path, day):
         pytest.skip("day scenarios run on sil in CI; `make hil` runs them full length")
     s, checks = _run(target, board, tmp_path, day)
     _assert_checks(s, checks)
+
+
+def test_heat_meter_failure_falls_back_to_the_estimate_without_a_gap(target, board, tmp_path):
+    """The heat meter's S0 wire breaks and is mended: its heat booked before and after,
+    the estimate (and what it estimated since the last pulse) while it has failed, with
+    the heat_meter alarm; every figure against the plant's heat to the HR water. Runs on
+    mpy too: the meter's integer bookkeeping inside MicroPython."""
+    s, checks = _run(target, board, tmp_path, "heat_meter_failure")
+    assert s["heat_book"]["meter_states"] == [1, 2]  # counted, failed, counted again
+    _assert_checks(s, checks)
+
+
+def test_demand_from_the_tank_temperature_holds_the_tank(target, board, tmp_path):
+    """hr_demand_src 1: the tank PI makes the demand (the 0-10 V terminal reads 0 V);
+    the plant's tank comes to its setpoint and stays there, and the metered heat booked
+    is the plant's heat to the HR water."""
+    s, checks = _run(target, board, tmp_path, "hr_demand_tank")
+    assert s["accounting"]["run_forced_s"] > 0  # the PI raised the pressure for it
+    _assert_checks(s, checks)
+
+
+def test_a_night_across_the_heating_season_start_books_each_period(target, board, tmp_path):
+    """The clock set over Modbus; at local midnight 30 Sep -> 1 Oct the calendar counters
+    move to October and the heating season, each holding what the plant did in it."""
+    s, checks = _run(target, board, tmp_path, "season_start")
+    assert [p["label"] for p in s["calendar"]["months"]] == ["2026-10", "2026-09"]
+    _assert_checks(s, checks)
+
+
+def test_a_power_cut_on_a_backed_up_rtc_keeps_the_clock_and_the_calendar(target, board,
+                                                                          tmp_path):
+    s, checks = _run(target, board, tmp_path, "reboot_keeps_clock")
+    assert s["reboots"] == 1 and s["reboot"]["clock_after"]["clock_source"] == 3  # its RTC
+    _assert_checks(s, checks)

@@ -35,6 +35,7 @@ A_NO_BACKHEAT = const(20)
 A_DI_FAULT = const(21)
 A_STORAGE = const(22)
 A_MAN_IDLE = const(25)
+A_HEAT_METER = const(26)
 
 ALARMS = (
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
@@ -210,6 +211,21 @@ ALARMS = (
     #: action: Set mode_cmd to Manual (4) to use them, or write manual_release 1 to remove
     #:   them; they also fall back to auto manual_timeout_s after they were written.
     (70, "manual_idle", "Manual values set, mode not Manual: no effect", 3, 0, 0, False),
+    #: cause: The heat meter (hr_meter_wh_per_pulse set) gave no pulse while the estimate
+    #:   said hr_meter_min_kw flowed for a window (S0 wire off or reversed, the meter
+    #:   unpowered or its pulse output not enabled, the input not wired), or over a window
+    #:   the metered heat differed from the estimate by more than hr_meter_dev_pct (a wrong
+    #:   pulse value, the meter's flow sensor or temperature pair fitted or set wrong, or a
+    #:   wrong hr_flow_kg_s or water temperature sensor under the estimate). Status
+    #:   hr_meter says which: 2 failed (the estimate is booked meanwhile), 3 implausible
+    #:   (the meter is still booked).
+    #: action: Compare the meter's display with q_hr_meter_kw and q_hr_kw; check the S0
+    #:   wiring (rig read heat_pulses counts), the meter's pulse value against
+    #:   hr_meter_wh_per_pulse, the water flow against hr_flow_kg_s and the water
+    #:   temperatures. It clears when pulses return (failed) or at the next window that
+    #:   agrees (implausible).
+    (60, "heat_meter", "Heat meter failed or implausible against the estimate", 3, 0, 0,
+     False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

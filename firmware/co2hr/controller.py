@@ -9,7 +9,7 @@
 #   co2hr.receiver     BEV: receiver pressure
 #   co2hr.fans         gas cooler fans, with the HP fan safety
 #   co2hr.gc_bypass    every rule of the gas cooler bypass valve
-#   co2hr.energy       operating state and energy counters
+#   co2hr.energy       operating state and energy counters (co2hr.heatmeter: the heat meter)
 #   co2hr.alarms       the alarm table and its states (the causes are set here)
 # Order matters where a stage reads another's result: the loops see the GC bypass as
 # the last tick left it (its decision needs the fan safety of this tick), the alarms and
@@ -32,6 +32,7 @@ from co2hr.energy import Energy
 from co2hr.fans import FULL_SPEED_PCT, Fans
 from co2hr.gc_bypass import GcBypass
 from co2hr.gc_pressure import GcPressure
+from co2hr.heatmeter import HM_FAILED
 from co2hr.hr_staging import HrStaging
 from co2hr.io import (
     AI_DEMAND,
@@ -343,6 +344,7 @@ class Controller:
         al.set(A.A_DI_FAULT, di_bad, now_s)
         st_ = self.store
         al.set(A.A_STORAGE, st_ is not None and st_.fault, now_s)
+        al.set(A.A_HEAT_METER, self.energy.meter.state >= HM_FAILED, now_s)
         relay = 1.0 if al.relay() else 0.0
         if self.modes.manual(DO_ALARM):
             relay = 1.0 if self.modes.man[DO_ALARM] > 0.5 else 0.0
@@ -392,5 +394,7 @@ class Controller:
         st[S.ST_ALARMS_ACTIVE] = self.alarms.n_active
         st[S.ST_FAN_LIMIT] = fans.limit
         st[S.ST_HR_RAISE] = gc.raise_bar
+        st[S.ST_Q_HR_METER_KW] = en.meter.q_kw
+        st[S.ST_HR_METER] = en.meter.state
         st[S.ST_GCB_REC] = (S.GCB_REC_OPEN if self.byp.rec_open else
                             S.GCB_REC_NO_BACKFLOW if gc.no_back else S.GCB_REC_OFF)

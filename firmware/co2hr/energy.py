@@ -25,8 +25,11 @@
 # forced, or else refrigeration (a stopped tick is in neither; comp_wh counts every
 # pulse), so comp_refrig_wh + comp_forced_wh is comp_wh while the compressors run.
 #
-# Recovered heat: no heat meter is wired, so it is estimated from the pump speed, the
-#   nominal water flow and the water temperature rise across the HRHX.
+# Recovered heat: estimated from the pump speed, the nominal water flow and the water
+#   temperature rise across the HRHX, in integer micro-Wh per tick (carried into Wh).
+#   With a heat meter set (co2hr.heatmeter) the meter's pulses are booked instead, and
+#   the estimate again while the meter has failed (with what it estimated since the
+#   meter's last pulse, so nothing is left out).
 # Compressor power: from the S0 energy-meter pulse count (kwh_per_pulse from the board).
 # Running: the comp_run input, or while it is invalid our compressor enable.
 # EHR (efficiency of heat recovery) = heat recovered while forced / extra compressor
@@ -41,9 +44,12 @@
 # factor of the heat estimate, the energy of a pulse count, the extra energy of forcing
 # per tick, which needs two powers, the unforced reference at an ambient) are reused,
 # not recomputed.
+from micropython import const
+
 from co2hr.co2sat import TC_P, TC_T, p_sat_bar
 from co2hr.encal import N_SAVED, Calendar
 from co2hr.gc_pressure import cop_ref_bar
+from co2hr.heatmeter import BOOK_ESTIMATE, HeatMeter
 from co2hr.io import (
     AI_P_SUC,
     AI_T_AMB,
@@ -80,6 +86,7 @@ _FAN_AT_LIMIT_PCT = 0.5  # fans within this of their HR-reduced limit stand at i
 _CP_W_KJ = 4.186
 _MASK = 0xFFFFFFFF
 _P_SUC_DEFAULT = 27.0
+_UWH = const(1000000)  # micro-Wh per Wh
 
 
 class Energy:
@@ -93,6 +100,10 @@ class Energy:
         self.q_hr_kw = 0.0
         self.p_comp_kw = 0.0
         self._ms = [0] * N_COUNTERS  # ms not yet counted, for the counters in seconds
+        self._uwh = [0] * N_COUNTERS  # micro-Wh not yet counted (the heat counters)
+        self.meter = HeatMeter()
+        self._uwh_k = 0.0  # micro-Wh per kW over a tick of _k_ms
+        self._k_ms = -1
         self._pulses_seen = -1.0  # last pulse count seen, -1 = none yet
         self._pulse_ms = 0  # time since the last pulse
         self._run_prev = 0
@@ -138,6 +149,7 @@ class Energy:
         self._dp0 = TC_P[0] - self._p0
         self._dt0 = TC_T[0] - self._t_trans
         self._amb = float("nan")
+        self.meter.configure(s)
 
     def restore(self, values):
         """Counters from storage; uptime is since boot and is not restored. The
@@ -216,10 +228,9 @@ class Energy:
         self.q_hr_kw = q
         e_wh = self._pulses(sig, dt_ms)
         self._add(CNT_COMP, e_wh)
-        hr_wh = q * dt_s / 3.6 if q > 0.0 else 0.0
+        self._heat(sig, q, dt_ms, dt_s)
         if self.state == ST_FORCED:
             self._add_ms(CNT_RUN_FORCED, dt_ms)
-            self._add(CNT_HR_FORCED, hr_wh)
             self._add(CNT_COMP_FORCED, e_wh)
             p_suc = sig.value[AI_P_SUC]
             ps = p_suc if (sig.valid[AI_P_SUC] and p_suc > 1.0) else _P_SUC_DEFAULT
@@ -229,8 +240,39 @@ class Energy:
                 self._add(CNT_COMP_EXTRA, self._extra_wh(p_unf, p_ref, ps, dt_s))
         elif self.state == ST_REFRIG:
             self._add_ms(CNT_RUN_REFRIG, dt_ms)
-            self._add(CNT_HR_REFRIG, hr_wh)
             self._add(CNT_COMP_REFRIG, e_wh)
+
+    def _heat(self, sig, q, dt_ms, dt_s):
+        """Book this tick's recovered heat to its state: the meter's Wh, or the estimate
+        q (kW) over the tick (co2hr.heatmeter decides which)."""
+        e_uwh = 0
+        if q > 0.0:
+            if dt_ms != self._k_ms:
+                self._k_ms = dt_ms
+                self._uwh_k = dt_s * _UWH / 3.6
+            e_uwh = int(q * self._uwh_k)
+        st = self.state
+        hm = self.meter
+        m_wh = hm.step(sig, dt_ms, e_uwh, st)
+        if m_wh == BOOK_ESTIMATE:
+            if hm.fell:  # the meter just failed: what it left out since its last pulse
+                self._inc(CNT_HR_REFRIG, hm.since_wh[ST_REFRIG])
+                self._add_uwh(CNT_HR_REFRIG, hm.since_uwh[ST_REFRIG])
+                self._inc(CNT_HR_FORCED, hm.since_wh[ST_FORCED])
+                self._add_uwh(CNT_HR_FORCED, hm.since_uwh[ST_FORCED])
+                hm.clear_since()
+            if st != ST_STOPPED and e_uwh > 0:
+                self._add_uwh(CNT_HR_FORCED if st == ST_FORCED else CNT_HR_REFRIG, e_uwh)
+        elif m_wh > 0 and st != ST_STOPPED:
+            self._inc(CNT_HR_FORCED if st == ST_FORCED else CNT_HR_REFRIG, m_wh)
+
+    def _add_uwh(self, i, n):
+        """Add micro-Wh to a counter in Wh (integer arithmetic: no floats)."""
+        u = self._uwh[i] + n
+        if u >= _UWH:
+            self._inc(i, u // _UWH)
+            u %= _UWH
+        self._uwh[i] = u
 
     def _unforced(self, c, out):
         """p_unf for this tick (see the header)."""

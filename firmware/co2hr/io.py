@@ -19,7 +19,8 @@ DI_HP_OK = const(11)  # HP safety switch closed (1 = healthy)
 DI_EXT_ENABLE = const(12)  # external enable for heat recovery (grid / heating system)
 CI_ENERGY = const(13)  # compressor energy meter, S0 pulse count
 DI_FAN_OK = const(14)  # gas cooler fan healthy (EC fan alarm contact)
-N_IN = const(15)
+CI_HEAT = const(15)  # heat meter on the recovered heat (HR water), S0 pulse count
+N_IN = const(16)
 
 INPUTS = (
     "p_gc_bar",
@@ -37,6 +38,7 @@ INPUTS = (
     "ext_enable",
     "energy_pulses",
     "fan_ok",
+    "heat_pulses",
 )
 
 # Outputs: what the controller drives. Percentages 0..100, switches 0/1.

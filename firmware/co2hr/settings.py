@@ -169,6 +169,7 @@ class Settings:
                     self.values[k] = SCHEMA[k][DEFAULT]
                     if SCHEMA[k][NAME] not in rejected:
                         rejected.append(SCHEMA[k][NAME])
+        self.version += 1  # what was made from the defaults is made again from these
         return rejected
 
     def _group(self, k):

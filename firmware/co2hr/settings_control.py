@@ -177,6 +177,19 @@ CONTROL_SCHEMA = (
     #: A BMS demand not written again within this time is invalid: heat recovery off
     #: (hr_demand_src 2)
     ("hr_bms_timeout_s", 300, 10, 3600, "s", 1),
+    # --- heat meter on the recovered heat (S0 input heat_pulses; docs/control.md)
+    #: Heat meter pulse value; 0 = no meter: the recovered heat is the estimate. Set, the
+    #: metered heat is booked (hr_refrig_wh, hr_forced_wh) and the estimate kept beside it
+    ("hr_meter_wh_per_pulse", 0, 0, 10000, "Wh", 1),
+    #: Heat meter plausibility: alarm heat_meter when metered and estimated heat over a
+    #: window differ by more than this share of the estimate (plus one pulse)
+    ("hr_meter_dev_pct", 25, 1, 100, "%", 1),
+    #: Heat meter plausibility window
+    ("hr_meter_window_s", 900, 60, 7200, "s", 1),
+    #: Heat meter: a window is judged only when this much heat flows on average (metered
+    #: or estimated); with the estimate at this much over a window and no pulse the meter
+    #: counts as failed (the estimate is booked)
+    ("hr_meter_min_kw", 2, 0.1, 100, "kW", 10),
 )
 
 # Schema indices of the ordered settings (a test checks each against its row's name).

@@ -13,7 +13,7 @@
 # first-order filtered (time constants from the settings); it keeps its last good
 # value while invalid, and the filter restarts from the raw value on recovery.
 #
-# Allocation (MicroPython boxes every float result; this runs for 15 inputs per tick):
+# Allocation (MicroPython boxes every float result; this runs for 16 inputs per tick):
 # a terminal value equal to the one last converted reuses that engineering value, the
 # rate check and the filter do no float work when nothing moved, and the per-tick
 # constants (rate limits, filter factors) are recomputed only when dt or settings change.
@@ -80,11 +80,11 @@ def ntc_c(r_ohm, r25_ohm, beta):
 # the larger of the last good value and the new sample (co2hr.gc_pressure), so a real fast
 # rise can never hide behind it.
 PLAUS_LO = (0.5, 0.5, 0.5, -50.0, -50.0, -50.0, -10.0, -10.0, -10.0, 0.0,
-            0.0, 0.0, 0.0, 0.0, 0.0)
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 PLAUS_HI = (150.0, 100.0, 80.0, 150.0, 70.0, 200.0, 130.0, 130.0, 130.0, 10.0,
-            1.0, 1.0, 1.0, 4.0e9, 1.0)
+            1.0, 1.0, 1.0, 4.0e9, 1.0, 4.0e9)
 RATE_MAX = (50.0, 30.0, 30.0, 10.0, 5.0, 10.0, 10.0, 10.0, 10.0, 0.0,
-            0.0, 0.0, 0.0, 0.0, 0.0)
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 _N_AI = 10  # inputs 0..9 are analog (filtered, rate- and stuck-checked)
 
 
@@ -207,7 +207,7 @@ class Signals:
 
     def update(self, raw, ok, dt_s=1.0):
         # Written flat but for the conversion of a changed terminal value, without
-        # tuples: MicroPython boxes every float, and this runs for 15 inputs every tick
+        # tuples: MicroPython boxes every float, and this runs for 16 inputs every tick
         # (see tools/bench_control.py).
         if dt_s != self._dt:
             self._rates(dt_s)

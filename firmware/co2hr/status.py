@@ -30,7 +30,9 @@ ST_ALARMS_ACTIVE = const(16)
 ST_FAN_LIMIT = const(17)
 ST_HR_RAISE = const(18)
 ST_GCB_REC = const(19)
-N_STATUS = const(20)
+ST_Q_HR_METER_KW = const(20)
+ST_HR_METER = const(21)
+N_STATUS = const(22)
 
 # Bits of STATUS overrides
 OV_HP = const(0x001)  # HP override: HPEV driven open
@@ -83,7 +85,8 @@ STATUS = (
     #: demand fallback, 2048 receiver limit, 4096 HR temperature fallback, 8192 max-pressure
     #: limiter, 16384 fan reduction/GC bypass held off (HRHX takes no heat)
     ("overrides", "", 1),
-    #: Recovered heat (estimate from pump speed and water temperatures)
+    #: Recovered heat (estimate from pump speed and water temperatures; the heat meter's is
+    #: q_hr_meter_kw)
     ("q_hr_kw", "kW", 10),
     #: Compressor power from the energy-meter pulses
     ("p_comp_kw", "kW", 10),
@@ -100,6 +103,14 @@ STATUS = (
     #: 1 while the low-ambient GC bypass is open for the receiver pressure (gcb_rec_dp_bar);
     #: 2 while the HPEV is shut against backflow from the receiver (p_gc below p_rec)
     ("gcb_rec", "", 1),
+    #: Recovered heat from the heat meter pulses (mean over about a minute; 0 without a
+    #: meter). q_hr_kw keeps the estimate beside it
+    ("q_hr_meter_kw", "kW", 10),
+    #: Heat meter: 0 none (hr_meter_wh_per_pulse 0: the estimate is booked), 1 the meter is
+    #: booked, 2 the meter failed (no pulses while the estimate says heat flows, or the
+    #: input not read): the estimate is booked, 3 the meter is booked but its last judged
+    #: window differed from the estimate by more than hr_meter_dev_pct
+    ("hr_meter", "", 1),
 )
 
 CNT_UPTIME = const(0)
@@ -122,9 +133,10 @@ COUNTERS = (
     ("run_refrig_s", "s", 1),
     #: Compressor running forced (pressure raised for heat recovery)
     ("run_forced_s", "s", 1),
-    #: Heat recovered in refrigeration-only state
+    #: Heat recovered in refrigeration-only state (the heat meter's when one is set, else
+    #: the estimate)
     ("hr_refrig_wh", "Wh", 1),
-    #: Heat recovered in forced state
+    #: Heat recovered in forced state (the heat meter's when one is set, else the estimate)
     ("hr_forced_wh", "Wh", 1),
     #: Compressor energy from the meter pulses
     ("comp_wh", "Wh", 1),

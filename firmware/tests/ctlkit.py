@@ -21,6 +21,7 @@ BOARD = {
         "ext_enable": {"kind": "di"},
         "energy_pulses": {"kind": "pulse", "kwh_per_pulse": 0.01},
         "fan_ok": {"kind": "di"},
+        "heat_pulses": {"kind": "pulse"},
     },
 }
 
@@ -37,7 +38,7 @@ def pt1000(t):
 
 
 # A plausible operating point (engineering units, io.INPUTS order)
-NOMINAL = [90.0, 35.0, 27.0, 35.0, 32.0, 110.0, 30.0, 55.0, 50.0, 0.0, 1, 1, 1, 0, 1]
+NOMINAL = [90.0, 35.0, 27.0, 35.0, 32.0, 110.0, 30.0, 55.0, 50.0, 0.0, 1, 1, 1, 0, 1, 0]
 
 
 def terminals(eng):

@@ -23,10 +23,9 @@ def _set_inputs(m):
     a = m.i2c.devices
     a[72].volts = [12.0 * 0.150, 4.0 * 0.150, 20.0 * 0.150, 5.0 / 3.2]  # mA x shunt
     a[73].volts = [1.65, 1.0, 2.0, 3.3]  # NTC dividers; ch3 open circuit
-    a[74].volts = [3.0, 0.2]
+    a[74].volts = [3.0, 0.2, 3.0, 0.0]  # ext_enable, fan_ok, comp_run
     m.spi.chips[5].ohm = 1077.94  # PT1000 at 20 degC
     m.spi.chips[15].ohm = 1385.06  # 100 degC
-    m.pins[34].level = 1
     m.pins[35].level = 0
 
 
@@ -71,9 +70,13 @@ def test_reads_every_input_as_terminal_values():
     _set_inputs(m)
     _scan(hw, clk)
     pulses = m.pins[32]
+    heat = m.pins[34]
     for _k in range(3):
         clk.t += 100
         pulses.fall()
+        heat.fall()
+    clk.t += 10
+    heat.fall()  # inside the heat meter input's 20 ms dead time: a bounce
     raw, ok = _read(hw)
     assert abs(raw[_i("p_gc_bar")] - 12.0) < 0.01 and ok[_i("p_gc_bar")]
     assert abs(raw[_i("p_suc_bar")] - 20.0) < 0.01
@@ -83,6 +86,7 @@ def test_reads_every_input_as_terminal_values():
     assert raw[_i("ext_enable")] == 1 and raw[_i("fan_ok")] == 0
     assert raw[_i("comp_run")] == 1 and raw[_i("hp_ok")] == 0
     assert raw[_i("energy_pulses")] == 3
+    assert raw[_i("heat_pulses")] == 3 and ok[_i("heat_pulses")]
     # MAX31865s were set up at boot: first read is valid
     assert abs(raw[_i("t_gc_out_c")] - 1077.94) < 0.2 and ok[_i("t_gc_out_c")]
     sig = Signals(BOARD["inputs"])

@@ -111,7 +111,7 @@ def _break_at(t, m, ms):
     """A digital input's driver starts returning garbage at ms: the next tick raises."""
     def at(now):
         if now >= ms:
-            m.pins[BOARD["inputs"]["comp_run"]["pin"]].level = None
+            m.pins[BOARD["inputs"]["hp_ok"]["pin"]].level = None
     t.on_ms = at
 
 

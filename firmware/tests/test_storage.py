@@ -506,3 +506,18 @@ def test_write_errors_set_fault_and_retry():
     st.poll()
     assert st.saves == 2 and st.fault == 0 and st.reason == ""
     assert_usable(st, st.settings, st.control.counters)
+
+
+def test_stored_settings_reach_the_controller_after_a_boot():
+    """boot.build makes the controller before the store loads the stored settings: the
+    controller must take them at its first tick (the receiver setpoint, the heat meter),
+    not run on the defaults it was made with until a setting is written."""
+    fs = FakeFs()
+    st, r = boot_controller(fs)
+    r.settings.set("p_rec_sp_bar", 38)
+    r.settings.set("hr_meter_wh_per_pulse", 10)
+    st.save()
+    _st2, r2 = boot_controller(fs)
+    assert r2.settings.get("p_rec_sp_bar") == 38
+    assert r2.c.rec.sp == 38
+    assert r2.c.energy.meter.wh_per_pulse == 10

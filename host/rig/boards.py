@@ -296,6 +296,12 @@ class _Checker:
         elif kind == "ntc":
             self.range_(s, where, "r25_ohm", 100, 1e6)
             self.range_(s, where, "beta", 2000, 6000)
+        elif kind == "pulse" and where.endswith(".heat_pulses"):
+            # the heat meter's pulse value is the site's setting hr_meter_wh_per_pulse
+            if "kwh_per_pulse" in s:
+                self.err(f"{where}.kwh_per_pulse", "the heat meter's pulse value is the "
+                         "setting hr_meter_wh_per_pulse, not a board field")
+            self.range_(s, where, "debounce_ms", 0, 1000, required=False)
         elif kind == "pulse":
             self.range_(s, where, "kwh_per_pulse", 1e-6, 100)
             self.range_(s, where, "debounce_ms", 0, 1000, required=False)

@@ -115,6 +115,12 @@ def test_scaling_out_of_range(esp32):
     _one(errors, "board.wdt_ms", "at least two ticks")
 
 
+def test_heat_meter_pulse_value_is_the_setting_not_a_board_field(esp32):
+    assert esp32["inputs"]["heat_pulses"]["kind"] == "pulse"
+    esp32["inputs"]["heat_pulses"]["kwh_per_pulse"] = 0.01
+    _one(validate(esp32), "inputs.heat_pulses.kwh_per_pulse", "hr_meter_wh_per_pulse")
+
+
 def test_esp32_on_chip_adc_refused_for_analog(esp32):
     esp32["inputs"]["p_suc_bar"] = {"kind": "ma420", "lo": 0, "hi": 60, "pin": 38,
                                     "shunt_ohm": 150}

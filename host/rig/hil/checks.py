@@ -401,6 +401,180 @@ def _modbus_writes_as_declared(s):
     return out or [_result("modbus writes as declared", False, "no modbus_write event")]
 
 
+# -- heat meter and the booked heat (issue 16: heat meter, its failure) -------------------------
+
+def _heat_ok(iv: dict | None, rel: float, abs_kwh: float) -> tuple[bool, str]:
+    """Booked heat of an interval (rig.hil.heatbook) within rel of the plant's or abs_kwh,
+    whichever is wider."""
+    if not iv or iv.get("booked_kwh") is None:
+        return False, "no booked heat read"
+    b, p = iv["booked_kwh"], iv["plant_kwh"]
+    tol = max(rel * abs(p), abs_kwh)
+    return abs(b - p) <= tol, (f"booked {b:.3f} kWh, plant {p:.3f} kWh to the HR water "
+                               f"({iv['t0_s']:g}-{iv['t1_s']:g} s; tolerance {tol:.3f} kWh)")
+
+
+@check("heat_booked", rel=(0.02, 0.0, 1.0), abs_kwh=(0.05, 0.0, 1000.0))
+def _heat_booked(s, rel, abs_kwh):
+    """The heat booked over the run after warm-up (hr_refrig_wh + hr_forced_wh) is the
+    plant's heat to the HR water while its compressors ran (within rel or abs_kwh)."""
+    ok, d = _heat_ok((s.get("heat_book") or {}).get("run"), rel, abs_kwh)
+    return [_result("booked heat is the plant's recovered heat", ok, d)]
+
+
+@check("heat_meter_fallback", max_detect_s=(120.0, 1.0, 7200.0), meter_rel=(0.02, 0.0, 1.0),
+       est_rel=(0.25, 0.0, 1.0), abs_kwh=(0.03, 0.0, 1000.0))
+def _heat_meter_fallback(s, max_detect_s, meter_rel, est_rel, abs_kwh):
+    """A fault on the heat meter's pulse input (a `fault` event on heat_pulses): before
+    it the metered heat is booked (within meter_rel of the plant's); within max_detect_s
+    the meter counts as failed (status hr_meter 2) and heat_meter is raised; while it
+    lasts the estimate is booked (the firmware's own q_hr_kw integral, within meter_rel;
+    and within est_rel of the plant's: the estimate's error), with nothing left out
+    around the detection (from 60 s before the fault to 60 s after the detection: the
+    plant's heat until the fault plus the estimate from it, within meter_rel); after the
+    fault is cleared the meter counts and is booked again and the alarm clears."""
+    hb = (s.get("heat_book") or {}).get("fault")
+    if not hb:
+        return [_result("heat meter fault in the run", False, "no fault on heat_pulses")]
+    t_f, t_d, t_c = hb["t_s"], hb["detected_s"], hb["cleared_s"]
+    ok, d = _heat_ok(hb["before"], meter_rel, abs_kwh)
+    out = [_result("before the fault the meter's heat is booked", ok, d)]
+    out.append(_result(f"the meter is found failed within {max_detect_s:g} s",
+                       t_d is not None and t_d - t_f <= max_detect_s,
+                       f"fault at {t_f:g} s, status hr_meter 2 at {t_d} s; 2 in "
+                       f"{hb['failed_share']} of the samples until the clear"))
+    al = [a for a in s.get("alarms", []) if a["alarm"] == "heat_meter"
+          and a["raised_s"] >= t_f and a["raised_s"] <= t_f + max_detect_s + 1.0]
+    out.append(_result("heat_meter raised", bool(al), f"{al[:1]}"))
+    dur = hb["during"]
+    ok, d = _heat_ok({**dur, "plant_kwh": dur["estimate_kwh"]}, meter_rel, abs_kwh)
+    out.append(_result("while it has failed the estimate is booked", ok,
+                       d.replace("plant", "estimated")))
+    ok, d = _heat_ok(dur, est_rel, abs_kwh)
+    out.append(_result(f"the estimate booked meanwhile within {est_rel:g} of the plant's",
+                       ok, d))
+    ok, d = _heat_ok(hb["around"], meter_rel, abs_kwh)
+    out.append(_result("nothing left out around the failure (the estimate since the last "
+                       "pulse booked at the detection)", ok,
+                       d + f"; without it {hb['around']['without_since_kwh']:.3f} kWh"))
+    if t_c is not None:
+        back = hb["back_s"]
+        cleared = [a for a in al if a["cleared_s"] is not None and a["cleared_s"] >= t_c]
+        out.append(_result("after the clear the meter counts again and the alarm clears",
+                           back is not None and back - t_c <= max_detect_s and cleared,
+                           f"cleared at {t_c:g} s, hr_meter 1 at {back} s, alarm "
+                           f"{cleared[:1]}"))
+        if hb["after"] is not None:
+            ok, d = _heat_ok(hb["after"], meter_rel, abs_kwh)
+            out.append(_result("after the clear the meter's heat is booked", ok, d))
+    return out
+
+
+@check("tank_demand", band_k=(1.5, 0.0, 20.0))
+def _tank_demand(s, band_k):
+    """A demand from the tank temperature (hr_demand_src 1) with the 0-10 V terminal at
+    0 V: heat recovery runs, the plant's tank comes to t_tank_sp_c and stays within
+    band_k of it from then on."""
+    tk = s.get("tank") or {}
+    if not tk:
+        return [_result("tank demand", False, "no t_tank_sp_c in the settings")]
+    sp = tk["sp_c"]
+    out = [_result("the demand comes from the tank (hr_demand_src 1, 0-10 V at 0 V) and "
+                   "heat recovery runs", tk["src"] == 1 and tk["demand_v_max"] == 0.0
+                   and tk["pump_share"] > 0.5,
+                   f"hr_demand_src {tk['src']}, demand_v at most {tk['demand_v_max']} V, HR "
+                   f"pump on {tk['pump_share']:.0%} of the run")]
+    lo, hi = tk["t_tank_min_after_c"], tk["t_tank_max_after_c"]
+    out.append(_result(f"the tank reaches {sp:g} degC and stays within {band_k:g} K",
+                       tk["reached_s"] is not None and lo >= sp - band_k and hi <= sp + band_k,
+                       f"from {tk['t_tank_start_c']} degC, within 0.5 K at {tk['reached_s']} "
+                       f"s, then {lo}..{hi} degC, {tk['t_tank_end_c']} at the end"))
+    return out
+
+
+@check("calendar_split", rel=(0.02, 0.0, 1.0), abs_s=(5.0, 0.0, 86400.0),
+       abs_kwh=(0.03, 0.0, 1000.0), min_periods=(2.0, 1.0, 13.0))
+def _calendar_split(s, rel, abs_s, abs_kwh, min_periods):
+    """With the clock set over Modbus (a `clock` event): the calendar counters read at
+    the end hold per local month and heating season what the plant did in it (its
+    running time, compressor energy, heat to the HR water while running; the local time
+    worked out here from the time set and the tz settings), at least min_periods of
+    each, and no other period."""
+    cal = s.get("calendar")
+    if not cal:
+        return [_result("calendar counters per period", False, "no clock event in the run")]
+    out = []
+    for ring in ("months", "seasons"):
+        plant = cal["plant"][ring]
+        fw = {p["label"]: p["v"] for p in cal[ring]}
+        extra = sorted(set(fw) - set(plant))
+        out.append(_result(f"the {ring} are the plant's local {ring}",
+                           len(plant) >= min_periods and not extra and set(plant) <= set(fw),
+                           f"plant {sorted(plant)}, controller {sorted(fw)}"))
+        for label, pv in sorted(plant.items()):
+            v = fw.get(label)
+            if v is None:
+                continue
+            run = v["run_refrig_s"] + v["run_forced_s"]
+            comp = (v["comp_refrig_wh"] + v["comp_forced_wh"]) / 1000.0
+            heat = (v["hr_refrig_wh"] + v["hr_forced_wh"]) / 1000.0
+            tol_c = max(rel * pv["comp_kwh"], abs_kwh)
+            tol_h = max(rel * pv["heat_kwh"], abs_kwh)
+            ok = (abs(run - pv["run_s"]) <= abs_s and abs(comp - pv["comp_kwh"]) <= tol_c
+                  and abs(heat - pv["heat_kwh"]) <= tol_h)
+            out.append(_result(f"{label}: running time, compressor energy and heat as the "
+                               "plant's", ok,
+                               f"run {run:g} s / plant {pv['run_s']:.0f} s; compressor "
+                               f"{comp:.3f} / {pv['comp_kwh']:.3f} kWh; heat {heat:.3f} / "
+                               f"{pv['heat_kwh']:.3f} kWh (tolerance {abs_s:g} s, "
+                               f"{tol_c:.3f}, {tol_h:.3f} kWh)"))
+    return out
+
+
+@check("clock_kept", max_off_s=(2.0, 0.0, 3600.0), rel=(0.02, 0.0, 1.0),
+       abs_s=(5.0, 0.0, 86400.0), abs_kwh=(0.03, 0.0, 1000.0))
+def _clock_kept(s, max_off_s, rel, abs_s, abs_kwh):
+    """A power cut with the board's RTC on its backup cell (`rtc_backup = true`) after
+    the clock was set over Modbus: at the first tick after the boot the controller's
+    clock is set and reads the time set plus the simulated time since (within
+    max_off_s), clock_not_set is never raised, the calendar opened no period twice, and
+    the periods that began after the reboot hold what the plant did in them (as
+    calendar_split)."""
+    ca = (s.get("reboot") or {}).get("clock_after")
+    cal = s.get("calendar")
+    if not ca or not cal:
+        return [_result("clock kept through the reboot", False,
+                        "no reboot after a clock event")]
+    off = ca["clock_unix_s"] - ca["expected_unix_s"]
+    out = [_result("the clock runs on through the power cut", ca["clock_set"] == 1
+                   and abs(off) <= max_off_s,
+                   f"at {ca['t_s']:g} s: clock_set {ca['clock_set']:g}, source "
+                   f"{ca['clock_source']:g}, {off:+g} s from the time set plus the run")]
+    ns = [a for a in s.get("alarms", []) if a["alarm"] == "clock_not_set"]
+    out.append(_result("clock_not_set never raised", not ns, f"{ns[:1]}"))
+    t_boot = ca["t_s"]
+    for ring in ("months", "seasons"):
+        labels = [p["label"] for p in cal[ring]]
+        out.append(_result(f"no period of the {ring} opened twice",
+                           len(labels) == len(set(labels)), f"{labels}"))
+        fw = {p["label"]: p["v"] for p in cal[ring]}
+        for label, pv in sorted(cal["plant"][ring].items()):
+            v = fw.get(label)
+            if pv["t0_s"] < t_boot:
+                continue  # (it lost what accrued since the last save before the cut)
+            ok = v is not None
+            d = "not in the controller's calendar"
+            if ok:
+                run = v["run_refrig_s"] + v["run_forced_s"]
+                heat = (v["hr_refrig_wh"] + v["hr_forced_wh"]) / 1000.0
+                tol_h = max(rel * pv["heat_kwh"], abs_kwh)
+                ok = abs(run - pv["run_s"]) <= abs_s and abs(heat - pv["heat_kwh"]) <= tol_h
+                d = (f"run {run:g} s / plant {pv['run_s']:.0f} s; heat {heat:.3f} / "
+                     f"{pv['heat_kwh']:.3f} kWh (tolerance {abs_s:g} s, {tol_h:.3f} kWh)")
+            out.append(_result(f"{label}, begun after the reboot, as the plant's", ok, d))
+    return out
+
+
 # -- a scenario file's list, and the verdict ---------------------------------------------------
 
 def parse(src: str, items) -> list[tuple[str, dict]]:

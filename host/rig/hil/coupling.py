@@ -32,10 +32,18 @@ class Coupling:
         self.stage = ""  # the part of step() running: whose error it is when one raises
         self.powered_t_s = 0.0  # the last step the board had power
 
-    def power_up(self, t_s: float) -> None:
+    def power_up(self, t_s: float, rtc_backup: bool = False) -> None:
         """The power is back at t_s: the board boots again, its clock starts at 0 (its
-        RTC runs on only with a backup cell: rig.targets.base.rtc_after_power_loss)."""
-        self.target.reboot(power_off_s=t_s - self.powered_t_s)
+        RTC runs on only with a backup cell: rig.targets.base.rtc_after_power_loss, or
+        rtc_backup: this board's RTC has one, whatever its board file says)."""
+        off_s = t_s - self.powered_t_s
+        if rtc_backup:
+            rtc = self.target.rtc_get()
+            self.target.reboot()  # (a reset: the RTC holds its time)
+            if rtc is not None:
+                self.target.rtc_set(rtc + int(round(off_s * 1000)))
+        else:
+            self.target.reboot(power_off_s=off_s)
         self.boot_ms = int(round(t_s * 1000))
 
     def step(self, t_s: float, bnd: Boundary, dt_s: float = 1.0, powered: bool = True,

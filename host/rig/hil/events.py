@@ -139,6 +139,10 @@ def _fire_valve_stuck(loop, a, _t, _rec):
 
 def _parse_power_cut(src, where, v, e, _at, scale):
     args = {"off_s": num(src, where + ".power_cut_s", v, 0.0, 86400.0) * scale}
+    if "rtc_backup" in e:  # the board's RTC runs on through this cut (a backup cell)
+        if not isinstance(e["rtc_backup"], bool):
+            raise err(src, where + ".rtc_backup", "expected true or false")
+        args["rtc_backup"] = e["rtc_backup"]
     if "after_flash_bytes" in e:  # the cut comes inside a flash write, at that byte
         args["after_flash_bytes"] = int(num(src, where + ".after_flash_bytes",
                                             e["after_flash_bytes"], 0, 65536))
@@ -153,7 +157,7 @@ def _fire_power_cut(loop, a, t_s, _rec):
     if "after_flash_bytes" in a:
         loop.arm_power_cut(t_s, a["off_s"], a["after_flash_bytes"], a["flash_file"])
     else:
-        loop.cut_power(t_s, a["off_s"])
+        loop.cut_power(t_s, a["off_s"], a.get("rtc_backup", False))
 
 
 # -- settings and Modbus traffic ------------------------------------------------------------
@@ -224,6 +228,39 @@ def _fire_modbus_poll(loop, a, _t, _rec):
     loop.start_poll(a["names"], a["until_s"], a["requests_per_step"])
 
 
+# -- the controller's clock -------------------------------------------------------------------
+
+CLOCK_BLOCK = ("clock_set_year", "clock_set_month", "clock_set_day", "clock_set_hour",
+               "clock_set_minute", "clock_set_second")
+
+
+def _parse_clock(src, where, v, _e, _at, _scale):
+    from datetime import UTC, datetime
+
+    try:
+        d = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        d = None
+    if d is None or d.tzinfo is None:
+        raise err(src, where + ".clock", f"{v!r}: expected a UTC time like "
+                  "\"2026-09-30T20:00:00Z\" (with Z or an offset)")
+    d = d.astimezone(UTC)
+    if not 2024 <= d.year <= 2099:
+        raise err(src, where + ".clock", f"{v!r}: the controller takes 2024..2099")
+    return {"utc": d.strftime("%Y-%m-%dT%H:%M:%SZ"), "unix_s": int(d.timestamp())}
+
+
+def _fire_clock(loop, a, t_s, _rec):
+    """Set the controller's clock over Modbus (holding 620..625, one block write after
+    the service unlock), as `rig clock --set-from-host` does."""
+    from datetime import UTC, datetime
+
+    d = datetime.fromtimestamp(a["unix_s"], UTC)
+    regs = [table.lookup(n) for n in CLOCK_BLOCK]
+    loop.fw.master.write_regs(regs, [d.year, d.month, d.day, d.hour, d.minute, d.second])
+    loop.clock_set = (t_s, a["unix_s"])
+
+
 def _parse_note(_src, _where, v, _e, _at, _scale):
     return {"text": str(v)}
 
@@ -239,7 +276,7 @@ KINDS: dict[str, EventKind] = {
     "fan_failure": EventKind(_parse_fan_failure, _fire_fan_failure),
     "valve_stuck": EventKind(_parse_valve_stuck, _fire_valve_stuck, ("pct",)),
     "power_cut_s": EventKind(_parse_power_cut, _fire_power_cut,
-                             ("after_flash_bytes", "flash_file")),
+                             ("after_flash_bytes", "flash_file", "rtc_backup")),
     "setting": EventKind(_parse_setting, _fire_setting, ("value",)),
     "modbus_read": EventKind(_parse_modbus_read, _fire_modbus_read),
     "modbus_write": EventKind(_parse_modbus_write, _fire_modbus_write, ("refused",)),
@@ -247,6 +284,7 @@ KINDS: dict[str, EventKind] = {
                              ("until_s", "requests_per_step")),
     "di": EventKind(_parse_di, _fire_di, ("value",)),
     "note": EventKind(_parse_note, _fire_note),
+    "clock": EventKind(_parse_clock, _fire_clock),
 }
 EVENT_KEYS = tuple(KINDS)
 

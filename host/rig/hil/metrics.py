@@ -385,6 +385,13 @@ def summarize(loop) -> dict:
     if loop.evlog_cut:
         s["event_log_cut"] = loop.evlog_cut
     s["accounting"] = booked(tr)
+    from rig.hil import heatbook
+
+    s["heat_book"] = heatbook.summary(tr, loop.log, sc.step_s, m["warmup_s"])
+    s["tank"] = heatbook.tank(tr, st)
+    if loop.calendar is not None:
+        s["calendar"] = loop.calendar
+        s["calendar"]["plant"] = heatbook.plant_calendar(tr, sc.step_s, loop.calendar, st)
     return _jsonable(s)
 
 

@@ -55,6 +55,9 @@ class RebootRecord:
     # back (the firmware saves them every COUNTERS_PERIOD_MS)
     counters_floor: dict | None = None
     counters_after: dict | None = None
+    # with the clock set by a `clock` event: the controller's clock after the boot and
+    # the time it should read (the time set plus the simulated time since)
+    clock_after: dict | None = None
 
 
 class ClosedLoop:
@@ -66,6 +69,11 @@ class ClosedLoop:
         self.sc = scenario
         self.target = target
         self.rig = Coupling(target, board, plant_params(scenario.plant))
+        # the site's heat meter has the pulse value the firmware is set to (else the
+        # simulated board's default: pulses the firmware is not told to count)
+        wpp = scenario.settings.get("hr_meter_wh_per_pulse")
+        if wpp:
+            self.rig.simboard.heat_wh_per_pulse = float(wpp)
         self.fw = FirmwareView(target)
         self.progress = progress
         self._adaptive = scenario.quiet_step_s is not None or scenario.record_s is not None
@@ -80,6 +88,7 @@ class ClosedLoop:
         self.error: str | None = None  # why the run stopped early (plant or firmware)
         self.wall_s = 0.0
         self._cut_until = -1.0  # the power returns at this time (-1: not cut)
+        self._rtc_backup = False  # this cut: the board's RTC runs on (its backup cell)
         self._poll_plan: list = []
         self._poll_until = -1.0
         self._poll_per_step = 0
@@ -90,6 +99,8 @@ class ClosedLoop:
         self._last_fw: dict[str, float] = {}
         self._booted = 1  # the next row is the first after a boot
         self.evlog_cut: dict = {}  # a cut inside a flash write: the log before and after
+        self.clock_set: tuple | None = None  # (t_s, Unix s) of a `clock` event
+        self.calendar: dict | None = None  # the calendar counters at the end (clock set)
         self._armed_off_s = -1.0
         self.gate = QuietGate()
         self._skipped = 0  # control slots a long step passed over (not overruns)
@@ -104,9 +115,10 @@ class ClosedLoop:
         rb.counters_floor = self._trace.first_at(t_s - COUNTERS_PERIOD_MS / 1000.0,
                                                  COUNTER_NAMES)
 
-    def cut_power(self, t_s: float, off_s: float) -> None:
+    def cut_power(self, t_s: float, off_s: float, rtc_backup: bool = False) -> None:
         self._before_cut(t_s)
         self._cut_until = t_s + off_s
+        self._rtc_backup = rtc_backup
 
     def arm_power_cut(self, t_s: float, off_s: float, after_bytes: int, name_part: str) -> None:
         """The power fails once the firmware has written after_bytes more bytes to files
@@ -140,7 +152,7 @@ class ClosedLoop:
         """Whether the board has power at t_s; at the power's return it boots again."""
         powered = t_s >= self._cut_until
         if self._cut_until >= 0.0 and powered:
-            self.rig.power_up(t_s)
+            self.rig.power_up(t_s, self._rtc_backup)
             self.reboots += 1
             self._cut_until = -1.0
             self._ticks_base, self._overruns_base = self._ticks, self._overruns
@@ -182,6 +194,11 @@ class ClosedLoop:
             self._last_fw = self.fw.sample()
             if self._booted and self.reboots and self.reboot.counters_after is None:
                 self.reboot.counters_after = self.fw.counters(self._last_fw)
+                if self.clock_set is not None:
+                    c = self.fw.read(["clock_set", "clock_source", "clock_unix_s"])
+                    c["expected_unix_s"] = self.clock_set[1] + t_s - self.clock_set[0]
+                    c["t_s"] = t_s
+                    self.reboot.clock_after = c
 
     def _step(self, k: int, t_s: float, b: dict, dt_s: float, powered: bool,
               labels: list[str], inner_s: float = 0.0) -> Step:
@@ -239,6 +256,13 @@ class ClosedLoop:
         self.settings_end = self.fw.settings()
         if self.evlog_cut and self.error is None:
             self.evlog_cut["after"] = [asdict(e) for e in evlog.read_events(self.fw.master)]
+        if self.clock_set is not None and self.error is None:
+            from rig.regs import energy
+
+            seasons, months = energy.read_calendar(self.fw.master)
+            self.calendar = {"clock_set": list(self.clock_set),
+                             "seasons": [asdict(p) for p in seasons],
+                             "months": [asdict(p) for p in months]}
         if self.progress:
             self.progress(self.sc.duration_s, self.sc.duration_s)
         return self.trace

@@ -9,6 +9,11 @@ bus error. Signal order is the firmware's (firmware/co2hr/io.py).
 
 Pressures are presented as absolute (bar a), as the plant and the firmware use them.
 A signal the board file does not list is passed through in engineering units.
+
+The heat meter (input heat_pulses) counts the plant's true heat to the HR water
+(PlantState.heat_kwh) in pulses of `heat_wh_per_pulse` (the meter's own pulse value; the
+firmware is told it by the setting hr_meter_wh_per_pulse); a stuck, open or shorted
+pulse input gives no more pulses (a broken S0 wire).
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ _CLIP = {"ma420": (3.8, 20.5), "ratio": (0.45, 4.55), "v010": (0.0, 10.0)}
 
 
 class SimBoard:
-    def __init__(self, board: dict, plant: Plant, seed: int = 0):
+    def __init__(self, board: dict, plant: Plant, seed: int = 0,
+                 heat_wh_per_pulse: float = 10.0):
         self.board = board
+        self.heat_wh_per_pulse = float(heat_wh_per_pulse)  # the simulated heat meter's
         self.specs: dict = dict(board.get("inputs", {}))
         self.plant = plant
         self.demand_v = 0.0
@@ -72,8 +79,9 @@ class SimBoard:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
         p = dict(params)
-        if kind == "stuck":
-            p["raw"] = self._raw(name, self._eng(name))
+        if kind == "stuck" or (kind in ("open", "short")
+                               and self.specs.get(name, {}).get("kind") == "pulse"):
+            p["raw"] = self._raw(name, self._eng(name))  # (a pulse wire broken: no edges)
         elif kind == "drift":
             p.setdefault("rate", 0.01)
             p["t0"] = self.plant.state.t_s
@@ -114,7 +122,7 @@ class SimBoard:
             if fault is not None:
                 kind, p = fault
                 spec_kind = self.specs.get(name, {}).get("kind")
-                if kind == "stuck":
+                if "raw" in p:
                     value = p["raw"]
                 elif kind == "open" and _OPEN.get(spec_kind) is not None:
                     value = _OPEN[spec_kind]
@@ -165,6 +173,8 @@ class SimBoard:
             return float(self.di.get("ext_enable", 1))
         if name == "energy_pulses":
             return st.energy_kwh
+        if name == "heat_pulses":
+            return st.heat_kwh
         if name in self.di:
             return float(self.di[name])
         return float(getattr(st, name))
@@ -175,7 +185,9 @@ class SimBoard:
             return eng
         kind = spec["kind"]
         if kind == "pulse":
-            return float(math.floor(eng / spec.get("kwh_per_pulse", 1.0) + 1e-9))
+            per = (self.heat_wh_per_pulse / 1000.0 if name == "heat_pulses"
+                   else spec.get("kwh_per_pulse", 1.0))
+            return float(math.floor(eng / per + 1e-9)) if per > 0.0 else 0.0
         if kind == "di":
             return 1.0 if eng >= 0.5 else 0.0
         value = terminal_value(spec, eng)

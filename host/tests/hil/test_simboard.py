@@ -154,3 +154,24 @@ def test_set_di_forces_the_inputs_the_plant_drives(name):
     assert sb.terminals()[0][i] == 1.0
     sb.clear()
     assert sb.terminals()[0][i] == 0.0
+
+
+def test_heat_meter_pulses_count_the_plants_heat_and_stop_with_a_broken_wire():
+    """The heat meter's pulses are the plant's heat to the HR water (heat_kwh) in the
+    meter's pulse value; an open S0 wire gives no more pulses."""
+    board = {"name": "t", "inputs": {**BOARD["inputs"], "heat_pulses": {"kind": "pulse"}}}
+    p = Plant()
+    sb = SimBoard(board, p, heat_wh_per_pulse=5.0)
+    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0])  # HR valve and pump open
+    for _ in range(240):
+        sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0))
+    assert p.state.heat_kwh > 1.0  # the HRHX took heat
+    raw, _ok = sb.terminals()
+    n = raw[idx("heat_pulses")]
+    assert n == math.floor(p.state.heat_kwh * 1000.0 / 5.0 + 1e-9)
+    sb.inject("heat_pulses", "open")
+    for _ in range(60):
+        sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0))
+    assert sb.terminals()[0][idx("heat_pulses")] == n  # no edge since the wire broke
+    sb.clear("heat_pulses")
+    assert sb.terminals()[0][idx("heat_pulses")] > n
