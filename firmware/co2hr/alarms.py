@@ -37,7 +37,7 @@ A_STORAGE = const(22)
 A_MAN_IDLE = const(25)
 A_HEAT_METER = const(26)
 
-ALARMS = (
+ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
     #:   rejected (fans failed, capped or slow, the gas cooler coil fouled or blocked, a very
     #:   hot ambient), the HPEV does not open (stuck, frozen, undersized), too much charge on

@@ -56,7 +56,7 @@ GCB_REC_OFF = const(0)
 GCB_REC_OPEN = const(1)  # the low-ambient GC bypass is open (co2hr.gc_bypass)
 GCB_REC_NO_BACKFLOW = const(2)  # the HPEV is shut against backflow (co2hr.gc_pressure)
 
-STATUS = (
+STATUS = (  # build: host-only fields 0 1
     #: Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
     ("mode", "", 1),
     #: Gas cooler pressure reference in force
@@ -126,7 +126,7 @@ CNT_ALARMS = const(9)
 CNT_HP_STOPS = const(10)
 CNT_COMP_STARTS = const(11)
 N_COUNTERS = const(12)
-COUNTERS = (
+COUNTERS = (  # build: host-only fields 0 1
     #: Seconds since boot (not restored)
     ("uptime_s", "s", 1),
     #: Compressor running as a refrigeration plant (surplus heat only)

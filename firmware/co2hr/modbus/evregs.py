@@ -42,7 +42,7 @@ _HALF = const(0x20000000)
 _ILLEGAL_VALUE = const(3)
 
 # Rows: (name, unit, type, min, max); the description is the `#:` comment above.
-CLOCK = (
+CLOCK = (  # build: host-only fields 0 1 2
     #: 1 once the clock is set (alarm clock_not_set until then)
     ("clock_set", "", "u16", 0, 1),
     #: Who set the clock last: 0 nobody, 1 Modbus (holding 620..625), 2 NTP, 3 the board RTC
@@ -66,13 +66,13 @@ CLOCK = (
     #: Local weekday: 0 Monday .. 6 Sunday
     ("clock_weekday", "", "u16", 0, 6),
 )
-CLOCK32 = (
+CLOCK32 = (  # build: host-only fields 0 1 2
     #: The clock as Unix time (UTC; 0 while not set)
     ("clock_unix_s", "s", "u32", 0, 4294967295),
     #: Seconds since the clock was last set (NTP keeps this small)
     ("clock_set_age_s", "s", "u32", 0, 4294967295),
 )
-EVLOG32 = (
+EVLOG32 = (  # build: host-only fields 0 1 2
     #: Seq of the oldest event-log entry kept
     ("ev_oldest_seq", "", "u32", 0, 4294967295),
     #: Seq of the newest event-log entry (the oldest - 1 while the log is empty)
@@ -85,7 +85,7 @@ EVLOG32 = (
     #: Event-log appends written to flash since boot
     ("ev_appends", "", "u32", 0, 4294967295),
 )
-EVLOG = (
+EVLOG = (  # build: host-only fields 0 1 2
     #: Event-log entries waiting in RAM for their append (lost by a power cut)
     ("ev_pending", "", "u16", 0, 16),
     #: Event-log appends that failed since boot (alarm event_log_fault while they do)
@@ -93,7 +93,7 @@ EVLOG = (
     #: Entries the log always keeps (it holds up to 5/4 of this)
     ("ev_capacity", "", "u16", 0, 65535),
 )
-CLOCKSET = (
+CLOCKSET = (  # build: host-only fields 0 1 2
     #: Clock, UTC: year. Write holding 620..625 in one FC 16 (needs the service unlock)
     ("clock_set_year", "", "u16", 2024, 2099),
     #: Clock, UTC: month
@@ -108,7 +108,7 @@ CLOCKSET = (
     ("clock_set_second", "", "u16", 0, 59),
 )
 # the window's header words, then an entry's (name, unit, type); None: a u32's low word
-_WIN_NAMES = (("ev_window_seq", "", "u32"), None, ("ev_window_n", "", "u16"),
+_WIN_NAMES = (("ev_window_seq", "", "u32"), None, ("ev_window_n", "", "u16"),  # build: host-only
               ("ev_window_pending", "", "u16"), ("time_s", "s", "u32"), None,
               ("boot", "", "u16"), ("kind", "", "u16"), ("key", "", "u16"), ("a", "", "u16"),
               ("b", "", "u16"), ("seq", "", "u16"))
@@ -136,7 +136,7 @@ def count(src):
     return len(table(src))
 
 
-def row(src, i):
+def row(src, i):  # build: host-only
     """(name, unit, scale, type, access, min, max) of item i, or None (a u32's low word)."""
     if src == S_WINDOW:
         if i < WIN_HEAD:

@@ -49,7 +49,7 @@ from co2hr.settings_control import CONTROL_SCHEMA
 from co2hr.status import COMMANDS, COUNTERS, STATUS
 from co2hr.ticks import ticks_diff
 
-TABLE_NAMES = ("coil", "discrete", "holding", "input")  # by pdu table constant
+TABLE_NAMES = ("coil", "discrete", "holding", "input")  # by pdu table constant  # build: host-only
 INVALID = const(0x8000)
 MIRROR_BASE = const(1000)
 _BLOCK = const(100)  # a group's block ends at the next group or the next hundred
@@ -98,7 +98,7 @@ _D_WRITES_REFUSED = const(10)
 D_BCAST_REFUSED = const(11)
 D_TCP_FRAME_TIMEOUTS = const(12)
 D_TCP_NOT_ALLOWED = const(13)
-DIAG = (
+DIAG = (  # build: host-only strings
     #: Requests processed (answered or broadcast), all transports
     "mb_frames_served",
     #: RTU frames dropped for a bad CRC
@@ -137,7 +137,7 @@ _H_TICK_MAX = const(1)
 _H_HEAP_FREE = const(2)
 _H_HEAP_USED = const(3)
 _H_RESET = const(4)
-HEALTH = (
+HEALTH = (  # build: host-only fields 0 1
     #: Control ticks missed or longer than the period, since boot
     ("tick_overruns", ""),
     #: Longest control tick since boot
@@ -157,7 +157,7 @@ _RESET_CAUSES = "unknown pwron hard wdt deepsleep soft"  # hw.reset_cause(), by 
 _HEAP_SAMPLE_MS = const(10000)  # gc.mem_free() walks the heap (~60 ms on the mpy target)
 
 # The unlock guard of the line that asks (TCP listener, RTU line or link). Row: (name, unit).
-SESSION = (
+SESSION = (  # build: host-only fields 0 1
     #: Seconds before the asking line takes another unlock code (after wrong codes)
     ("unlock_wait_s", "s"),
     #: Wrong unlock codes on the asking line since its last unlock
@@ -177,7 +177,7 @@ _B_SITE = const(3)
 _B_RSSI = const(4)
 _B_RETRY = const(5)
 _B_FAIL = const(6)
-BOARD_STATE = (
+BOARD_STATE = (  # build: host-only fields 0 1
     #: Boot mode: 0 control running; 1 maintenance asked by rig deploy (maint.flag on the
     #: flash); 2 maintenance after the control loop stopped on an error three runs in a row
     #: (crash.txt); 3 maintenance because the rig could not be started (see the console).
@@ -206,7 +206,7 @@ BOARD_STATE = (
 )
 _N_RECONNECTS = const(6)  # word offsets in the NET32 group: 3 addresses, then counts
 _N_UP_S = const(8)
-NET32 = (
+NET32 = (  # build: host-only fields 0 1
     #: IPv4 address (192.168.1.20 reads 0xC0A8 0x0114); 0 while the link is down
     ("net_ip", ""),
     #: IPv4 netmask; 0 while the link is down
@@ -223,7 +223,7 @@ HIST_N = const(16)  # newest alarm-history entries shown in registers
 _HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
 N_ALARM_WORDS = (N_ALARMS + 15) // 16
 
-IDENT = (
+IDENT = (  # build: host-only strings
     #: Firmware version, major
     "fw_major",
     #: Firmware version, minor
@@ -253,7 +253,7 @@ def _kind(name):
     return ("", "", 1, "u16")
 
 
-def _setting_type(lo):
+def _setting_type(lo):  # build: host-only
     return "i16" if lo < 0 else "u16"
 
 
@@ -319,7 +319,7 @@ def _is_bool_command(i):
     return COMMANDS[i][1] == 0 and COMMANDS[i][2] == 1
 
 
-def rows(doc=None):
+def rows(doc=None):  # build: host-only
     """Every register as (table, address, name, unit, scale, type, access, min, max,
     description): the host tools' decoder and the documentation. The firmware carries
     no description text (it would sit on the board's heap): doc(src, i, row) supplies
@@ -344,7 +344,7 @@ def rows(doc=None):
     return out
 
 
-def _row(src, i, first):
+def _row(src, i, first):  # build: host-only
     # -> (name, unit, scale, type, access, min, max) or None (gap)
     if src == _S_IN:
         k = _kind(INPUTS[i])
@@ -419,7 +419,7 @@ def _row(src, i, first):
     return None
 
 
-def _cal_row(months, i):
+def _cal_row(months, i):  # build: host-only
     j, w = i // SLOT_WORDS, i % SLOT_WORDS
     pre = ("month_%d_" if months else "season_%d_") % j
     if w == 0:
@@ -432,7 +432,7 @@ def _cal_row(months, i):
     return (pre + cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
 
 
-def regmap_id():
+def regmap_id():  # build: constant
     """CRC of every register's table, address and name: a master can check that its
     copy of the map is this firmware's."""
     c = 0

@@ -28,7 +28,7 @@ from pathlib import Path
 PKG = "co2hr"
 
 
-def _module_name(root: Path, path: Path) -> str:
+def module_name(root: Path, path: Path) -> str:
     parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -317,7 +317,7 @@ def fold(sources: dict[Path, str], pkg_root: Path) -> dict[Path, str]:
     by_path = {}
     for p, text in sources.items():
         try:
-            name = _module_name(pkg_root, p)
+            name = module_name(pkg_root, p)
         except ValueError:
             name = "tests." + p.stem
         mods[name] = _Module(name, text)

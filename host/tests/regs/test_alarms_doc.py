@@ -22,7 +22,7 @@ PRIORITY = {1: "critical", 2: "alarm", 3: "warning"}
 def _source_rows() -> list[dict]:
     """Each ALARMS row of the source with its comment block, by lines and regexes."""
     lines = SRC.read_text().splitlines()
-    start = lines.index("ALARMS = (")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("ALARMS = ("))
     rows, block = [], []
     for ln in lines[start + 1:]:
         s = ln.strip()
@@ -118,7 +118,7 @@ def test_rig_alarms_from_a_device_with_every_alarm_active():
 def test_a_row_without_cause_or_action_is_refused(tmp_path, monkeypatch, comments, missing):
     src = SRC.read_text()
     first = src.index("    (1, \"hp_high\"")
-    block_start = src.rindex("ALARMS = (\n", 0, first) + len("ALARMS = (\n")
+    block_start = src.index("\n", src.rindex("ALARMS = (", 0, first)) + 1
     new = src[:block_start] + "".join(f"    #: {c}\n" for c in comments) + src[first:]
     fake = tmp_path / "co2hr"
     fake.mkdir()
