@@ -30,7 +30,9 @@ ST_ALARMS_ACTIVE = const(16)
 ST_FAN_LIMIT = const(17)
 ST_HR_RAISE = const(18)
 ST_GCB_REC = const(19)
-N_STATUS = const(20)
+ST_T3_SRC = const(20)
+ST_START_LEFT = const(21)
+N_STATUS = const(22)
 
 # Bits of STATUS overrides
 OV_HP = const(0x001)  # HP override: HPEV driven open
@@ -100,6 +102,12 @@ STATUS = (
     #: 1 while the low-ambient GC bypass is open for the receiver pressure (gcb_rec_dp_bar);
     #: 2 while the HPEV is shut against backflow from the receiver (p_gc below p_rec)
     ("gcb_rec", "", 1),
+    #: Where the pressure reference's T3 comes from: 0 measured, 1 substituted (T3
+    #: invalid: t_amb + the last measured approach + 1 K), 2 the fixed p_ref_fail_bar (T3
+    #: and t_amb invalid)
+    ("t3_src", "", 1),
+    #: Seconds left of the start sequence's compressor delay (0: released or stopped)
+    ("start_left_s", "s", 1),
 )
 
 CNT_UPTIME = const(0)

@@ -5,10 +5,12 @@ from fakefs import FakeFs
 
 from co2hr import alarms as A
 from co2hr import status as S
+from co2hr.gc_pressure import cop_reference_bar
 from co2hr.io import (
     AI_DEMAND,
     AI_P_GC,
     AI_P_REC,
+    AI_T_AMB,
     AI_T_DISCH,
     AI_T_GC_OUT,
     AI_T_W_IN,
@@ -90,7 +92,16 @@ def test_sensor_faults_raise_alarm_and_fallback():
     r.ok[AI_T_GC_OUT] = 0
     r.step(30)
     assert r.c.alarms.active[A.A_T3_SENSOR] and r.out[AO_FAN] == 100.0
-    assert r.c.status[S.ST_P_GC_REF] == 85.0
+    # substituted: t_amb + the last measured approach + 1 K through the COP reference
+    t_sub = r.eng[AI_T_AMB] + min(max(r.eng[AI_T_GC_OUT] - r.eng[AI_T_AMB], 0.0), 15.0) + 1.0
+    g = r.settings.get
+    want = cop_reference_bar(t_sub, g("subcool_k"), g("t_trans_c"), g("t_cond_min_c"))[0]
+    assert r.c.status[S.ST_T3_SRC] == 1
+    assert abs(r.c.gc.p_opt - want) < 1e-6, (r.c.gc.p_opt, want)
+    r.ok[AI_T_AMB] = 0  # nothing to substitute from: the fixed reference
+    r.step(60)
+    assert r.c.status[S.ST_T3_SRC] == 2 and r.c.status[S.ST_P_GC_REF] == 85.0
+    r.ok[AI_T_AMB] = 1
     r.ok[AI_P_GC] = 1
     r.ok[AI_P_REC] = 1
     r.ok[AI_T_GC_OUT] = 1
@@ -108,7 +119,8 @@ def test_t3_fault_in_heat_recovery_gives_declared_reference():
     assert r.c.status[S.ST_HR_RAISE] > 1.0
     r.ok[AI_T_GC_OUT] = 0
     r.step(120)
-    assert r.c.status[S.ST_P_GC_REF] == 85.0 and r.c.status[S.ST_HR_RAISE] == 0.0
+    assert r.c.status[S.ST_T3_SRC] == 1 and r.c.status[S.ST_HR_RAISE] == 0.0
+    assert r.c.status[S.ST_P_GC_REF] == r.c.gc.p_opt  # no raise on the substitute
     assert r.c.status[S.ST_OP_STATE] == 1  # not counted as forced
 
 
@@ -288,7 +300,7 @@ def test_manual_values_timeout_and_rate_limit():
 
 def test_off_releases_compressors():
     r = Rig()
-    r.step(3)
+    r.through_start()
     assert r.out[DO_COMP_ENABLE] == 1.0
     r.set("mode_cmd", 0)
     r.step()
@@ -379,8 +391,10 @@ def test_hpev_holds_its_restart_opening_when_our_enable_stops_the_compressors():
     r.step(120)
     assert r.out[DO_COMP_ENABLE] == 0.0
     assert r.out[AO_HPEV] >= 39.9, r.out[AO_HPEV]
-    r.set("mode_cmd", 2)  # Max-COP: enable back, the PI takes over from 40 %
+    r.set("mode_cmd", 2)  # Max-COP: the start sequence, then the PI takes over from 40 %
     r.step(1)
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.status[S.ST_START_LEFT] > 0
+    r.through_start()
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_HPEV] >= 35.0
     r.step(120)
     assert r.out[AO_HPEV] < 20.0  # and winds towards its minimum on the low p_gc
@@ -396,17 +410,21 @@ def _cold_night(r):
     r.eng[AI_T_DISCH] = 40.0
     r.eng[AI_P_GC] = 45.0
     r.eng[AI_P_REC] = 30.0
-    r.eng[DI_COMP_RUN] = 1
+    r.eng[DI_COMP_RUN] = 0
+    r.through_start()  # the pack starts when the start sequence releases it: the
+    r.eng[DI_COMP_RUN] = 1  # timings below count from there
 
 
 def test_low_ambient_gc_bypass_opens_for_the_receiver_and_closes_again():
     r = Rig()
     _cold_night(r)
-    r.step(45)  # the fans run down from their safe 100 % at their rate limit
+    # the fans run down from their safe 100 % at their rate limit, started during the
+    # start sequence (~20 s); the BEV closes from its start position bev_fail_pct
+    r.step(45)
     assert r.out[AO_FAN] == 0.0 and r.out[AO_BEV] == 0.0
-    r.step(55)
+    r.step(45)
     assert r.out[DO_GC_BYPASS] == 0.0  # the delay (60 s) runs
-    r.step(10)
+    r.step(15)
     assert r.out[DO_GC_BYPASS] == 1.0 and r.c.status[S.ST_GCB_REC] == 1
     r.eng[AI_T_GC_OUT] = 60.0  # bypassed hot gas at the T3 sensor
     r.step(20)
