@@ -53,9 +53,10 @@
 #                    p_gc_max. The same early level holds while p_gc rises faster than
 #                    _RUNAWAY_BAR_S: the limiter opens the HPEV hard from 3 s ahead of
 #                    the ceiling, so a rise that fast near p_gc_max means the valve is not
-#                    taking the flow (stuck, at its limit, too small); a stuck HPEV at
-#                    full load gives 4 bar/s, and waiting for p_hp_stop took p_gc 3 bar
-#                    over p_gc_max (stuck_hpev_hot_day).
+#                    taking the flow (stuck, at its limit, too small); "p" is then
+#                    LIM_LEAD_S ahead, as the limiter's: a stuck HPEV at rising load gives
+#                    3-4 bar/s, still accelerating, and the 2 s lead (or waiting for
+#                    p_hp_stop) let p_gc pass p_gc_max by 1-3 bar (stuck_hpev_hot_day).
 # "p" for the protections is p_prot: the measured p_gc while
 # valid; while p_gc is invalid the last good value, or the newer sample when that is
 # higher and only failed the rate/stuck check, so a sensor fault never removes the HP
@@ -193,7 +194,8 @@ class GcPressure:
         self.t3_fallback = 0
         self.t3_src = T3_MEASURED
         self.approach = 3.0  # T3 - t_amb, last measured (fan_approach_k until then)
-        self._approach_set = 0  # 1 once an approach was measured
+        self._t3_last = None  # the last T3 measured with a valid t_amb, and that t_amb
+        self._amb_last = None
         self._t3_sub = float("nan")  # the substitute T3 the cached reference is for
         self.stops = 0  # HP stop events
         self.dpdt = 0.0  # filtered rate of p_prot, bar/s
@@ -233,7 +235,7 @@ class GcPressure:
         self._dt0 = TC_T[0] - self.t_trans
         self._t3_c = float("nan")
         self._dt_s = -1.0
-        if not self._approach_set:
+        if self._t3_last is None:
             self.approach = s.get("fan_approach_k")
         self._t3_sub = float("nan")
         self.fail_pct = s.get("hpev_fail_pct")
@@ -256,9 +258,9 @@ class GcPressure:
             if t3_c != self._t3_c:
                 self._cop(t3_c)
                 self._t3_sub = _NAN  # the cache holds a measured T3's reference now
-                if sig.valid[AI_T_AMB]:  # (only when T3 moved: no float work otherwise)
-                    self.approach = clamp(t3_c - sig.value[AI_T_AMB], 0, _APPROACH_MAX_K)
-                    self._approach_set = 1
+                if sig.valid[AI_T_AMB]:  # the pair the approach is made from when T3
+                    self._t3_last = t3_c  # fails (references only: nothing allocated)
+                    self._amb_last = sig.value[AI_T_AMB]
             p = self._p_cop
             self.regime = self._reg_cop
             self.t3_fallback = 0
@@ -306,6 +308,8 @@ class GcPressure:
         amb = sig.value[AI_T_AMB]
         if amb != self._t3_sub:  # (the substitute is made only when t_amb moved)
             self._t3_sub = amb
+            if self._t3_last is not None:
+                self.approach = clamp(self._t3_last - self._amb_last, 0, _APPROACH_MAX_K)
             self._cop(amb + self.approach + _SUB_MARGIN_K)
             self._t3_c = _NAN  # a measured T3 recomputes when it returns
         self.regime = self._reg_cop
@@ -354,7 +358,10 @@ class GcPressure:
         elif p_prot < self.p_ovr_off:
             self.override = 0
         p_fc = p_prot + STOP_LEAD_S * rise if rise > 0.0 else p_prot  # forecast
-        if self.fans_failed or (fans_full and pi.u >= pi.hi) or rise > _RUNAWAY_BAR_S:
+        if rise > _RUNAWAY_BAR_S:  # the HPEV is not taking the flow (see the header)
+            p_fc = p_prot + LIM_LEAD_S * rise  # (float work only while running away)
+            p_stop = self.p_stop_early
+        elif self.fans_failed or (fans_full and pi.u >= pi.hi):
             p_stop = self.p_stop_early  # no actuator left but the compressors (header)
         else:
             p_stop = self.p_stop

@@ -340,7 +340,7 @@ def test_gc_bypass_stays_shut_after_hp_safety_until_demand_falls():
     r = _hr_rig(50.0)
     assert r.out[DO_GC_BYPASS] == 1.0
     assert abs(r.c.status[S.ST_P_GC_REF] - 95.0) < 1e-6  # p_hr_max while it is open
-    r.eng[AI_P_GC] = 104.0  # the HP fan safety closes it
+    _ramp_p_gc(r, 104.0)  # the HP fan safety closes it (a rise the HPEV can follow)
     r.step(5)
     assert r.out[DO_GC_BYPASS] == 0.0
     r.eng[AI_P_GC] = 90.0  # the pressure is back, the demand still asks for it:
@@ -367,12 +367,20 @@ def test_fans_full_through_hp_stop_and_after_restart():
     assert r.out[AO_FAN] < 100.0
 
 
+def _ramp_p_gc(r, p_bar, rate_bar_s=0.9):
+    """p_gc moves to p_bar at rate_bar_s (below the 1 bar/s of the runaway stop)."""
+    while abs(r.eng[AI_P_GC] - p_bar) > 1e-9:
+        d = p_bar - r.eng[AI_P_GC]
+        r.eng[AI_P_GC] += max(-rate_bar_s, min(rate_bar_s, d))
+        r.step()
+
+
 def test_failed_fans_stop_compressors_at_p_gc_max():
     r = Rig()
-    r.step(5)
-    r.eng[AI_P_GC] = 104.9
-    r.step(20)  # fans working: the HPEV holds it, no stop below 109 bar
-    assert r.out[DO_COMP_ENABLE] == 1.0
+    r.eng[AI_P_GC] = 104.9  # from the first tick (a jump would be a runaway rise)
+    r.through_start()  # (the fans went to full speed meanwhile: the HP fan safety)
+    r.step(3)  # fans working, the HPEV not yet at its limit: no stop below 109 bar
+    assert r.out[DO_COMP_ENABLE] == 1.0 and r.c.gc.pi.u < r.c.gc.pi.hi
     r.eng[DI_FAN_OK] = 0
     r.step(2)
     assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.gc.stops == 1
@@ -511,4 +519,51 @@ def test_low_ambient_gc_bypass_not_under_an_hr_raise():
     r.step(200)
     assert r.c.gc.ref > r.c.gc.p_min + 10.0
     assert r.out[AO_FAN] == 0.0 and r.out[DO_GC_BYPASS] == 0.0
+
+
+
+def test_start_sequence_holds_the_compressors_until_the_hpev_is_open():
+    # boot: the enable is off (SAFE_OUTPUTS too) until comp_start_delay_s has run and the
+    # HPEV output is at hpev_start_pct; an HP stop runs the sequence again
+    r = Rig()
+    assert r.out[DO_COMP_ENABLE] == 0.0
+    r.set("hpev_start_pct", 60)  # above the 30 % the valve starts from
+    k = r.through_start()
+    assert k >= 20 and r.out[AO_HPEV] >= 60.0
+    r.eng[AI_P_GC] = 114.0  # HP stop
+    r.step(2)
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.gc.comp_stop
+    r.eng[AI_P_GC] = 90.0
+    k = r.through_start(200)
+    assert k >= 60 + 20  # comp_restart_s, then the start delay
+
+
+def test_deviation_alarm_counts_only_while_the_loop_controls():
+    r = Rig()
+    r.set("dev_delay_s", 30)
+    r.through_start()
+    r.eng[AI_P_GC] = r.c.gc.ref - 15.0  # (below: far from the HP levels)
+    r.step(25)
+    assert not r.c.alarms.active[A.A_DEV_P_GC]
+    r.set("mode_cmd", 1)  # Standby: the count is frozen, not reset
+    r.step(60)
+    assert not r.c.alarms.active[A.A_DEV_P_GC] and r.c.alarms.active[A.A_MODE_OFF]
+    assert r.out[DO_ALARM] == 0.0  # information: not in alarm_relay_mask 3
+    r.set("mode_cmd", 2)
+    r.through_start()
+    r.step(8)
+    assert r.c.alarms.active[A.A_DEV_P_GC] and not r.c.alarms.active[A.A_MODE_OFF]
+    r.eng[AI_P_GC] = r.c.gc.ref
+    r.step(3)
+    assert not r.c.alarms.active[A.A_DEV_P_GC]
+
+
+def test_alarm_relay_mask_chooses_the_priorities():
+    r = Rig()
+    r.set("mode_cmd", 0)
+    r.step(3)
+    assert r.c.alarms.active[A.A_MODE_OFF] and r.out[DO_ALARM] == 0.0
+    r.set("alarm_relay_mask", 8)  # priority 4 only
+    r.step(1)
+    assert r.out[DO_ALARM] == 1.0
 
