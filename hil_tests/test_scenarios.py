@@ -229,3 +229,29 @@ def test_a_power_cut_on_a_backed_up_rtc_keeps_the_clock_and_the_calendar(target,
     s, checks = _run(target, board, tmp_path, "reboot_keeps_clock")
     assert s["reboots"] == 1 and s["reboot"]["clock_after"]["clock_source"] == 3  # its RTC
     _assert_checks(s, checks)
+
+
+def test_start_with_a_closed_hpev_waits_for_the_start_opening(target, board, tmp_path):
+    """The plant's HPEV starts at its closed stop: the compressor enable comes on only
+    once the true valve opening has reached hpev_start_pct (always-check
+    comp_enable_needs_hpev_open), not in the first tick."""
+    s, checks = _run(target, board, tmp_path, "start_closed_hpev")
+    first = s["starts"][0]
+    assert first["t_s"] >= s["settings"]["comp_start_delay_s"] - 1
+    _assert_checks(s, checks)
+
+
+def test_stuck_hpev_raises_the_deviation_alarm_and_the_limits_hold(target, board, tmp_path):
+    if not _fast(target):
+        pytest.skip("25 min of plant: sil in CI; `make hil` runs it full length")
+    s, checks = _run(target, board, tmp_path, "stuck_hpev_hot_day")
+    _assert_checks(s, checks)
+
+
+def test_t3_failure_in_cold_weather_costs_little_power(target, board, tmp_path):
+    """Paired against the same run with a healthy T3 (the companion runs on sil)."""
+    if not _fast(target):
+        pytest.skip("a paired check: its companion runs on sil only")
+    s, checks = _run(target, board, tmp_path, "t3_fail_cold")
+    assert any(a["alarm"] == "t3_sensor" for a in s["alarms"])  # the alarm stays
+    _assert_checks(s, checks)

@@ -1,5 +1,5 @@
 # Alarm table and state. Row: (code, name, text, priority, delay_s, hyst, latched)
-#   priority 1 = critical (stops/overrides), 2 = alarm, 3 = warning
+#   priority 1 = critical (stops/overrides), 2 = alarm, 3 = warning, 4 = information
 #   delay_s: the cause must persist this long before the alarm activates
 #   hyst: for limit alarms, how far back inside the limit the value must come to clear
 #         (whole numbers as ints: a float constant costs 16 B of heap on the board)
@@ -8,7 +8,8 @@
 # Above each row, `#: cause:` and `#: action:` comments (more `#:` lines continue them)
 # say what likely caused it and what the technician does: host-only (rig.regs.fwdoc reads
 # them for docs/alarms.md and `rig alarms`), no text on the board.
-# The common alarm relay is on while any priority 1-2 alarm is active and unacknowledged.
+# The common alarm relay is on while an alarm of a priority in the setting alarm_relay_mask
+# (bit n-1 = priority n; default priorities 1-2) is active and unacknowledged.
 from micropython import const
 
 A_HP_HIGH = const(0)
@@ -36,6 +37,10 @@ A_DI_FAULT = const(21)
 A_STORAGE = const(22)
 A_MAN_IDLE = const(25)
 A_HEAT_METER = const(26)
+A_DEV_P_GC = const(27)
+A_DEV_P_REC = const(28)
+A_DEV_T_W_OUT = const(29)
+A_MODE_OFF = const(30)
 
 ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
@@ -226,6 +231,37 @@ ALARMS = (  # build: host-only fields 1 2
     #:   agrees (implausible).
     (60, "heat_meter", "Heat meter failed or implausible against the estimate", 3, 0, 0,
      False),
+    # --- deviation alarms (co2hr.deviation: delay dev_delay_s, counted while the loop runs
+    # in automatic control) and mode Off/Standby
+    #: cause: The gas cooler pressure stayed more than dev_p_gc_bar away from its reference
+    #:   for dev_delay_s of automatic running: the HPEV does not follow its output (stuck,
+    #:   frozen, a broken stepper cable or driver, debris), too much or too little charge,
+    #:   the fans cannot reject the heat, or the p_gc transmitter reads wrong.
+    #: action: Compare hpev_pct with the valve's real position (listen for the stepper,
+    #:   check its driver and cable), p_gc_bar with a gauge, the fans and the coil, then the
+    #:   charge. It clears when p_gc is back within the band.
+    (40, "dev_p_gc", "Gas cooler pressure far from its reference (HPEV stuck?)", 2, 0, 0,
+     False),
+    #: cause: The receiver pressure stayed more than dev_p_rec_bar away from p_rec_sp_bar for
+    #:   dev_delay_s of automatic running: the BEV does not follow its output (stuck, its
+    #:   driver or cable), too little flash gas to hold it (low load, low charge), a flash
+    #:   gas line blocked, or the p_rec transmitter reads wrong.
+    #: action: Compare bev_pct with the valve, p_rec_bar with a gauge, check the charge
+    #:   (receiver level) and the flash gas line. It clears when p_rec is back within the band.
+    (41, "dev_p_rec", "Receiver pressure far from its setpoint (BEV stuck?)", 2, 0, 0, False),
+    #: cause: Heat recovery is on and the HR water outlet stayed more than dev_t_w_out_k away
+    #:   from t_w_out_sp_c for dev_delay_s: the 3-way valve does not follow its output
+    #:   (stuck, its actuator or supply), the water flow is far off (pump speed, air, a
+    #:   closed valve, a dirty strainer), too little discharge heat for the demand, or the
+    #:   water outlet sensor reads wrong.
+    #: action: Compare hr_valve_pct with the valve's position, check the HR pump and the
+    #:   water flow, t_disch_c against t_w_out_c, and the sensor. It clears within the band.
+    (42, "dev_t_w_out", "HR water outlet far from its setpoint (3-way valve, water flow?)", 3,
+     0, 0, False),
+    #: cause: mode_cmd is Off or Standby: the compressor enable is released on purpose and
+    #:   nothing is controlled. The mode is stored, so it holds after a reboot too.
+    #: action: Set mode_cmd to the site's operating mode when the work is done.
+    (43, "mode_off", "Mode Off/Standby: compressors released", 4, 0, 0, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)
@@ -312,10 +348,11 @@ class Alarms:
             if self.code[i] == code:
                 self.ack(i, now_s)
 
-    def relay(self):
-        """1 while a priority 1-2 alarm is active and not acknowledged."""
+    def relay(self, mask=3):
+        """1 while an alarm whose priority has its bit in mask (bit n-1 = priority n) is
+        active and not acknowledged."""
         for i in range(N_ALARMS):
-            if self.active[i] and not self.acked[i] and self.prio[i] <= 2:
+            if self.active[i] and not self.acked[i] and (mask >> (self.prio[i] - 1)) & 1:
                 return 1
         return 0
 

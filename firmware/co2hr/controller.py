@@ -9,6 +9,8 @@
 #   co2hr.receiver     BEV: receiver pressure
 #   co2hr.fans         gas cooler fans, with the HP fan safety
 #   co2hr.gc_bypass    every rule of the gas cooler bypass valve
+#   co2hr.start_seq    the start and restart sequence (compressor enable held off)
+#   co2hr.deviation    the deviation alarms of the loops in automatic control
 #   co2hr.energy       operating state and energy counters (co2hr.heatmeter: the heat meter)
 #   co2hr.alarms       the alarm table and its states (the causes are set here)
 # Order matters where a stage reads another's result: the loops see the GC bypass as
@@ -17,7 +19,10 @@
 # Output stage (_outputs): in mode Manual an output with a manual value (COMMANDS man_*)
 # takes it, except where a safety keeps the output: the HP override keeps the HPEV and
 # the fans, the water over-temperature the 3-way valve, the HP stop the compressor
-# enable. A loop whose output a manual value takes tracks the real output, so it resumes
+# enable. The start sequence (co2hr.start_seq) holds the compressor enable off, the HPEV
+# at least at hpev_start_pct and the BEV at bev_fail_pct after boot, an HP stop and mode
+# Off/Standby; a manual compressor enable waits for it too.
+# A loop whose output a manual value takes tracks the real output, so it resumes
 # bumplessly. Then every % output moves at most its rate limit per second towards its
 # target, whatever asked for it (loop, manual value, safety, fallback), so no transfer
 # makes it jump; the switches are set as they are.
@@ -28,6 +33,7 @@ from micropython import const
 from co2hr import alarms as A
 from co2hr import status as S
 from co2hr.alarms import Alarms
+from co2hr.deviation import Deviation
 from co2hr.energy import Energy
 from co2hr.fans import FULL_SPEED_PCT, Fans
 from co2hr.gc_bypass import GcBypass
@@ -66,6 +72,7 @@ from co2hr.pi import clamp
 from co2hr.receiver import Receiver
 from co2hr.settings import Settings, index
 from co2hr.signals import F_RATE, Signals
+from co2hr.start_seq import StartSeq
 from co2hr.ticks import ticks_diff
 
 _DT_MIN_MS = const(1)  # the tick length used is clamped into this range
@@ -101,6 +108,9 @@ class Controller:
         self.hr = HrStaging()
         self.modes = Modes()
         self.alarms = Alarms()
+        self.start = StartSeq()
+        self.dev = Deviation()
+        self.relay_mask = 3  # alarm_relay_mask
         self.energy = Energy(self.sig.p1[CI_ENERGY])
         self.counters = self.energy.counters
         self.status = [0.0] * S.N_STATUS
@@ -140,6 +150,9 @@ class Controller:
         self.hr.configure(s)
         self.modes.configure(s)
         self.energy.configure(s)
+        self.start.configure(s)
+        self.dev.configure(s)
+        self.relay_mask = int(s.get("alarm_relay_mask"))
         self.rate[AO_HPEV] = s.get("hpev_rate_pct_s")
         self.rate[AO_BEV] = s.get("bev_rate_pct_s")
         self.rate[AO_HR_VALVE] = s.get("hrv_rate_pct_s")
@@ -216,7 +229,8 @@ class Controller:
         byp.step(sig, prev, hr, gc, self.fans, still, now_s)
         # outputs, then what they and the loops report
         self._outputs(out, mode)
-        self._alarms(out, now_s)
+        self._alarms(out, mode, now_s)
+        self.dev.step(self, not still and not self.start.holding, dt_ms, now_s)
         if self.events is not None:  # mode changes, HP stops, the clock and log alarms
             self.events.tick(self, mode, now_s)
         al = self.alarms
@@ -263,7 +277,16 @@ class Controller:
         fan = fans.out
         pump = hr.pump
         byp = self.byp.out
-        comp = 0.0 if (mode == OFF or mode == STANDBY or gc.comp_stop) else 1.0
+        want = not (mode == OFF or mode == STANDBY or gc.comp_stop)
+        st_ = self.start
+        held = st_.step(want, prev[AO_HPEV], self.now_s)
+        comp = 0.0 if held else 1.0
+        if held and want:  # the start positions (see the header)
+            if hpev < st_.start_pct:
+                hpev = st_.start_pct
+                gc.pi.track(hpev)
+            bev = self.rec.fail_pct
+            self.rec.pi.track(prev[AO_BEV])
         if mode == MANUAL:
             man = modes.man
             if modes.manual(AO_HPEV) and not gc.override:
@@ -282,7 +305,7 @@ class Controller:
                 pump = man[AO_HR_PUMP]
             if modes.manual(DO_GC_BYPASS):
                 byp = 1.0 if man[DO_GC_BYPASS] > 0.5 else 0.0
-            if modes.manual(DO_COMP_ENABLE) and not gc.comp_stop:
+            if modes.manual(DO_COMP_ENABLE) and not gc.comp_stop and not held:
                 comp = 1.0 if man[DO_COMP_ENABLE] > 0.5 else 0.0
         self._ramp(out, AO_HPEV, hpev)
         self._ramp(out, AO_BEV, bev)
@@ -306,7 +329,7 @@ class Controller:
         self.prev_out[k] = target
         out[k] = target
 
-    def _alarms(self, out, now_s):
+    def _alarms(self, out, mode, now_s):
         """Every alarm's cause for this tick; the common alarm relay."""
         sig = self.sig
         v = sig.value
@@ -345,7 +368,8 @@ class Controller:
         st_ = self.store
         al.set(A.A_STORAGE, st_ is not None and st_.fault, now_s)
         al.set(A.A_HEAT_METER, self.energy.meter.state >= HM_FAILED, now_s)
-        relay = 1.0 if al.relay() else 0.0
+        al.set(A.A_MODE_OFF, mode == OFF or mode == STANDBY, now_s)
+        relay = 1.0 if al.relay(self.relay_mask) else 0.0
         if self.modes.manual(DO_ALARM):
             relay = 1.0 if self.modes.man[DO_ALARM] > 0.5 else 0.0
         out[DO_ALARM] = relay
@@ -398,3 +422,5 @@ class Controller:
         st[S.ST_HR_METER] = en.meter.state
         st[S.ST_GCB_REC] = (S.GCB_REC_OPEN if self.byp.rec_open else
                             S.GCB_REC_NO_BACKFLOW if gc.no_back else S.GCB_REC_OFF)
+        st[S.ST_T3_SRC] = gc.t3_src
+        st[S.ST_START_LEFT] = self.start.left_s

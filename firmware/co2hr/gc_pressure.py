@@ -16,9 +16,15 @@
 # While the low-ambient GC bypass holds (co2hr.gc_bypass) T3 is discharge gas that
 # missed the coil and would read as transcritical: the reference and the regime stay at
 # the subcritical floor p_sat(t_cond_min).
-# T3 invalid -> the fixed p_ref_fail reference (a conservative transcritical level) and
-# NO heat-recovery raise: forced operation stops while the controller does not know the
-# regime (a raise on top of a guess could push an unknown operating point anywhere).
+# T3 invalid -> a substitute T3 = t_amb + the last measured approach (T3 - t_amb while
+# both were valid, bounded to 0.._APPROACH_MAX_K; fan_approach_k until one was measured)
+# + _SUB_MARGIN_K, read through the same reference (t3_src 1): the coil keeps its
+# approach to the air, so at 8 degC ambient the reference stays near the floor instead
+# of a fixed transcritical level that costs ~75 % more compressor power. Both T3 and
+# t_amb invalid -> the fixed p_ref_fail reference (t3_src 2, a conservative
+# transcritical level). Either way NO heat-recovery raise: forced operation stops while
+# the controller does not know the regime for sure (a raise on top of a guess could push
+# an unknown operating point anywhere), and the T3 alarm stays.
 #
 # Loop: PI on (p_gc - ref), opening lowers the pressure. Protections, in order:
 #   max-pressure limiter: when p_gc + LIM_LEAD_S * (its rise rate) is above p_lim =
@@ -44,7 +50,13 @@
 #                    override would only ask for an opening the HPEV already has), so
 #                    waiting for p_hp_stop would let p_gc pass 110 bar. A restart after
 #                    the delay meets the same early stop, so each run stays below
-#                    p_gc_max.
+#                    p_gc_max. The same early level holds while p_gc rises faster than
+#                    _RUNAWAY_BAR_S: the limiter opens the HPEV hard from 3 s ahead of
+#                    the ceiling, so a rise that fast near p_gc_max means the valve is not
+#                    taking the flow (stuck, at its limit, too small); "p" is then
+#                    LIM_LEAD_S ahead, as the limiter's: a stuck HPEV at rising load gives
+#                    3-4 bar/s, still accelerating, and the 2 s lead (or waiting for
+#                    p_hp_stop) let p_gc pass p_gc_max by 1-3 bar (stuck_hpev_hot_day).
 # "p" for the protections is p_prot: the measured p_gc while
 # valid; while p_gc is invalid the last good value, or the newer sample when that is
 # higher and only failed the rate/stuck check, so a sensor fault never removes the HP
@@ -71,7 +83,7 @@
 from micropython import const
 
 from co2hr.co2sat import T_CRIT_C, TC_P, TC_T, p_sat_bar, p_tc_bar
-from co2hr.io import AI_P_GC, AI_P_REC, AI_T_GC_OUT, DI_FAN_OK, DI_HP_OK
+from co2hr.io import AI_P_GC, AI_P_REC, AI_T_AMB, AI_T_GC_OUT, DI_FAN_OK, DI_HP_OK
 from co2hr.pi import PI, clamp
 from co2hr.signals import F_RATE, F_STUCK
 
@@ -93,6 +105,13 @@ _STOP_ABOVE_OVR_BAR = const(1)  # the stop level at least this far above the ove
 _OVR_HYST_BAR = const(2)  # the override ends this far below its level
 _RESTART_BELOW_OVR_BAR = const(5)  # the restart delay runs while p is this far below it
 _UNKNOWN_BAR = const(-1)  # p_prot while p_gc is not wired (the protections' rate is off)
+_RUNAWAY_BAR_S = const(1)  # a rise this fast stops at the early level (see the header)
+_APPROACH_MAX_K = const(15)  # the approach kept for the T3 substitute is bounded to this
+_SUB_MARGIN_K = const(1)  # the substitute T3 sits this far above t_amb + approach
+_NAN = float("nan")  # "not computed yet" (one object: assigning it allocates nothing)
+T3_MEASURED = const(0)  # STATUS t3_src: where the reference's T3 comes from
+T3_SUBSTITUTED = const(1)
+T3_FIXED = const(2)
 
 
 def regime(t3_c, t_trans_c):
@@ -173,6 +192,11 @@ class GcPressure:
         self.limiting = 0  # max-pressure limiter acting
         self.no_back = 0  # p_gc below p_rec: HPEV shut (no backflow, see the header)
         self.t3_fallback = 0
+        self.t3_src = T3_MEASURED
+        self.approach = 3.0  # T3 - t_amb, last measured (fan_approach_k until then)
+        self._t3_last = None  # the last T3 measured with a valid t_amb, and that t_amb
+        self._amb_last = None
+        self._t3_sub = float("nan")  # the substitute T3 the cached reference is for
         self.stops = 0  # HP stop events
         self.dpdt = 0.0  # filtered rate of p_prot, bar/s
         self._p_last = -1.0  # p_prot of the last tick (< 0: none)
@@ -211,6 +235,9 @@ class GcPressure:
         self._dt0 = TC_T[0] - self.t_trans
         self._t3_c = float("nan")
         self._dt_s = -1.0
+        if self._t3_last is None:
+            self.approach = s.get("fan_approach_k")
+        self._t3_sub = float("nan")
         self.fail_pct = s.get("hpev_fail_pct")
         self.restart_delay = s.get("comp_restart_s")
         self.pi.tune(s.get("hpev_kp"), s.get("hpev_ti_s"), s.get("hpev_rate_pct_s"))
@@ -221,6 +248,7 @@ class GcPressure:
         """Update self.ref from T3 (sig). raise_frac 0..1: share of the HR raise (demand
         1..8 V). hr_bypass: the GC bypass is open for heat recovery (the reference stays
         <= p_hr_max). rec_bypass: the low-ambient bypass holds (subcritical floor)."""
+        self.t3_src = T3_MEASURED
         if rec_bypass:
             p = self.p_min
             self.regime = REG_SUB
@@ -228,16 +256,16 @@ class GcPressure:
         elif sig.valid[AI_T_GC_OUT]:
             t3_c = sig.value[AI_T_GC_OUT]
             if t3_c != self._t3_c:
-                self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
-                                          self.p_min, self._p0, self._dp0, self._dt0)
-                self._reg_cop = regime(t3_c, self.t_trans)
-                self._t3_c = t3_c
+                self._cop(t3_c)
+                self._t3_sub = _NAN  # the cache holds a measured T3's reference now
+                if sig.valid[AI_T_AMB]:  # the pair the approach is made from when T3
+                    self._t3_last = t3_c  # fails (references only: nothing allocated)
+                    self._amb_last = sig.value[AI_T_AMB]
             p = self._p_cop
             self.regime = self._reg_cop
             self.t3_fallback = 0
         else:
-            p = self.p_fail
-            self.regime = REG_TC
+            p = self._t3_substitute(sig)
             self.t3_fallback = 1
             raise_frac = 0.0  # no forcing on top of a guessed regime (see the header)
         p = clamp(p, self.p_min, self.p_lim)
@@ -262,6 +290,30 @@ class GcPressure:
             self.ref += step if d > step else self._ref_nstep if d < self._ref_nstep else d
         self.ref = clamp(self.ref, self.p_min, self.p_lim)
         return self.ref
+
+    def _cop(self, t3_c):
+        """The cached COP reference and regime for T3 t3_c."""
+        self._p_cop = cop_ref_bar(t3_c, self.subcool, self.t_trans, self.t_cond_min,
+                                  self.p_min, self._p0, self._dp0, self._dt0)
+        self._reg_cop = regime(t3_c, self.t_trans)
+        self._t3_c = t3_c
+
+    def _t3_substitute(self, sig):
+        """The reference while T3 is invalid (see the header); sets t3_src and regime."""
+        if not sig.valid[AI_T_AMB]:
+            self.t3_src = T3_FIXED
+            self.regime = REG_TC
+            return self.p_fail
+        self.t3_src = T3_SUBSTITUTED
+        amb = sig.value[AI_T_AMB]
+        if amb != self._t3_sub:  # (the substitute is made only when t_amb moved)
+            self._t3_sub = amb
+            if self._t3_last is not None:
+                self.approach = clamp(self._t3_last - self._amb_last, 0, _APPROACH_MAX_K)
+            self._cop(amb + self.approach + _SUB_MARGIN_K)
+            self._t3_c = _NAN  # a measured T3 recomputes when it returns
+        self.regime = self._reg_cop
+        return self._p_cop
 
     # --- loop and protections
     def _rate(self, p, dt_s):
@@ -306,7 +358,10 @@ class GcPressure:
         elif p_prot < self.p_ovr_off:
             self.override = 0
         p_fc = p_prot + STOP_LEAD_S * rise if rise > 0.0 else p_prot  # forecast
-        if self.fans_failed or (fans_full and pi.u >= pi.hi):
+        if rise > _RUNAWAY_BAR_S:  # the HPEV is not taking the flow (see the header)
+            p_fc = p_prot + LIM_LEAD_S * rise  # (float work only while running away)
+            p_stop = self.p_stop_early
+        elif self.fans_failed or (fans_full and pi.u >= pi.hi):
             p_stop = self.p_stop_early  # no actuator left but the compressors (header)
         else:
             p_stop = self.p_stop

@@ -116,6 +116,7 @@ class HrStaging:
         self.no_backheat = 0  # 1 while the CO2 is too cold to recover
         self.w_hot = 0
         self.temp_fallback = 0
+        self.w_auto = 0  # the 3-way valve PI controls the water outlet this tick
         self.valve = 0.0
         self.pump = 0.0
         self.sink = 0  # the HRHX is taking the heat (see the header)
@@ -265,6 +266,7 @@ class HrStaging:
             self.temp_fallback = 1 if self.on else 0
         if pump_out < 0.0:
             pump_out = self.pump_pct if self.on else 0.0
+        self.w_auto = 0  # set below while the valve PI holds t_w_out (co2hr.deviation)
         if not self.on:
             self.valve = 0.0
             self.no_backheat = 0
@@ -284,6 +286,7 @@ class HrStaging:
                 self.valve = VALVE_FULL_PCT
             else:
                 self.valve = pi.step(self.w_sp - t_w_out, dt_s)
+                self.w_auto = 1
         if valve_pct < 0.0:
             valve_pct = self.valve
         self._warming(sig, pump_out)

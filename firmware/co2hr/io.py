@@ -65,8 +65,10 @@ OUTPUTS = (
 
 # The safe state every output takes before the first tick and on a fault:
 # expansion valve part-open (no trapped high side), bypass closed, fans full,
-# heat recovery off, compressors allowed (the pack has its own safeties).
-SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 1.0, 1.0)
+# heat recovery off, compressor enable OFF: a stepper HPEV homes against its closed stop
+# first, and the start sequence (co2hr.start_seq) releases the compressors only once the
+# valve is at its start opening.
+SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, 1.0)
 
 
 def input_index(name):

@@ -190,6 +190,23 @@ CONTROL_SCHEMA = (
     #: or estimated); with the estimate at this much over a window and no pulse the meter
     #: counts as failed (the estimate is booked)
     ("hr_meter_min_kw", 2, 0.1, 100, "kW", 10),
+    # --- start and restart sequence, deviation alarms, alarm relay (docs/control.md)
+    #: After boot, a power return, an HP stop or mode Off/Standby the compressor enable is
+    #: held off this long while the HPEV homes and moves to hpev_start_pct
+    ("comp_start_delay_s", 20, 0, 600, "s", 1),
+    #: HPEV opening the valve reaches before the compressors are released (start sequence)
+    ("hpev_start_pct", 40, 5, 100, "%", 10),
+    #: Deviation alarm dev_p_gc: p_gc this far from its reference (automatic control, running)
+    ("dev_p_gc_bar", 10, 1, 50, "bar", 10),
+    #: Deviation alarm dev_p_rec: p_rec this far from p_rec_sp_bar
+    ("dev_p_rec_bar", 5, 1, 30, "bar", 10),
+    #: Deviation alarm dev_t_w_out: HR water outlet this far from t_w_out_sp_c
+    ("dev_t_w_out_k", 10, 1, 50, "K", 10),
+    #: A deviation must last this long (counted while the loop runs in automatic control)
+    ("dev_delay_s", 120, 0, 3600, "s", 1),
+    #: Common alarm relay: bit n-1 set = an active, unacknowledged alarm of priority n
+    #: switches it (default 3: priorities 1 critical and 2 alarm)
+    ("alarm_relay_mask", 3, 0, 15, "", 1),
 )
 
 # Schema indices of the ordered settings (a test checks each against its row's name).

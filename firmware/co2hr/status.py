@@ -32,7 +32,9 @@ ST_HR_RAISE = const(18)
 ST_GCB_REC = const(19)
 ST_Q_HR_METER_KW = const(20)
 ST_HR_METER = const(21)
-N_STATUS = const(22)
+ST_T3_SRC = const(22)
+ST_START_LEFT = const(23)
+N_STATUS = const(24)
 
 # Bits of STATUS overrides
 OV_HP = const(0x001)  # HP override: HPEV driven open
@@ -111,6 +113,12 @@ STATUS = (  # build: host-only fields 0 1
     #: input not read): the estimate is booked, 3 the meter is booked but its last judged
     #: window differed from the estimate by more than hr_meter_dev_pct
     ("hr_meter", "", 1),
+    #: Where the pressure reference's T3 comes from: 0 measured, 1 substituted (T3
+    #: invalid: t_amb + the last measured approach + 1 K), 2 the fixed p_ref_fail_bar (T3
+    #: and t_amb invalid)
+    ("t3_src", "", 1),
+    #: Seconds left of the start sequence's compressor delay (0: released or stopped)
+    ("start_left_s", "s", 1),
 )
 
 CNT_UPTIME = const(0)

@@ -76,6 +76,17 @@ class Rig:
             self.t_ms += 1000
         return self.out
 
+    def through_start(self, limit_s=120):
+        """Step until the start sequence releases the compressor enable (co2hr.start_seq);
+        returns the seconds it took."""
+        from co2hr.io import DO_COMP_ENABLE
+
+        for k in range(limit_s):
+            if self.out[DO_COMP_ENABLE] > 0.5:
+                return k
+            self.step()
+        raise AssertionError("compressor enable not released in %d s" % limit_s)
+
     def set(self, name, value):
         self.settings.set(name, value)
 

@@ -15,7 +15,7 @@ def test_table_rows():
     names = [r[1] for r in ALARMS]
     assert len(set(codes)) == N_ALARMS and len(set(names)) == N_ALARMS
     for r in ALARMS:
-        assert r[3] in (1, 2, 3) and r[4] >= 0 and r[5] >= 0.0
+        assert r[3] in (1, 2, 3, 4) and r[4] >= 0 and r[5] >= 0.0
 
 
 def test_delay_and_auto_reset():

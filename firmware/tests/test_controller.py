@@ -5,10 +5,12 @@ from fakefs import FakeFs
 
 from co2hr import alarms as A
 from co2hr import status as S
+from co2hr.gc_pressure import cop_reference_bar
 from co2hr.io import (
     AI_DEMAND,
     AI_P_GC,
     AI_P_REC,
+    AI_T_AMB,
     AI_T_DISCH,
     AI_T_GC_OUT,
     AI_T_W_IN,
@@ -90,7 +92,16 @@ def test_sensor_faults_raise_alarm_and_fallback():
     r.ok[AI_T_GC_OUT] = 0
     r.step(30)
     assert r.c.alarms.active[A.A_T3_SENSOR] and r.out[AO_FAN] == 100.0
-    assert r.c.status[S.ST_P_GC_REF] == 85.0
+    # substituted: t_amb + the last measured approach + 1 K through the COP reference
+    t_sub = r.eng[AI_T_AMB] + min(max(r.eng[AI_T_GC_OUT] - r.eng[AI_T_AMB], 0.0), 15.0) + 1.0
+    g = r.settings.get
+    want = cop_reference_bar(t_sub, g("subcool_k"), g("t_trans_c"), g("t_cond_min_c"))[0]
+    assert r.c.status[S.ST_T3_SRC] == 1
+    assert abs(r.c.gc.p_opt - want) < 1e-6, (r.c.gc.p_opt, want)
+    r.ok[AI_T_AMB] = 0  # nothing to substitute from: the fixed reference
+    r.step(60)
+    assert r.c.status[S.ST_T3_SRC] == 2 and r.c.status[S.ST_P_GC_REF] == 85.0
+    r.ok[AI_T_AMB] = 1
     r.ok[AI_P_GC] = 1
     r.ok[AI_P_REC] = 1
     r.ok[AI_T_GC_OUT] = 1
@@ -108,7 +119,8 @@ def test_t3_fault_in_heat_recovery_gives_declared_reference():
     assert r.c.status[S.ST_HR_RAISE] > 1.0
     r.ok[AI_T_GC_OUT] = 0
     r.step(120)
-    assert r.c.status[S.ST_P_GC_REF] == 85.0 and r.c.status[S.ST_HR_RAISE] == 0.0
+    assert r.c.status[S.ST_T3_SRC] == 1 and r.c.status[S.ST_HR_RAISE] == 0.0
+    assert r.c.status[S.ST_P_GC_REF] == r.c.gc.p_opt  # no raise on the substitute
     assert r.c.status[S.ST_OP_STATE] == 1  # not counted as forced
 
 
@@ -288,7 +300,7 @@ def test_manual_values_timeout_and_rate_limit():
 
 def test_off_releases_compressors():
     r = Rig()
-    r.step(3)
+    r.through_start()
     assert r.out[DO_COMP_ENABLE] == 1.0
     r.set("mode_cmd", 0)
     r.step()
@@ -328,7 +340,7 @@ def test_gc_bypass_stays_shut_after_hp_safety_until_demand_falls():
     r = _hr_rig(50.0)
     assert r.out[DO_GC_BYPASS] == 1.0
     assert abs(r.c.status[S.ST_P_GC_REF] - 95.0) < 1e-6  # p_hr_max while it is open
-    r.eng[AI_P_GC] = 104.0  # the HP fan safety closes it
+    _ramp_p_gc(r, 104.0)  # the HP fan safety closes it (a rise the HPEV can follow)
     r.step(5)
     assert r.out[DO_GC_BYPASS] == 0.0
     r.eng[AI_P_GC] = 90.0  # the pressure is back, the demand still asks for it:
@@ -355,12 +367,20 @@ def test_fans_full_through_hp_stop_and_after_restart():
     assert r.out[AO_FAN] < 100.0
 
 
+def _ramp_p_gc(r, p_bar, rate_bar_s=0.9):
+    """p_gc moves to p_bar at rate_bar_s (below the 1 bar/s of the runaway stop)."""
+    while abs(r.eng[AI_P_GC] - p_bar) > 1e-9:
+        d = p_bar - r.eng[AI_P_GC]
+        r.eng[AI_P_GC] += max(-rate_bar_s, min(rate_bar_s, d))
+        r.step()
+
+
 def test_failed_fans_stop_compressors_at_p_gc_max():
     r = Rig()
-    r.step(5)
-    r.eng[AI_P_GC] = 104.9
-    r.step(20)  # fans working: the HPEV holds it, no stop below 109 bar
-    assert r.out[DO_COMP_ENABLE] == 1.0
+    r.eng[AI_P_GC] = 104.9  # from the first tick (a jump would be a runaway rise)
+    r.through_start()  # (the fans went to full speed meanwhile: the HP fan safety)
+    r.step(3)  # fans working, the HPEV not yet at its limit: no stop below 109 bar
+    assert r.out[DO_COMP_ENABLE] == 1.0 and r.c.gc.pi.u < r.c.gc.pi.hi
     r.eng[DI_FAN_OK] = 0
     r.step(2)
     assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.gc.stops == 1
@@ -379,8 +399,10 @@ def test_hpev_holds_its_restart_opening_when_our_enable_stops_the_compressors():
     r.step(120)
     assert r.out[DO_COMP_ENABLE] == 0.0
     assert r.out[AO_HPEV] >= 39.9, r.out[AO_HPEV]
-    r.set("mode_cmd", 2)  # Max-COP: enable back, the PI takes over from 40 %
+    r.set("mode_cmd", 2)  # Max-COP: the start sequence, then the PI takes over from 40 %
     r.step(1)
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.status[S.ST_START_LEFT] > 0
+    r.through_start()
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_HPEV] >= 35.0
     r.step(120)
     assert r.out[AO_HPEV] < 20.0  # and winds towards its minimum on the low p_gc
@@ -396,17 +418,21 @@ def _cold_night(r):
     r.eng[AI_T_DISCH] = 40.0
     r.eng[AI_P_GC] = 45.0
     r.eng[AI_P_REC] = 30.0
-    r.eng[DI_COMP_RUN] = 1
+    r.eng[DI_COMP_RUN] = 0
+    r.through_start()  # the pack starts when the start sequence releases it: the
+    r.eng[DI_COMP_RUN] = 1  # timings below count from there
 
 
 def test_low_ambient_gc_bypass_opens_for_the_receiver_and_closes_again():
     r = Rig()
     _cold_night(r)
-    r.step(45)  # the fans run down from their safe 100 % at their rate limit
+    # the fans run down from their safe 100 % at their rate limit, started during the
+    # start sequence (~20 s); the BEV closes from its start position bev_fail_pct
+    r.step(45)
     assert r.out[AO_FAN] == 0.0 and r.out[AO_BEV] == 0.0
-    r.step(55)
+    r.step(45)
     assert r.out[DO_GC_BYPASS] == 0.0  # the delay (60 s) runs
-    r.step(10)
+    r.step(15)
     assert r.out[DO_GC_BYPASS] == 1.0 and r.c.status[S.ST_GCB_REC] == 1
     r.eng[AI_T_GC_OUT] = 60.0  # bypassed hot gas at the T3 sensor
     r.step(20)
@@ -493,4 +519,51 @@ def test_low_ambient_gc_bypass_not_under_an_hr_raise():
     r.step(200)
     assert r.c.gc.ref > r.c.gc.p_min + 10.0
     assert r.out[AO_FAN] == 0.0 and r.out[DO_GC_BYPASS] == 0.0
+
+
+
+def test_start_sequence_holds_the_compressors_until_the_hpev_is_open():
+    # boot: the enable is off (SAFE_OUTPUTS too) until comp_start_delay_s has run and the
+    # HPEV output is at hpev_start_pct; an HP stop runs the sequence again
+    r = Rig()
+    assert r.out[DO_COMP_ENABLE] == 0.0
+    r.set("hpev_start_pct", 60)  # above the 30 % the valve starts from
+    k = r.through_start()
+    assert k >= 20 and r.out[AO_HPEV] >= 60.0
+    r.eng[AI_P_GC] = 114.0  # HP stop
+    r.step(2)
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.c.gc.comp_stop
+    r.eng[AI_P_GC] = 90.0
+    k = r.through_start(200)
+    assert k >= 60 + 20  # comp_restart_s, then the start delay
+
+
+def test_deviation_alarm_counts_only_while_the_loop_controls():
+    r = Rig()
+    r.set("dev_delay_s", 30)
+    r.through_start()
+    r.eng[AI_P_GC] = r.c.gc.ref - 15.0  # (below: far from the HP levels)
+    r.step(25)
+    assert not r.c.alarms.active[A.A_DEV_P_GC]
+    r.set("mode_cmd", 1)  # Standby: the count is frozen, not reset
+    r.step(60)
+    assert not r.c.alarms.active[A.A_DEV_P_GC] and r.c.alarms.active[A.A_MODE_OFF]
+    assert r.out[DO_ALARM] == 0.0  # information: not in alarm_relay_mask 3
+    r.set("mode_cmd", 2)
+    r.through_start()
+    r.step(8)
+    assert r.c.alarms.active[A.A_DEV_P_GC] and not r.c.alarms.active[A.A_MODE_OFF]
+    r.eng[AI_P_GC] = r.c.gc.ref
+    r.step(3)
+    assert not r.c.alarms.active[A.A_DEV_P_GC]
+
+
+def test_alarm_relay_mask_chooses_the_priorities():
+    r = Rig()
+    r.set("mode_cmd", 0)
+    r.step(3)
+    assert r.c.alarms.active[A.A_MODE_OFF] and r.out[DO_ALARM] == 0.0
+    r.set("alarm_relay_mask", 8)  # priority 4 only
+    r.step(1)
+    assert r.out[DO_ALARM] == 1.0
 

@@ -575,6 +575,73 @@ def _clock_kept(s, max_off_s, rel, abs_s, abs_kwh):
     return out
 
 
+# -- start and restart sequence, sensor substitution (issue 15) ---------------------------------
+
+@check("comp_enable_needs_hpev_open", always=True)
+def _comp_enable_needs_hpev_open(s):
+    """Every time the compressor enable came on, the plant's true HPEV opening was at
+    least hpev_start_pct (the setting at the start of the run; 0.5 % for the travel of
+    one tick). A start while an HPEV valve_stuck fault holds the valve is listed but not
+    counted: no controller moves a stuck valve."""
+    want = float((s.get("settings") or {}).get("hpev_start_pct", 40.0))
+    starts = s.get("starts") or []
+    bad = [x for x in starts if not x["hpev_stuck"] and x["hpev_pos_pct"] < want - 0.5]
+    stuck = [x for x in starts if x["hpev_stuck"]]
+    low = min((x["hpev_pos_pct"] for x in starts if not x["hpev_stuck"]), default=None)
+    detail = (f"{len(starts)} enable(s), lowest true HPEV {low} % (start opening {want:g} %)"
+              + (f"; below at {[x['t_s'] for x in bad]} s" if bad else "")
+              + (f"; {len(stuck)} with the HPEV stuck, not counted" if stuck else ""))
+    return [_result("no compressor enable before the HPEV's start opening", not bad, detail)]
+
+
+@check("no_storage_alarm_at_boot", always=True)
+def _no_storage_alarm_at_boot(s):
+    """A fresh board (and every boot of the run) raises no storage_fault: the alarm is for
+    a corrupt copy, a refused value or a failed write only. Raised within 30 s of the
+    start or of a reboot counts as raised at boot."""
+    boots = [0.0] + [e["t_s"] + e.get("off_s", 0.0) for e in s.get("events", [])
+                     if e.get("event") == "power_cut_s"]
+    hits = [a["raised_s"] for a in s.get("alarms", []) if a["alarm"] == "storage_fault"
+            and any(b <= a["raised_s"] <= b + 30.0 for b in boots)]
+    return [_result("no storage alarm at boot", not hits,
+                    f"raised at {hits} s" if hits else f"{len(boots)} boot(s), none raised it")]
+
+
+@check("t3_substitute_power", paired={"events": []}, after_s=(600.0, 0.0, 86400.0),
+       max_ratio=(1.10, 0.0, 10.0))
+def _t3_substitute_power(s, after_s, max_ratio):
+    """With T3 failed, the compressors use at most max_ratio times the energy of a
+    companion run with no sensor fault (everything else the same), from after_s on."""
+    pr = s.get("paired")
+    if not pr:
+        return [_result("T3 substitute costs little power", False, "no companion run")]
+    k = int(after_s // pr["bin_s"])
+    a = sum(x or 0.0 for x in pr["w_comp_kwh_bins"][k:])
+    b = sum(x or 0.0 for x in pr["w_comp_kwh_bins_companion"][k:])
+    ratio = a / b if b > 0 else math.inf
+    return [_result(f"compressor energy with T3 failed < {max_ratio:g} x healthy",
+                    ratio < max_ratio, f"{a:.3f} kWh vs {b:.3f} kWh healthy from "
+                    f"{after_s:g} s: ratio {ratio:.3f}")]
+
+
+@check("hpev_deviation_alarm")
+def _hpev_deviation_alarm(s):
+    """The deviation alarm dev_p_gc is raised after the first HPEV valve_stuck fault (and
+    not before it), and which HP protection acted first is shown."""
+    t0 = min((e["t_s"] for e in s.get("events", []) if e.get("event") == "valve_stuck"
+              and e.get("valve") == "hpev"), default=None)
+    if t0 is None:
+        return [_result("deviation alarm after the HPEV stuck", False, "no HPEV valve_stuck")]
+    al = s.get("alarms", [])
+    dev = [a["raised_s"] for a in al if a["alarm"] == "dev_p_gc"]
+    hp = sorted((a["raised_s"], a["alarm"]) for a in al
+                if a["alarm"] in ("hp_high", "hp_override", "hp_stop") and a["raised_s"] >= t0)
+    ok = bool(dev) and min(dev) >= t0
+    return [_result("deviation alarm dev_p_gc after the HPEV stuck", ok,
+                    f"stuck at {t0:g} s, dev_p_gc raised at {dev} s; HP protections first "
+                    f"at {hp[:3]}")]
+
+
 # -- a scenario file's list, and the verdict ---------------------------------------------------
 
 def parse(src: str, items) -> list[tuple[str, dict]]:

@@ -16,7 +16,9 @@ import math
 
 import numpy as np
 
-from rig.hil.metrics import _col, _f, row_seconds
+from rig.hil.columns import col as _col
+from rig.hil.columns import json_float as _f
+from rig.hil.columns import row_seconds
 
 
 def _booked(tr: dict) -> np.ndarray:

@@ -24,27 +24,14 @@ import math
 
 import numpy as np
 
+from rig.hil import heatbook
 from rig.hil.checks import P_GC_ABS_LIMIT_BAR, W_BOIL_LIMIT_C
+from rig.hil.columns import col as _col
+from rig.hil.columns import json_float as _f
+from rig.hil.columns import row_seconds
 from rig.plant import PlantParams, cycle
 
 P_REC_DESIGN_BAR = 90.0  # the receiver's design pressure: its relief valve sits there
-
-
-def _col(tr: dict, name: str) -> np.ndarray:
-    v = tr.get(name)
-    if v is None:
-        return np.full(len(tr["t_s"]), np.nan)
-    return np.asarray(v, dtype=float)
-
-
-def _f(x) -> float | None:
-    """JSON-safe float (NaN/inf -> None), rounded for a readable summary."""
-    if x is None:
-        return None
-    x = float(x)
-    if not math.isfinite(x):
-        return None
-    return round(x, 4)
 
 
 # -- steady-state COP ---------------------------------------------------------------------
@@ -227,14 +214,6 @@ def stage_changes(tr: dict) -> list[dict]:
     return out
 
 
-def row_seconds(tr: dict, dt: float) -> np.ndarray:
-    """Each trace row's seconds: dt, or the rows' own weights (runs with quiet_step_s or
-    record_s: rig.hil.trace.WEIGHT_COL)."""
-    if "w_s" in tr:
-        return np.nan_to_num(_col(tr, "w_s"))
-    return np.full(len(tr["t_s"]), float(dt))
-
-
 def _forced_samples(tr: dict, mask: np.ndarray, h: np.ndarray, dt: float, sample_s: float):
     """(row, hours it stands for) for the calculator's samples of the rows in mask: every
     sample_s / dt-th row at a uniform step, else the first row of each sample_s window
@@ -385,14 +364,37 @@ def summarize(loop) -> dict:
     if loop.evlog_cut:
         s["event_log_cut"] = loop.evlog_cut
     s["accounting"] = booked(tr)
-    from rig.hil import heatbook
-
     s["heat_book"] = heatbook.summary(tr, loop.log, sc.step_s, m["warmup_s"])
     s["tank"] = heatbook.tank(tr, st)
     if loop.calendar is not None:
         s["calendar"] = loop.calendar
         s["calendar"]["plant"] = heatbook.plant_calendar(tr, sc.step_s, loop.calendar, st)
+    s["starts"] = comp_starts(tr, loop.log)
     return _jsonable(s)
+
+
+def comp_starts(tr: dict, log: list[dict]) -> list[dict]:
+    """Each time the compressor enable came on (out.comp_enable rising, or on in the first
+    row): the plant's true HPEV opening then (the lower of that row and the row before:
+    the valve as the enable found it) and whether an HPEV valve_stuck fault was in force
+    (no controller can move a stuck valve)."""
+    t = _col(tr, "t_s")
+    en = np.nan_to_num(_col(tr, "out.comp_enable")) > 0.5
+    pos = _col(tr, "plant.hpev_pos_pct")
+    stuck = []  # (from, to) of HPEV valve_stuck faults
+    for e in log:
+        if e.get("event") == "valve_stuck" and e.get("valve") == "hpev":
+            if stuck and stuck[-1][1] is None:
+                stuck[-1] = (stuck[-1][0], e["t_s"])
+            if e.get("pct") is not None:
+                stuck.append((e["t_s"], None))
+    out = []
+    for k in np.nonzero(en & ~np.concatenate(([False], en[:-1])))[0]:
+        p = float(pos[k]) if k == 0 else float(np.nanmin(pos[k - 1:k + 1]))
+        ts = float(t[k])
+        out.append({"t_s": _f(ts), "hpev_pos_pct": _f(p),
+                    "hpev_stuck": any(a <= ts and (b is None or ts < b) for a, b in stuck)})
+    return out
 
 
 BOOKED = ("run_refrig_s", "run_forced_s", "hr_refrig_wh", "hr_forced_wh", "comp_wh",
@@ -420,7 +422,14 @@ def paired(tr: dict, companion: dict, dt: float, dp_bar: float = 1.0) -> dict:
     n = min(a_p.size, b_p.size)
     above = np.nan_to_num(a_p[:n] - b_p[:n], nan=-1e9) > dp_bar
     dw = np.nan_to_num(a_w[:n]) - np.nan_to_num(b_w[:n])
-    return {"steps": int(n), "dp_bar": dp_bar,
+    per = max(1, int(round(60.0 / dt))) if dt > 0 else 1  # minute bins of compressor energy
+
+    def bins(w):
+        w = np.nan_to_num(w[:n])
+        return [_f(float(np.sum(w[i:i + per])) * dt / 3600.0) for i in range(0, n, per)]
+
+    return {"steps": int(n), "dp_bar": dp_bar, "bin_s": per * dt,
+            "w_comp_kwh_bins": bins(a_w), "w_comp_kwh_bins_companion": bins(b_w),
             "forced_s": _f(float(np.sum(above[:-1])) * dt) if n > 1 else 0.0,
             "extra_kwh": _f(float(np.sum(dw[:-1])) * dt / 3600.0) if n > 1 else 0.0}
 

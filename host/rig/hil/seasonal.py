@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rig.hil.metrics import row_seconds
+from rig.hil.columns import row_seconds
 from rig.plant.year import MONTH_DAYS
 
 STATES = {0: "stopped", 1: "refrigeration_only", 2: "forced"}

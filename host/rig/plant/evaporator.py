@@ -62,10 +62,19 @@ class PackController:
         self.speed_hz = 0.0
         self.t_state_s = max(pp.min_run_s, pp.min_off_s)  # time since the last start/stop
         self.starts = 0
+        # The run's first instant: the pack "was running" only as a starting state. A run
+        # that begins with the enable off (the controller's start sequence after a boot
+        # holds it) finds the pack stopped with its off time served, as after a power cut,
+        # not stopped at t = 0 with min_off_s still to wait.
+        self._first = True
 
     def update(self, p_suc_bar: float, allowed: bool, dt_s: float) -> float:
         pp = self.pp
         self.t_state_s += dt_s
+        if self._first:
+            self._first = False
+            if not allowed:
+                self.on = False  # stood through the boot: the off time is served
         if self.on:
             low = p_suc_bar < self.p_cut_out_bar and self.speed_hz <= self.smin + 1e-9
             if not allowed or p_suc_bar < self.p_trip_bar or (

@@ -58,6 +58,7 @@ class PlantParams:
     kv_hpev_m3_h: float = 1.2
     kv_bev_m3_h: float = 3.0
     hpev_stroke_s: float = 8.0
+    hpev_pos0_pct: float = 50.0  # the HPEV's opening when the run starts (0: closed)
     bev_stroke_s: float = 8.0
     hr_valve_stroke_s: float = 60.0  # 3-way valve motor
     gc_bypass_stroke_s: float = 20.0  # motorised ball valve around the gas cooler
@@ -172,7 +173,7 @@ class Plant:
         self.state = st = PlantState()
         self.pack = PackController(pp.pack, pp.comp.speed_min_hz, pp.comp.speed_max_hz)
         self.cases = Cases(pp.pack)
-        self.hpev = Actuator(50.0, pp.hpev_stroke_s)
+        self.hpev = Actuator(pp.hpev_pos0_pct, pp.hpev_stroke_s)
         self.bev = Actuator(30.0, pp.bev_stroke_s)
         self.hr_valve = Actuator(0.0, pp.hr_valve_stroke_s)
         self.gc_bypass = Actuator(0.0, pp.gc_bypass_stroke_s)  # % open

@@ -34,7 +34,7 @@ def regs() -> list[Reg]:
     out = [table.lookup(k % w) for k in _KINDS for w in range(N_WORDS)]
     out += [table.lookup(n + "_fault") for n in INPUTS]
     out += [table.lookup("alarm_relay"), table.lookup("input:uptime_s"),
-            table.lookup("alarm_hist_len")]
+            table.lookup("alarm_hist_len"), table.lookup("alarm_relay_mask")]
     out += [r for r in table.REGS if r.name.startswith("alarm_hist_") and r.name.endswith(
         ("_code", "_event", "_time_s"))]
     return out
@@ -100,9 +100,16 @@ def states(values: dict[str, float]) -> list[State]:
     return out
 
 
+def _switches_relay(values: dict[str, float], priority: int) -> bool:
+    """The priority has its bit in the setting alarm_relay_mask (default 3: 1 and 2)."""
+    return bool((int(values.get("alarm_relay_mask", 3)) >> (priority - 1)) & 1)
+
+
 def holding_relay(values: dict[str, float]) -> list[State]:
-    """The alarms that hold the alarm relay: active, not acknowledged, priority 1-2."""
-    return [s for s in states(values) if s.active and s.unacked and s.doc.priority <= 2]
+    """The alarms that hold the alarm relay: active, not acknowledged, a priority in
+    alarm_relay_mask."""
+    return [s for s in states(values)
+            if s.active and s.unacked and _switches_relay(values, s.doc.priority)]
 
 
 def relay_on(values: dict[str, float]) -> bool:
@@ -132,7 +139,7 @@ def ack_report(before: dict[str, float], after: dict[str, float],
         if not s1.active:
             lines.append(f"cleared: {headline(s1.doc)} ({new})")
         else:
-            relay = s0.unacked and s1.doc.priority <= 2
+            relay = s0.unacked and _switches_relay(before, s1.doc.priority)
             lines.append(f"still active: {s1.why_active()}: {headline(s1.doc)} ({new}"
                          f"{', no longer holds the alarm relay' if relay else ''})")
     others = [s for c, s in now.items() if s.active and c not in aimed]

@@ -210,7 +210,7 @@ class AlarmDoc:
         return PRIORITY_WORDS[self.priority]
 
 
-PRIORITY_WORDS = {1: "critical", 2: "alarm", 3: "warning"}
+PRIORITY_WORDS = {1: "critical", 2: "alarm", 3: "warning", 4: "information"}
 _FIELD = re.compile(r"^(cause|action):\s*(.*)$")
 
 

@@ -14,7 +14,7 @@ def _terms(board, k):
     eng = {"p_gc_bar": 90.0 + 3.0 * math.sin(k / 7.0), "p_rec_bar": 36.0, "p_suc_bar": 27.0,
            "t_gc_out_c": 33.0, "t_amb_c": 28.0, "t_disch_c": 100.0, "t_w_in_c": 30.0,
            "t_w_out_c": 55.0, "t_tank_c": 50.0, "demand_v": 3.0, "comp_run": 1, "hp_ok": 1,
-           "ext_enable": 1, "energy_pulses": 10 * k, "fan_ok": 1}
+           "ext_enable": 1, "energy_pulses": 10 * k, "heat_pulses": 0, "fan_ok": 1}
     return [terminal_value(board["inputs"][n], eng[n]) for n in INPUTS]
 
 

@@ -1,0 +1,71 @@
+# Deviation alarms: a loop in automatic control whose controlled value stays far from its
+# reference shows a fault the loop cannot see (a stuck valve, a broken actuator cable, a
+# wrong charge, a transmitter reading wrong):
+#   dev_p_gc     p_gc vs its reference, band dev_p_gc_bar (HPEV loop)
+#   dev_p_rec    p_rec vs p_rec_sp_bar, band dev_p_rec_bar (BEV loop)
+#   dev_t_w_out  HR water outlet vs t_w_out_sp_c, band dev_t_w_out_k (3-way valve loop)
+# Each is counted only while its loop controls: compressors running, past the start
+# sequence, the loop's output not manual, no fallback (sensor invalid, T3 substituted),
+# no protection over the loop (HP override, receiver limits, water bypass). While a loop
+# does not control its count is frozen (an HP stop in the middle of a stuck-valve run
+# does not start it again); when the value is back inside the band it is reset. The
+# alarm is raised after dev_delay_s of counted deviation. Counts are integer ms and the
+# band edges are made when the setpoint moves, so a tick allocates nothing here.
+from co2hr import alarms as A
+from co2hr.io import AI_P_GC, AI_P_REC, AI_T_W_OUT, AO_BEV, AO_HPEV, AO_HR_VALVE
+
+
+class Deviation:
+    def __init__(self):
+        self.band_p_gc = 10.0  # from the settings (configure())
+        self.band_p_rec = 5.0
+        self.band_t_w = 10.0
+        self.delay_ms = 120000
+        self.ms = [0, 0, 0]  # counted deviation of each alarm, ms
+        self.sp = [None, None, None]  # the setpoint each pair of band edges was made for
+        self.lo = [0.0, 0.0, 0.0]
+        self.hi = [0.0, 0.0, 0.0]
+
+    def configure(self, s):
+        self.band_p_gc = s.get("dev_p_gc_bar")
+        self.band_p_rec = s.get("dev_p_rec_bar")
+        self.band_t_w = s.get("dev_t_w_out_k")
+        self.delay_ms = int(s.get("dev_delay_s")) * 1000
+        self.sp = [None, None, None]  # bands changed: make the edges again
+
+    def _count(self, k, ctl, value, sp, band, dt_ms):
+        """Alarm k's count: frozen while not ctl, reset while value is within band of sp."""
+        if not ctl:
+            return
+        if sp != self.sp[k]:  # (float work only when the setpoint moved)
+            self.sp[k] = sp
+            self.lo[k] = sp - band
+            self.hi[k] = sp + band
+        if value > self.hi[k] or value < self.lo[k]:
+            self.ms[k] += dt_ms
+        else:
+            self.ms[k] = 0
+
+    def step(self, c, running, dt_ms, now_s):
+        """c: the controller (its loops, signals and modes after this tick's loops);
+        running: the compressors run and the start sequence is over."""
+        sig = c.sig
+        v = sig.value
+        ok = sig.valid
+        gc = c.gc
+        rec = c.rec
+        hr = c.hr
+        man = c.modes.manual
+        ctl = (running and ok[AI_P_GC] and not gc.t3_fallback and not gc.override
+               and not gc.comp_stop and not gc.no_back and not man(AO_HPEV))
+        self._count(0, ctl, v[AI_P_GC], gc.ref, self.band_p_gc, dt_ms)
+        ctl = running and ok[AI_P_REC] and not rec.fallback and not rec.limit and not man(AO_BEV)
+        self._count(1, ctl, v[AI_P_REC], rec.sp, self.band_p_rec, dt_ms)
+        ctl = hr.w_auto and ok[AI_T_W_OUT] and not man(AO_HR_VALVE)
+        self._count(2, ctl, v[AI_T_W_OUT], hr.w_sp, self.band_t_w, dt_ms)
+        al = c.alarms
+        d = self.delay_ms
+        ms = self.ms
+        al.set(A.A_DEV_P_GC, ms[0] >= d and ms[0] > 0, now_s)
+        al.set(A.A_DEV_P_REC, ms[1] >= d and ms[1] > 0, now_s)
+        al.set(A.A_DEV_T_W_OUT, ms[2] >= d and ms[2] > 0, now_s)
