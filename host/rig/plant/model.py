@@ -263,6 +263,10 @@ class Plant:
             elif v1 != v0:
                 setattr(o, a, v1 + (v1 - v0) * f)
         self.cases.e_stored_j = max(0.0, self.cases.e_stored_j)
+        # The valves, pump and fans are not projected: they travel in seconds, so the 1 s
+        # change carried over dt_s would overshoot the command (unstable). They go on
+        # travelling at their own rate for the rest of the step instead.
+        self._move_actuators(act, dt_s - inner_s)
         st = self.state
         st.p_gc_bar, st.p_rec_bar, st.p_suc_bar = self.p_gc, self.p_rec, self.p_suc
         st.hpev_pos_pct, st.bev_pos_pct = self.hpev.pos_pct, self.bev.pos_pct
@@ -273,9 +277,7 @@ class Plant:
         """(object, attribute) of every continuous state (floats and float lists of the
         plant and its parts; iteration hints and constants excluded), found once."""
         if self._proj is None:
-            parts = [self, self.pack, self.cases, self.hpev, self.bev, self.hr_valve,
-                     self.gc_bypass, self.pump, self.fan, self.hrhx, self.water,
-                     self.t_disch_lag]
+            parts = [self, self.pack, self.cases, self.hrhx, self.water, self.t_disch_lag]
             out = []
             for o in parts:
                 names = getattr(o, "__slots__", None) or list(vars(o))

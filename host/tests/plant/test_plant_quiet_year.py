@@ -47,6 +47,24 @@ def test_a_short_quiet_step_is_an_ordinary_step(settled_plant):
     assert a.state == b.state
 
 
+def test_a_quiet_step_moves_the_actuators_at_their_rate_not_past_their_command(
+        settled_plant):
+    """The valves and fans are fast next to a 10 s step: extrapolating their 1 s travel
+    would carry them past the command (or below 0 %), which kicks the pressures. They go
+    where 10 ordinary steps take them."""
+    act = copy.copy(HR)
+    act.hpev_pct = HR.hpev_pct + 3.0  # a small correction, done in ~1 s of travel
+    act.fan_pct = HR.fan_pct + 5.0
+    ref, quiet = copy.deepcopy(settled_plant), copy.deepcopy(settled_plant)
+    for _ in range(10):
+        ref.step(1.0, act, WINTER)
+    quiet.step_quiet(10.0, act, WINTER, 1.0)
+    assert quiet.state.hpev_pos_pct == pytest.approx(ref.state.hpev_pos_pct, abs=1e-9)
+    assert quiet.state.hpev_pos_pct == pytest.approx(act.hpev_pct)
+    assert quiet.state.fan_speed_pct == pytest.approx(ref.state.fan_speed_pct, abs=0.5)
+    assert quiet.state.p_gc_bar == pytest.approx(ref.state.p_gc_bar, abs=1.0)
+
+
 def test_the_year_keeps_the_monthly_normals_and_its_seed():
     y = year.reference_year()
     months: list[list[float]] = [[] for _ in range(12)]
