@@ -221,9 +221,10 @@ def _sensor_fallbacks(s, tol, min_flag_share):
                                f"flag set in {f['fallback_flag_share']} of the last samples "
                                "of the fault"))
         for fb in f["fallback"]:
+            t = fb.get("tol") or tol
             ok = (fb["min"] is not None and fb["expected"] is not None
-                  and abs(fb["min"] - fb["expected"]) <= tol
-                  and abs(fb["max"] - fb["expected"]) <= tol)
+                  and abs(fb["min"] - fb["expected"]) <= t
+                  and abs(fb["max"] - fb["expected"]) <= t)
             out.append(_result(f"{f['signal']}: {fb['signal']} at its fallback", ok,
                                f"{fb['min']}..{fb['max']}, declared {fb['expected']}"))
     return out

@@ -502,6 +502,9 @@ def _jsonable(x):
 
 # -- sensor faults: what the firmware did while each input was broken ---------------------
 
+_BEFORE = "before"  # a fallback expected at a column's mean over hold_s before the fault
+
+
 def _fallbacks():
     """Per input: (alarm name, overrides bit, [(trace column, setting name or value)]) as
     the firmware declares them (alarm texts and status overrides bits of co2hr)."""
@@ -511,7 +514,12 @@ def _fallbacks():
         "p_gc_bar": ("p_gc_sensor", S.OV_P_GC_FB, [("out.hpev_pct", "hpev_fail_pct")]),
         "p_rec_bar": ("p_rec_sensor", S.OV_P_REC_FB, [("out.bev_pct", "bev_fail_pct")]),
         "p_suc_bar": ("p_suc_sensor", 0, []),
-        "t_gc_out_c": ("t3_sensor", S.OV_T3_FB, [("fw.p_gc_ref_bar", "p_ref_fail_bar"),
+        # T3 invalid: the Max-COP reference from t_amb + the last measured approach + 1 K
+        # (no heat-recovery raise on a substitute), i.e. close to the optimum the healthy
+        # T3 gave just before (the 1 K margin is worth up to ~3 bar above the critical
+        # point); not the fixed p_ref_fail_bar
+        "t_gc_out_c": ("t3_sensor", S.OV_T3_FB, [("fw.p_gc_ref_bar",
+                                                   (_BEFORE, 3.0, "fw.p_gc_opt_bar")),
                                                   ("out.fan_pct", 100.0)]),
         "t_amb_c": ("t_amb_sensor", 0, [("out.fan_pct", 100.0)]),
         "t_disch_c": ("t_disch_sensor", S.OV_W_FB, [("out.hr_valve_pct", 0.0)]),
@@ -546,9 +554,18 @@ def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
             r["fallback_flag_share"] = _f(np.mean(seen != 0)) if last.any() else None
         r["fallback"] = []
         for col, want in expect:
-            target = float(settings.get(want, math.nan)) if isinstance(want, str) else want
+            tol = None
+            if isinstance(want, tuple):  # (_BEFORE, its own tolerance, the column before)
+                before = (t >= t0 - hold_s) & (t < t0)
+                y0 = _col(tr, want[2])[before]
+                target = float(np.nanmean(y0)) if y0.size else math.nan
+                tol = want[1]
+            elif isinstance(want, str):
+                target = float(settings.get(want, math.nan))
+            else:
+                target = want
             y = _col(tr, col)[last]
-            r["fallback"].append({"signal": col, "expected": _f(target),
+            r["fallback"].append({"signal": col, "expected": _f(target), "tol": tol,
                                   "min": _f(np.nanmin(y)) if y.size else None,
                                   "max": _f(np.nanmax(y)) if y.size else None})
         out.append(r)

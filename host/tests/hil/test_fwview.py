@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from co2hr import status as S
+from co2hr.io import N_IN
 from co2hr.modbus import registers as R
 from rig.boards import load_board
 from rig.hil.fwview import FirmwareView
@@ -18,7 +19,7 @@ from rig.targets.base import FirmwareError
 @pytest.fixture(scope="module")
 def sil():
     with open_target("sil", load_board("esp32_devkitc")) as t:
-        t.step(0, [4.0] * 15, [1] * 15)
+        t.step(0, [4.0] * N_IN, [1] * N_IN)
         yield t
 
 

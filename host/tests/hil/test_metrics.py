@@ -171,7 +171,9 @@ def test_checks_flag_pressure_water_and_overrun_violations():
     res = {n: ok for n, ok, _d in C.evaluate(s, [])}
     assert res == {"run complete": True, "p_gc never above the configured maximum": False,
                    "p_gc never above 110 bar": True, "HR water never above 95 degC": False,
-                   "no tick overruns": False}
+                   "no tick overruns": False,
+                   "no compressor enable before the HPEV's start opening": True,
+                   "no storage alarm at boot": True}
 
 
 def test_heat_and_ehr_from_forced_operation():

@@ -16,7 +16,7 @@ from rig.regs import alarmstate, fwdoc
 
 REPO = Path(__file__).resolve().parents[3]
 SRC = REPO / "firmware" / "co2hr" / "alarms.py"
-PRIORITY = {1: "critical", 2: "alarm", 3: "warning"}
+PRIORITY = {1: "critical", 2: "alarm", 3: "warning", 4: "information"}
 
 
 def _source_rows() -> list[dict]:
