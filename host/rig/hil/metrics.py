@@ -565,8 +565,11 @@ def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
             else:
                 target = want
             y = _col(tr, col)[last]
-            r["fallback"].append({"signal": col, "expected": _f(target), "tol": tol,
-                                  "min": _f(np.nanmin(y)) if y.size else None,
-                                  "max": _f(np.nanmax(y)) if y.size else None})
+            fb = {"signal": col, "expected": _f(target),
+                  "min": _f(np.nanmin(y)) if y.size else None,
+                  "max": _f(np.nanmax(y)) if y.size else None}
+            if tol is not None:
+                fb["tol"] = tol
+            r["fallback"].append(fb)
         out.append(r)
     return out
