@@ -565,11 +565,11 @@ def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
             else:
                 target = want
             y = _col(tr, col)[last]
-            fb = {"signal": col, "expected": _f(target),
-                  "min": _f(np.nanmin(y)) if y.size else None,
-                  "max": _f(np.nanmax(y)) if y.size else None}
+            got = {"signal": col, "expected": _f(target),
+                   "min": _f(np.nanmin(y)) if y.size else None,
+                   "max": _f(np.nanmax(y)) if y.size else None}
             if tol is not None:
-                fb["tol"] = tol
-            r["fallback"].append(fb)
+                got["tol"] = tol
+            r["fallback"].append(got)
         out.append(r)
     return out
