@@ -43,6 +43,21 @@ def _terminals(board: dict, k: int) -> list[float]:
     return [terminal_value(specs[n], eng[n]) if n in specs else 0.0 for n in INPUTS]
 
 
+def _allocations(target, board: dict, ok, t: int, k: int) -> tuple[list[int], int, int]:
+    """N_TICKS ticks with App._tick measuring each; every ALLOC_EVERY-th read back.
+    Returns the bytes read back and the time and terminal index to go on from."""
+    target.measure_alloc(True)
+    allocs = []
+    for j in range(N_TICKS):
+        target.step(t, _terminals(board, k), ok)
+        t += 1000
+        k += 1
+        if j % ALLOC_EVERY == ALLOC_EVERY - 1:
+            allocs.append(target.stats()["tick_alloc"])
+    target.measure_alloc(False)
+    return allocs, t, k
+
+
 def main() -> int:
     board = json.loads((REPO / "boards" / "esp32_devkitc.json").read_text())
     ok = [1] * N_IN
@@ -67,15 +82,7 @@ def main() -> int:
         fuel = target.vm.fuel_used() - f0
         k += N_TICKS
         # Allocation: App._tick measures every tick; read it back every ALLOC_EVERY-th.
-        target.measure_alloc(True)
-        allocs = []
-        for j in range(N_TICKS):
-            target.step(t, _terminals(board, k), ok)
-            t += 1000
-            k += 1
-            if j % ALLOC_EVERY == ALLOC_EVERY - 1:
-                allocs.append(target.stats()["tick_alloc"])
-        target.measure_alloc(False)
+        allocs, t, k = _allocations(target, board, ok, t, k)
         heap, app = target.heap_after_boot, target.app_heap
         # the same with a heat meter set (its pulses booked, the estimate beside them)
         from rig.hil.fwview import FirmwareView
@@ -85,15 +92,7 @@ def main() -> int:
             target.step(t, _terminals(board, k), ok)
             t += 1000
             k += 1
-        target.measure_alloc(True)
-        allocs_m = []
-        for j in range(N_TICKS):
-            target.step(t, _terminals(board, k), ok)
-            t += 1000
-            k += 1
-            if j % ALLOC_EVERY == ALLOC_EVERY - 1:
-                allocs_m.append(target.stats()["tick_alloc"])
-        target.measure_alloc(False)
+        allocs_m, t, k = _allocations(target, board, ok, t, k)
         meter = FirmwareView(target).read(["hr_meter", "q_hr_meter_kw", "q_hr_kw"])
     # wall and fuel include the HIL link (parsing the line, formatting the reply); the
     # allocation figure is the tick alone (App._tick: read, control step, write).
