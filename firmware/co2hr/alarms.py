@@ -41,6 +41,8 @@ A_DEV_P_GC = const(27)
 A_DEV_P_REC = const(28)
 A_DEV_T_W_OUT = const(29)
 A_MODE_OFF = const(30)
+A_P_GC_IMPLAUSIBLE = const(31)
+A_P_GC_BLIND_STOP = const(32)
 
 ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
@@ -262,6 +264,26 @@ ALARMS = (  # build: host-only fields 1 2
     #:   nothing is controlled. The mode is stored, so it holds after a reboot too.
     #: action: Set mode_cmd to the site's operating mode when the work is done.
     (43, "mode_off", "Mode Off/Standby: compressors released", 4, 0, 0, False),
+    # --- p_gc trust (co2hr.hp_guard)
+    #: cause: The gas cooler pressure reading disagrees with the rest of the plant while the
+    #:   compressors run: more than 2 bar below p_rec, more than 3 bar below saturation at
+    #:   a subcritical T3, the discharge temperature says 4 K (2 K with the fan alarm) more
+    #:   than the reading gives, or the HP switch opened while it read below its level: a
+    #:   transmitter drifting, frozen or off its range, its cable, or the wrong range in the
+    #:   board file. The HPEV holds open, the fans run full, the HP protections use the
+    #:   pressure inferred from the discharge temperature (status p_gc_sub_bar).
+    #: action: Compare p_gc_bar and p_gc_sub_bar with a gauge at the gas cooler; check or
+    #:   replace the transmitter. Acknowledge to trust it again (it is checked again).
+    (5, "p_gc_implausible", "Gas cooler pressure reading implausible (not trusted)", 1, 0,
+     0, True),
+    #: cause: The gas cooler pressure cannot be trusted (sensor fault or implausible) and
+    #:   the heat rejection is in doubt too (fan alarm, T3 invalid, the HP switch open, no
+    #:   discharge-temperature substitute, or the substitute near p_gc_max): the
+    #:   compressors are stopped, as nothing would see the pressure rise.
+    #: action: Repair the p_gc transmitter (p_gc_sensor, p_gc_implausible) and what put the
+    #:   heat rejection in doubt; the compressors restart 60 s after p_gc is trusted again.
+    (6, "p_gc_blind_stop", "Compressors stopped: gas cooler pressure unknown", 1, 0, 0,
+     False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

@@ -6,6 +6,7 @@
 #   co2hr.modes        the operating mode and the manual values
 #   co2hr.hr_staging   the 0-10 V demand staging, the HR pump and the 3-way valve
 #   co2hr.gc_pressure  HPEV: gas cooler pressure reference and loop, the HP protections
+#   co2hr.hp_guard     whether p_gc can be trusted, and the stop while it cannot
 #   co2hr.receiver     BEV: receiver pressure
 #   co2hr.fans         gas cooler fans, with the HP fan safety
 #   co2hr.gc_bypass    every rule of the gas cooler bypass valve
@@ -39,6 +40,7 @@ from co2hr.fans import FULL_SPEED_PCT, Fans
 from co2hr.gc_bypass import GcBypass
 from co2hr.gc_pressure import GcPressure
 from co2hr.heatmeter import HM_FAILED
+from co2hr.hp_guard import IMPLAUSIBLE, HpGuard
 from co2hr.hr_staging import HrStaging
 from co2hr.io import (
     AI_DEMAND,
@@ -102,6 +104,7 @@ class Controller:
         self.settings = settings if settings is not None else Settings()
         self.sig = Signals(board.get("inputs", {}))
         self.gc = GcPressure()
+        self.guard = HpGuard()
         self.rec = Receiver()
         self.byp = GcBypass()
         self.fans = Fans()
@@ -139,11 +142,13 @@ class Controller:
     def _configure(self):
         s = self.settings
         self._ver = s.version
-        self.sig.configure(s.get("filt_p_s"), s.get("filt_t_s"), s.get("sensor_stuck_s"))
+        self.sig.configure(s.get("filt_p_s"), s.get("filt_t_s"), s.get("sensor_stuck_s"),
+                           s.get("p_stuck_s"))
         c0 = index("cal_p_gc_bar")  # (looked up here: a module name costs heap)
         for k in range(_N_CAL):
             self.sig.calibrate(k, s.values[c0 + k])
         self.gc.configure(s)
+        self.guard.configure(self.gc)
         self.rec.configure(s)
         self.byp.configure(s, self.rec.sp)
         self.fans.configure(s, self.gc.p_max)
@@ -173,6 +178,7 @@ class Controller:
         if i == S.CMD_ALARM_ACK:
             if value:
                 self.alarms.ack_all(self.now_s)
+                self.guard.ack()
         elif S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + N_OUT:
             self.modes.set_manual(i - S.CMD_MAN_FIRST, value, self.now_s)
         elif i == S.CMD_MAN_RELEASE:
@@ -183,6 +189,7 @@ class Controller:
                 self.alarms.history_clear()
         elif i == _CMD_ACK_CODE:
             self.alarms.ack_code(int(value), self.now_s)
+            self.guard.ack()  # (checked again at once: it latches again while it lies)
         elif i == _CMD_BMS_DEMAND:
             self.hr.bms_write(value, self.now_s)
 
@@ -223,8 +230,10 @@ class Controller:
         else:
             still = prev[DO_COMP_ENABLE] < 0.5
         gc.reference(sig, hr.raise_frac, dt, byp.hr_open, byp.hold)
-        gc.step(sig, dt, now_s, still, prev[AO_FAN] >= FULL_SPEED_PCT)
-        self.rec.step(sig, dt)
+        guard = self.guard
+        guard.step(sig, not still, byp.hr_open or byp.hold, gc, dt)
+        gc.step(sig, dt, now_s, still, prev[AO_FAN] >= FULL_SPEED_PCT, guard)
+        self.rec.step(sig, dt, not still)
         self.fans.step(sig, gc, hr.fan_cut, byp.hold, now_s, dt)
         byp.step(sig, prev, hr, gc, self.fans, still, now_s)
         # outputs, then what they and the loops report
@@ -277,7 +286,7 @@ class Controller:
         fan = fans.out
         pump = hr.pump
         byp = self.byp.out
-        want = not (mode == OFF or mode == STANDBY or gc.comp_stop)
+        want = not (mode == OFF or mode == STANDBY or gc.comp_stop or self.guard.stop)
         st_ = self.start
         held = st_.step(want, prev[AO_HPEV], self.now_s)
         comp = 0.0 if held else 1.0
@@ -369,6 +378,8 @@ class Controller:
         al.set(A.A_STORAGE, st_ is not None and st_.fault, now_s)
         al.set(A.A_HEAT_METER, self.energy.meter.state >= HM_FAILED, now_s)
         al.set(A.A_MODE_OFF, mode == OFF or mode == STANDBY, now_s)
+        al.set(A.A_P_GC_IMPLAUSIBLE, self.guard.trust == IMPLAUSIBLE, now_s)
+        al.set(A.A_P_GC_BLIND_STOP, self.guard.stop, now_s)
         relay = 1.0 if al.relay(self.relay_mask) else 0.0
         if self.modes.manual(DO_ALARM):
             relay = 1.0 if self.modes.man[DO_ALARM] > 0.5 else 0.0
@@ -424,3 +435,5 @@ class Controller:
                             S.GCB_REC_NO_BACKFLOW if gc.no_back else S.GCB_REC_OFF)
         st[S.ST_T3_SRC] = gc.t3_src
         st[S.ST_START_LEFT] = self.start.left_s
+        st[S.ST_P_GC_TRUST] = self.guard.trust
+        st[S.ST_P_GC_SUB] = self.guard.p_sub if self.guard.p_sub > 0.0 else 0.0

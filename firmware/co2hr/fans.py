@@ -26,7 +26,8 @@
 #   the safety does not count then either: the open bypass lifts p_gc 5-7 bar above its
 #   floor within seconds while the HPEV opens for the gas, and the fans have nothing to
 #   cool; the bypass closes itself when p_gc runs away (co2hr.gc_bypass).
-# * T3 or ambient invalid -> fans 100 % (the safe side for pressure).
+# * T3 or ambient invalid, or p_gc not trusted (co2hr.hp_guard) -> fans 100 % (the safe
+#   side for pressure).
 from micropython import const
 
 from co2hr.gc_pressure import REG_SUB
@@ -101,7 +102,8 @@ class Fans:
         if gc.comp_stop:
             self._hold_until_s = now_s + _HOLD_AFTER_STOP_S
         self._guard(gc.p_prot, gc.ref, coil_bypassed)
-        p_near_max = self.hp_guard or now_s < self._hold_until_s
+        # p_gc not trusted (co2hr.hp_guard): the worst case, full speed
+        p_near_max = self.hp_guard or now_s < self._hold_until_s or gc.blind
         hp_override = gc.override
         self.safety = 1 if (p_near_max or hp_override or (
             sig.valid[AI_T_DISCH] and sig.value[AI_T_DISCH] > self.t_disch_max)) else 0

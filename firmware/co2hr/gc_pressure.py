@@ -50,7 +50,9 @@
 #                    override would only ask for an opening the HPEV already has), so
 #                    waiting for p_hp_stop would let p_gc pass 110 bar. A restart after
 #                    the delay meets the same early stop, so each run stays below
-#                    p_gc_max. The same early level holds while p_gc rises faster than
+#                    p_gc_max. The same early level holds while p_gc rises above
+#                    p_gc_max (the limiter, which opens the HPEV hard from 3 s ahead of
+#                    p_lim, has not held it), and while p_gc rises faster than
 #                    _RUNAWAY_BAR_S: the limiter opens the HPEV hard from 3 s ahead of
 #                    the ceiling, so a rise that fast near p_gc_max means the valve is not
 #                    taking the flow (stuck, at its limit, too small); "p" is then
@@ -62,7 +64,9 @@
 # higher and only failed the rate/stuck check, so a sensor fault never removes the HP
 # protection (it can only make it act earlier).
 # p_gc invalid -> HPEV to hpev_fail_pct (fixed safe opening) and alarm, unless the
-# override acts (then the HPEV keeps opening).
+# override acts (then the HPEV keeps opening). p_gc not trusted by co2hr.hp_guard (blind)
+# -> the same, at least at the opening it had when trust was lost, and p_prot is the
+# larger of that and the guard's substitute from the discharge temperature.
 # Compressors standing still -> the HPEV holds at least hpev_fail_pct: a PI left to
 # wind shut while nothing flows makes the restart compress against a closed valve.
 # No backflow: the HPEV is shut (`no_back`) while p_gc is more than BACK_CLOSE_BAR below
@@ -188,7 +192,9 @@ class GcPressure:
         self.fans_failed = 0  # the fan alarm contact is open
         self.override = 0  # HP override active
         self.comp_stop = 0  # compressor enable released
-        self.fallback = 0  # p_gc invalid
+        self.fallback = 0  # p_gc invalid or not trusted (co2hr.hp_guard)
+        self.blind = 0  # p_gc not trusted by the guard
+        self._fail_now = 0.0  # the HPEV opening while p_gc is not usable
         self.limiting = 0  # max-pressure limiter acting
         self.no_back = 0  # p_gc below p_rec: HPEV shut (no backflow, see the header)
         self.t3_fallback = 0
@@ -331,23 +337,30 @@ class GcPressure:
         self._p_last = p
         return self.dpdt
 
-    def step(self, sig, dt_s, now_s, still=0, fans_full=0):
+    def step(self, sig, dt_s, now_s, still=0, fans_full=0, guard=None):
         """HPEV opening target (before the output stage); sets the protection flags.
         sig: p_gc, p_rec (no-backflow rule), the HP switch (hp_trip forces the override)
         and the fan alarm contact (fans_failed: compressor stop at p_gc_max). still: the
         compressors stand still (the HPEV holds at least hpev_fail_pct). fans_full: they
-        run at full speed (stop at p_gc_max once the HPEV is fully open)."""
+        run at full speed (stop at p_gc_max once the HPEV is fully open). guard: the
+        p_gc trust guard (co2hr.hp_guard) of this tick, None: p_gc trusted while valid."""
         pi = self.pi
-        p_ok = sig.valid[AI_P_GC]
+        self.blind = guard is not None and guard.blind
+        p_ok = sig.valid[AI_P_GC] and not self.blind
         p_gc = sig.value[AI_P_GC]
         p_prot = p_gc  # p_prot (see the header): invalid p_gc, the last good value ...
-        if not p_ok:
+        if not sig.valid[AI_P_GC]:
             f = sig.fault[AI_P_GC]
             if f == F_RATE or f == F_STUCK:  # ... or the newer sample if higher
                 if sig.sample[AI_P_GC] > p_prot:
                     p_prot = sig.sample[AI_P_GC]
             elif sig.kind[AI_P_GC] == 0:
                 p_prot = _UNKNOWN_BAR  # not wired
+        self._fail_now = self.fail_pct
+        if self.blind:  # ... or the guard's substitute if higher; the HPEV holds open
+            if guard.p_sub > p_prot:
+                p_prot = guard.p_sub
+            self._fail_now = guard.hold_pct
         self.p_prot = p_prot
         self.fallback = 0 if p_ok else 1
         self.hp_trip = sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5
@@ -361,7 +374,8 @@ class GcPressure:
         if rise > _RUNAWAY_BAR_S:  # the HPEV is not taking the flow (see the header)
             p_fc = p_prot + LIM_LEAD_S * rise  # (float work only while running away)
             p_stop = self.p_stop_early
-        elif self.fans_failed or (fans_full and pi.u >= pi.hi):
+        elif self.fans_failed or (fans_full and pi.u >= pi.hi) or (
+                rise > 0.0 and p_prot > self.p_max):
             p_stop = self.p_stop_early  # no actuator left but the compressors (header)
         else:
             p_stop = self.p_stop
@@ -399,8 +413,8 @@ class GcPressure:
             pi.track(u)
             self.out = u
         elif not p_ok:
-            pi.track(self.fail_pct)  # resume from the fixed opening when p_gc returns
-            self.out = self.fail_pct
+            pi.track(self._fail_now)  # resume from the fixed opening when p_gc returns
+            self.out = self._fail_now
         elif self.no_back:
             pi.track(0.0)
             self.out = 0.0

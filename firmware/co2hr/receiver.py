@@ -2,7 +2,11 @@
 # docs/control.md ("BEV: receiver pressure") explains the loop and its numbers.
 # Limits: above p_rec_hi the PI is not allowed below its current output and is pushed
 # open at the rate limit; below p_rec_lo the valve is driven closed at the rate limit.
-# Both alarm (in the controller). p_rec invalid -> fixed bev_fail_pct and alarm.
+# Both alarm (in the controller). p_rec invalid -> fixed bev_fail_pct and alarm while the
+# compressors stand still; while they run the BEV opens fully: nothing would see the
+# receiver climb (flash gas from a hot gas cooler outlet, a failed T3 with it), and a
+# receiver drawn down to suction pressure only costs the cases some liquid pressure,
+# while one driven to its relief valve vents the charge.
 # The GC bypass for a receiver pressure that cannot be held at low ambient is decided
 # with the other GC bypass rules in co2hr.gc_bypass.
 from micropython import const
@@ -14,6 +18,7 @@ _LIMIT_NONE = const(0)  # `limit`: no limit acting
 _LIMIT_HIGH = const(1)  # above p_rec_hi: BEV pushed open
 _LIMIT_LOW = const(-1)  # below p_rec_lo: BEV driven closed
 _LIMIT_MIN_FROM_SP_BAR = const(1)  # the limits stay at least this far from the setpoint
+_RUN_FAIL_PCT = const(100)  # BEV while p_rec is invalid and the compressors run
 
 
 class Receiver:
@@ -36,14 +41,16 @@ class Receiver:
         self.rate = s.get("bev_rate_pct_s")
         self.pi.tune(s.get("bev_kp"), s.get("bev_ti_s"), self.rate)
 
-    def step(self, sig, dt_s):
-        """BEV opening target (before the output stage) from p_rec (sig)."""
+    def step(self, sig, dt_s, running=0):
+        """BEV opening target (before the output stage) from p_rec (sig). running: the
+        compressors run (p_rec invalid: the BEV opens fully, see the header)."""
         pi = self.pi
         if not sig.valid[AI_P_REC]:
             self.fallback = 1
             self.limit = _LIMIT_NONE
-            pi.track(self.fail_pct)
-            self.out = self.fail_pct
+            u = _RUN_FAIL_PCT if running else self.fail_pct
+            pi.track(u)
+            self.out = u
             return self.out
         self.fallback = 0
         p_rec = sig.value[AI_P_REC]

@@ -207,6 +207,9 @@ CONTROL_SCHEMA = (
     #: Common alarm relay: bit n-1 set = an active, unacknowledged alarm of priority n
     #: switches it (default 3: priorities 1 critical and 2 alarm)
     ("alarm_relay_mask", 3, 0, 15, "", 1),
+    #: A pressure transmitter unchanged this long is invalid (stuck; a live transmitter
+    #: always moves by its noise); 0 = sensor_stuck_s applies
+    ("p_stuck_s", 30, 0, 3600, "s", 1),
 )
 
 # Schema indices of the ordered settings (a test checks each against its row's name).

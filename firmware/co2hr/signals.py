@@ -7,7 +7,8 @@
 # outside what the rig can physically show (PLAUS_LO/HI); it jumped faster than the
 # process can move (RATE_MAX per second: one sample is rejected, a real step is
 # accepted on the next tick when it holds); or it has not changed at all for
-# stuck_s seconds (optional: simulators can hold values exactly). A calibration offset
+# stuck_s seconds (the pressure transmitters: p_stuck_s, on by default, since the HP
+# protections cannot go blind on a frozen p_gc; the others optional). A calibration offset
 # (calibrate(), from the cal_* settings) is added to the converted value before the range,
 # rate and stuck checks: the checks see what the site's reference instrument would. `value` is
 # first-order filtered (time constants from the settings); it keeps its last good
@@ -86,6 +87,7 @@ PLAUS_HI = (150.0, 100.0, 80.0, 150.0, 70.0, 200.0, 130.0, 130.0, 130.0, 10.0,
 RATE_MAX = (50.0, 30.0, 30.0, 10.0, 5.0, 10.0, 10.0, 10.0, 10.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 _N_AI = 10  # inputs 0..9 are analog (filtered, rate- and stuck-checked)
+_N_P = 3  # inputs 0..2 are the pressure transmitters
 
 
 class Signals:
@@ -109,7 +111,7 @@ class Signals:
         self._same_s = [0.0] * N_IN  # time the raw value has not changed
         self._raw_prev = [0.0] * N_IN
         self.tau_s = [0.0] * N_IN
-        self.stuck_s = 0.0
+        self._stuck_s = [0.0] * N_IN  # per input: the stuck window, s (0: not checked)
         self._dt = -1.0
         self._rlim = [0.0] * N_IN
         self._nrlim = [0.0] * N_IN  # -_rlim
@@ -135,10 +137,13 @@ class Signals:
                 self._gain[i] = span / 4.0
                 self._off[i] = self.lo[i] - 0.5 * self._gain[i]
 
-    def configure(self, filt_p_s, filt_t_s, stuck_s):
+    def configure(self, filt_p_s, filt_t_s, stuck_s, p_stuck_s=0.0):
+        """Filter time constants (pressures, temperatures) and the stuck windows (all
+        analog inputs; the pressures p_stuck_s when set)."""
         for i in range(_N_AI):
-            self.tau_s[i] = filt_p_s if i < 3 else filt_t_s
-        self.stuck_s = float(stuck_s)
+            self.tau_s[i] = filt_p_s if i < _N_P else filt_t_s
+            w = p_stuck_s if (i < _N_P and p_stuck_s > 0) else stuck_s
+            self._stuck_s[i] = float(w)
         self._dt = -1.0  # recompute the per-dt constants
 
     def calibrate(self, i, off):
@@ -233,13 +238,14 @@ class Signals:
                     d = v - self._eng[i]
                     if d > self._rlim[i] or d < self._nrlim[i]:
                         f = F_RATE  # this sample jumped; the next one decides
-                if self.stuck_s > 0.0:
+                stuck_s = self._stuck_s[i]
+                if stuck_s > 0.0:
                     if x == self._raw_prev[i]:
                         self._same_s[i] += dt_s
                     else:
                         self._same_s[i] = 0.0
                         self._raw_prev[i] = x
-                    if f == 0 and self._same_s[i] >= self.stuck_s:
+                    if f == 0 and self._same_s[i] >= stuck_s:
                         f = F_STUCK
             if f == 0 or f == F_RATE or f == F_STUCK:
                 self._eng[i] = v  # the rate check compares with the last sample

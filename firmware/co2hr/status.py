@@ -34,7 +34,9 @@ ST_Q_HR_METER_KW = const(20)
 ST_HR_METER = const(21)
 ST_T3_SRC = const(22)
 ST_START_LEFT = const(23)
-N_STATUS = const(24)
+ST_P_GC_TRUST = const(24)
+ST_P_GC_SUB = const(25)
+N_STATUS = const(26)
 
 # Bits of STATUS overrides
 OV_HP = const(0x001)  # HP override: HPEV driven open
@@ -42,7 +44,7 @@ OV_COMP_STOP = const(0x002)  # compressor enable released by the HP stop
 OV_W_HOT = const(0x004)  # HR water over-temperature: HRHX bypassed
 OV_NO_BACKHEAT = const(0x008)  # CO2 not warmer than the water: HRHX bypassed
 OV_FAN_SAFETY = const(0x010)  # fan cap / HR reduction lifted by a safety
-OV_P_GC_FB = const(0x020)  # p_gc invalid: HPEV at its fixed opening
+OV_P_GC_FB = const(0x020)  # p_gc invalid or not trusted (p_gc_trust): HPEV held open
 OV_P_REC_FB = const(0x040)  # p_rec invalid: BEV at its fixed opening
 OV_T3_FB = const(0x080)  # T3 invalid: fixed reference, fans full
 OV_MANUAL = const(0x100)  # at least one output under a manual value
@@ -119,6 +121,11 @@ STATUS = (  # build: host-only fields 0 1
     ("t3_src", "", 1),
     #: Seconds left of the start sequence's compressor delay (0: released or stopped)
     ("start_left_s", "s", 1),
+    #: Trust in the p_gc reading (co2hr.hp_guard): 0 trusted, 1 sensor fault, 2
+    #: implausible (latched until acknowledged), 3 valid again, waiting 60 s
+    ("p_gc_trust", "", 1),
+    #: p_gc inferred from the discharge temperature while p_gc is not trusted (0: none)
+    ("p_gc_sub_bar", "bar", 10),
 )
 
 CNT_UPTIME = const(0)

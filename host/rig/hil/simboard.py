@@ -13,7 +13,8 @@ A signal the board file does not list is passed through in engineering units.
 The heat meter (input heat_pulses) counts the plant's true heat to the HR water
 (PlantState.heat_kwh) in pulses of `heat_wh_per_pulse` (the meter's own pulse value; the
 firmware is told it by the setting hr_meter_wh_per_pulse); a stuck, open or shorted
-pulse input gives no more pulses (a broken S0 wire).
+pulse input gives no more pulses (a broken S0 wire). The pressure transmitters carry
+P_NOISE_BAR of noise, as live ones do.
 """
 
 from __future__ import annotations
@@ -34,14 +35,20 @@ _SHORT = {"ma420": 25.0, "ratio": 5.0, "pt1000": 0.0, "ntc": 0.0, "v010": 0.0, "
           "pulse": None}
 # digital inputs whose terminal follows the plant's state unless set_di forces them
 _PLANT_DI = ("comp_run", "hp_ok", "fan_ok")
+# A live pressure transmitter's reading always moves by its noise (and its ADC's); the
+# firmware takes a reading that does not move at all for p_stuck_s as stuck, so the
+# simulated ones have noise too (sigma, bar); a `stuck` fault freezes the terminal value.
+P_NOISE_BAR = 0.01
+_TRANSMITTERS = ("p_gc_bar", "p_rec_bar", "p_suc_bar")
 # what a transmitter can output at most (it saturates outside its range)
 _CLIP = {"ma420": (3.8, 20.5), "ratio": (0.45, 4.55), "v010": (0.0, 10.0)}
 
 
 class SimBoard:
     def __init__(self, board: dict, plant: Plant, seed: int = 0,
-                 heat_wh_per_pulse: float = 10.0):
+                 heat_wh_per_pulse: float = 10.0, p_noise_bar: float = P_NOISE_BAR):
         self.board = board
+        self.p_noise_bar = float(p_noise_bar)  # the pressure transmitters' noise (sigma)
         self.heat_wh_per_pulse = float(heat_wh_per_pulse)  # the simulated heat meter's
         self.specs: dict = dict(board.get("inputs", {}))
         self.plant = plant
@@ -118,6 +125,8 @@ class SimBoard:
                     eng += self._rng.gauss(0.0, p["sigma"])
                 elif kind == "bus_error":
                     good = 0
+            elif name in _TRANSMITTERS and self.p_noise_bar > 0.0:
+                eng += self._rng.gauss(0.0, self.p_noise_bar)
             value = self._raw(name, eng)
             if fault is not None:
                 kind, p = fault

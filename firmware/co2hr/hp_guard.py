@@ -1,0 +1,215 @@
+# The p_gc trust guard: is the gas cooler pressure reading believable, and what the
+# controller does while it is not. docs/control.md ("When p_gc cannot be trusted")
+# explains the checks and their numbers.
+#
+# The HP protections (co2hr.gc_pressure) act on p_gc. A transmitter that fails open is
+# seen at once, but one that freezes or drifts low reads a harmless pressure while the
+# PI closes the HPEV on it and the true pressure climbs; with the fans failed too the
+# protections would wait for a pressure the reading never shows. So p_gc is checked
+# against what else is measured, while the compressors run (from _SETTLE_S after a
+# start, from _AMB_MIN_C ambient, T3 and the ambient valid):
+#   * p_rec: the HPEV feeds the receiver, so p_gc cannot be more than _REC_MARGIN_BAR
+#     below p_rec (flow runs the other way only in a standstill);
+#   * T3, subcritical (T3 < _T3_SUB_MAX_C): CO2 leaving a condenser is at most saturated,
+#     so p_gc is at least p_sat(T3) - _SAT_MARGIN_BAR (not while the GC bypass is open:
+#     T3 is then not a coil outlet);
+#   * the discharge temperature: compression from p_suc (saturated + _SH_K superheat) to
+#     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH (a fit of the plant's compressor, within
+#     2 K from 45 to 105 bar) plus a bias learned while p_gc is trusted (fast at first,
+#     then slowly, so a slow drift is not learned away). The model is lagged like the
+#     pocket sensor. A measured T_d more than _RES_K (_RES_FANS_K with the fan alarm)
+#     above the model for _RES_S means p_gc is higher than read;
+#   * the HP switch: it opening while p_gc reads below p_ovr_off - _SWITCH_BELOW_BAR.
+# Sensor faults the signal layer finds (open, short, range, stuck with p_stuck_s) make
+# p_gc untrusted at once. An implausible reading latches until acknowledged (a sensor
+# that lied once is not believed again by itself); an invalid one is trusted again
+# after _TRUST_S valid.
+# While p_gc is not trusted (`blind`): the HPEV holds at least its opening when trust was
+# lost and hpev_fail_pct, the fans run full, and the protections act on the larger of the
+# reading and `p_sub`: p_gc inferred from the discharge temperature through the learned
+# model, or, for the first _EXTRAP_S (the discharge sensor's lag), the last trusted p_gc
+# going on at the rise it had then, when that is higher (-1 when neither can be made). The compressors are stopped (`stop`) when the heat
+# rejection is also in doubt: the fan alarm, T3 invalid, no substitute, the HP switch
+# open, or the substitute within _SUB_STOP_BELOW_BAR of p_gc_max; and they do not start
+# while p_gc is not trusted (a start is the fastest rise there is, and the discharge
+# temperature then lags it by minutes). They restart through the start sequence once p_gc
+# has been trusted for _TRUST_S.
+# Allocation: the discharge model is evaluated every _MODEL_EVERY_S, not every tick.
+from micropython import const
+
+from co2hr.co2sat import p_sat_bar, t_sat_c
+from co2hr.io import (AI_P_GC, AI_P_REC, AI_P_SUC, AI_T_AMB, AI_T_DISCH, AI_T_GC_OUT, DI_FAN_OK,
+                      DI_HP_OK)
+
+TRUSTED = const(0)  # STATUS p_gc_trust
+INVALID = const(1)  # the signal layer found a fault (open, short, range, stuck)
+IMPLAUSIBLE = const(2)  # against p_rec, T3, the discharge temperature or the HP switch
+WAIT = const(3)  # valid again, not yet trusted for _TRUST_S
+_N_DISCH = 0.285  # discharge temperature exponent (see the header)
+_K0 = 273.15
+_SH_K = const(10)  # suction superheat the model assumes
+_BIAS0_K = const(3)  # the model's bias before one was learned
+_BIAS_MAX_K = const(10)  # a learned bias is bounded to this
+_BIAS_FAST_S = const(60)  # learning time constants: first _LEARN_S of good data ...
+_BIAS_SLOW_S = const(1800)  # ... then this
+_LEARN_S = const(300)
+_TD_LAG_S = const(30)  # the model is lagged like the discharge sensor in its pocket
+_MODEL_EVERY_S = const(5)
+_RES_K = const(4)
+_RES_FANS_K = const(2)
+_RES_S = const(10)
+_REC_MARGIN_BAR = const(2)
+_SAT_MARGIN_BAR = const(3)
+_T3_SUB_MAX_C = const(29)
+_SETTLE_S = const(120)
+_AMB_MIN_C = const(10)
+_SWITCH_BELOW_BAR = const(5)
+_TRUST_S = const(60)
+_SUB_STOP_BELOW_BAR = const(3)
+_EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this long
+
+
+class HpGuard:
+    def __init__(self):
+        self.p_max = 105.0  # from co2hr.gc_pressure (configure())
+        self.p_switch = 99.0  # the HP switch opening below this is implausible
+        self.fail_pct = 40.0
+        self.trust = TRUSTED
+        self.blind = 0
+        self.stop = 0
+        self.p_sub = -1.0  # p_gc from the discharge temperature while blind (-1: none)
+        self.hold_pct = 0.0  # the HPEV's least opening while blind
+        self.residual = 0.0  # measured - modelled discharge temperature, K
+        self.bias = float(_BIAS0_K)
+        self._learn_s = 0.0
+        self._model = -1.0  # lagged model temperature, degC (< -0.5: none yet)
+        self._every_s = 0.0
+        self._res_s = 0.0
+        self._run_s = 0.0
+        self._ok_s = 0.0
+        self._latched = 0
+        self._switch_was = 1
+        self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
+        self._rise = 0.0
+        self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
+
+    def configure(self, gc):
+        self.p_max = gc.p_max
+        self.p_switch = gc.p_ovr_off - _SWITCH_BELOW_BAR
+        self.fail_pct = gc.fail_pct
+
+    def ack(self):
+        """An acknowledge: a latched implausible reading may be trusted again."""
+        self._latched = 0
+
+    # --- private helpers
+    def _model_c(self, p_gc, p_suc):
+        """Discharge temperature for compression p_suc -> p_gc (no bias), degC."""
+        t_s = t_sat_c(p_suc) + _SH_K + _K0
+        return t_s * (p_gc / p_suc) ** _N_DISCH - _K0
+
+    def _discharge(self, sig, trusted, dt):
+        """Every _MODEL_EVERY_S: the lagged model, the residual and (trusted) the bias;
+        no model while T_d or p_suc is invalid."""
+        if not (sig.valid[AI_T_DISCH] and sig.valid[AI_P_SUC]):
+            self._model = -1.0
+            return
+        self._every_s += dt
+        if self._every_s < _MODEL_EVERY_S:
+            return
+        step = self._every_s
+        self._every_s = 0.0
+        m = self._model_c(sig.value[AI_P_GC], sig.value[AI_P_SUC])
+        if self._model < -0.5:
+            self._model = m
+        else:
+            self._model += (m - self._model) * step / (_TD_LAG_S + step)
+        r = sig.value[AI_T_DISCH] - self._model
+        if trusted:
+            tau = _BIAS_FAST_S if self._learn_s < _LEARN_S else _BIAS_SLOW_S
+            self._learn_s += step
+            b = self.bias + (r - self.bias) * step / (tau + step)
+            self.bias = -_BIAS_MAX_K if b < -_BIAS_MAX_K else _BIAS_MAX_K if b > _BIAS_MAX_K else b
+        self.residual = r - self.bias
+
+    def _implausible(self, sig, fans_failed, bypass, dt):
+        """True when the reading disagrees with the rest (see the header)."""
+        v = sig.value
+        p_gc = v[AI_P_GC]
+        if sig.valid[AI_P_REC] and p_gc < v[AI_P_REC] - _REC_MARGIN_BAR:
+            return True
+        if (sig.valid[AI_T_GC_OUT] and not bypass and v[AI_T_GC_OUT] < _T3_SUB_MAX_C
+                and p_gc < p_sat_bar(v[AI_T_GC_OUT]) - _SAT_MARGIN_BAR):
+            return True
+        if self._learn_s >= _LEARN_S and self._model > -0.5:
+            lim = _RES_FANS_K if fans_failed else _RES_K
+            if self.residual > lim:
+                self._res_s += dt
+                return self._res_s >= _RES_S
+        self._res_s = 0.0
+        return False
+
+    def _substitute(self, sig):
+        """p_gc from the measured discharge temperature through the model, or -1."""
+        if self._learn_s < _LEARN_S or not (sig.valid[AI_T_DISCH] and sig.valid[AI_P_SUC]):
+            return -1.0
+        p_suc = sig.value[AI_P_SUC]
+        t_s = t_sat_c(p_suc) + _SH_K + _K0
+        x = (sig.value[AI_T_DISCH] - self.bias + _K0) / t_s
+        return p_suc * x ** (1.0 / _N_DISCH) if x > 1.0 else p_suc
+
+    # --- API
+    def step(self, sig, running, bypass, gc, dt):
+        """The trust in p_gc this tick; sets blind, stop, p_sub, hold_pct. running: the
+        compressors run; bypass: the GC bypass is open (T3 is not a coil outlet); gc:
+        co2hr.gc_pressure as the last tick left it (its p_prot, rise rate and HPEV)."""
+        fans_failed = sig.valid[DI_FAN_OK] and sig.value[DI_FAN_OK] < 0.5
+        self._run_s = self._run_s + dt if running else 0.0
+        valid = sig.valid[AI_P_GC]
+        switch_open = sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5
+        if switch_open and self._switch_was and valid and sig.value[AI_P_GC] < self.p_switch:
+            self._latched = 1  # it opened while the reading said far below (an edge)
+        self._switch_was = 0 if switch_open else 1
+        checked = (running and valid and self._run_s >= _SETTLE_S and sig.valid[AI_T_AMB]
+                   and sig.value[AI_T_AMB] >= _AMB_MIN_C)
+        if not running:
+            self._model = -1.0  # the model restarts with the compressors
+        elif valid:
+            self._discharge(sig, self.trust == TRUSTED, dt)
+        if checked and self._implausible(sig, fans_failed, bypass, dt):
+            self._latched = 1
+        if self._latched:
+            self.trust = IMPLAUSIBLE
+        elif not valid:
+            self.trust = INVALID
+        elif self.trust != TRUSTED:
+            self._ok_s += dt
+            self.trust = TRUSTED if self._ok_s >= _TRUST_S else WAIT
+        if self.trust != WAIT:
+            self._ok_s = 0.0
+        blind = self.trust != TRUSTED
+        if blind and not self.blind:  # trust lost: keep at least the opening it had
+            u = gc.out
+            self.hold_pct = u if u > self.fail_pct else self.fail_pct
+            self._blind_s = 0.0
+        elif not blind:  # the last trusted pressure and its rise (see the header)
+            self._p_last = gc.p_prot
+            self._rise = gc.dpdt if gc.dpdt > 0.0 else 0.0
+        self.blind = 1 if blind else 0
+        self.p_sub = self._substitute(sig) if blind else -1.0
+        if blind and self._blind_s < _EXTRAP_S:
+            self._blind_s += dt
+            p = self._p_last + self._rise * self._blind_s
+            if p > self.p_sub:
+                self.p_sub = p
+        self._decide_stop(sig, running, fans_failed, switch_open)
+        return self.blind
+
+    def _decide_stop(self, sig, running, fans_failed, switch_open):
+        """The compressor stop while blind (see the header); ends once trusted."""
+        if not self.blind:
+            self.stop = 0
+            return
+        if (not running or fans_failed or switch_open or not sig.valid[AI_T_GC_OUT] or self.p_sub < 0.0
+                or self.p_sub > self.p_max - _SUB_STOP_BELOW_BAR):
+            self.stop = 1
