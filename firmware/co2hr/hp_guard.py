@@ -6,40 +6,47 @@
 # seen at once, but one that freezes or drifts low reads a harmless pressure while the
 # PI closes the HPEV on it and the true pressure climbs; with the fans failed too the
 # protections would wait for a pressure the reading never shows. So p_gc is checked
-# against what else is measured, while the compressors run (from _SETTLE_S after a
-# start, from _AMB_MIN_C ambient, T3 and the ambient valid):
+# against what else is measured while the compressors run (from _SETTLE_S after a start,
+# from _AMB_MIN_C ambient):
 #   * p_rec: the HPEV feeds the receiver, so p_gc cannot be more than _REC_MARGIN_BAR
 #     below p_rec (flow runs the other way only in a standstill);
 #   * T3, subcritical (T3 < _T3_SUB_MAX_C): CO2 leaving a condenser is at most saturated,
 #     so p_gc is at least p_sat(T3) - _SAT_MARGIN_BAR (not while the GC bypass is open:
 #     T3 is then not a coil outlet);
 #   * the discharge temperature: compression from p_suc (saturated + _SH_K superheat) to
-#     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH (a fit of the plant's compressor, within
+#     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH (a fit of the rig's compressor, within
 #     2 K from 45 to 105 bar) plus a bias learned while p_gc is trusted (fast at first,
 #     then slowly, so a slow drift is not learned away). The model is lagged like the
-#     pocket sensor. A measured T_d more than _RES_K (_RES_FANS_K with the fan alarm)
-#     above the model for _RES_S means p_gc is higher than read;
+#     sensor in its pocket. A measured T_d more than _RES_K (_RES_FANS_K with the fan
+#     alarm) above the model for _RES_S means p_gc is higher than it reads;
 #   * the HP switch: it opening while p_gc reads below p_ovr_off - _SWITCH_BELOW_BAR.
-# Sensor faults the signal layer finds (open, short, range, stuck with p_stuck_s) make
-# p_gc untrusted at once. An implausible reading latches until acknowledged (a sensor
-# that lied once is not believed again by itself); an invalid one is trusted again
-# after _TRUST_S valid.
-# While p_gc is not trusted (`blind`): the HPEV holds at least its opening when trust was
-# lost and hpev_fail_pct, the fans run full, and the protections act on the larger of the
-# reading and `p_sub`: p_gc inferred from the discharge temperature through the learned
-# model, or, for the first _EXTRAP_S (the discharge sensor's lag), the last trusted p_gc
-# going on at the rise it had then, when that is higher (-1 when neither can be made). The compressors are stopped (`stop`) when the heat
-# rejection is also in doubt: the fan alarm, T3 invalid, no substitute, the HP switch
-# open, or the substitute within _SUB_STOP_BELOW_BAR of p_gc_max; and they do not start
-# while p_gc is not trusted (a start is the fastest rise there is, and the discharge
-# temperature then lags it by minutes). They restart through the start sequence once p_gc
-# has been trusted for _TRUST_S.
+# A fault the signal layer finds (open, short, range, stuck for p_stuck_s) makes p_gc
+# untrusted at once, and it is trusted again after _TRUST_S valid. An implausible reading
+# latches until acknowledged (a sensor that lied once is not believed again by itself).
+# While p_gc is not trusted (`blind`): the HPEV holds at least the opening it had when
+# trust was lost and hpev_fail_pct, the fans run full, and the protections act on the
+# larger of the reading and `p_sub`: p_gc inferred from the discharge temperature
+# through the learned model or, for the first _EXTRAP_S (the discharge sensor's lag),
+# the last trusted p_gc going on at the rise it had then, whichever is higher (-1: none).
+# The compressors are stopped (`stop`) when the heat rejection is in doubt too: the fan
+# alarm, T3 invalid, the HP switch open, no substitute, or the substitute within
+# _SUB_STOP_BELOW_BAR of p_gc_max; and they do not start while p_gc is not trusted (a
+# start is the fastest rise there is, and the discharge temperature lags it by minutes).
+# They restart through the start sequence once p_gc has been trusted for _TRUST_S.
 # Allocation: the discharge model is evaluated every _MODEL_EVERY_S, not every tick.
 from micropython import const
 
 from co2hr.co2sat import p_sat_bar, t_sat_c
-from co2hr.io import (AI_P_GC, AI_P_REC, AI_P_SUC, AI_T_AMB, AI_T_DISCH, AI_T_GC_OUT, DI_FAN_OK,
-                      DI_HP_OK)
+from co2hr.io import (
+    AI_P_GC,
+    AI_P_REC,
+    AI_P_SUC,
+    AI_T_AMB,
+    AI_T_DISCH,
+    AI_T_GC_OUT,
+    DI_FAN_OK,
+    DI_HP_OK,
+)
 
 TRUSTED = const(0)  # STATUS p_gc_trust
 INVALID = const(1)  # the signal layer found a fault (open, short, range, stuck)
@@ -92,6 +99,8 @@ class HpGuard:
         self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
+        self._t3_c = -100.0  # the T3 _p_sat_lo was made for
+        self._p_sat_lo = 0.0  # p_sat(T3) - _SAT_MARGIN_BAR
 
     def configure(self, gc):
         self.p_max = gc.p_max
@@ -108,9 +117,9 @@ class HpGuard:
         t_s = t_sat_c(p_suc) + _SH_K + _K0
         return t_s * (p_gc / p_suc) ** _N_DISCH - _K0
 
-    def _discharge(self, sig, trusted, dt):
-        """Every _MODEL_EVERY_S: the lagged model, the residual and (trusted) the bias;
-        no model while T_d or p_suc is invalid."""
+    def _discharge(self, sig, learn, dt):
+        """Every _MODEL_EVERY_S: the lagged model, the residual and (learn: p_gc trusted,
+        running settled) the bias; no model while T_d or p_suc is invalid."""
         if not (sig.valid[AI_T_DISCH] and sig.valid[AI_P_SUC]):
             self._model = -1.0
             return
@@ -125,7 +134,7 @@ class HpGuard:
         else:
             self._model += (m - self._model) * step / (_TD_LAG_S + step)
         r = sig.value[AI_T_DISCH] - self._model
-        if trusted:
+        if learn:
             tau = _BIAS_FAST_S if self._learn_s < _LEARN_S else _BIAS_SLOW_S
             self._learn_s += step
             b = self.bias + (r - self.bias) * step / (tau + step)
@@ -136,11 +145,16 @@ class HpGuard:
         """True when the reading disagrees with the rest (see the header)."""
         v = sig.value
         p_gc = v[AI_P_GC]
-        if sig.valid[AI_P_REC] and p_gc < v[AI_P_REC] - _REC_MARGIN_BAR:
+        # (float work only where the reading is below p_rec, or T3 moved)
+        if sig.valid[AI_P_REC] and p_gc < v[AI_P_REC] and v[AI_P_REC] - p_gc > _REC_MARGIN_BAR:
             return True
-        if (sig.valid[AI_T_GC_OUT] and not bypass and v[AI_T_GC_OUT] < _T3_SUB_MAX_C
-                and p_gc < p_sat_bar(v[AI_T_GC_OUT]) - _SAT_MARGIN_BAR):
-            return True
+        t3 = v[AI_T_GC_OUT]
+        if sig.valid[AI_T_GC_OUT] and not bypass and t3 < _T3_SUB_MAX_C:
+            if t3 != self._t3_c:
+                self._t3_c = t3
+                self._p_sat_lo = p_sat_bar(t3) - _SAT_MARGIN_BAR
+            if p_gc < self._p_sat_lo:
+                return True
         if self._learn_s >= _LEARN_S and self._model > -0.5:
             lim = _RES_FANS_K if fans_failed else _RES_K
             if self.residual > lim:
@@ -164,18 +178,22 @@ class HpGuard:
         compressors run; bypass: the GC bypass is open (T3 is not a coil outlet); gc:
         co2hr.gc_pressure as the last tick left it (its p_prot, rise rate and HPEV)."""
         fans_failed = sig.valid[DI_FAN_OK] and sig.value[DI_FAN_OK] < 0.5
-        self._run_s = self._run_s + dt if running else 0.0
+        if not running:
+            self._run_s = 0.0
+        elif self._run_s < _SETTLE_S:  # (counted only as far as it matters)
+            self._run_s += dt
+        settled = running and self._run_s >= _SETTLE_S
         valid = sig.valid[AI_P_GC]
         switch_open = sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5
         if switch_open and self._switch_was and valid and sig.value[AI_P_GC] < self.p_switch:
             self._latched = 1  # it opened while the reading said far below (an edge)
         self._switch_was = 0 if switch_open else 1
-        checked = (running and valid and self._run_s >= _SETTLE_S and sig.valid[AI_T_AMB]
+        checked = (settled and valid and sig.valid[AI_T_AMB]
                    and sig.value[AI_T_AMB] >= _AMB_MIN_C)
         if not running:
             self._model = -1.0  # the model restarts with the compressors
         elif valid:
-            self._discharge(sig, self.trust == TRUSTED, dt)
+            self._discharge(sig, settled and self.trust == TRUSTED, dt)
         if checked and self._implausible(sig, fans_failed, bypass, dt):
             self._latched = 1
         if self._latched:
@@ -210,6 +228,6 @@ class HpGuard:
         if not self.blind:
             self.stop = 0
             return
-        if (not running or fans_failed or switch_open or not sig.valid[AI_T_GC_OUT] or self.p_sub < 0.0
-                or self.p_sub > self.p_max - _SUB_STOP_BELOW_BAR):
+        if (not running or fans_failed or switch_open or not sig.valid[AI_T_GC_OUT]
+                or self.p_sub < 0.0 or self.p_sub > self.p_max - _SUB_STOP_BELOW_BAR):
             self.stop = 1

@@ -37,6 +37,9 @@ def pt1000(t):
     return 1000.0 * (1.0 + a * t + b * t * t + c * (t - 100.0) * t * t * t)
 
 
+# The pressure transmitters' noise on their terminals: 0.0001 mA, ~0.001 bar
+NOISE_MA = 0.0001
+
 # A plausible operating point (engineering units, io.INPUTS order)
 NOMINAL = [90.0, 35.0, 27.0, 35.0, 32.0, 110.0, 30.0, 55.0, 50.0, 0.0, 1, 1, 1, 0, 1, 0]
 
@@ -68,10 +71,18 @@ class Rig:
         self.out = list(SAFE_OUTPUTS)
         self.t_ms = 0
         self.raw = None  # set to override the terminals for a step
+        self.noise = [0, 1, 2]  # inputs with transmitter noise (p_stuck_s); [] freezes them
 
     def step(self, n=1):
         for _ in range(n):
-            raw = self.raw if self.raw is not None else terminals(self.eng)
+            if self.raw is not None:
+                raw = self.raw
+            else:
+                raw = terminals(self.eng)
+                if self.noise:  # a live transmitter's noise (a frozen one reads stuck)
+                    d = NOISE_MA if (self.t_ms // 1000) % 2 else 0.0
+                    for k in self.noise:
+                        raw[k] += d
             self.c.step(self.t_ms, raw, self.ok, self.out)
             self.t_ms += 1000
         return self.out
