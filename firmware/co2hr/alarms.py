@@ -270,18 +270,17 @@ ALARMS = (  # build: host-only fields 1 2
     #:   a subcritical T3, the discharge temperature says 4 K (2 K with the fan alarm) more
     #:   than the reading gives, or the HP switch opened while it read below its level: a
     #:   transmitter drifting, frozen or off its range, its cable, or the wrong range in the
-    #:   board file. The HPEV holds open, the fans run full, the HP protections use the
-    #:   pressure inferred from the discharge temperature (status p_gc_sub_bar).
+    #:   board file. The compressors stop (p_gc_blind_stop), the HPEV holds open, the fans
+    #:   run full; status p_gc_sub_bar gives the pressure the discharge temperature says.
     #: action: Compare p_gc_bar and p_gc_sub_bar with a gauge at the gas cooler; check or
     #:   replace the transmitter. Acknowledge to trust it again (it is checked again).
     (5, "p_gc_implausible", "Gas cooler pressure reading implausible (not trusted)", 1, 0,
      0, True),
-    #: cause: The gas cooler pressure cannot be trusted (sensor fault or implausible) and
-    #:   the heat rejection is in doubt too (fan alarm, T3 invalid, the HP switch open, no
-    #:   discharge-temperature substitute, or the substitute near p_gc_max): the
-    #:   compressors are stopped, as nothing would see the pressure rise.
-    #: action: Repair the p_gc transmitter (p_gc_sensor, p_gc_implausible) and what put the
-    #:   heat rejection in doubt; the compressors restart 60 s after p_gc is trusted again.
+    #: cause: The gas cooler pressure cannot be trusted (p_gc_sensor or p_gc_implausible):
+    #:   every HP protection acts on it, so the compressors are stopped and do not start.
+    #: action: Repair or replace the p_gc transmitter (compare with a gauge); the
+    #:   compressors restart 60 s after p_gc is trusted again (acknowledge
+    #:   p_gc_implausible first).
     (6, "p_gc_blind_stop", "Compressors stopped: gas cooler pressure unknown", 1, 0, 0,
      False),
 )

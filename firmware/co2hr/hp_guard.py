@@ -17,22 +17,25 @@
 #     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH (a fit of the rig's compressor, within
 #     2 K from 45 to 105 bar) plus a bias learned while p_gc is trusted (fast at first,
 #     then slowly, so a slow drift is not learned away). The model is lagged like the
-#     sensor in its pocket. A measured T_d more than _RES_K (_RES_FANS_K with the fan
-#     alarm) above the model for _RES_S means p_gc is higher than it reads;
+#     sensor in its pocket; the residual is judged only while that lag has settled
+#     (within _SETTLING_K of the model at the present reading: a fast change of p_gc
+#     leaves the real discharge line further behind than a first-order lag says). A
+#     measured T_d more than _RES_K (_RES_FANS_K with the fan alarm) above the model
+#     for _RES_S means p_gc is higher than it reads;
 #   * the HP switch: it opening while p_gc reads below p_ovr_off - _SWITCH_BELOW_BAR.
 # A fault the signal layer finds (open, short, range, stuck for p_stuck_s) makes p_gc
 # untrusted at once, and it is trusted again after _TRUST_S valid. An implausible reading
 # latches until acknowledged (a sensor that lied once is not believed again by itself).
-# While p_gc is not trusted (`blind`): the HPEV holds at least the opening it had when
-# trust was lost and hpev_fail_pct, the fans run full, and the protections act on the
-# larger of the reading and `p_sub`: p_gc inferred from the discharge temperature
-# through the learned model or, for the first _EXTRAP_S (the discharge sensor's lag),
-# the last trusted p_gc going on at the rise it had then, whichever is higher (-1: none).
-# The compressors are stopped (`stop`) when the heat rejection is in doubt too: the fan
-# alarm, T3 invalid, the HP switch open, no substitute, or the substitute within
-# _SUB_STOP_BELOW_BAR of p_gc_max; and they do not start while p_gc is not trusted (a
-# start is the fastest rise there is, and the discharge temperature lags it by minutes).
-# They restart through the start sequence once p_gc has been trusted for _TRUST_S.
+# While p_gc is not trusted (`blind`) the compressors are stopped (`stop`) and do not
+# start, the HPEV holds at least the opening it had when trust was lost and
+# hpev_fail_pct, the fans run full, and the protections act on the larger of the reading
+# and `p_sub`: p_gc inferred from the discharge temperature through the learned model
+# or, for the first _EXTRAP_S, the last trusted p_gc going on at the rise it had then
+# (-1: neither). Running on in that state was tried: with healthy fans the plant held,
+# but an HPEV sticking later ran p_gc up 1-2 bar/s while the discharge temperature lagged
+# ~30 s behind, and p_gc reached the HP switch (115 bar); the HP ladder cannot act on a
+# pressure nobody measures. The start sequence releases the compressors once p_gc has
+# been trusted for _TRUST_S.
 # Allocation: the discharge model is evaluated every _MODEL_EVERY_S, not every tick.
 from micropython import const
 
@@ -65,6 +68,7 @@ _MODEL_EVERY_S = const(5)
 _RES_K = const(4)
 _RES_FANS_K = const(2)
 _RES_S = const(10)
+_SETTLING_K = const(2)  # no residual judged while the lagged model is this far from now
 _REC_MARGIN_BAR = const(2)
 _SAT_MARGIN_BAR = const(3)
 _T3_SUB_MAX_C = const(29)
@@ -72,7 +76,6 @@ _SETTLE_S = const(120)
 _AMB_MIN_C = const(10)
 _SWITCH_BELOW_BAR = const(5)
 _TRUST_S = const(60)
-_SUB_STOP_BELOW_BAR = const(3)
 _EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this long
 
 
@@ -99,6 +102,7 @@ class HpGuard:
         self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
+        self._settling = 0  # the lagged model is still far from the present one
         self._t3_c = -100.0  # the T3 _p_sat_lo was made for
         self._p_sat_lo = 0.0  # p_sat(T3) - _SAT_MARGIN_BAR
 
@@ -133,21 +137,27 @@ class HpGuard:
             self._model = m
         else:
             self._model += (m - self._model) * step / (_TD_LAG_S + step)
+        d = m - self._model  # the lag still settling: no judgement (see the header)
+        self._settling = d > _SETTLING_K or d < -_SETTLING_K
         r = sig.value[AI_T_DISCH] - self._model
-        if learn:
+        if learn and not self._settling:
             tau = _BIAS_FAST_S if self._learn_s < _LEARN_S else _BIAS_SLOW_S
             self._learn_s += step
             b = self.bias + (r - self.bias) * step / (tau + step)
             self.bias = -_BIAS_MAX_K if b < -_BIAS_MAX_K else _BIAS_MAX_K if b > _BIAS_MAX_K else b
         self.residual = r - self.bias
 
-    def _implausible(self, sig, fans_failed, bypass, dt):
-        """True when the reading disagrees with the rest (see the header)."""
+    def _implausible(self, sig, settled, fans_failed, bypass, dt):
+        """True when the reading disagrees with the rest (see the header); settled: the
+        compressors have run _SETTLE_S (the receiver check holds in a standstill too)."""
         v = sig.value
         p_gc = v[AI_P_GC]
         # (float work only where the reading is below p_rec, or T3 moved)
         if sig.valid[AI_P_REC] and p_gc < v[AI_P_REC] and v[AI_P_REC] - p_gc > _REC_MARGIN_BAR:
             return True
+        if not settled:
+            self._res_s = 0.0
+            return False
         t3 = v[AI_T_GC_OUT]
         if sig.valid[AI_T_GC_OUT] and not bypass and t3 < _T3_SUB_MAX_C:
             if t3 != self._t3_c:
@@ -155,7 +165,7 @@ class HpGuard:
                 self._p_sat_lo = p_sat_bar(t3) - _SAT_MARGIN_BAR
             if p_gc < self._p_sat_lo:
                 return True
-        if self._learn_s >= _LEARN_S and self._model > -0.5:
+        if self._learn_s >= _LEARN_S and self._model > -0.5 and not self._settling:
             lim = _RES_FANS_K if fans_failed else _RES_K
             if self.residual > lim:
                 self._res_s += dt
@@ -188,13 +198,12 @@ class HpGuard:
         if switch_open and self._switch_was and valid and sig.value[AI_P_GC] < self.p_switch:
             self._latched = 1  # it opened while the reading said far below (an edge)
         self._switch_was = 0 if switch_open else 1
-        checked = (settled and valid and sig.valid[AI_T_AMB]
-                   and sig.value[AI_T_AMB] >= _AMB_MIN_C)
+        warm = valid and sig.valid[AI_T_AMB] and sig.value[AI_T_AMB] >= _AMB_MIN_C
         if not running:
             self._model = -1.0  # the model restarts with the compressors
         elif valid:
             self._discharge(sig, settled and self.trust == TRUSTED, dt)
-        if checked and self._implausible(sig, fans_failed, bypass, dt):
+        if warm and self._implausible(sig, settled, fans_failed, bypass, dt):
             self._latched = 1
         if self._latched:
             self.trust = IMPLAUSIBLE
@@ -220,14 +229,9 @@ class HpGuard:
             p = self._p_last + self._rise * self._blind_s
             if p > self.p_sub:
                 self.p_sub = p
-        self._decide_stop(sig, running, fans_failed, switch_open)
+        self._decide_stop()
         return self.blind
 
-    def _decide_stop(self, sig, running, fans_failed, switch_open):
-        """The compressor stop while blind (see the header); ends once trusted."""
-        if not self.blind:
-            self.stop = 0
-            return
-        if (not running or fans_failed or switch_open or not sig.valid[AI_T_GC_OUT]
-                or self.p_sub < 0.0 or self.p_sub > self.p_max - _SUB_STOP_BELOW_BAR):
-            self.stop = 1
+    def _decide_stop(self):
+        """The compressor stop: while blind (see the header); ends once trusted."""
+        self.stop = self.blind

@@ -6,6 +6,7 @@
 from ctlkit import Rig
 
 from co2hr import alarms as A
+from co2hr import status as S
 from co2hr.hp_guard import IMPLAUSIBLE, INVALID, TRUSTED, WAIT
 from co2hr.io import (
     AI_P_GC,
@@ -149,28 +150,27 @@ def test_blind_with_the_fans_failed_stops_the_compressors_until_trusted_again():
     assert r.out[DO_COMP_ENABLE] == 1
 
 
-def test_blind_with_healthy_fans_keeps_cooling_on_the_substitute():
+def test_blind_with_healthy_fans_stops_too_and_reports_the_substitute():
     r = _running()
     c = r.c
     r.ok[AI_P_GC] = 0
     r.step(60)
-    assert c.guard.blind and not c.guard.stop
-    assert r.out[DO_COMP_ENABLE] == 1 and r.out[AO_FAN] == 100.0
-    # the substitute reads the plant's own point back from the discharge temperature
-    assert abs(c.guard.p_sub - 90.0) < 2.0, c.guard.p_sub
+    assert c.guard.blind and c.guard.stop and r.out[DO_COMP_ENABLE] == 0
+    assert r.out[AO_FAN] == 100.0
+    # the substitute reads the operating point back from the discharge temperature
+    assert abs(c.status[S.ST_P_GC_SUB] - 90.0) < 2.0, c.status[S.ST_P_GC_SUB]
 
 
-def test_a_hot_discharge_while_blind_stops_before_p_gc_max():
+def test_the_protections_act_on_the_substitute_when_it_is_higher():
     r = _running()
     c = r.c
-    r.ok[AI_P_GC] = 0
+    r.ok[AI_P_GC] = 0  # last good 90 bar
     r.step(40)
-    assert not c.guard.stop
     for _ in range(40):  # the discharge temperature climbs: the pressure behind it too
         r.eng[AI_T_DISCH] += 0.5
         r.step(1)
-    assert c.guard.stop and r.out[DO_COMP_ENABLE] == 0
-    assert c.guard.p_sub > c.gc.p_max - 3.0
+    assert c.guard.p_sub > 100.0 and c.gc.p_prot == c.guard.p_sub
+    assert c.fans.safety  # the HP fan safety acts on it
 
 
 def test_no_start_while_blind():

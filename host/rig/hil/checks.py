@@ -91,6 +91,17 @@ def _p_gc_below_abs_limit(s):
                     lim["p_gc_max_bar"] <= P_GC_ABS_LIMIT_BAR, f"max {lim['p_gc_max_bar']} bar")]
 
 
+@check("nothing_vents", always=True)
+def _nothing_vents(s):
+    """No relief valve opened (high side at 120 bar, receiver at its design pressure):
+    the protections, not the plant's last line, hold the pressures."""
+    lim = s["limits"]
+    kg = lim.get("vented_kg") or 0.0
+    open_s = lim.get("relief_open_s") or 0.0
+    return [_result("nothing vented", kg == 0.0 and open_s == 0.0,
+                    f"{kg:.3g} kg vented, a relief valve open {open_s:.0f} s")]
+
+
 @check("water_below_limit", always=True)
 def _water_below_limit(s):
     w = s["water"]

@@ -512,7 +512,9 @@ def _fallbacks():
 
     return {
         "p_gc_bar": ("p_gc_sensor", S.OV_P_GC_FB, [("out.hpev_pct", "hpev_fail_pct")]),
-        "p_rec_bar": ("p_rec_sensor", S.OV_P_REC_FB, [("out.bev_pct", "bev_fail_pct")]),
+        # p_rec invalid while the compressors run: the BEV fully open (co2hr.receiver;
+        # bev_fail_pct only while they stand still)
+        "p_rec_bar": ("p_rec_sensor", S.OV_P_REC_FB, [("out.bev_pct", 100.0)]),
         "p_suc_bar": ("p_suc_sensor", 0, []),
         # T3 invalid: the Max-COP reference from t_amb + the last measured approach + 1 K
         # (no heat-recovery raise on a substitute), i.e. close to the optimum the healthy

@@ -65,7 +65,8 @@ def test_every_run_checks_come_first_then_the_declared_in_the_files_order():
     declared = [("modbus_poll_answered", {}), ("fan_fail_alarm", {})]
     got = [(n, ok) for n, ok, _d in C.evaluate(_summary(), declared)]
     assert got == [("run complete", True), ("p_gc never above the configured maximum", True),
-                   ("p_gc never above 110 bar", True), ("HR water never above 95 degC", True),
+                   ("p_gc never above 110 bar", True), ("nothing vented", True),
+                   ("HR water never above 95 degC", True),
                    ("no tick overruns", True),
                    ("no compressor enable before the HPEV's start opening", True),
                    ("no storage alarm at boot", True), ("every polled request answered", False),
@@ -87,3 +88,13 @@ def test_every_check_and_event_kind_is_documented():
     actions = set(re.findall(r"^\| `([a-z_]+) =", doc, re.M))
     assert actions == set(events.KINDS), sorted(actions ^ set(events.KINDS))
 
+
+
+def test_a_relief_valve_that_opened_fails_nothing_vents():
+    lim = {"p_gc_max_bar": 100.0, "p_gc_max_t_s": 5.0, "p_gc_limit_bar": 105.0}
+    ok = {n: v for n, v, _d in C.evaluate(_summary(limits=dict(lim, vented_kg=0.0,
+                                                                relief_open_s=0.0)), [])}
+    assert ok["nothing vented"]
+    bad = {n: v for n, v, _d in C.evaluate(_summary(limits=dict(lim, vented_kg=0.15,
+                                                                 relief_open_s=3.0)), [])}
+    assert not bad["nothing vented"]
