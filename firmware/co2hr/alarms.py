@@ -267,11 +267,11 @@ ALARMS = (  # build: host-only fields 1 2
     # --- p_gc trust (co2hr.hp_guard)
     #: cause: The gas cooler pressure reading disagrees with the rest of the plant while the
     #:   compressors run: more than 2 bar below p_rec, more than 3 bar below saturation at
-    #:   a subcritical T3, the discharge temperature says 4 K (2 K with the fan alarm) more
-    #:   than the reading gives, or the HP switch opened while it read below its level: a
-    #:   transmitter drifting, frozen or off its range, its cable, or the wrong range in the
-    #:   board file. The compressors stop (p_gc_blind_stop), the HPEV holds open, the fans
-    #:   run full; status p_gc_sub_bar gives the pressure the discharge temperature says.
+    #:   a subcritical T3, or the discharge temperature says 4 K (2 K with the fan alarm)
+    #:   more than the reading gives: a transmitter drifting, frozen or off its range, its
+    #:   cable, or the wrong range in the board file. The compressors stop
+    #:   (p_gc_blind_stop), the HPEV holds open, the fans run full; status p_gc_sub_bar
+    #:   gives the pressure the discharge temperature says.
     #: action: Compare p_gc_bar and p_gc_sub_bar with a gauge at the gas cooler; check or
     #:   replace the transmitter. Acknowledge to trust it again (it is checked again).
     (5, "p_gc_implausible", "Gas cooler pressure reading implausible (not trusted)", 1, 0,

@@ -21,8 +21,9 @@
 #     (within _SETTLING_K of the model at the present reading: a fast change of p_gc
 #     leaves the real discharge line further behind than a first-order lag says). A
 #     measured T_d more than _RES_K (_RES_FANS_K with the fan alarm) above the model
-#     for _RES_S means p_gc is higher than it reads;
-#   * the HP switch: it opening while p_gc reads below p_ovr_off - _SWITCH_BELOW_BAR.
+#     for _RES_S means p_gc is higher than it reads.
+# (The HP switch is no check: it opens at 115 bar, past the design limit, and a broken
+# switch circuit is its own alarm, hp_switch.)
 # A fault the signal layer finds (open, short, range, stuck for p_stuck_s) makes p_gc
 # untrusted at once, and it is trusted again after _TRUST_S valid. An implausible reading
 # latches until acknowledged (a sensor that lied once is not believed again by itself).
@@ -48,7 +49,6 @@ from co2hr.io import (
     AI_T_DISCH,
     AI_T_GC_OUT,
     DI_FAN_OK,
-    DI_HP_OK,
 )
 
 TRUSTED = const(0)  # STATUS p_gc_trust
@@ -74,7 +74,6 @@ _SAT_MARGIN_BAR = const(3)
 _T3_SUB_MAX_C = const(29)
 _SETTLE_S = const(120)
 _AMB_MIN_C = const(10)
-_SWITCH_BELOW_BAR = const(5)
 _TRUST_S = const(60)
 _EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this long
 
@@ -82,7 +81,6 @@ _EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this 
 class HpGuard:
     def __init__(self):
         self.p_max = 105.0  # from co2hr.gc_pressure (configure())
-        self.p_switch = 99.0  # the HP switch opening below this is implausible
         self.fail_pct = 40.0
         self.trust = TRUSTED
         self.blind = 0
@@ -98,7 +96,6 @@ class HpGuard:
         self._run_s = 0.0
         self._ok_s = 0.0
         self._latched = 0
-        self._switch_was = 1
         self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
@@ -108,7 +105,6 @@ class HpGuard:
 
     def configure(self, gc):
         self.p_max = gc.p_max
-        self.p_switch = gc.p_ovr_off - _SWITCH_BELOW_BAR
         self.fail_pct = gc.fail_pct
 
     def ack(self):
@@ -194,10 +190,6 @@ class HpGuard:
             self._run_s += dt
         settled = running and self._run_s >= _SETTLE_S
         valid = sig.valid[AI_P_GC]
-        switch_open = sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5
-        if switch_open and self._switch_was and valid and sig.value[AI_P_GC] < self.p_switch:
-            self._latched = 1  # it opened while the reading said far below (an edge)
-        self._switch_was = 0 if switch_open else 1
         warm = valid and sig.valid[AI_T_AMB] and sig.value[AI_T_AMB] >= _AMB_MIN_C
         if not running:
             self._model = -1.0  # the model restarts with the compressors

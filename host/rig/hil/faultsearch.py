@@ -35,6 +35,7 @@ class Case:
     second: str
     second_at_s: float
     hpev_pct: float = 10.0  # where a stuck HPEV sticks
+    duration_s: float = DURATION_S
 
     def name(self) -> str:
         return (f"{self.sensor}_{self.kind}@{self.at_s:.0f}+{self.second}"
@@ -63,7 +64,7 @@ def _second_event(c: Case) -> list[dict]:
 
 def scenario(c: Case) -> dict:
     """The scenario file (docs/scenarios.md) of case c."""
-    return {"name": "faultsearch", "description": c.name(), "duration_s": DURATION_S,
+    return {"name": "faultsearch", "description": c.name(), "duration_s": c.duration_s,
             "profiles": {"t_amb_c": c.t_amb_c, "q_load_kw": c.q_load_kw},
             "plant": {"t_amb0_c": c.t_amb_c, "p_gc0_bar": 90.0},
             "events": [_sensor_event(c)] + _second_event(c)}

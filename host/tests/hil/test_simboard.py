@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from rig.hil.simboard import INPUTS, OUTPUTS, SimBoard
+from rig.hil.simboard import INPUTS, OUTPUTS, P_NOISE_BAR, SimBoard
 from rig.hil.terminals import pt1000_ohm
 from rig.plant import Boundary, Plant
 
@@ -43,7 +43,7 @@ def idx(name):
 
 def test_scaling_per_kind(running_plant):
     p = running_plant
-    sb = SimBoard(BOARD, p)
+    sb = SimBoard(BOARD, p, p_noise_bar=0.0)  # (the transmitters' noise: its own test)
     sb.set_demand_v(6.5)
     raw, ok = sb.terminals()
     s = p.state
@@ -175,3 +175,15 @@ def test_heat_meter_pulses_count_the_plants_heat_and_stop_with_a_broken_wire():
     assert sb.terminals()[0][idx("heat_pulses")] == n  # no edge since the wire broke
     sb.clear("heat_pulses")
     assert sb.terminals()[0][idx("heat_pulses")] > n
+
+
+def test_pressure_transmitters_carry_noise_so_a_live_one_is_never_stuck(running_plant):
+    sb = SimBoard(BOARD, running_plant, seed=3)
+    k = idx("p_gc_bar")
+    seen = [sb.terminals()[0][k] for _ in range(50)]
+    assert len(set(seen)) == 50  # never the same terminal value twice in a row
+    bar = [(x - 4.0) * 160.0 / 16.0 for x in seen]
+    true = running_plant.state.p_gc_bar
+    assert max(abs(b - true) for b in bar) < 5 * P_NOISE_BAR
+    sb.inject("p_gc_bar", "stuck")
+    assert len({sb.terminals()[0][k] for _ in range(20)}) == 1  # a frozen one: exactly
