@@ -23,7 +23,7 @@ from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA, ORDER
 
 SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA
-N_SETTINGS = len(SCHEMA)
+N_SETTINGS = len(SCHEMA)  # build: constant
 # A row's fields: consts, so the build folds them into the code that reads a row
 # (rig.deploy.consts) and no name of them stays on the board's heap.
 NAME = const(0)
