@@ -43,6 +43,7 @@ A_DEV_T_W_OUT = const(29)
 A_MODE_OFF = const(30)
 A_P_GC_IMPLAUSIBLE = const(31)
 A_P_GC_BLIND_STOP = const(32)
+A_P_REC_IMPLAUSIBLE = const(33)
 
 ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
@@ -283,6 +284,14 @@ ALARMS = (  # build: host-only fields 1 2
     #:   p_gc_implausible first).
     (6, "p_gc_blind_stop", "Compressors stopped: gas cooler pressure unknown", 1, 0, 0,
      False),
+    #: cause: The receiver pressure reads more than 1 bar below the suction pressure while
+    #:   the compressors run (the BEV lets receiver gas to suction, so it cannot): the p_rec
+    #:   (or p_suc) transmitter drifting or off its range, its cable, the wrong range in the
+    #:   board file. The BEV opens fully while the compressors run, as for an invalid p_rec.
+    #: action: Compare p_rec_bar and p_suc_bar with gauges; check or replace the
+    #:   transmitter. Acknowledge to trust p_rec again (it is checked again).
+    (7, "p_rec_implausible", "Receiver pressure reading implausible (BEV fully open)", 1, 0,
+     0, True),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

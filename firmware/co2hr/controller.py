@@ -233,7 +233,7 @@ class Controller:
         guard = self.guard
         guard.step(sig, not still, byp.hr_open or byp.hold, gc, dt)
         gc.step(sig, dt, now_s, still, prev[AO_FAN] >= FULL_SPEED_PCT, guard)
-        self.rec.step(sig, dt, not still)
+        self.rec.step(sig, dt, not still, guard.rec_bad)
         self.fans.step(sig, gc, hr.fan_cut, byp.hold, now_s, dt)
         byp.step(sig, prev, hr, gc, self.fans, still, now_s)
         # outputs, then what they and the loops report
@@ -359,7 +359,7 @@ class Controller:
         al.set(A.A_HP_SWITCH, gc.hp_trip, now_s)
         al.set(A.A_HP_OVERRIDE, gc.override, now_s)
         al.set(A.A_HP_STOP, gc.comp_stop, now_s)
-        p_rec_ok = ok_[AI_P_REC]
+        p_rec_ok = ok_[AI_P_REC] and not self.guard.rec_bad
         al.high(A.A_P_REC_HIGH, v[AI_P_REC] if p_rec_ok else 0.0, self.rec.hi, now_s)
         al.low(A.A_P_REC_LOW, v[AI_P_REC] if p_rec_ok else 100.0, self.rec.lo, now_s)
         al.set(A.A_W_HOT, hr.w_hot, now_s)
@@ -380,6 +380,7 @@ class Controller:
         al.set(A.A_MODE_OFF, mode == OFF or mode == STANDBY, now_s)
         al.set(A.A_P_GC_IMPLAUSIBLE, self.guard.trust == IMPLAUSIBLE, now_s)
         al.set(A.A_P_GC_BLIND_STOP, self.guard.stop, now_s)
+        al.set(A.A_P_REC_IMPLAUSIBLE, self.guard.rec_bad, now_s)
         relay = 1.0 if al.relay(self.relay_mask) else 0.0
         if self.modes.manual(DO_ALARM):
             relay = 1.0 if self.modes.man[DO_ALARM] > 0.5 else 0.0

@@ -22,6 +22,12 @@
 #     leaves the real discharge line further behind than a first-order lag says). A
 #     measured T_d more than _RES_K (_RES_FANS_K with the fan alarm) above the model
 #     for _RES_S means p_gc is higher than it reads.
+# p_rec is checked the same way (`rec_bad`, latched until acknowledged): while the
+# compressors run the BEV lets receiver gas to suction, so p_rec cannot be more than
+# _SUC_MARGIN_BAR below p_suc. A p_rec reading drifting low makes the BEV close on it
+# while the true receiver pressure climbs (43 degC: 84 bar against a 90 bar relief); once
+# the BEV is shut the reading falls through p_suc, and the receiver falls back to its
+# p_rec-invalid rule (co2hr.receiver: BEV fully open while running).
 # (The HP switch is no check: it opens at 115 bar, past the design limit, and a broken
 # switch circuit is its own alarm, hp_switch.)
 # A fault the signal layer finds (open, short, range, stuck for p_stuck_s) makes p_gc
@@ -73,6 +79,7 @@ _REC_MARGIN_BAR = const(2)
 _SAT_MARGIN_BAR = const(3)
 _T3_SUB_MAX_C = const(29)
 _SETTLE_S = const(120)
+_SUC_MARGIN_BAR = const(1)
 _AMB_MIN_C = const(10)
 _TRUST_S = const(60)
 _EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this long
@@ -96,6 +103,7 @@ class HpGuard:
         self._run_s = 0.0
         self._ok_s = 0.0
         self._latched = 0
+        self.rec_bad = 0  # p_rec implausible (latched until acknowledged)
         self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
@@ -110,6 +118,7 @@ class HpGuard:
     def ack(self):
         """An acknowledge: a latched implausible reading may be trusted again."""
         self._latched = 0
+        self.rec_bad = 0
 
     # --- private helpers
     def _model_c(self, p_gc, p_suc):
@@ -149,7 +158,8 @@ class HpGuard:
         v = sig.value
         p_gc = v[AI_P_GC]
         # (float work only where the reading is below p_rec, or T3 moved)
-        if sig.valid[AI_P_REC] and p_gc < v[AI_P_REC] and v[AI_P_REC] - p_gc > _REC_MARGIN_BAR:
+        rec_ok = sig.valid[AI_P_REC] and not self.rec_bad
+        if rec_ok and p_gc < v[AI_P_REC] and v[AI_P_REC] - p_gc > _REC_MARGIN_BAR:
             return True
         if not settled:
             self._res_s = 0.0
@@ -195,6 +205,10 @@ class HpGuard:
             self._model = -1.0  # the model restarts with the compressors
         elif valid:
             self._discharge(sig, settled and self.trust == TRUSTED, dt)
+        if settled and sig.valid[AI_P_REC] and sig.valid[AI_P_SUC]:
+            v = sig.value
+            if v[AI_P_REC] < v[AI_P_SUC] and v[AI_P_SUC] - v[AI_P_REC] > _SUC_MARGIN_BAR:
+                self.rec_bad = 1
         if warm and self._implausible(sig, settled, fans_failed, bypass, dt):
             self._latched = 1
         if self._latched:

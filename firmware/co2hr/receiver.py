@@ -41,11 +41,12 @@ class Receiver:
         self.rate = s.get("bev_rate_pct_s")
         self.pi.tune(s.get("bev_kp"), s.get("bev_ti_s"), self.rate)
 
-    def step(self, sig, dt_s, running=0):
+    def step(self, sig, dt_s, running=0, bad=0):
         """BEV opening target (before the output stage) from p_rec (sig). running: the
-        compressors run (p_rec invalid: the BEV opens fully, see the header)."""
+        compressors run (p_rec invalid: the BEV opens fully, see the header). bad: p_rec
+        is valid but implausible (co2hr.hp_guard rec_bad): as invalid."""
         pi = self.pi
-        if not sig.valid[AI_P_REC]:
+        if bad or not sig.valid[AI_P_REC]:
             self.fallback = 1
             self.limit = _LIMIT_NONE
             u = _RUN_FAIL_PCT if running else self.fail_pct

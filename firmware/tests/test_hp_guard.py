@@ -178,3 +178,21 @@ def test_p_rec_invalid_while_running_opens_the_bev():
     r.ok[AI_P_REC] = 0
     r.step(15)
     assert r.out[AO_BEV] == 100.0
+
+
+def test_p_rec_below_suction_while_running_is_implausible_and_opens_the_bev():
+    r = _running(200)
+    _move(r, AI_P_REC, 26.5, per_s=5.0)  # p_suc 27: within the 1 bar
+    r.step(3)
+    assert not r.c.guard.rec_bad
+    _move(r, AI_P_REC, 25.0, per_s=5.0)
+    r.step(2)
+    assert r.c.guard.rec_bad and _active(r, A.A_P_REC_IMPLAUSIBLE)
+    r.step(15)
+    assert r.out[AO_BEV] == 100.0
+    _move(r, AI_P_REC, 35.0, per_s=5.0)
+    r.step(30)
+    assert r.c.guard.rec_bad, "latched until acknowledged"
+    r.c.command(0, 1)
+    r.step(1)
+    assert not r.c.guard.rec_bad
