@@ -27,6 +27,10 @@ NAMED = {
                                  "fan_failure", 700.0),
     # p_rec and T3 failed at 35 degC: the true p_rec 68.6 bar against a 45 bar limit
     "p_rec_t3_35": FS.Case(35.0, 90.0, "p_rec_bar", "open", 400.0, "t3_open", 400.0),
+    # p_gc frozen in the second the HPEV sticks at 5 % at 45 degC: 118 bar before the
+    # frozen-while-the-plant-moves check
+    "stuck_with_hpev_45": FS.Case(45.0, 100.0, "p_gc_bar", "stuck", 400.0, "hpev_stuck",
+                                  400.0, 5.0),
     # p_gc shorted, the HPEV sticking later: 115 bar while running on the substitute
     "short_then_hpev_40": FS.Case(40.0, 90.0, "p_gc_bar", "short", 400.0, "hpev_stuck",
                                   700.0),

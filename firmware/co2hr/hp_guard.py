@@ -30,6 +30,10 @@
 # p_rec-invalid rule (co2hr.receiver: BEV fully open while running).
 # (The HP switch is no check: it opens at 115 bar, past the design limit, and a broken
 # switch circuit is its own alarm, hp_switch.)
+#   * frozen while the plant moves: the p_gc terminal value unchanged for _FROZEN_S while
+#     p_rec moved more than _MOVED_BAR (a live transmitter follows any transient of the
+#     high side; the stuck check's p_stuck_s alone let p_gc, frozen as the HPEV stuck
+#     at 5 % at 45 degC, run 3 bar/s up to the HP switch).
 # A fault the signal layer finds (open, short, range, stuck for p_stuck_s) makes p_gc
 # untrusted at once, and it is trusted again after _TRUST_S valid. An implausible reading
 # latches until acknowledged (a sensor that lied once is not believed again by itself).
@@ -80,6 +84,8 @@ _SAT_MARGIN_BAR = const(3)
 _T3_SUB_MAX_C = const(29)
 _SETTLE_S = const(120)
 _SUC_MARGIN_BAR = const(1)
+_FROZEN_S = const(3)
+_MOVED_BAR = const(1)
 _AMB_MIN_C = const(10)
 _TRUST_S = const(60)
 _EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this long
@@ -104,6 +110,7 @@ class HpGuard:
         self._ok_s = 0.0
         self._latched = 0
         self.rec_bad = 0  # p_rec implausible (latched until acknowledged)
+        self._rec_at_freeze = 0.0  # p_rec when the p_gc terminal value last changed
         self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
@@ -179,6 +186,17 @@ class HpGuard:
         self._res_s = 0.0
         return False
 
+    def _frozen(self, sig, check):
+        """The p_gc terminal value frozen while p_rec moved (see the header)."""
+        same = sig.same_s[AI_P_GC]
+        if same == 0.0 or not sig.valid[AI_P_REC]:
+            self._rec_at_freeze = sig.value[AI_P_REC]  # (a reference: nothing allocated)
+            return False
+        if not check or same < _FROZEN_S:
+            return False
+        d = sig.value[AI_P_REC] - self._rec_at_freeze
+        return d > _MOVED_BAR or d < -_MOVED_BAR
+
     def _substitute(self, sig):
         """p_gc from the measured discharge temperature through the model, or -1."""
         if self._learn_s < _LEARN_S or not (sig.valid[AI_T_DISCH] and sig.valid[AI_P_SUC]):
@@ -210,6 +228,8 @@ class HpGuard:
             if v[AI_P_REC] < v[AI_P_SUC] and v[AI_P_SUC] - v[AI_P_REC] > _SUC_MARGIN_BAR:
                 self.rec_bad = 1
         if warm and self._implausible(sig, settled, fans_failed, bypass, dt):
+            self._latched = 1
+        if self._frozen(sig, running and valid):
             self._latched = 1
         if self._latched:
             self.trust = IMPLAUSIBLE

@@ -109,6 +109,7 @@ class Signals:
         self._x_eng = [0.0] * N_IN  # the terminal value _eng was converted from
         self._have = bytearray(N_IN)  # _eng holds a sample
         self._same_s = [0.0] * N_IN  # time the raw value has not changed
+        self.same_s = self._same_s  # (public: co2hr.hp_guard's fast frozen check)
         self._raw_prev = [0.0] * N_IN
         self.tau_s = [0.0] * N_IN
         self._stuck_s = [0.0] * N_IN  # per input: the stuck window, s (0: not checked)

@@ -196,3 +196,21 @@ def test_p_rec_below_suction_while_running_is_implausible_and_opens_the_bev():
     r.c.command(0, 1)
     r.step(1)
     assert not r.c.guard.rec_bad
+
+
+def test_a_p_gc_frozen_while_the_receiver_moves_is_distrusted_within_seconds():
+    r = _running(200)
+    r.noise = [1, 2]  # p_gc's terminal freezes; p_rec and p_suc live on
+    r.step(2)
+    assert r.c.guard.trust == TRUSTED, "a couple of equal samples is no fault"
+    for _ in range(3):  # p_rec falls 0.5 bar/s, as when the HPEV sticks nearly shut
+        r.eng[AI_P_REC] -= 0.5
+        r.step(1)
+    assert r.c.guard.trust == IMPLAUSIBLE and r.out[DO_COMP_ENABLE] == 0
+
+
+def test_a_p_gc_frozen_in_a_steady_plant_waits_for_p_stuck_s():
+    r = _running(200)
+    r.noise = [1, 2]
+    r.step(20)
+    assert r.c.guard.trust == TRUSTED
