@@ -268,7 +268,7 @@ ALARMS = (  # build: host-only fields 1 2
     # --- p_gc trust (co2hr.hp_guard)
     #: cause: The gas cooler pressure reading disagrees with the rest of the plant while the
     #:   compressors run: more than 2 bar below p_rec, more than 3 bar below saturation at
-    #:   a subcritical T3, or the discharge temperature says 4 K (2 K with the fan alarm)
+    #:   a subcritical T3, or the discharge temperature says 6 K (4 K with the fan alarm)
     #:   more than the reading gives: a transmitter drifting, frozen or off its range, its
     #:   cable, or the wrong range in the board file. The compressors stop
     #:   (p_gc_blind_stop), the HPEV holds open, the fans run full; status p_gc_sub_bar

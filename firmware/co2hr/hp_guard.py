@@ -17,9 +17,10 @@
 #     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH (a fit of the rig's compressor, within
 #     2 K from 45 to 105 bar) plus a bias learned while p_gc is trusted (fast at first,
 #     then slowly, so a slow drift is not learned away). The model is lagged like the
-#     sensor in its pocket; the residual is judged only while that lag has settled
-#     (within _SETTLING_K of the model at the present reading: a fast change of p_gc
-#     leaves the real discharge line further behind than a first-order lag says). A
+#     sensor in its pocket; the bias is learned only while that lag has settled (within
+#     _SETTLING_K of the model at the present reading), and the residual is not judged
+#     while p_gc falls faster than that (the real discharge line stays hotter for longer
+#     than a first-order lag says; a rise leaves it colder, the safe side). A
 #     measured T_d more than _RES_K (_RES_FANS_K with the fan alarm) above the model
 #     for _RES_S means p_gc is higher than it reads.
 # p_rec is checked the same way (`rec_bad`, latched until acknowledged): while the
@@ -75,9 +76,10 @@ _BIAS_SLOW_S = const(1800)  # ... then this
 _LEARN_S = const(300)
 _TD_LAG_S = const(30)  # the model is lagged like the discharge sensor in its pocket
 _MODEL_EVERY_S = const(5)
-_RES_K = const(4)
-_RES_FANS_K = const(2)
+_RES_K = const(6)
+_RES_FANS_K = const(4)
 _RES_S = const(10)
+_UNLEARNED_K = const(4)  # the band is this much wider until the bias is learned
 _SETTLING_K = const(2)  # no residual judged while the lagged model is this far from now
 _REC_MARGIN_BAR = const(2)
 _SAT_MARGIN_BAR = const(3)
@@ -115,6 +117,7 @@ class HpGuard:
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
         self._settling = 0  # the lagged model is still far from the present one
+        self._falling = 0  # ... below it: p_gc fell faster than the lag follows
         self._t3_c = -100.0  # the T3 _p_sat_lo was made for
         self._p_sat_lo = 0.0  # p_sat(T3) - _SAT_MARGIN_BAR
 
@@ -149,8 +152,9 @@ class HpGuard:
             self._model = m
         else:
             self._model += (m - self._model) * step / (_TD_LAG_S + step)
-        d = m - self._model  # the lag still settling: no judgement (see the header)
-        self._settling = d > _SETTLING_K or d < -_SETTLING_K
+        d = m - self._model  # the lag still settling (see the header)
+        self._falling = d < -_SETTLING_K  # no judgement: T_d lags high
+        self._settling = self._falling or d > _SETTLING_K  # no learning
         r = sig.value[AI_T_DISCH] - self._model
         if learn and not self._settling:
             tau = _BIAS_FAST_S if self._learn_s < _LEARN_S else _BIAS_SLOW_S
@@ -178,8 +182,10 @@ class HpGuard:
                 self._p_sat_lo = p_sat_bar(t3) - _SAT_MARGIN_BAR
             if p_gc < self._p_sat_lo:
                 return True
-        if self._learn_s >= _LEARN_S and self._model > -0.5 and not self._settling:
+        if self._model > -0.5 and not self._falling:
             lim = _RES_FANS_K if fans_failed else _RES_K
+            if self._learn_s < _LEARN_S:
+                lim += _UNLEARNED_K  # (the bias is the fit's until it is learned)
             if self.residual > lim:
                 self._res_s += dt
                 return self._res_s >= _RES_S
