@@ -595,6 +595,26 @@ def _comp_enable_needs_hpev_open(s):
     return [_result("no compressor enable before the HPEV's start opening", not bad, detail)]
 
 
+@check("inj_stop_during_hp_stops", always=True)
+def _inj_stop_during_hp_stops(s):
+    """The injection-stop relay (out.inj_stop, as the simulated board received it) is on
+    through every HP stop until the compressor enable returns, and while the plant's HP
+    switch is open; it is never on while the compressors are enabled."""
+    x = s.get("inj_stop")
+    if x is None:
+        return [_result("injection stop on through every HP stop", True, "no trace")]
+    bad_on = x["on_while_enabled_t_s"]
+    ok = not x["uncovered_t_s"] and not x["switch_uncovered_t_s"] and not bad_on
+    held = [st["held_s"] for st in x["hp_stops"]]
+    detail = (f"{len(held)} HP stop(s), held {held} s; {x['switch_open_rows']} row(s) with "
+              f"the plant's HP switch open"
+              + (f"; relay off at {x['uncovered_t_s']} s" if x["uncovered_t_s"] else "")
+              + (f"; off with the switch open at {x['switch_uncovered_t_s']} s"
+                 if x["switch_uncovered_t_s"] else "")
+              + (f"; on with the compressors enabled at {bad_on} s" if bad_on else ""))
+    return [_result("injection stop on through every HP stop", ok, detail)]
+
+
 @check("no_storage_alarm_at_boot", always=True)
 def _no_storage_alarm_at_boot(s):
     """A fresh board (and every boot of the run) raises no storage_fault: the alarm is for

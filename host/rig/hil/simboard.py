@@ -51,6 +51,7 @@ class SimBoard:
         # terminal reads the forced value, whatever the plant does, until clear(name)
         self._forced: dict[str, int] = {}
         self.alarm_relay = 0
+        self.inj_stop = 1  # the injection-stop relay to the case controllers (1: close)
         self.act = Actuators()
         self._faults: dict[str, tuple[str, dict]] = {}
         self._rng = random.Random(seed)
@@ -149,6 +150,7 @@ class SimBoard:
                              gc_bypass=1 if v[5] >= 0.5 else 0,
                              comp_enable=1 if v[6] >= 0.5 else 0)
         self.alarm_relay = 1 if v[7] >= 0.5 else 0
+        self.inj_stop = 1 if v[8] >= 0.5 else 0
         return self.act
 
     def step(self, dt_s: float, bnd) -> None:
