@@ -176,3 +176,27 @@ def test_heat_meter_pulses_count_the_plants_heat_and_stop_with_a_broken_wire():
     assert sb.terminals()[0][idx("heat_pulses")] == n  # no edge since the wire broke
     sb.clear("heat_pulses")
     assert sb.terminals()[0][idx("heat_pulses")] > n
+
+
+def test_a_scaled_pulse_input_counts_its_share_and_on_from_there_when_put_right():
+    board = {"name": "t", "inputs": {**BOARD["inputs"], "heat_pulses": {"kind": "pulse"}}}
+    p = Plant()
+    sb = SimBoard(board, p, heat_wh_per_pulse=1.0)
+    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0])
+    bnd = Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0)
+    for _ in range(240):
+        sb.step(1.0, bnd)
+    h0, n0 = p.state.heat_kwh, sb.terminals()[0][idx("heat_pulses")]
+    sb.inject("heat_pulses", "scale", factor=0.5)
+    for _ in range(240):
+        sb.step(1.0, bnd)
+    h1, n1 = p.state.heat_kwh, sb.terminals()[0][idx("heat_pulses")]
+    assert h1 - h0 > 1.0 and n1 - n0 == pytest.approx(0.5 * (h1 - h0) * 1000.0, abs=2)
+    sb.clear("heat_pulses")
+    assert sb.terminals()[0][idx("heat_pulses")] == pytest.approx(n1, abs=1)  # no jump
+    for _ in range(60):
+        sb.step(1.0, bnd)
+    n2 = sb.terminals()[0][idx("heat_pulses")]
+    assert n2 - n1 == pytest.approx((p.state.heat_kwh - h1) * 1000.0, abs=2)  # full rate
+    with pytest.raises(ValueError):
+        sb.inject("p_gc_bar", "scale")
