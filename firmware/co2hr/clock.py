@@ -34,8 +34,8 @@ _UNIX_HI = const(14445)  # 946684800 = 14445 * 65536 + 17280
 _UNIX_LO = const(17280)
 _SUMMER_S = const(3600)
 _RTC_SLACK_S = const(60)  # an RTC this far behind the newest log entry is still believed
-_I_TZ = _sidx("tz_offset_min")
-_I_SUMMER = _sidx("tz_summer_time")
+_I_TZ = _sidx("tz_offset_min")  # build: constant
+_I_SUMMER = _sidx("tz_summer_time")  # build: constant
 
 
 class Clock:

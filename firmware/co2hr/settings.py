@@ -17,17 +17,21 @@
 # written at once (a Modbus FC 16 block, set_many) are checked as a whole, so a ladder
 # moves in one write whatever the order of its members; a stored copy that breaks an
 # order loads that group's defaults (load_dict names them, the store raises its fault).
+from micropython import const
+
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA, ORDER
 
 SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA
-N_SETTINGS = len(SCHEMA)
-NAME = 0
-DEFAULT = 1
-MIN = 2
-MAX = 3
-UNIT = 4
-SCALE = 5
+N_SETTINGS = len(SCHEMA)  # build: constant
+# A row's fields: consts, so the build folds them into the code that reads a row
+# (rig.deploy.consts) and no name of them stays on the board's heap.
+NAME = const(0)
+DEFAULT = const(1)
+MIN = const(2)
+MAX = const(3)
+UNIT = const(4)
+SCALE = const(5)
 
 
 def index(name):

@@ -370,3 +370,36 @@ def test_the_link_never_holds_up_the_control_tick():
     for k in range(1, len(asks)):
         assert asks[k] - asks[k - 1] >= 250, (k, asks[k - 1:k + 1])
     assert hw.net.state == N.ST_RETRY and hw.net.fail == N.F_NO_AP  # lost, then not found
+
+
+def test_a_missing_site_file_does_not_load_its_checks():
+    # The checks' names would stay interned after their unload: on a board without a
+    # network that opened one more qstr pool (~9 KB, tools/heap_modules.py).
+    import sys
+
+    import co2hr
+    from co2hr import sitefile as real
+
+    loads = []
+
+    class Checks:  # stands in for co2hr.sitefile, counting what is read through it
+        @staticmethod
+        def load(path, nets):
+            loads.append(path)
+            return real.load(path, nets)
+
+    def plant():
+        sys.modules["co2hr.sitefile"] = Checks
+        co2hr.sitefile = Checks
+
+    try:
+        plant()
+        t = Link(site=None)
+        assert t.link.site == SITE_MISSING and t.said("no ") and not loads
+        plant()
+        t = Link()
+        assert len(loads) == 1 and t.link.site == SITE_OK
+    finally:
+        sys.modules.pop("co2hr.sitefile", None)
+        if hasattr(co2hr, "sitefile"):
+            delattr(co2hr, "sitefile")

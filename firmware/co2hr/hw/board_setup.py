@@ -56,9 +56,21 @@ def _reset_cause(m):
     return "unknown"
 
 
+_SITE_MISSING = const(2)  # co2hr.sitefile.SITE_MISSING (test_hw_net reads it back)
+
+
 def _read_site(path, nets):
     """co2hr.sitefile.load(path, nets), with its checks dropped from the heap again once
-    the file is read (~2 KB): (status, site dict or None, message)."""
+    the file is read (~2 KB): (status, site dict or None, message). A missing file
+    is told as sitefile.load() tells it, without importing the checks: their ~30 names
+    would stay interned after the unload, enough to open a qstr pool (~9 KB at once)
+    on a board that runs without a network."""
+    import os
+
+    try:
+        os.stat(path)
+    except OSError:
+        return _SITE_MISSING, None, "no " + path
     from co2hr import sitefile, unload
 
     try:

@@ -129,7 +129,7 @@ DIAG = (  # build: host-only strings
     #: TCP connections refused or closed by the client allowlist (tcp_allow_prefix)
     "mb_tcp_not_allowed",
 )
-N_DIAG = len(DIAG)
+N_DIAG = len(DIAG)  # build: constant
 
 # Health (u32 each): what shows that a board is struggling. Row: (name, unit).
 _H_OVERRUNS = const(0)
@@ -221,7 +221,7 @@ NET32 = (  # build: host-only fields 0 1
 
 HIST_N = const(16)  # newest alarm-history entries shown in registers
 _HIST_WORDS = const(4)  # per entry: code, event (1 raised, 0 cleared), time_s (u32)
-N_ALARM_WORDS = (N_ALARMS + 15) // 16
+N_ALARM_WORDS = (N_ALARMS + 15) // 16  # build: constant
 
 IDENT = (  # build: host-only strings
     #: Firmware version, major
@@ -238,7 +238,7 @@ IDENT = (  # build: host-only strings
     "uptime_s",
 )
 
-_I_CODE = _sidx("unlock_code")
+_I_CODE = _sidx("unlock_code")  # build: constant
 UNLOCK_CODE = SCHEMA[_I_CODE][1]  # the factory code: the default of the setting unlock_code
 
 # Unit and scale of an input/output from its name's unit suffix (io.py names carry units).
@@ -258,7 +258,7 @@ def _setting_type(lo):  # build: host-only
 
 
 # Groups: (table, base, source, count, words per item, access, first settings index)
-N_CONTROL = len(CONTROL_SCHEMA)
+N_CONTROL = len(CONTROL_SCHEMA)  # build: constant
 GROUPS = (
     (INPUT, 0, _S_IN, len(INPUTS), 1, "r", 0),
     (INPUT, 100, _S_OUT, len(OUTPUTS), 1, "r", 0),

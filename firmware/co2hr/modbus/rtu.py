@@ -31,10 +31,10 @@ from co2hr.settings import index as _sidx
 from co2hr.ticks import ticks_diff
 
 _MAX_ADU = const(256)
-_I_UNIT = _sidx("mb_unit")
-_I_BAUD = _sidx("mb_baud_x100")
-_I_PARITY = _sidx("mb_parity")
-_I_STOP = _sidx("mb_stop_bits")
+_I_UNIT = _sidx("mb_unit")  # build: constant
+_I_BAUD = _sidx("mb_baud_x100")  # build: constant
+_I_PARITY = _sidx("mb_parity")  # build: constant
+_I_STOP = _sidx("mb_stop_bits")  # build: constant
 
 
 def silence_us(baud, parity, stop_bits):

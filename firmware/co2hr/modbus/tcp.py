@@ -38,12 +38,12 @@ from co2hr.ticks import ticks_diff
 
 _ADU = const(260)  # 7-byte MBAP + 253-byte PDU
 _MBAP = const(7)
-_I_PORT = _sidx("tcp_port")
-_I_MAXC = _sidx("tcp_max_clients")
-_I_IDLE = _sidx("tcp_idle_s")
-_I_FRAME = _sidx("tcp_frame_s")
-_I_ALLOW = _sidx("tcp_allow_ip1")  # tcp_allow_ip1..4, then tcp_allow_prefix
-_I_READ_ONLY = _sidx("tcp_read_only")
+_I_PORT = _sidx("tcp_port")  # build: constant
+_I_MAXC = _sidx("tcp_max_clients")  # build: constant
+_I_IDLE = _sidx("tcp_idle_s")  # build: constant
+_I_FRAME = _sidx("tcp_frame_s")  # build: constant
+_I_ALLOW = _sidx("tcp_allow_ip1")  # ..ip4, then tcp_allow_prefix  # build: constant
+_I_READ_ONLY = _sidx("tcp_read_only")  # build: constant
 
 
 def allowed(peer, vals):

@@ -28,8 +28,8 @@ FREE_TRIES = const(2)
 WAIT_MAX_S = const(600)
 _WAIT_DOUBLINGS = const(10)  # 2**10 s > WAIT_MAX_S: no larger shift is ever made
 _FAILURES_MAX = const(0xFFFF)  # as read in one register
-_I_CODE = _sidx("unlock_code")
-_I_TIMEOUT = _sidx("unlock_timeout_s")
+_I_CODE = _sidx("unlock_code")  # build: constant
+_I_TIMEOUT = _sidx("unlock_timeout_s")  # build: constant
 
 
 def wait_s(failures):

@@ -11,6 +11,10 @@ imports those) lose what a `# build:` marker on its first line names:
     def rows(doc=None):  # build: host-only          -> the function is left out
     def regmap_id():  # build: constant              -> its body becomes `return <value>`,
                                                         the value computed here in CPython
+    _I_TZ = _sidx("tz_offset_min")  # build: constant -> `_I_TZ = const(<value>)`: no
+                                                        global, no name on the heap (a
+                                                        public one is then folded into
+                                                        its users: rig.deploy.consts)
     TABLE_NAMES = ("coil", ...)  # build: host-only  -> the assignment is left out
     ALARMS = (  # build: host-only fields 1 2        -> in each row, fields 1 and 2 are ""
     DIAG = (  # build: host-only strings             -> every string in it is ""
@@ -60,6 +64,19 @@ def _constant_body(lines, node: ast.FunctionDef, module: str) -> None:
     lines[node.body[0].lineno - 1] = f"{indent}return {value}\n"
 
 
+def _constant_assign(lines, node: ast.Assign, module: str) -> None:
+    """NAME = <expression>  ->  NAME = const(<its value>), the value computed here in
+    CPython (the same on every board: setting indexes, table lengths)."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        raise StripError(f"{module} line {node.lineno}: a build-time constant assigns one name")
+    name = node.targets[0].id
+    value = getattr(importlib.import_module(module), name)
+    if type(value) is not int:
+        raise StripError(f"{module}.{name} must be an int, not {value!r}")
+    _blank(lines, node.lineno, node.end_lineno)
+    lines[node.lineno - 1] = f"{name} = const({value})\n"
+
+
 def _strings(node: ast.expr, fields: tuple[int, ...] | None) -> list[ast.Constant]:
     """The string constants to empty: every string (fields None), or the given fields of
     every row."""
@@ -104,8 +121,12 @@ def strip(text: str, module: str) -> str:
             continue
         is_def = isinstance(node, ast.FunctionDef)
         if mark == "constant":
+            if isinstance(node, ast.Assign):
+                _constant_assign(lines, node, module)
+                continue
             if not is_def:
-                raise StripError(f"{module} line {node.lineno}: `constant` marks a def")
+                raise StripError(f"{module} line {node.lineno}: `constant` marks a def "
+                                 "or an assignment")
             _constant_body(lines, node, module)
         elif mark == "host-only":
             first = node.decorator_list[0].lineno if is_def and node.decorator_list \

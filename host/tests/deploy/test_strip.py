@@ -60,11 +60,37 @@ def test_markers_on_a_small_module():
     "X = 1  # build: host-only fields 1\n",  # not a table
     "T = ((1, 2),)  # build: host-only fields 0\n",  # the field is not a string
     "def f(x):  # build: constant\n    return x\n",  # a constant takes no arguments
-    "X = 2  # build: constant\n",  # a constant is a function
+    "X, Y = 1, 2  # build: constant\n",  # a constant assignment names one name
 ])
 def test_a_marker_on_the_wrong_thing_is_refused(bad):
     with pytest.raises(StripError):
         strip(bad, "pkg.m")
+
+
+def _constants():
+    """(module, name, line) of every `# build: constant` assignment in the firmware."""
+    root = fw.FIRMWARE_DIR / "co2hr"
+    for p in sorted(root.rglob("*.py")):
+        if "tests" in p.parts:
+            continue
+        text = p.read_text()
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Assign) and "# build: constant" in \
+                    text.splitlines()[node.lineno - 1]:
+                yield module_name(root, p), node.targets[0].id, node.lineno
+
+
+def test_constant_assignments_are_their_values_computed_in_cpython():
+    import importlib
+
+    root = fw.FIRMWARE_DIR / "co2hr"
+    found = list(_constants())
+    assert len(found) >= 15  # setting indexes, table lengths
+    for mod, name, line in found:
+        path = root.joinpath(*mod.split(".")[1:]).with_suffix(".py")
+        out = strip(path.read_text(), mod).splitlines()[line - 1]
+        value = getattr(importlib.import_module(mod), name)
+        assert out == f"{name} = const({value})", (mod, out)
 
 
 def test_the_firmware_as_the_board_gets_it():
@@ -94,11 +120,19 @@ def test_the_board_build_has_no_host_only_names_and_the_same_map_id(tmp_path):
     from co2hr.modbus.registers import regmap_id
     code = ("import sys\nsys.path.insert(0, '/fw')\n"
             "from co2hr.modbus import registers as R\n"
-            "print('ID', R.regmap_id(), hasattr(R, 'rows'), len(R.GROUPS))\n")
+            "from co2hr import settings as S\n"
+            "from co2hr.modbus import rtu\n"
+            "print('ID', R.regmap_id(), hasattr(R, 'rows'), len(R.GROUPS))\n"
+            "print('K', hasattr(S, 'N_SETTINGS'), hasattr(rtu, '_I_UNIT'), "
+            "len(S.Settings().values), R.UNLOCK_CODE)\n")
     vm = MicroPythonVM(tmp_path, code)
     try:
         line = vm.readline(120).decode().split()
+        consts = vm.readline(120).decode().split()
     finally:
         vm.close()
-    from co2hr.modbus.registers import GROUPS
+    from co2hr.modbus.registers import GROUPS, UNLOCK_CODE
+    from co2hr.settings import N_SETTINGS
     assert line == ["ID", str(regmap_id()), "False", str(len(GROUPS))]
+    # the build-time constants: no global left, the values as CPython computes them
+    assert consts == ["K", "False", "False", str(N_SETTINGS), str(UNLOCK_CODE)]
