@@ -216,6 +216,16 @@ def test_heat_meter_failure_falls_back_to_the_estimate_without_a_gap(target, boa
     _assert_checks(s, checks)
 
 
+def test_a_heat_meter_counting_half_is_found_implausible(target, board, tmp_path):
+    """The heat meter counts half of the heat from mid-run until it is put right: status
+    hr_meter implausible and heat_meter raised, the meter still booked (half the plant's
+    heat), the estimate near the plant's; plausible again after. Runs on mpy too (the
+    meter's integer window arithmetic inside MicroPython)."""
+    s, checks = _run(target, board, tmp_path, "heat_meter_implausible")
+    assert s["heat_book"]["meter_states"] == [1, 3]  # counted, implausible, never failed
+    _assert_checks(s, checks)
+
+
 def test_demand_from_the_tank_temperature_holds_the_tank(target, board, tmp_path):
     """hr_demand_src 1: the tank PI makes the demand (the 0-10 V terminal reads 0 V);
     the plant's tank comes to its setpoint and stays there, and the metered heat booked

@@ -20,9 +20,10 @@
 # Output stage (_outputs): in mode Manual an output with a manual value (COMMANDS man_*)
 # takes it, except where a safety keeps the output: the HP override keeps the HPEV and
 # the fans, the water over-temperature the 3-way valve, the HP stop the compressor
-# enable. The start sequence (co2hr.start_seq) holds the compressor enable off, the HPEV
-# at least at hpev_start_pct and the BEV at bev_fail_pct after boot, an HP stop and mode
-# Off/Standby; a manual compressor enable waits for it too.
+# enable and the injection-stop relay (_inj_stop()). The start sequence (co2hr.start_seq)
+# holds the compressor enable off, the HPEV at least at hpev_start_pct and the BEV at
+# bev_fail_pct after boot, an HP stop and mode Off/Standby; a manual compressor enable
+# waits for it too.
 # A loop whose output a manual value takes tracks the real output, so it resumes
 # bumplessly. Then every % output moves at most its rate limit per second towards its
 # target, whatever asked for it (loop, manual value, safety, fallback), so no transfer
@@ -66,7 +67,7 @@ from co2hr.io import (
     DO_ALARM,
     DO_COMP_ENABLE,
     DO_GC_BYPASS,
-    N_OUT,
+    DO_INJ_STOP,
     SAFE_OUTPUTS,
 )
 from co2hr.modes import HEAT_RECOVERY, MANUAL, MAX_COP, OFF, STANDBY, Modes
@@ -97,6 +98,15 @@ _SENSOR_ALARMS = (
     (AI_T_TANK, A.A_T_TANK_SENSOR),
     (AI_DEMAND, A.A_DEMAND_SENSOR),
 )
+
+
+def _man_output(i):
+    """The output whose manual value COMMANDS row i is (-1: none)."""
+    if S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + S.CMD_MAN_N:
+        return i - S.CMD_MAN_FIRST
+    if i == S.CMD_MAN_INJ_STOP:
+        return DO_INJ_STOP
+    return -1
 
 
 class Controller:
@@ -136,6 +146,7 @@ class Controller:
         self._ver = -1
         self._alarm_seen = 0
         self._stops_seen = 0
+        self._inj_latch = 1  # the injection stop (_inj_stop()): on from boot, as SAFE_OUTPUTS
         self._configure()
 
     # --- settings
@@ -179,8 +190,8 @@ class Controller:
             if value:
                 self.alarms.ack_all(self.now_s)
                 self.guard.ack()
-        elif S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + N_OUT:
-            self.modes.set_manual(i - S.CMD_MAN_FIRST, value, self.now_s)
+        elif _man_output(i) >= 0:
+            self.modes.set_manual(_man_output(i), value, self.now_s)
         elif i == S.CMD_MAN_RELEASE:
             if value:
                 self.modes.release()
@@ -195,8 +206,8 @@ class Controller:
 
     def command_value(self, i):
         """Read-back of a COMMANDS row (manual values, -1 when auto)."""
-        if S.CMD_MAN_FIRST <= i < S.CMD_MAN_FIRST + N_OUT:
-            k = i - S.CMD_MAN_FIRST
+        k = _man_output(i)
+        if k >= 0:
             return self.modes.man[k] if self.modes.man_set[k] else -1
         if i == _CMD_BMS_DEMAND:
             return self.hr.bms_v
@@ -325,6 +336,24 @@ class Controller:
         out[DO_COMP_ENABLE] = comp
         prev[DO_GC_BYPASS] = byp
         prev[DO_COMP_ENABLE] = comp  # "standing still" when comp_run is invalid
+        self._inj_stop(out, held, mode)
+
+    def _inj_stop(self, out, held, mode):
+        """The injection-stop relay (docs/control.md "Injection stop"): on while a safety
+        stops the compressors (the HP stop, the HP switch open, p_gc not trusted) and
+        through the start sequence that follows (and the one after a boot: the reset
+        stopped them too), until the enable is released. Mode Off/Standby is the operator's stop: it clears
+        it. In mode Manual its manual value rules, except against a safety stop."""
+        gc = self.gc
+        stop = gc.comp_stop or gc.hp_trip or self.guard.stop  # (p_gc untrusted: a safety)
+        if stop:
+            self._inj_latch = 1
+        elif not held or mode == OFF or mode == STANDBY:
+            self._inj_latch = 0
+        inj = 1.0 if self._inj_latch else 0.0
+        if self.modes.manual(DO_INJ_STOP) and not stop:
+            inj = 1.0 if self.modes.man[DO_INJ_STOP] > 0.5 else 0.0
+        out[DO_INJ_STOP] = inj
 
     def _ramp(self, out, k, target):
         prev = self.prev_out[k]

@@ -50,7 +50,8 @@ AO_HR_PUMP = const(4)  # HR water pump speed, % (0 = off)
 DO_GC_BYPASS = const(5)  # gas cooler bypass valve, 0/1
 DO_COMP_ENABLE = const(6)  # compressor enable (released by the HP override), 0/1
 DO_ALARM = const(7)  # common alarm relay, 0/1
-N_OUT = const(8)
+DO_INJ_STOP = const(8)  # injection-stop relay to the case controllers (1 = close injection)
+N_OUT = const(9)
 
 OUTPUTS = (
     "hpev_pct",
@@ -61,14 +62,19 @@ OUTPUTS = (
     "gc_bypass",
     "comp_enable",
     "alarm_relay",
+    "inj_stop",
 )
 
 # The safe state every output takes before the first tick and on a fault:
 # expansion valve part-open (no trapped high side), bypass closed, fans full,
 # heat recovery off, compressor enable OFF: a stepper HPEV homes against its closed stop
 # first, and the start sequence (co2hr.start_seq) releases the compressors only once the
-# valve is at its start opening.
-SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, 1.0)
+# valve is at its start opening; so the injection-stop relay is ON (a board that resets
+# has stopped its compressors: the case controllers close injection until the start
+# sequence releases them; docs/control.md "Injection stop").
+SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, 1.0, 1.0)
+# inj_stop is optional in a board file (rig.boards.OPTIONAL_OUTPUTS): an output a board
+# does not list drives nothing, its value is still computed and served over Modbus.
 
 
 def input_index(name):

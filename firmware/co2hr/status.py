@@ -170,10 +170,12 @@ COUNTERS = (  # build: host-only fields 0 1
 )
 
 CMD_ALARM_ACK = const(0)
-CMD_MAN_FIRST = const(1)  # CMD_MAN_FIRST + output index = manual value of that output
+CMD_MAN_FIRST = const(1)  # CMD_MAN_FIRST + output index = manual value of that output,
+CMD_MAN_N = const(8)  # for the first CMD_MAN_N outputs (the rows after them were taken)
 CMD_MAN_RELEASE = const(9)
 CMD_HIST_CLEAR = const(10)
-N_COMMANDS = const(13)
+CMD_MAN_INJ_STOP = const(13)  # the manual value of io.DO_INJ_STOP (appended at the end)
+N_COMMANDS = const(14)
 COMMANDS = (
     #: Write 1 to acknowledge all alarms (reads 0; the alarm words say what stays active)
     ("alarm_ack", 0, 1, "", 1),
@@ -202,4 +204,6 @@ COMMANDS = (
     #: Heat-recovery demand from the BMS (hr_demand_src 2): write it again within
     #: hr_bms_timeout_s, or heat recovery stops
     ("bms_demand_v", 0, 10, "V", 100),
+    #: Manual injection-stop relay 0/1 (mode Manual; the HP stop keeps it on); -1 = auto
+    ("man_inj_stop", -1, 1, "", 1),
 )

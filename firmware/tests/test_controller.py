@@ -27,6 +27,7 @@ from co2hr.io import (
     DO_ALARM,
     DO_COMP_ENABLE,
     DO_GC_BYPASS,
+    DO_INJ_STOP,
     N_OUT,
 )
 
@@ -546,6 +547,57 @@ def test_start_sequence_holds_the_compressors_until_the_hpev_is_open():
     r.eng[AI_P_GC] = 90.0
     k = r.through_start(200)
     assert k >= 60 + 20  # comp_restart_s, then the start delay
+
+
+def test_injection_stop_covers_safety_stops_not_the_operators():
+    # on from boot (SAFE_OUTPUTS) through the start sequence; off once released; on through
+    # an HP stop and its restart sequence, exactly until the enable returns; mode Off and
+    # Standby are the operator's stop and leave it off
+    r = Rig()
+    assert r.out[DO_INJ_STOP] == 1.0
+    r.step()
+    assert r.out[DO_INJ_STOP] == 1.0 and r.out[DO_COMP_ENABLE] == 0.0
+    r.through_start()
+    assert r.out[DO_INJ_STOP] == 0.0
+    r.eng[AI_P_GC] = 114.0  # HP stop
+    r.step(2)
+    assert r.c.gc.comp_stop and r.out[DO_INJ_STOP] == 1.0
+    r.eng[AI_P_GC] = 90.0
+    for _k in range(200):
+        assert r.out[DO_INJ_STOP] == (0.0 if r.out[DO_COMP_ENABLE] else 1.0)
+        if r.out[DO_COMP_ENABLE]:
+            break
+        r.step()
+    assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[DO_INJ_STOP] == 0.0
+    r.eng[DI_HP_OK] = 0  # the HP switch opens: the compressors are cut by it
+    r.step(3)
+    assert r.out[DO_INJ_STOP] == 1.0
+    r.eng[DI_HP_OK] = 1
+    r.step(3)
+    r.set("mode_cmd", 0)  # Off: the operator's stop
+    r.step(5)
+    assert r.out[DO_COMP_ENABLE] == 0.0 and r.out[DO_INJ_STOP] == 0.0
+    r.set("mode_cmd", 2)
+    r.through_start()
+    assert r.out[DO_INJ_STOP] == 0.0
+
+
+def test_injection_stop_manual_value_but_not_against_an_hp_stop():
+    r = Rig()
+    r.through_start()
+    r.set("mode_cmd", 4)
+    r.c.command(S.CMD_MAN_INJ_STOP, 1)  # the relay test
+    r.step()
+    assert r.out[DO_INJ_STOP] == 1.0 and r.c.command_value(S.CMD_MAN_INJ_STOP) == 1.0
+    r.c.command(S.CMD_MAN_INJ_STOP, 0)
+    r.eng[AI_P_GC] = 114.0  # HP stop: the safety keeps it on
+    r.step(2)
+    assert r.c.gc.comp_stop and r.out[DO_INJ_STOP] == 1.0
+    r.c.command(S.CMD_MAN_INJ_STOP, -1)
+    assert r.c.command_value(S.CMD_MAN_INJ_STOP) == -1
+    # the manual rows of the first eight outputs are where they were
+    r.c.command(S.CMD_MAN_RELEASE, 1)
+    assert r.c.command_value(S.CMD_MAN_FIRST + DO_ALARM) == -1
 
 
 def test_deviation_alarm_counts_only_while_the_loop_controls():

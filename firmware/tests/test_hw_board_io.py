@@ -12,10 +12,10 @@ from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, SAFE_OUTPUTS
 from co2hr.signals import Signals
 
 
-def _hw(t=0):
+def _hw(t=0, board=None):
     clk = Clock(t)
     m = rig_machine(clock=clk)  # ADS1115 conversions and I2C transfers take their time
-    hw = BoardHardware(BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
+    hw = BoardHardware(board or BOARD, machine=m, clock=clk, clock_us=clk.us, timer=False)
     return hw, m, clk
 
 
@@ -51,15 +51,15 @@ def test_outputs_safe_before_any_bus_traffic():
     first_bus = min(k for k in range(len(m.log)) if m.log[k][0] in ("i2c", "spi"))
     out_pins = []
     for name in OUTPUTS:
-        spec = BOARD["outputs"][name]
+        spec = BOARD["outputs"].get(name, {})  # (inj_stop is optional: not on this carrier)
         out_pins += [spec[k] for k in ("pin", "step", "dir") if k in spec]
     for n in out_pins:
         assert max(k for k in range(len(m.log)) if m.log[k] == ("pin", n)) < first_bus, n
     for i in range(N_OUT):
-        spec = BOARD["outputs"][OUTPUTS[i]]
-        if spec["kind"] == "pwm010":
+        spec = BOARD["outputs"].get(OUTPUTS[i], {})
+        if spec.get("kind") == "pwm010":
             assert m.pwms[spec["pin"]].duty == int(SAFE_OUTPUTS[i] * 655.35 + 0.5)
-        elif spec["kind"] == "relay":
+        elif spec.get("kind") == "relay":
             assert m.pins[spec["pin"]].level == (1 if SAFE_OUTPUTS[i] else 0)
     st = hw.out_drv[OUTPUTS.index("hpev_pct")]
     assert st.homing and st.cmd == int(SAFE_OUTPUTS[0] * 480 / 100 + 0.5)
@@ -128,6 +128,29 @@ def test_stale_ads_values_expire():
     clk.t += 5000  # the scan stopped (no polls): values are old
     _raw, ok = _read(hw)
     assert not ok[_i("p_gc_bar")]
+
+
+def test_the_optional_injection_stop_relay_where_a_board_wires_it():
+    # not wired (the DevKitC carrier): nothing is driven; wired active-low (the fail-safe
+    # wiring, docs/control.md): its coil is off in the safe state and while it says stop
+    i = OUTPUTS.index("inj_stop")
+    hw, m, clk = _hw()
+    assert hw.out_drv[i] is None
+    board = dict(BOARD)
+    board["outputs"] = dict(BOARD["outputs"])
+    board["outputs"]["inj_stop"] = {"kind": "relay", "pin": 0, "min_on_s": 0,
+                                    "min_off_s": 0, "active_low": True}
+    hw, m, clk = _hw(board=board)
+    assert SAFE_OUTPUTS[i] == 1.0 and m.pins[0].level == 0
+    out = list(SAFE_OUTPUTS)
+    out[i] = 0.0  # the compressors released: injection allowed, coil on
+    clk.t += 1000
+    hw.write(out)
+    assert m.pins[0].level == 1
+    out[i] = 1.0
+    clk.t += 1000
+    hw.write(out)
+    assert m.pins[0].level == 0
 
 
 def test_outputs_written_and_relay_timers_kept():

@@ -20,6 +20,10 @@ MCUS = ("esp32", "rp2040")
 INPUT_KINDS = ("ma420", "ratio", "pt1000", "ntc", "v010", "di", "pulse")
 OUTPUT_KINDS = ("pwm010", "stepper", "relay")
 ANALOG_KINDS = ("ma420", "ratio", "pt1000", "ntc", "v010")
+# Outputs a board file may leave out: the firmware still computes them (and serves them
+# over Modbus) but drives no pin. The injection-stop relay to the case controllers is
+# wired only where the carrier has a GPIO for it (boards/README.md).
+OPTIONAL_OUTPUTS = ("inj_stop",)
 
 # ESP32 (WROOM/WROVER): GPIOs that exist, the SPI-flash pins and the input-only ones.
 ESP32_PINS = frozenset(list(range(0, 20)) + [21, 22, 23, 25, 26, 27] + list(range(32, 40)))
@@ -257,16 +261,16 @@ class _Checker:
         if not ok:
             self.err(where, f"unknown pin GP{p} for {bus}{bus_id} {role} on rp2040")
 
-    def signals(self, section: str, names, kinds):
+    def signals(self, section: str, names, kinds, optional=()):
         """(where, kind, spec) of each well-formed signal of the inputs or outputs
-        section; an error for a missing section or signal, an unknown one, a spec that
-        is not an object and an unknown kind."""
+        section; an error for a missing section or signal (but an optional one), an
+        unknown one, a spec that is not an object and an unknown kind."""
         specs = self.b.get(section)
         if not isinstance(specs, dict):
             self.err(section, "missing section")
             return
         for name in names:
-            if name not in specs:
+            if name not in specs and name not in optional:
                 self.err(f"{section}.{name}", "missing signal")
         for name, spec in specs.items():
             where = f"{section}.{name}"
@@ -372,7 +376,11 @@ class _Checker:
 
     def outputs(self) -> None:
         pwm_slots: dict[tuple[int, int], str] = {}
-        for where, kind, spec in self.signals("outputs", OUTPUTS, OUTPUT_KINDS):
+        for where, kind, spec in self.signals("outputs", OUTPUTS, OUTPUT_KINDS,
+                                              OPTIONAL_OUTPUTS):
+            if kind != "relay" and where.endswith(".inj_stop"):
+                self.err(f"{where}.kind", f"{kind!r}: the injection stop is a relay")
+                continue
             if kind == "stepper":
                 for k in ("step", "dir", "enable"):
                     if k in spec:

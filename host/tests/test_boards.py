@@ -7,7 +7,7 @@ import json
 import pytest
 
 from co2hr.io import INPUTS, OUTPUTS
-from rig.boards import BoardError, load_board, validate
+from rig.boards import OPTIONAL_OUTPUTS, BoardError, load_board, validate
 
 
 @pytest.mark.parametrize("name", ["esp32_devkitc", "rp2040_pico"])
@@ -15,7 +15,7 @@ def test_shipped_boards_validate(name):
     board = load_board(name)
     assert validate(board) == []
     assert set(board["inputs"]) == set(INPUTS)
-    assert set(board["outputs"]) == set(OUTPUTS)
+    assert set(OUTPUTS) - set(OPTIONAL_OUTPUTS) <= set(board["outputs"]) <= set(OUTPUTS)
 
 
 def test_esp32_keeps_analog_signals_off_the_on_chip_adc():
@@ -85,6 +85,21 @@ def test_missing_signal(esp32):
     errors = validate(esp32)
     _one(errors, "inputs.t_tank_c", "missing signal")
     _one(errors, "outputs.hr_pump_pct", "missing signal")
+
+
+def test_the_injection_stop_relay_is_optional_and_a_relay(pico):
+    assert "inj_stop" not in pico["outputs"] and validate(pico) == []  # no pin left on it
+    # a carrier that frees GP26 (the ambient NTC on a third ADS1115) can wire it
+    pico["inputs"]["t_amb_c"] = {"kind": "ntc", "r25_ohm": 10000, "beta": 3435,
+                                 "adc": "ads1115", "addr": 74, "ch": 0,
+                                 "r_series_ohm": 10000, "v_supply": 3.3}
+    pico["outputs"]["inj_stop"] = {"kind": "relay", "pin": 26, "min_on_s": 0,
+                                   "min_off_s": 0, "active_low": True}
+    assert validate(pico) == []
+    pico["outputs"]["inj_stop"]["pin"] = 27
+    _one(validate(pico), "outputs.inj_stop.pin", "used twice")
+    pico["outputs"]["inj_stop"] = {"kind": "pwm010", "pin": 26}
+    _one(validate(pico), "outputs.inj_stop.kind", "the injection stop is a relay")
 
 
 def test_unknown_signal_and_kind(esp32):

@@ -45,7 +45,8 @@ SECTIONS = (
                  ("compressor", "p_comp_kw"), ("HR raise", "hr_raise_bar"))),
     ("relays, DI", 6, (("compressor", "comp_run"), ("comp enable", "comp_enable"),
                        ("HP switch", "hp_ok"), ("ext enable", "ext_enable"),
-                       ("fans ok", "fan_ok"), ("alarm relay", "alarm_relay"))),
+                       ("fans ok", "fan_ok"), ("alarm relay", "alarm_relay"),
+                       ("inj stop", "inj_stop"))),
 )
 # What a terminal of at least WIDE_COLS columns shows besides.
 WIDE_COLS = 110

@@ -482,6 +482,50 @@ def _heat_meter_fallback(s, max_detect_s, meter_rel, est_rel, abs_kwh):
     return out
 
 
+@check("heat_meter_implausible", max_detect_s=(600.0, 1.0, 14400.0),
+       meter_rel=(0.03, 0.0, 1.0), est_rel=(0.25, 0.0, 1.0), abs_kwh=(0.05, 0.0, 1000.0))
+def _heat_meter_implausible(s, max_detect_s, meter_rel, est_rel, abs_kwh):
+    """A heat meter that counts `factor` of the heat (a `scale` fault on heat_pulses):
+    before it the meter's heat is booked (the plant's, within meter_rel); within
+    max_detect_s status hr_meter says implausible (3), never before the fault, never
+    failed (2: it still counts), and heat_meter is raised; meanwhile the meter is still
+    booked (docs/control.md "Heat accounting": it is the instrument; the alarm says to
+    look), i.e. factor x the plant's heat within meter_rel, while the firmware's own
+    estimate stays within est_rel of the plant's; after the clear it is plausible again
+    and the alarm clears."""
+    hb = (s.get("heat_book") or {}).get("fault")
+    if not hb or "implausible" not in hb:
+        return [_result("heat meter counting wrong in the run", False,
+                        "no scale fault on heat_pulses")]
+    im, t_f, t_c, k = hb["implausible"], hb["t_s"], hb["cleared_s"], hb["factor"]
+    ok, d = _heat_ok(hb["before"], meter_rel, abs_kwh)
+    out = [_result("before the fault the meter's heat is booked", ok, d)]
+    t_d = im["detected_s"]
+    out.append(_result(f"implausible within {max_detect_s:g} s, not before, never failed",
+                       t_d is not None and t_d - t_f <= max_detect_s and not im["before"]
+                       and not im["failed"],
+                       f"meter x{k:g} from {t_f:g} s, status hr_meter 3 at {t_d} s; 3 before "
+                       f"the fault: {im['before']}; 2 meanwhile: {im['failed']}"))
+    al = [a for a in s.get("alarms", []) if a["alarm"] == "heat_meter"
+          and t_f <= a["raised_s"] <= t_f + max_detect_s + 1.0]
+    out.append(_result("heat_meter raised", bool(al), f"{al[:1]}"))
+    dur = hb["during"]
+    ok, d = _heat_ok({**dur, "plant_kwh": k * dur["plant_kwh"]}, meter_rel, abs_kwh)
+    out.append(_result(f"meanwhile the meter is booked ({k:g} x the plant's heat)", ok,
+                       d.replace("plant", f"{k:g} x plant")))
+    ok, d = _heat_ok({**dur, "booked_kwh": dur["estimate_kwh"]}, est_rel, abs_kwh)
+    out.append(_result(f"the estimate meanwhile within {est_rel:g} of the plant's", ok,
+                       d.replace("booked", "estimated")))
+    if t_c is not None:
+        back = im["back_s"]
+        cleared = [a for a in al if a["cleared_s"] is not None and a["cleared_s"] >= t_c]
+        out.append(_result("after the clear it is plausible again and the alarm clears",
+                           back is not None and back - t_c <= max_detect_s and cleared,
+                           f"cleared at {t_c:g} s, hr_meter 1 at {back} s, alarm "
+                           f"{cleared[:1]}"))
+    return out
+
+
 @check("tank_demand", band_k=(1.5, 0.0, 20.0))
 def _tank_demand(s, band_k):
     """A demand from the tank temperature (hr_demand_src 1) with the 0-10 V terminal at
@@ -604,6 +648,26 @@ def _comp_enable_needs_hpev_open(s):
               + (f"; below at {[x['t_s'] for x in bad]} s" if bad else "")
               + (f"; {len(stuck)} with the HPEV stuck, not counted" if stuck else ""))
     return [_result("no compressor enable before the HPEV's start opening", not bad, detail)]
+
+
+@check("inj_stop_during_hp_stops", always=True)
+def _inj_stop_during_hp_stops(s):
+    """The injection-stop relay (out.inj_stop, as the simulated board received it) is on
+    through every HP stop until the compressor enable returns, and while the plant's HP
+    switch is open; it is never on while the compressors are enabled."""
+    x = s.get("inj_stop")
+    if x is None:
+        return [_result("injection stop on through every HP stop", True, "no trace")]
+    bad_on = x["on_while_enabled_t_s"]
+    ok = not x["uncovered_t_s"] and not x["switch_uncovered_t_s"] and not bad_on
+    held = [st["held_s"] for st in x["hp_stops"]]
+    detail = (f"{len(held)} HP stop(s), held {held} s; {x['switch_open_rows']} row(s) with "
+              f"the plant's HP switch open"
+              + (f"; relay off at {x['uncovered_t_s']} s" if x["uncovered_t_s"] else "")
+              + (f"; off with the switch open at {x['switch_uncovered_t_s']} s"
+                 if x["switch_uncovered_t_s"] else "")
+              + (f"; on with the compressors enabled at {bad_on} s" if bad_on else ""))
+    return [_result("injection stop on through every HP stop", ok, detail)]
 
 
 @check("no_storage_alarm_at_boot", always=True)

@@ -66,10 +66,13 @@ class Coupling:
             out = res.outputs
             act = sb.apply_outputs(out)
         else:
-            out = [plant.state.hpev_pos_pct, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+            # (OUTPUTS order) the injection stop reads 1, close injection: its coil drops
+            # too, and wired fail-safe (docs/control.md) a dead coil stops injection
+            out = [plant.state.hpev_pos_pct, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
             act = Actuators(hpev_pct=out[0], bev_pct=0.0, hr_valve_pct=0.0, fan_pct=0.0,
                             hr_pump_pct=0.0, gc_bypass=0, comp_enable=0)
             sb.act = act
+            sb.inj_stop = 1
         step = Step(out, act, res)
         if between is not None:
             self.stage = "between"

@@ -88,7 +88,24 @@ def summary(tr: dict, log: list[dict], dt: float, warmup_s: float) -> dict:
         "after": interval(tr, dt, (t_back if t_back is not None else t_c) + 60.0, t_end)
         if c and (t_back or t_c) + 60.0 < t_end else None,
     }
+    if f.get("kind") == "scale":
+        out["fault"]["implausible"] = _implausible(t, meter, t_f, t_c if c else None)
+        out["fault"]["factor"] = _f(float((f.get("params") or {}).get("factor", 0.5)))
     return out
+
+
+def _implausible(t, meter, t_f: float, t_c: float | None) -> dict:
+    """A meter that counts wrong (a `scale` fault): when the firmware's status hr_meter
+    first said implausible (3) after the fault, whether it did before it, whether it
+    said failed (2) meanwhile, and when it said counting (1) again after the clear."""
+    three = np.nonzero((t >= t_f) & (meter == 3))[0]
+    end = t_c if t_c is not None else math.inf
+    back = (np.nonzero((t >= t_c) & (meter == 1))[0] if t_c is not None
+            else np.array([], dtype=int))
+    return {"detected_s": _f(float(t[three[0]])) if three.size else None,
+            "before": bool(np.any((t < t_f) & (meter == 3))),
+            "failed": bool(np.any((t >= t_f) & (t < end) & (meter == 2))),
+            "back_s": _f(float(t[back[0]])) if back.size else None}
 
 
 def _around(tr: dict, dt: float, t_f: float, t_det: float | None, t_c: float) -> dict:

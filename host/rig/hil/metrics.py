@@ -370,7 +370,52 @@ def summarize(loop) -> dict:
         s["calendar"] = loop.calendar
         s["calendar"]["plant"] = heatbook.plant_calendar(tr, sc.step_s, loop.calendar, st)
     s["starts"] = comp_starts(tr, loop.log)
+    s["inj_stop"] = inj_stop(tr, loop.log)
     return _jsonable(s)
+
+
+INJ_SWITCH_LAG_ROWS = 2  # the HP switch contact reaches the relay through a tick or two
+
+
+def inj_stop(tr: dict, log: list[dict] | None = None) -> dict:
+    """The injection-stop relay as the simulated board received it (out.inj_stop) against
+    the stops it must cover: each HP stop (the firmware's hp_stop_count rising above all it
+    read before) from that row until the compressor enable as the plant received it
+    (out.comp_enable) comes on again, and each row where the plant's own HP switch has
+    been open for INJ_SWITCH_LAG_ROWS rows; and the rows where it was on while the
+    compressors were enabled (the cases would starve a running pack), but while the HP
+    switch cuts them (open, or within INJ_SWITCH_LAG_ROWS of it) and from a `di` event
+    that forces the hp_ok terminal on (the firmware then sees a switch the plant has not)."""
+    t = _col(tr, "t_s")
+    inj = np.nan_to_num(_col(tr, "out.inj_stop")) > 0.5
+    en = np.nan_to_num(_col(tr, "out.comp_enable")) > 0.5
+    n = np.nan_to_num(_col(tr, "fw.hp_stop_count"), nan=-1.0)
+    seen = np.maximum.accumulate(np.concatenate(([-1.0], n)))[:-1] if n.size else n
+    starts = np.nonzero((n > seen) & (seen >= 0.0))[0]
+    stops, uncovered = [], []
+    for k in starts:
+        on = np.nonzero(en[k:])[0]
+        end = k + int(on[0]) if on.size else len(t)
+        stops.append({"t_s": _f(float(t[k])), "held_s": _f(float(t[end - 1] - t[k]))})
+        if not inj[k:end].all():
+            uncovered.append(_f(float(t[k + int(np.nonzero(~inj[k:end])[0][0])])))
+    sw = np.nan_to_num(_col(tr, "plant.hp_switch_ok"), nan=1.0) < 0.5
+    lag = INJ_SWITCH_LAG_ROWS
+    sw_held = sw.copy()
+    for j in range(1, lag + 1):
+        sw_held[j:] &= sw[:-j]
+    sw_held[:lag] = False
+    sw_near = sw.copy()
+    for j in range(1, lag + 1):
+        sw_near[j:] |= sw[:-j]
+    forced = min((e["t_s"] for e in log or () if e.get("event") == "di"
+                  and e.get("name") == "hp_ok"), default=math.inf)
+    wrong = inj & en & ~sw_near & (t < forced)
+    return {"hp_stops": stops, "uncovered_t_s": uncovered,
+            "switch_open_rows": int(sw_held.sum()),
+            "switch_uncovered_t_s": [_f(float(x)) for x in t[sw_held & ~inj][:10]],
+            "on_while_enabled_t_s": [_f(float(x)) for x in t[wrong][:10]],
+            "on_rows": int(inj.sum())}
 
 
 def comp_starts(tr: dict, log: list[dict]) -> list[dict]:

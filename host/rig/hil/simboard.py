@@ -13,8 +13,10 @@ A signal the board file does not list is passed through in engineering units.
 The heat meter (input heat_pulses) counts the plant's true heat to the HR water
 (PlantState.heat_kwh) in pulses of `heat_wh_per_pulse` (the meter's own pulse value; the
 firmware is told it by the setting hr_meter_wh_per_pulse); a stuck, open or shorted
-pulse input gives no more pulses (a broken S0 wire). The pressure transmitters carry
-P_NOISE_BAR of noise, as live ones do.
+pulse input gives no more pulses (a broken S0 wire); a `scale` fault (factor) makes a
+pulse input count `factor` of what it measures from the fault on (a meter with the wrong
+pulse value or a flow sensor that reads half: implausible, not silent). The pressure
+transmitters carry P_NOISE_BAR of noise, as live ones do.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from co2hr.io import INPUTS, OUTPUTS
 from rig.hil.terminals import terminal_value
 from rig.plant import Actuators, Plant
 
-FAULT_KINDS = ("open", "short", "stuck", "drift", "noise", "bus_error")
+FAULT_KINDS = ("open", "short", "stuck", "drift", "noise", "bus_error", "scale")
 
 # terminal values of a broken wire / a short, per input kind
 _OPEN = {"ma420": 0.0, "ratio": 0.0, "pt1000": 1e7, "ntc": 1e8, "v010": 0.0, "di": 0.0,
@@ -58,8 +60,12 @@ class SimBoard:
         # terminal reads the forced value, whatever the plant does, until clear(name)
         self._forced: dict[str, int] = {}
         self.alarm_relay = 0
+        self.inj_stop = 1  # the injection-stop relay to the case controllers (1: close)
         self.act = Actuators()
         self._faults: dict[str, tuple[str, dict]] = {}
+        # what a pulse input did not count while a scale fault held (a meter put right
+        # counts on from where it stands: the missed heat is not counted afterwards)
+        self._uncounted: dict[str, float] = {}
         self._rng = random.Random(seed)
 
     # -- scenario side --------------------------------------------------------------------
@@ -80,7 +86,8 @@ class SimBoard:
 
     def inject(self, name: str, kind: str, **params) -> None:
         """Fault on one input: open, short, stuck, drift (rate per second, engineering
-        units), noise (sigma, engineering units) or bus_error (validity flag 0)."""
+        units), noise (sigma, engineering units), bus_error (validity flag 0) or scale (a
+        pulse input counts `factor` of its quantity from now on)."""
         if name not in INPUTS:
             raise KeyError(f"unknown signal {name!r}")
         if kind not in FAULT_KINDS:
@@ -92,6 +99,11 @@ class SimBoard:
         elif kind == "drift":
             p.setdefault("rate", 0.01)
             p["t0"] = self.plant.state.t_s
+        elif kind == "scale":
+            if self.specs.get(name, {}).get("kind") != "pulse":
+                raise ValueError(f"a scale fault is for a pulse input, not {name!r}")
+            p.setdefault("factor", 0.5)
+            p["eng0"] = self._eng(name)  # the count as it stood: scaled from here
         elif kind == "noise":
             p.setdefault("sigma", 0.1)
             if "seed" in p:
@@ -101,6 +113,11 @@ class SimBoard:
     def clear(self, name: str | None = None) -> None:
         """Remove the fault of one input (all when None), and a digital input forced by
         set_di, so its terminal follows the plant again."""
+        for n in list(self._faults) if name is None else [name]:
+            kind, p = self._faults.get(n, ("", {}))
+            if kind == "scale":
+                lost = (1.0 - p["factor"]) * (self._eng(n) - p["eng0"])
+                self._uncounted[n] = self._uncounted.get(n, 0.0) + lost
         if name is None:
             self._faults.clear()
             self._forced.clear()
@@ -123,6 +140,8 @@ class SimBoard:
                     eng += p["rate"] * (self.plant.state.t_s - p["t0"])
                 elif kind == "noise":
                     eng += self._rng.gauss(0.0, p["sigma"])
+                elif kind == "scale":
+                    eng = p["eng0"] + p["factor"] * (eng - p["eng0"])
                 elif kind == "bus_error":
                     good = 0
             elif name in _TRANSMITTERS and self.p_noise_bar > 0.0:
@@ -158,6 +177,7 @@ class SimBoard:
                              gc_bypass=1 if v[5] >= 0.5 else 0,
                              comp_enable=1 if v[6] >= 0.5 else 0)
         self.alarm_relay = 1 if v[7] >= 0.5 else 0
+        self.inj_stop = 1 if v[8] >= 0.5 else 0
         return self.act
 
     def step(self, dt_s: float, bnd) -> None:
@@ -181,9 +201,9 @@ class SimBoard:
         if name == "ext_enable":
             return float(self.di.get("ext_enable", 1))
         if name == "energy_pulses":
-            return st.energy_kwh
+            return st.energy_kwh - self._uncounted.get(name, 0.0)
         if name == "heat_pulses":
-            return st.heat_kwh
+            return st.heat_kwh - self._uncounted.get(name, 0.0)
         if name in self.di:
             return float(self.di[name])
         return float(getattr(st, name))

@@ -69,6 +69,7 @@ def test_every_run_checks_come_first_then_the_declared_in_the_files_order():
                    ("HR water never above 95 degC", True),
                    ("no tick overruns", True),
                    ("no compressor enable before the HPEV's start opening", True),
+                   ("injection stop on through every HP stop", True),
                    ("no storage alarm at boot", True), ("every polled request answered", False),
                    ("fan failure raises fan_fail", True)]
 

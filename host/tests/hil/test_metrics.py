@@ -174,7 +174,46 @@ def test_checks_flag_pressure_water_and_overrun_violations():
                    "HR water never above 95 degC": False,
                    "no tick overruns": False,
                    "no compressor enable before the HPEV's start opening": True,
+                   "injection stop on through every HP stop": True,
                    "no storage alarm at boot": True}
+
+
+def _inj_trace(inj, en, stops, sw=None):
+    n = len(inj)
+    return {"t_s": [float(k) for k in range(n)], "out.inj_stop": [float(x) for x in inj],
+            "out.comp_enable": [float(x) for x in en], "fw.hp_stop_count": stops,
+            "plant.hp_switch_ok": sw if sw is not None else [1.0] * n}
+
+
+def test_injection_stop_against_the_hp_stops_and_the_plants_switch():
+    # boot (held, relay on), released at 2; an HP stop at 4 holds the enable off to 8
+    en = [0, 0, 1, 1, 0, 0, 0, 0, 1, 1]
+    stops = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    good = [1, 1, 0, 0, 1, 1, 1, 1, 0, 0]
+    x = M.inj_stop(_inj_trace(good, en, stops))
+    assert x["hp_stops"] == [{"t_s": 4.0, "held_s": 3.0}] and not x["uncovered_t_s"]
+    (_n, ok, _d), = C.run_check({"inj_stop": x}, "inj_stop_during_hp_stops")
+    assert ok
+    late = [1, 1, 0, 0, 0, 1, 1, 1, 0, 0]  # one tick late
+    x = M.inj_stop(_inj_trace(late, en, stops))
+    (_n, ok, d), = C.run_check({"inj_stop": x}, "inj_stop_during_hp_stops")
+    assert not ok and x["uncovered_t_s"] == [4.0] and "relay off at [4.0]" in d
+    early = [1, 1, 0, 0, 1, 1, 1, 1, 1, 0]  # still on with the enable back
+    x = M.inj_stop(_inj_trace(early, en, stops))
+    assert x["on_while_enabled_t_s"] == [8.0]
+    # a NaN (unread) counter and a reboot that reads the restored, lower count are no stop
+    x = M.inj_stop(_inj_trace(good, en, [float("nan"), 2.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0,
+                                         2.0, 2.0]))
+    assert x["hp_stops"] == []
+    # the plant's HP switch open for 5 rows (2 rows of lag allowed): the relay must be on
+    sw = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+    en2 = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+    inj = [1, 1, 0, 0, 0, 1, 1, 0, 0, 0]
+    x = M.inj_stop(_inj_trace(inj, en2, [0.0] * 10, sw))
+    assert x["switch_open_rows"] == 3 and x["switch_uncovered_t_s"] == [7.0]
+    assert x["on_while_enabled_t_s"] == []  # (the switch cuts an enabled pack)
+    x = M.inj_stop(_inj_trace(early, en, stops), [{"t_s": 5.0, "event": "di", "name": "hp_ok"}])
+    assert x["on_while_enabled_t_s"] == []  # a forced hp_ok terminal from 5 s
 
 
 def test_heat_and_ehr_from_forced_operation():

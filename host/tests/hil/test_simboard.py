@@ -31,7 +31,7 @@ BOARD = {
 def running_plant():
     p = Plant()
     sb = SimBoard(BOARD, p)
-    sb.apply_outputs([40, 30, 0, 100, 0, 0, 1, 0])
+    sb.apply_outputs([40, 30, 0, 100, 0, 0, 1, 0, 0])
     for _ in range(120):
         sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0))
     return p
@@ -119,10 +119,11 @@ def test_transmitter_saturates_outside_its_range():
 def test_outputs_and_digital_inputs():
     p = Plant()
     sb = SimBoard(BOARD, p)
-    act = sb.apply_outputs([120, -5, 50, 70, 30, 1, 0, 1])
+    assert sb.inj_stop == 1  # before the first outputs: as SAFE_OUTPUTS
+    act = sb.apply_outputs([120, -5, 50, 70, 30, 1, 0, 1, 0])
     assert (act.hpev_pct, act.bev_pct, act.hr_valve_pct) == (100.0, 0.0, 50.0)
     assert (act.fan_pct, act.hr_pump_pct, act.gc_bypass, act.comp_enable) == (70, 30, 1, 0)
-    assert sb.alarm_relay == 1 and len(OUTPUTS) == 8
+    assert sb.alarm_relay == 1 and sb.inj_stop == 0 and len(OUTPUTS) == 9
     sb.set_di("ext_enable", 0)
     p.faults.fan_failed = True
     raw, _ = sb.terminals()
@@ -130,7 +131,7 @@ def test_outputs_and_digital_inputs():
     with pytest.raises(ValueError):
         sb.apply_outputs([1, 2, 3])
     with pytest.raises(ValueError):
-        sb.apply_outputs([float("nan")] * 8)
+        sb.apply_outputs([float("nan")] * 9)
 
 
 @pytest.mark.parametrize("name", ["comp_run", "hp_ok", "fan_ok"])
@@ -162,7 +163,7 @@ def test_heat_meter_pulses_count_the_plants_heat_and_stop_with_a_broken_wire():
     board = {"name": "t", "inputs": {**BOARD["inputs"], "heat_pulses": {"kind": "pulse"}}}
     p = Plant()
     sb = SimBoard(board, p, heat_wh_per_pulse=5.0)
-    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0])  # HR valve and pump open
+    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0])  # HR valve and pump open
     for _ in range(240):
         sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0))
     assert p.state.heat_kwh > 1.0  # the HRHX took heat
@@ -187,3 +188,27 @@ def test_pressure_transmitters_carry_noise_so_a_live_one_is_never_stuck(running_
     assert max(abs(b - true) for b in bar) < 5 * P_NOISE_BAR
     sb.inject("p_gc_bar", "stuck")
     assert len({sb.terminals()[0][k] for _ in range(20)}) == 1  # a frozen one: exactly
+
+
+def test_a_scaled_pulse_input_counts_its_share_and_on_from_there_when_put_right():
+    board = {"name": "t", "inputs": {**BOARD["inputs"], "heat_pulses": {"kind": "pulse"}}}
+    p = Plant()
+    sb = SimBoard(board, p, heat_wh_per_pulse=1.0)
+    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0])
+    bnd = Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0)
+    for _ in range(240):
+        sb.step(1.0, bnd)
+    h0, n0 = p.state.heat_kwh, sb.terminals()[0][idx("heat_pulses")]
+    sb.inject("heat_pulses", "scale", factor=0.5)
+    for _ in range(240):
+        sb.step(1.0, bnd)
+    h1, n1 = p.state.heat_kwh, sb.terminals()[0][idx("heat_pulses")]
+    assert h1 - h0 > 1.0 and n1 - n0 == pytest.approx(0.5 * (h1 - h0) * 1000.0, abs=2)
+    sb.clear("heat_pulses")
+    assert sb.terminals()[0][idx("heat_pulses")] == pytest.approx(n1, abs=1)  # no jump
+    for _ in range(60):
+        sb.step(1.0, bnd)
+    n2 = sb.terminals()[0][idx("heat_pulses")]
+    assert n2 - n1 == pytest.approx((p.state.heat_kwh - h1) * 1000.0, abs=2)  # full rate
+    with pytest.raises(ValueError):
+        sb.inject("p_gc_bar", "scale")
