@@ -342,8 +342,9 @@ class Controller:
         """The injection-stop relay (docs/control.md "Injection stop"): on while a safety
         stops the compressors (the HP stop, the HP switch open, p_gc not trusted) and
         through the start sequence that follows (and the one after a boot: the reset
-        stopped them too), until the enable is released. Mode Off/Standby is the operator's stop: it clears
-        it. In mode Manual its manual value rules, except against a safety stop."""
+        stopped them too), until the enable is released. Mode Off/Standby is the
+        operator's stop: it clears it. In mode Manual its manual value rules, except
+        against a safety stop."""
         gc = self.gc
         stop = gc.comp_stop or gc.hp_trip or self.guard.stop  # (p_gc untrusted: a safety)
         if stop:

@@ -371,6 +371,7 @@ def test_fans_full_through_hp_stop_and_after_restart():
     r.eng[AI_P_GC] = 82.0  # (falling at a rate the signal layer accepts)
     r.step(1)
     r.eng[AI_P_GC] = 60.0  # at least saturation at T3, or the guard distrusts it
+    r.eng[AI_T_DISCH] = 75.0  # and the discharge temperature of 60 bar
     r.eng[AI_T_GC_OUT] = 20.0  # T3 at ambient while the compressors stand
     r.step(100)  # restart delay (60 s) over: the compressors are enabled again
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_FAN] == 100.0
@@ -605,6 +606,7 @@ def test_deviation_alarm_counts_only_while_the_loop_controls():
     r.set("dev_delay_s", 30)
     r.through_start()
     r.eng[AI_P_GC] = r.c.gc.ref - 15.0  # (below: far from the HP levels)
+    r.eng[AI_T_DISCH] = 92.0  # the discharge temperature of that pressure (co2hr.hp_guard)
     r.step(25)
     assert not r.c.alarms.active[A.A_DEV_P_GC]
     r.set("mode_cmd", 1)  # Standby: the count is frozen, not reset
