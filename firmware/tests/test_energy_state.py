@@ -5,7 +5,16 @@
 from ctlkit import Rig
 
 from co2hr import status as S
-from co2hr.io import AI_DEMAND, AI_P_GC, AI_T_AMB, AI_T_GC_OUT, AO_FAN, CI_ENERGY, DO_GC_BYPASS
+from co2hr.io import (
+    AI_DEMAND,
+    AI_P_GC,
+    AI_T_AMB,
+    AI_T_DISCH,
+    AI_T_GC_OUT,
+    AO_FAN,
+    CI_ENERGY,
+    DO_GC_BYPASS,
+)
 
 
 def _pulses(r, n, per_step=1):
@@ -69,6 +78,7 @@ def test_fans_held_below_max_cop_is_forced_without_a_raise():
     r.eng[AI_T_GC_OUT] = 18.0
     r.eng[AI_T_AMB] = 15.0
     r.eng[AI_P_GC] = 55.0  # near the reference: no HP fan safety
+    r.eng[AI_T_DISCH] = 67.0  # the discharge temperature of 55 bar (co2hr.hp_guard)
     r.step(30)
     r.set("p_hr_max_bar", 60)
     r.set("mode_cmd", 3)
@@ -76,7 +86,10 @@ def test_fans_held_below_max_cop_is_forced_without_a_raise():
     r.step(30)
     r.eng[AI_T_GC_OUT] = 25.0  # the fans held back: T3 rises, and the optimum read there
     r.eng[AI_P_GC] = 64.0
-    r.step(120)
+    r.eng[AI_T_DISCH] = 76.0  # (rising with it: within the rate check)
+    r.step(1)
+    r.eng[AI_T_DISCH] = 82.0
+    r.step(119)
     st = r.c.status
     assert st[S.ST_HR_RAISE] == 0.0
     assert st[S.ST_FAN_LIMIT] < 60.0 and r.out[AO_FAN] >= st[S.ST_FAN_LIMIT] - 0.5
