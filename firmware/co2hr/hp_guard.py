@@ -23,18 +23,17 @@
 #     than a first-order lag says; a rise leaves it colder, the safe side). A
 #     measured T_d more than _RES_K (_RES_FANS_K with the fan alarm) above the model
 #     for _RES_S means p_gc is higher than it reads.
-# p_rec is checked the same way (`rec_bad`, latched until acknowledged): while the
-# compressors run the BEV lets receiver gas to suction, so p_rec cannot be more than
-# _SUC_MARGIN_BAR below p_suc. A p_rec reading drifting low makes the BEV close on it
-# while the true receiver pressure climbs (43 degC: 84 bar against a 90 bar relief); once
-# the BEV is shut the reading falls through p_suc, and the receiver falls back to its
-# p_rec-invalid rule (co2hr.receiver: BEV fully open while running).
-# (The HP switch is no check: it opens at 115 bar, past the design limit, and a broken
-# switch circuit is its own alarm, hp_switch.)
 #   * frozen while the plant moves: the p_gc terminal value unchanged for _FROZEN_S while
 #     p_rec moved more than _MOVED_BAR (a live transmitter follows any transient of the
 #     high side; the stuck check's p_stuck_s alone let p_gc, frozen as the HPEV stuck
 #     at 5 % at 45 degC, run 3 bar/s up to the HP switch).
+# (The HP switch is no check: it opens at 115 bar, past the design limit, and a broken
+# switch circuit is its own alarm, hp_switch.)
+# p_rec is checked too (`rec_bad`, latched until acknowledged): while the compressors run
+# the BEV lets receiver gas to suction, so p_rec cannot be more than _SUC_MARGIN_BAR below
+# p_suc; the receiver then takes its p_rec-invalid rule (co2hr.receiver: BEV fully open
+# while running). It does not catch a p_rec drifting low that the BEV holds at its
+# setpoint (docs/control.md, "BEV: receiver pressure").
 # A fault the signal layer finds (open, short, range, stuck for p_stuck_s) makes p_gc
 # untrusted at once, and it is trusted again after _TRUST_S valid. An implausible reading
 # latches until acknowledged (a sensor that lied once is not believed again by itself).
