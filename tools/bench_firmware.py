@@ -19,7 +19,7 @@ from rig.targets import open_target
 ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,
        "t_amb_c": 28.0, "t_disch_c": 105.0, "t_w_in_c": 30.0, "t_w_out_c": 50.0, "t_tank_c": 50.0,
        "demand_v": 4.0, "comp_run": 1, "hp_ok": 1, "ext_enable": 1, "energy_pulses": 0,
-       "fan_ok": 1}
+       "fan_ok": 1, "heat_pulses": 0}
 
 
 def drive(target, board, n: int, t0: int = 0) -> float:

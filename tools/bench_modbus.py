@@ -24,7 +24,7 @@ from rig.targets.modbus_bridge import ModbusBridge
 ENG = {"p_gc_bar": 90.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 33.0,
        "t_amb_c": 25.0, "t_disch_c": 100.0, "t_w_in_c": 30.0, "t_w_out_c": 45.0, "t_tank_c": 45.0,
        "demand_v": 0.0, "comp_run": 1, "hp_ok": 1, "ext_enable": 1, "energy_pulses": 0,
-       "fan_ok": 1}
+       "fan_ok": 1, "heat_pulses": 0}
 TICK_MS = 100  # a fast control tick, so a late one shows
 
 
