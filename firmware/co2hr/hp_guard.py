@@ -60,10 +60,11 @@ from co2hr.io import (
     AI_T_GC_OUT,
     DI_FAN_OK,
 )
+from co2hr.pi import clamp
 
 TRUSTED = const(0)  # STATUS p_gc_trust
 INVALID = const(1)  # the signal layer found a fault (open, short, range, stuck)
-IMPLAUSIBLE = const(2)  # against p_rec, T3, the discharge temperature or the HP switch
+IMPLAUSIBLE = const(2)  # against p_rec, T3 or the discharge temperature, or frozen
 WAIT = const(3)  # valid again, not yet trusted for _TRUST_S
 _N_DISCH = 0.285  # discharge temperature exponent (see the header)
 _K0 = 273.15
@@ -115,8 +116,7 @@ class HpGuard:
         self._p_last = -1.0  # the protections' p_gc and its rise, last trusted tick
         self._rise = 0.0
         self._blind_s = 0.0  # time since trust was lost (counted up to _EXTRAP_S)
-        self._settling = 0  # the lagged model is still far from the present one
-        self._falling = 0  # ... below it: p_gc fell faster than the lag follows
+        self._falling = 0  # the lagged model above the present one: p_gc fell faster
         self._t3_c = -100.0  # the T3 _p_sat_lo was made for
         self._p_sat_lo = 0.0  # p_sat(T3) - _SAT_MARGIN_BAR
 
@@ -130,10 +130,13 @@ class HpGuard:
         self.rec_bad = 0
 
     # --- private helpers
+    def _t_suc_k(self, p_suc):
+        """The suction temperature the model assumes, K."""
+        return t_sat_c(p_suc) + _SH_K + _K0
+
     def _model_c(self, p_gc, p_suc):
         """Discharge temperature for compression p_suc -> p_gc (no bias), degC."""
-        t_s = t_sat_c(p_suc) + _SH_K + _K0
-        return t_s * (p_gc / p_suc) ** _N_DISCH - _K0
+        return self._t_suc_k(p_suc) * (p_gc / p_suc) ** _N_DISCH - _K0
 
     def _discharge(self, sig, learn, dt):
         """Every _MODEL_EVERY_S: the lagged model, the residual and (learn: p_gc trusted,
@@ -153,13 +156,13 @@ class HpGuard:
             self._model += (m - self._model) * step / (_TD_LAG_S + step)
         d = m - self._model  # the lag still settling (see the header)
         self._falling = d < -_SETTLING_K  # no judgement: T_d lags high
-        self._settling = self._falling or d > _SETTLING_K  # no learning
+        settling = self._falling or d > _SETTLING_K  # no learning
         r = sig.value[AI_T_DISCH] - self._model
-        if learn and not self._settling:
+        if learn and not settling:
             tau = _BIAS_FAST_S if self._learn_s < _LEARN_S else _BIAS_SLOW_S
             self._learn_s += step
             b = self.bias + (r - self.bias) * step / (tau + step)
-            self.bias = -_BIAS_MAX_K if b < -_BIAS_MAX_K else _BIAS_MAX_K if b > _BIAS_MAX_K else b
+            self.bias = clamp(b, -_BIAS_MAX_K, _BIAS_MAX_K)
         self.residual = r - self.bias
 
     def _implausible(self, sig, settled, fans_failed, bypass, dt):
@@ -207,8 +210,7 @@ class HpGuard:
         if self._learn_s < _LEARN_S or not (sig.valid[AI_T_DISCH] and sig.valid[AI_P_SUC]):
             return -1.0
         p_suc = sig.value[AI_P_SUC]
-        t_s = t_sat_c(p_suc) + _SH_K + _K0
-        x = (sig.value[AI_T_DISCH] - self.bias + _K0) / t_s
+        x = (sig.value[AI_T_DISCH] - self.bias + _K0) / self._t_suc_k(p_suc)
         return p_suc * x ** (1.0 / _N_DISCH) if x > 1.0 else p_suc
 
     # --- API
@@ -260,9 +262,5 @@ class HpGuard:
             p = self._p_last + self._rise * self._blind_s
             if p > self.p_sub:
                 self.p_sub = p
-        self._decide_stop()
+        self.stop = self.blind  # (see the header: no running on an untrusted p_gc)
         return self.blind
-
-    def _decide_stop(self):
-        """The compressor stop: while blind (see the header); ends once trusted."""
-        self.stop = self.blind
