@@ -28,7 +28,6 @@ def main(argv=None) -> int:
     ap.add_argument("--target", default="sil", choices=("sil", "mpy"))
     ap.add_argument("--board", default="esp32_devkitc")
     ap.add_argument("--max-amb", type=float, default=45.0)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="write every result to this file")
     a = ap.parse_args(argv)
     board = load_board(a.board)
@@ -44,9 +43,6 @@ def main(argv=None) -> int:
         print(f"{len(results):4d} {r['name']:58s} p_gc {r['p_gc_max_bar']:6.1f} bar "
               f"p_rec {r['p_rec_max_bar']:5.1f} {' '.join(r['failed'])}", flush=True)
 
-    import random
-
-    random.seed(a.seed)
     one()
     worst = max(results, key=lambda r: r["p_gc_max_bar"])
     bad = [r for r in results if r["failed"]]

@@ -470,16 +470,20 @@ def _heat_meter_fallback(s, max_detect_s, meter_rel, est_rel, abs_kwh):
                        "pulse booked at the detection)", ok,
                        d + f"; without it {hb['around']['without_since_kwh']:.3f} kWh"))
     if t_c is not None:
-        back = hb["back_s"]
-        cleared = [a for a in al if a["cleared_s"] is not None and a["cleared_s"] >= t_c]
-        out.append(_result("after the clear the meter counts again and the alarm clears",
-                           back is not None and back - t_c <= max_detect_s and cleared,
-                           f"cleared at {t_c:g} s, hr_meter 1 at {back} s, alarm "
-                           f"{cleared[:1]}"))
+        out.append(_meter_back("after the clear the meter counts again and the alarm clears",
+                               t_c, hb["back_s"], al, max_detect_s))
         if hb["after"] is not None:
             ok, d = _heat_ok(hb["after"], meter_rel, abs_kwh)
             out.append(_result("after the clear the meter's heat is booked", ok, d))
     return out
+
+
+def _meter_back(name, t_c, back_s, alarms, max_detect_s) -> Result:
+    """After a heat-meter fault is cleared at t_c: status hr_meter back to 1 (at back_s)
+    within max_detect_s, and the heat_meter alarm (of `alarms`) cleared after t_c."""
+    cleared = [a for a in alarms if a["cleared_s"] is not None and a["cleared_s"] >= t_c]
+    return _result(name, back_s is not None and back_s - t_c <= max_detect_s and cleared,
+                   f"cleared at {t_c:g} s, hr_meter 1 at {back_s} s, alarm {cleared[:1]}")
 
 
 @check("heat_meter_implausible", max_detect_s=(600.0, 1.0, 14400.0),
@@ -517,12 +521,8 @@ def _heat_meter_implausible(s, max_detect_s, meter_rel, est_rel, abs_kwh):
     out.append(_result(f"the estimate meanwhile within {est_rel:g} of the plant's", ok,
                        d.replace("booked", "estimated")))
     if t_c is not None:
-        back = im["back_s"]
-        cleared = [a for a in al if a["cleared_s"] is not None and a["cleared_s"] >= t_c]
-        out.append(_result("after the clear it is plausible again and the alarm clears",
-                           back is not None and back - t_c <= max_detect_s and cleared,
-                           f"cleared at {t_c:g} s, hr_meter 1 at {back} s, alarm "
-                           f"{cleared[:1]}"))
+        out.append(_meter_back("after the clear it is plausible again and the alarm clears",
+                               t_c, im["back_s"], al, max_detect_s))
     return out
 
 
