@@ -108,8 +108,7 @@ class Signals:
         self.sample = self._eng
         self._x_eng = [0.0] * N_IN  # the terminal value _eng was converted from
         self._have = bytearray(N_IN)  # _eng holds a sample
-        self._same_s = [0.0] * N_IN  # time the raw value has not changed
-        self.same_s = self._same_s  # (public: co2hr.hp_guard's fast frozen check)
+        self.same_s = [0.0] * N_IN  # time the raw value has not changed (co2hr.hp_guard)
         self._raw_prev = [0.0] * N_IN
         self.tau_s = [0.0] * N_IN
         self._stuck_s = [0.0] * N_IN  # per input: the stuck window, s (0: not checked)
@@ -242,11 +241,11 @@ class Signals:
                 stuck_s = self._stuck_s[i]
                 if stuck_s > 0.0:
                     if x == self._raw_prev[i]:
-                        self._same_s[i] += dt_s
+                        self.same_s[i] += dt_s
                     else:
-                        self._same_s[i] = 0.0
+                        self.same_s[i] = 0.0
                         self._raw_prev[i] = x
-                    if f == 0 and self._same_s[i] >= stuck_s:
+                    if f == 0 and self.same_s[i] >= stuck_s:
                         f = F_STUCK
             if f == 0 or f == F_RATE or f == F_STUCK:
                 self._eng[i] = v  # the rate check compares with the last sample
