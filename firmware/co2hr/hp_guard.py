@@ -14,9 +14,15 @@
 #     so p_gc is at least p_sat(T3) - _SAT_MARGIN_BAR (not while the GC bypass is open:
 #     T3 is then not a coil outlet);
 #   * the discharge temperature: compression from p_suc (saturated + _SH_K superheat) to
-#     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH (a fit of the rig's compressor, within
-#     2 K from 45 to 105 bar) plus a bias learned while p_gc is trusted (fast at first,
-#     then slowly, so a slow drift is not learned away). The model is lagged like the
+#     p_gc gives T_d = T_s (p_gc / p_suc)^_N_DISCH - _FLASH_K_PER_K (T3 - _FLASH_T3_C):
+#     the receiver's flash gas joins the suction colder than the evaporators' superheated
+#     gas, and there is more of it the warmer T3 (a fit against CoolProp of the rig's
+#     compressor with the flash gas mixed in: within 0.7 K rms, 4 K worst, over T3
+#     12-47 degC, p_gc from the COP optimum - 8 bar to 115 bar, p_rec 34-40 bar; without
+#     the T3 term the error ran from +2 K to -14 K, so a fan failure, which raises T3,
+#     hid a p_gc higher than read). Plus a bias learned while p_gc is trusted, slowly
+#     (_BIAS_TAU_S from the first sample: a drift of 0.05 bar/s shows as ~0.06 K/s, which
+#     a fast learner would follow within its band). The model is lagged like the
 #     sensor in its pocket; the bias is learned only while that lag has settled (within
 #     _SETTLING_K of the model at the present reading), and the residual is not judged
 #     while p_gc falls faster than that (the real discharge line stays hotter for longer
@@ -27,8 +33,10 @@
 #     p_rec moved more than _MOVED_BAR (a live transmitter follows any transient of the
 #     high side; the stuck check's p_stuck_s alone let p_gc, frozen as the HPEV stuck
 #     at 5 % at 45 degC, run 3 bar/s up to the HP switch).
-# (The HP switch is no check: it opens at 115 bar, past the design limit, and a broken
-# switch circuit is its own alarm, hp_switch.)
+#   * the HP switch open (it opens at 115 bar and re-arms at 100) while p_gc reads below
+#     _HP_SW_READ_MIN_BAR: too late to protect this run (the switch acts past the design
+#     limit), but it keeps the compressors from the next start on a lying transmitter
+#     (a broken switch circuit stops them anyway; its own alarm is hp_switch).
 # p_rec is checked too (`rec_bad`, latched until acknowledged): while the compressors run
 # the BEV lets receiver gas to suction, so p_rec cannot be more than _SUC_MARGIN_BAR below
 # p_suc; the receiver then takes its p_rec-invalid rule (co2hr.receiver: BEV fully open
@@ -69,17 +77,19 @@ WAIT = const(3)  # valid again, not yet trusted for _TRUST_S
 _N_DISCH = 0.285  # discharge temperature exponent (see the header)
 _K0 = 273.15
 _SH_K = const(10)  # suction superheat the model assumes
-_BIAS0_K = const(3)  # the model's bias before one was learned
-_BIAS_MAX_K = const(10)  # a learned bias is bounded to this
-_BIAS_FAST_S = const(60)  # learning time constants: first _LEARN_S of good data ...
-_BIAS_SLOW_S = const(1800)  # ... then this
-_LEARN_S = const(300)
+_FLASH_K_PER_K = 0.36  # flash gas cools the suction: T_d falls this much per K of T3 ...
+_FLASH_T3_C = const(15)  # ... above this T3
+_T3_GUESS_K = const(6)  # T3 invalid: ambient + this (a warm guess: the check's safe side)
+_BIAS0_K = const(1)  # the model's bias before one was learned
+_BIAS_MAX_K = const(8)  # a learned bias is bounded to this
+_BIAS_TAU_S = const(900)  # learning time constant: slow, so a drift is not learned away
+_LEARN_S = const(600)  # the bias counts as learned after this much good data
 _TD_LAG_S = const(30)  # the model is lagged like the discharge sensor in its pocket
 _MODEL_EVERY_S = const(5)
 _RES_K = const(6)
 _RES_FANS_K = const(4)
 _RES_S = const(10)
-_UNLEARNED_K = const(4)  # the band is this much wider until the bias is learned
+_UNLEARNED_K = const(2)  # the band is this much wider until the bias is learned
 _SETTLING_K = const(2)  # no residual judged while the lagged model is this far from now
 _REC_MARGIN_BAR = const(2)
 _SAT_MARGIN_BAR = const(3)
@@ -89,6 +99,7 @@ _SUC_MARGIN_BAR = const(1)
 _FROZEN_S = const(3)
 _MOVED_BAR = const(1)
 _AMB_MIN_C = const(10)
+_HP_SW_READ_MIN_BAR = const(95)  # the HP switch re-arms at 100 bar; less, read while open
 _TRUST_S = const(60)
 _EXTRAP_S = const(30)  # the rise at the loss of trust is assumed to go on this long
 
@@ -134,9 +145,19 @@ class HpGuard:
         """The suction temperature the model assumes, K."""
         return t_sat_c(p_suc) + _SH_K + _K0
 
-    def _model_c(self, p_gc, p_suc):
+    def _flash_k(self, sig):
+        """How much colder the flash gas from the receiver makes the discharge, K."""
+        if sig.valid[AI_T_GC_OUT]:
+            t3 = sig.value[AI_T_GC_OUT]
+        elif sig.valid[AI_T_AMB]:
+            t3 = sig.value[AI_T_AMB] + _T3_GUESS_K
+        else:
+            return 0.0
+        return (t3 - _FLASH_T3_C) * _FLASH_K_PER_K if t3 > _FLASH_T3_C else 0.0
+
+    def _model_c(self, p_gc, p_suc, flash_k):
         """Discharge temperature for compression p_suc -> p_gc (no bias), degC."""
-        return self._t_suc_k(p_suc) * (p_gc / p_suc) ** _N_DISCH - _K0
+        return self._t_suc_k(p_suc) * (p_gc / p_suc) ** _N_DISCH - _K0 - flash_k
 
     def _discharge(self, sig, learn, dt):
         """Every _MODEL_EVERY_S: the lagged model, the residual and (learn: p_gc trusted,
@@ -149,7 +170,7 @@ class HpGuard:
             return
         step = self._every_s
         self._every_s = 0.0
-        m = self._model_c(sig.value[AI_P_GC], sig.value[AI_P_SUC])
+        m = self._model_c(sig.value[AI_P_GC], sig.value[AI_P_SUC], self._flash_k(sig))
         if self._model < -0.5:
             self._model = m
         else:
@@ -159,9 +180,8 @@ class HpGuard:
         settling = self._falling or d > _SETTLING_K  # no learning
         r = sig.value[AI_T_DISCH] - self._model
         if learn and not settling:
-            tau = _BIAS_FAST_S if self._learn_s < _LEARN_S else _BIAS_SLOW_S
             self._learn_s += step
-            b = self.bias + (r - self.bias) * step / (tau + step)
+            b = self.bias + (r - self.bias) * step / (_BIAS_TAU_S + step)
             self.bias = clamp(b, -_BIAS_MAX_K, _BIAS_MAX_K)
         self.residual = r - self.bias
 
@@ -185,9 +205,12 @@ class HpGuard:
             if p_gc < self._p_sat_lo:
                 return True
         if self._model > -0.5 and not self._falling:
-            lim = _RES_FANS_K if fans_failed else _RES_K
-            if self._learn_s < _LEARN_S:
-                lim += _UNLEARNED_K  # (the bias is the fit's until it is learned)
+            if fans_failed:  # (the heat rejection in doubt: no allowance for the fit)
+                lim = _RES_FANS_K
+            elif self._learn_s < _LEARN_S:
+                lim = _RES_K + _UNLEARNED_K  # (the bias is the fit's until it is learned)
+            else:
+                lim = _RES_K
             if self.residual > lim:
                 self._res_s += dt
                 return self._res_s >= _RES_S
@@ -210,7 +233,7 @@ class HpGuard:
         if self._learn_s < _LEARN_S or not (sig.valid[AI_T_DISCH] and sig.valid[AI_P_SUC]):
             return -1.0
         p_suc = sig.value[AI_P_SUC]
-        x = (sig.value[AI_T_DISCH] - self.bias + _K0) / self._t_suc_k(p_suc)
+        x = (sig.value[AI_T_DISCH] - self.bias + self._flash_k(sig) + _K0) / self._t_suc_k(p_suc)
         return p_suc * x ** (1.0 / _N_DISCH) if x > 1.0 else p_suc
 
     # --- API
@@ -238,6 +261,8 @@ class HpGuard:
             self._latched = 1
         if self._frozen(sig, running and valid):
             self._latched = 1
+        if gc.hp_trip and valid and sig.value[AI_P_GC] < _HP_SW_READ_MIN_BAR:
+            self._latched = 1  # the HP switch open: p_gc is above its re-arm pressure
         if self._latched:
             self.trust = IMPLAUSIBLE
         elif not valid:

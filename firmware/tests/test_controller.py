@@ -570,11 +570,20 @@ def test_injection_stop_covers_safety_stops_not_the_operators():
             break
         r.step()
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[DO_INJ_STOP] == 0.0
-    r.eng[DI_HP_OK] = 0  # the HP switch opens: the compressors are cut by it
+    for p_gc_bar in (96.0, 102.0):  # (at a pace the signal layer's rate check accepts)
+        r.eng[AI_P_GC] = p_gc_bar
+        r.step(1)
+    r.eng[DI_HP_OK] = 0  # the HP switch opens (p_gc above its re-arm pressure, 100 bar)
     r.step(3)
     assert r.out[DO_INJ_STOP] == 1.0
     r.eng[DI_HP_OK] = 1
-    r.step(3)
+    for p_gc_bar in (96.0, 90.0):
+        r.eng[AI_P_GC] = p_gc_bar
+        r.step(2)
+    for _k in range(300):  # the HP stop the rise to 102 bar made holds a while
+        if not r.c.gc.comp_stop:
+            break
+        r.step()
     r.set("mode_cmd", 0)  # Off: the operator's stop
     r.step(5)
     assert r.out[DO_COMP_ENABLE] == 0.0 and r.out[DO_INJ_STOP] == 0.0

@@ -18,11 +18,12 @@ from co2hr.io import (
     AO_FAN,
     AO_HPEV,
     DI_FAN_OK,
+    DI_HP_OK,
     DO_COMP_ENABLE,
 )
 from co2hr.signals import F_STUCK
 
-_LEARNED_S = 600  # running long enough for the discharge model's first learning
+_LEARNED_S = 2400  # running long enough for the discharge model to learn its bias (~3 tau)
 
 
 def _running(s=_LEARNED_S, eng=None):
@@ -214,3 +215,22 @@ def test_a_p_gc_frozen_in_a_steady_plant_waits_for_p_stuck_s():
     r.noise = [1, 2]
     r.step(20)
     assert r.c.guard.trust == TRUSTED
+
+
+def test_the_hp_switch_open_below_its_re_arm_pressure_distrusts_p_gc():
+    r = _running(200)
+    assert 80.0 < r.eng[AI_P_GC] < 95.0
+    r.eng[DI_HP_OK] = 0  # opened at 115 bar while p_gc reads the nominal ~90 bar
+    r.step(3)  # (the switch reaches the guard through the HP ladder: a tick later)
+    assert r.c.guard.trust == IMPLAUSIBLE and r.out[DO_COMP_ENABLE] == 0
+    r.eng[DI_HP_OK] = 1
+    r.step(120)
+    assert r.c.guard.trust == IMPLAUSIBLE, "latched until acknowledged"
+
+
+def test_the_hp_switch_open_with_p_gc_reading_high_is_no_contradiction():
+    r = _running(200)
+    _move(r, AI_P_GC, 104.0, per_s=2.0)
+    r.eng[DI_HP_OK] = 0
+    r.step(3)
+    assert r.c.guard.trust != IMPLAUSIBLE
