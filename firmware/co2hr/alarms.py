@@ -269,8 +269,9 @@ ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure reading disagrees with the rest of the plant while the
     #:   compressors run: more than 2 bar below p_rec, more than 3 bar below saturation at
     #:   a subcritical T3, or the discharge temperature says 6 K (4 K with the fan alarm)
-    #:   more than the reading gives: a transmitter drifting, frozen or off its range, its
-    #:   cable, or the wrong range in the board file. The compressors stop
+    #:   more than the reading gives, or the HP switch opened while p_gc read below 95
+    #:   bar: a transmitter drifting, frozen or off its range, its cable, the wrong range
+    #:   in the board file (or a test trip of the HP switch). The compressors stop
     #:   (p_gc_blind_stop), the HPEV holds open, the fans run full; status p_gc_sub_bar
     #:   gives the pressure the discharge temperature says.
     #: action: Compare p_gc_bar and p_gc_sub_bar with a gauge at the gas cooler; check or

@@ -233,11 +233,15 @@ def _sensor_fallbacks(s, tol, min_flag_share):
                                "of the fault"))
         for fb in f["fallback"]:
             t = fb.get("tol") or tol
-            ok = (fb["min"] is not None and fb["expected"] is not None
-                  and abs(fb["min"] - fb["expected"]) <= t
-                  and abs(fb["max"] - fb["expected"]) <= t)
+            ok = fb["min"] is not None and fb["expected"] is not None
+            if ok and fb.get("at_least"):
+                ok = fb["min"] >= fb["expected"] - t
+            elif ok:
+                ok = (abs(fb["min"] - fb["expected"]) <= t
+                      and abs(fb["max"] - fb["expected"]) <= t)
+            least = " or more" if fb.get("at_least") else ""
             out.append(_result(f"{f['signal']}: {fb['signal']} at its fallback", ok,
-                               f"{fb['min']}..{fb['max']}, declared {fb['expected']}"))
+                               f"{fb['min']}..{fb['max']}, declared {fb['expected']}{least}"))
     return out
 
 
