@@ -67,6 +67,7 @@ from co2hr.io import (
     AI_T_DISCH,
     AI_T_GC_OUT,
     DI_FAN_OK,
+    DI_HP_OK,
 )
 from co2hr.pi import clamp
 
@@ -261,8 +262,9 @@ class HpGuard:
             self._latched = 1
         if self._frozen(sig, running and valid):
             self._latched = 1
-        if gc.hp_trip and valid and sig.value[AI_P_GC] < _HP_SW_READ_MIN_BAR:
-            self._latched = 1  # the HP switch open: p_gc is above its re-arm pressure
+        if (sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5 and valid
+                and sig.value[AI_P_GC] < _HP_SW_READ_MIN_BAR):
+            self._latched = 1  # the HP switch open now: p_gc is above its re-arm pressure
         if self._latched:
             self.trust = IMPLAUSIBLE
         elif not valid:

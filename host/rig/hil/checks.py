@@ -654,6 +654,22 @@ def _comp_enable_needs_hpev_open(s):
     return [_result("no compressor enable before the HPEV's start opening", not bad, detail)]
 
 
+@check("hpev_lockout_only_on_a_fault", always=True)
+def _hpev_lockout_only_on_a_fault(s):
+    """The HPEV flow test's lockout (alarm hpev_blocked, co2hr.hpev_test) is raised only
+    after an HPEV valve_stuck or a p_gc/p_rec fault: a healthy plant, however hot,
+    restarts after every HP stop."""
+    causes = [e["t_s"] for e in s.get("events", [])
+              if (e.get("event") == "valve_stuck" and e.get("valve") == "hpev")
+              or (e.get("event") == "fault" and e.get("signal") in ("p_gc_bar", "p_rec_bar"))]
+    t0 = min(causes, default=None)
+    raised = [a["raised_s"] for a in s.get("alarms", []) if a["alarm"] == "hpev_blocked"]
+    bad = [t for t in raised if t0 is None or t < t0]
+    detail = (f"hpev_blocked raised at {raised} s" if raised else "hpev_blocked never raised") + (
+        f"; first HPEV or pressure fault at {t0:g} s" if t0 is not None else "; no such fault")
+    return [_result("no HPEV lockout without an HPEV or pressure fault", not bad, detail)]
+
+
 @check("inj_stop_during_hp_stops", always=True)
 def _inj_stop_during_hp_stops(s):
     """The injection-stop relay (out.inj_stop, as the simulated board received it) is on
