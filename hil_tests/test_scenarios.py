@@ -33,10 +33,6 @@ def _run(target, board, tmp_path, name, overrides=None):
 # other failing check fails the test, and a fixed behaviour shows up as XPASS.
 # Thresholds are never loosened here.
 KNOWN: dict[tuple[str, str], str] = {
-    ("fan_failure_hot_day", "p_gc never above the configured maximum"):
-        "with the start sequence and the stored settings applied at boot, p_gc passes "
-        "p_gc_max_bar 105 by 0.05 bar once (1043 s; 110 bar never approached): the early "
-        "HP stop's 3 s look-ahead is short for this rise",
     ("stuck_hpev_hot_day", "deviation alarm dev_p_gc after the HPEV stuck"):
         "at 30 kW the pack cycles on its thermostat, so p_gc is never 10 bar off for 120 s "
         "of running before the load rises; then p_gc runs away in ~45 s and the HP stop "

@@ -103,7 +103,7 @@ STOP_LEAD_S = 2.0  # the compressor stop likewise
 RATE_TAU_S = 1.0  # filter time constant of the p_gc rise rate
 BACK_CLOSE_BAR = 0.5  # HPEV shut when p_gc is this far below p_rec (no backflow) ...
 BACK_OPEN_BAR = 2.0  # ... and open again when p_gc is this far above p_rec
-STOP_EARLY_MARGIN_BAR = 0.2  # the early compressor stop (fans spent) acts this far below
+STOP_EARLY_MARGIN_BAR = 0.3  # the early compressor stop (fans spent) acts this far below
 # p_gc_max: the release takes a tick to act while p_gc creeps 0.01-0.05 bar/s at the top
 # (whole numbers as private ints: mpy-cross folds them, a named float costs heap)
 _OVR_ABOVE_MAX_BAR = const(1)  # the override level is at least this far above p_gc_max
