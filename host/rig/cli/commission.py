@@ -282,6 +282,7 @@ def check_hp_switch(w: Walk) -> Check:
     c = Check("hp_switch", "HP safety switch: alarm, HPEV override, alarm relay, reset")
     a_sw = next(a for a in fwdoc.alarms() if a.name == "hp_switch")
     a_ov = next(a for a in fwdoc.alarms() if a.name == "hp_override")
+    was_active = {s.doc.code for s in w.alarms() if s.active}  # (before the trip)
     if not _switch(w, True):
         c.status = NOT_DONE
         c.note("not done: nobody opened the HP switch (run rig commission in a terminal at "
@@ -294,7 +295,6 @@ def check_hp_switch(w: Walk) -> Check:
 
     others = [x.doc.code for x in alarmstate.holding_relay(w.link.read(alarmstate.regs()))
               if x.doc.code not in (a_sw.code, a_ov.code)]
-    was_active = {s.doc.code for s in w.alarms() if s.active}
     ok, v = w.wait(names, lambda v: v["hp_ok"] < 0.5 and active(v, a_sw) and active(v, a_ov)
                    and v["alarm_relay"] >= 0.5, a_sw.delay_s + 10.0)
     c.data["open"] = {"hp_ok": v["hp_ok"], "alarm_relay": v["alarm_relay"],

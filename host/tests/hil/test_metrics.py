@@ -188,6 +188,7 @@ def test_checks_flag_pressure_water_and_overrun_violations():
                    "HR water never above 95 degC": False,
                    "no tick overruns": False,
                    "no compressor enable before the HPEV's start opening": True,
+                   "no HPEV lockout without an HPEV or pressure fault": True,
                    "injection stop on through every HP stop": True,
                    "no storage alarm at boot": True}
 
