@@ -48,7 +48,8 @@ def solve(p_bar: float, h_in: float, m_co2: float, t_amb_c: float, m_air: float,
     ua_seg = 1.0 / (1.0 / ua_air + 1.0 / ua_co2) / n
     c_air = m_air * CP_AIR / n
     h = h_in
-    t_c, rho, cp, _ = P.state_ph(p_bar, h)
+    read = P.ph_reader(p_bar)
+    t_c, rho, cp = read(h)
     rho_sum = 0.5 * rho
     for i in range(n):
         c_c = m_co2 * cp
@@ -69,7 +70,7 @@ def solve(p_bar: float, h_in: float, m_co2: float, t_amb_c: float, m_air: float,
         if (q > 0.0 and h_new < h_amb) or (q < 0.0 and h_new > h_amb):
             h_new = h_amb  # cannot pass the air temperature
         h = h_new
-        t_c, rho, cp, _ = P.state_ph(p_bar, h)
+        t_c, rho, cp = read(h)
         rho_sum += rho if i < n - 1 else 0.5 * rho
     return h, (h_in - h) * m_co2, rho_sum / n
 

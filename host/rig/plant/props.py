@@ -104,6 +104,43 @@ def state_ph(p_bar: float, h_j_kg: float) -> tuple[float, float, float, float]:
     return (s.T() - _K, s.rhomass(), cp, -1.0)
 
 
+def ph_reader(p_bar: float, rho: bool = True):
+    """h -> (t_c, rho_kg_m3, cp_j_kgk) at a fixed pressure: state_ph's first three values
+    (rho 0.0 when rho=False), the same numbers through fewer Python layers. For the HX
+    marches, which evaluate a few dozen enthalpies at one pressure per call: the guard
+    test, the pressure conversion and (above the critical pressure, where the table has
+    no dome) the quality test are done once, not per point."""
+    if _in_guard(p_bar):
+        def read_guard(h: float) -> tuple[float, float, float]:
+            s = state_ph(p_bar, h)
+            return s[0], s[1], s[2]
+
+        return read_guard
+    p_pa = p_bar * 1e5
+    tab, hp, inf = _tab, _HP, math.inf
+    dome = p_bar < _P_LO_GUARD
+
+    def read(h: float) -> tuple[float, float, float]:
+        try:
+            tab.update(hp, h, p_pa)
+        except ValueError:  # the table refused: the full equation (state_ph's path)
+            s = state_ph(p_bar, h)
+            return s[0], s[1], s[2]
+        if dome:
+            q = tab.Q()
+            if 0.0 <= q <= 1.0:
+                return tab.T() - _K, tab.rhomass() if rho else 0.0, inf
+        try:
+            cp = tab.cpmass()
+        except ValueError:
+            cp = inf
+        if not cp > 0.0:
+            cp = inf
+        return tab.T() - _K, tab.rhomass() if rho else 0.0, cp
+
+    return read
+
+
 def t_ph(p_bar: float, h_j_kg: float) -> float:
     if _in_guard(p_bar):
         return _across_guard(t_ph, p_bar, h_j_kg)
