@@ -29,16 +29,18 @@ def ua_w_k(ua0_w_k: float, m_co2: float, m_w: float, m_co2_0: float, m_w_0: floa
     return 1.0 / (1.0 / h_c + 1.0 / h_w)
 
 
-def _march(read, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi, rho=True):
+def _march(read, first, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi, rho=True):
     """March from the CO2 inlet (= water outlet) end; read = props.ph_reader at the
-    exchanger's pressure. Returns (h_out, t_w_in_calc, rho_mean); rho_mean is 0.0 when
-    rho=False (the shooting's trial marches need only the outlet states)."""
+    exchanger's pressure, first = read(h_in) (the same for every march of a shooting).
+    Returns (h_out, t_w_in_calc, rho_mean); rho_mean is 0.0 when rho=False (the plant
+    needs only the outlet states: the outlet's own state is then not read either)."""
     c_w = m_w * CP_W
     h = h_in
     t_w = t_w_out
-    t_c, r, cp = read(h)
+    t_c, r, cp = first
     rho_sum = 0.5 * r
     exp = math.exp
+    last = n - 1
     for i in range(n):
         c_c = m_c * cp
         if c_c < c_w:
@@ -61,8 +63,11 @@ def _march(read, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi, rho=True):
             q = (h - h_new) * m_c
         h = h_new
         t_w -= q / c_w
-        t_c, r, cp = read(h)
-        rho_sum += r if i < n - 1 else 0.5 * r
+        if i < last:
+            t_c, r, cp = read(h)
+            rho_sum += r
+        elif rho:
+            rho_sum += 0.5 * read(h)[1]
     return h, t_w, rho_sum / n
 
 
@@ -92,14 +97,15 @@ class HRHX:
         t_min, t_max = min(t_w_in_c, t_co2_in), max(t_w_in_c, t_co2_in)
         # secant on the water outlet temperature so the march returns t_w_in
         read = P.ph_reader(p_bar, rho)
+        first = read(h_in)
         x0 = min(max(self.t_w_out_c, t_min), t_max)
-        r = _march(read, h_in, m_co2, m_w, ua_seg, self.n, x0, h_lo, h_hi, rho)
+        r = _march(read, first, h_in, m_co2, m_w, ua_seg, self.n, x0, h_lo, h_hi, rho)
         f0 = r[1] - t_w_in_c
         x1 = min(max(x0 - f0, t_min), t_max)
         for _ in range(12):
             if abs(f0) < 0.01:
                 break
-            r1 = _march(read, h_in, m_co2, m_w, ua_seg, self.n, x1, h_lo, h_hi, rho)
+            r1 = _march(read, first, h_in, m_co2, m_w, ua_seg, self.n, x1, h_lo, h_hi, rho)
             f1 = r1[1] - t_w_in_c
             if abs(f1) < abs(f0):
                 r = r1
