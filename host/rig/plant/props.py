@@ -141,16 +141,29 @@ def ph_reader(p_bar: float, rho: bool = True):
     return read
 
 
+# The one-property functions below are called a few hundred thousand times per simulated
+# day: the guard test is written out and the table is tried directly (_update's path,
+# fewer Python calls: _update tries the table again and falls back to HEOS).
+
+
 def t_ph(p_bar: float, h_j_kg: float) -> float:
-    if _in_guard(p_bar):
+    if _P_LO_GUARD < p_bar < _P_HI_GUARD:
         return _across_guard(t_ph, p_bar, h_j_kg)
-    return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
+    try:
+        _tab.update(_HP, h_j_kg, p_bar * 1e5)
+    except ValueError:
+        return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
+    return _tab.T() - _K
 
 
 def rho_ph(p_bar: float, h_j_kg: float) -> float:
-    if _in_guard(p_bar):
+    if _P_LO_GUARD < p_bar < _P_HI_GUARD:
         return _across_guard(rho_ph, p_bar, h_j_kg)
-    return _update(_HP, h_j_kg, p_bar * 1e5).rhomass()
+    try:
+        _tab.update(_HP, h_j_kg, p_bar * 1e5)
+    except ValueError:
+        return _update(_HP, h_j_kg, p_bar * 1e5).rhomass()
+    return _tab.rhomass()
 
 
 def s_ph(p_bar: float, h_j_kg: float) -> float:
@@ -198,8 +211,13 @@ def h_pt(p_bar: float, t_c: float) -> float:
     if not lo < h < hi:
         h = 0.5 * (lo + hi)
     tk = t_c + _K
+    tab = _tab
     for _ in range(30):
-        st = _update(_HP, h, p_pa)
+        try:
+            tab.update(_HP, h, p_pa)
+            st = tab
+        except ValueError:
+            st = _update(_HP, h, p_pa)
         err = st.T() - tk
         if abs(err) < 1e-5:
             return h
