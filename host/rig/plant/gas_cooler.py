@@ -51,12 +51,14 @@ def solve(p_bar: float, h_in: float, m_co2: float, t_amb_c: float, m_air: float,
     read = P.ph_reader(p_bar)
     t_c, rho, cp = read(h)
     rho_sum = 0.5 * rho
+    h_l = None  # saturated liquid enthalpy, where a segment condenses
     for i in range(n):
         c_c = m_co2 * cp
         if c_c == math.inf:
             q = (1.0 - math.exp(-ua_seg / c_air)) * c_air * (t_c - t_amb_c)
             h_new = h - q / m_co2
-            h_l = P.sat_p(p_bar)[1]
+            if h_l is None:  # (one saturation flash per solve: p is the coil's)
+                h_l = P.sat_p(p_bar)[1]
             if q > 0.0 and h_new < h_l:
                 # condensation ends inside the segment: the rest of its area (and of the
                 # air crossing it) subcools the liquid
