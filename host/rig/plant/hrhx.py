@@ -93,11 +93,11 @@ class HRHX:
         ua_seg = ua / self.n
         h_w = P.h_pt(p_bar, t_w_in_c)
         h_lo, h_hi = min(h_w, h_in), max(h_w, h_in)
-        t_co2_in = P.t_ph(p_bar, h_in)
-        t_min, t_max = min(t_w_in_c, t_co2_in), max(t_w_in_c, t_co2_in)
-        # secant on the water outlet temperature so the march returns t_w_in
         read = P.ph_reader(p_bar, rho)
         first = read(h_in)
+        t_co2_in = first[0]  # (= P.t_ph(p_bar, h_in))
+        t_min, t_max = min(t_w_in_c, t_co2_in), max(t_w_in_c, t_co2_in)
+        # secant on the water outlet temperature so the march returns t_w_in
         x0 = min(max(self.t_w_out_c, t_min), t_max)
         r = _march(read, first, h_in, m_co2, m_w, ua_seg, self.n, x0, h_lo, h_hi, rho)
         f0 = r[1] - t_w_in_c
