@@ -259,19 +259,33 @@ def h_ps(p_bar: float, s_j_kgk: float) -> float:
 def sat_p(p_bar: float) -> tuple[float, float, float, float, float]:
     """(t_sat_c, h_liq, h_vap, rho_liq, rho_vap) at a subcritical pressure.
     Pressures closer to p_crit than the guard band are clamped to its lower edge."""
+    hit = _SAT.get(p_bar)
+    if hit is not None:
+        return hit
     if p_bar < P_TRIPLE_BAR:
         raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
     p_pa = min(p_bar, _P_LO_GUARD) * 1e5
     s = _update(_PQ, p_pa, 0.0)
     t, hl, rl = s.T() - _K, s.hmass(), s.rhomass()
     s = _update(_PQ, p_pa, 1.0)
-    return (t, hl, s.hmass(), rl, s.rhomass())
+    out = (t, hl, s.hmass(), rl, s.rhomass())
+    if len(_SAT) >= _SAT_MAX:
+        _SAT.clear()
+    _SAT[p_bar] = out
+    return out
+
+
+# sat_p's last results by pressure: a plant step asks for the same pressure's saturation
+# states several times (the receiver's level and outlets, the gas cooler's and HRHX's
+# h_pt and condensing segments at one p_gc); the values are the flash's, to the bit
+_SAT: dict[float, tuple[float, float, float, float, float]] = {}
+_SAT_MAX = 64
 
 
 def t_sat_c(p_bar: float) -> float:
-    if p_bar < P_TRIPLE_BAR:
-        raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
-    return _update(_PQ, min(p_bar, _P_LO_GUARD) * 1e5, 0.0).T() - _K
+    """sat_p(p_bar)[0] (through its memo: the suction pressure's saturation is asked for
+    by the evaporator's outlet state and h_pt as well)."""
+    return sat_p(p_bar)[0]
 
 
 def p_sat_bar(t_c: float) -> float:
