@@ -34,8 +34,18 @@ NAMED = {
     # p_gc shorted, the HPEV sticking later: 115 bar while running on the substitute
     "short_then_hpev_40": FS.Case(40.0, 90.0, "p_gc_bar", "short", 400.0, "hpev_stuck",
                                   700.0),
+    # p_gc drifting low, then the HPEV sticks at 5 %: every restart a runaway to the HP
+    # stop, each higher on the drifting reading (107.5, 112.2, 117.2 bar; up to the 120 bar
+    # relief at other loads) before the HPEV flow test after an HP stop
+    "drift_low_hpev5_20": FS.Case(20.0, 100.0, "p_gc_bar", "drift_down", 200.0, "hpev_stuck",
+                                  260.0, 5.0),
+    # p_gc drifting low alone while the plant runs at the ceiling: the reading held at
+    # 104.6 bar, the true p_gc 112.8 bar before the discharge residual latched (now the
+    # guard's p_hint opens the HPEV first)
+    "drift_low_ceiling_40": FS.Case(40.0, 100.0, "p_gc_bar", "drift_down", 200.0, "none",
+                                    895.0),
 }
-MPY_CASES = ("open_fans_35", "drift_low_fans_25")  # the rest on sil (CI time)
+MPY_CASES = ("open_fans_35", "drift_low_fans_25", "drift_low_hpev5_20")  # the rest on sil (CI time)
 P_REC_LIMIT_BAR = 50.0  # p_rec_hi_bar 45 + the 5 bar the BEV's rate limit needs to act
 
 

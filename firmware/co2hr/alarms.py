@@ -44,6 +44,7 @@ A_MODE_OFF = const(30)
 A_P_GC_IMPLAUSIBLE = const(31)
 A_P_GC_BLIND_STOP = const(32)
 A_P_REC_IMPLAUSIBLE = const(33)
+A_HPEV_BLOCKED = const(34)
 
 ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
@@ -269,8 +270,9 @@ ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure reading disagrees with the rest of the plant while the
     #:   compressors run: more than 2 bar below p_rec, more than 3 bar below saturation at
     #:   a subcritical T3, or the discharge temperature says 6 K (4 K with the fan alarm)
-    #:   more than the reading gives: a transmitter drifting, frozen or off its range, its
-    #:   cable, or the wrong range in the board file. The compressors stop
+    #:   more than the reading gives, or the HP switch opened while p_gc read below 95
+    #:   bar: a transmitter drifting, frozen or off its range, its cable, the wrong range
+    #:   in the board file (or a test trip of the HP switch). The compressors stop
     #:   (p_gc_blind_stop), the HPEV holds open, the fans run full; status p_gc_sub_bar
     #:   gives the pressure the discharge temperature says.
     #: action: Compare p_gc_bar and p_gc_sub_bar with a gauge at the gas cooler; check or
@@ -292,6 +294,17 @@ ALARMS = (  # build: host-only fields 1 2
     #:   transmitter. Acknowledge to trust p_rec again (it is checked again).
     (7, "p_rec_implausible", "Receiver pressure reading implausible (BEV fully open)", 1, 0,
      0, True),
+    #: cause: After an HP stop, with the compressors standing still and the HPEV output
+    #:   30 % open or more for 60 s, p_gc stayed more than 10 bar above p_rec: an open
+    #:   valve equalises them within a minute, so the HPEV does not pass flow (stuck,
+    #:   iced, its driver or cable, a closed hand valve), or p_gc reads high or p_rec low.
+    #:   Every restart would be a runaway to the HP stop, higher each time once a reading
+    #:   is also wrong, so the compressors are locked out.
+    #: action: Compare p_gc_bar and p_rec_bar with gauges; check that the HPEV moves with
+    #:   hpev_pct (mode Manual) and its hand valves are open. Acknowledge this alarm (or
+    #:   all) to let the compressors start again; the next HP stop tests the valve again.
+    (8, "hpev_blocked", "HPEV passes no flow after an HP stop: compressors locked out", 1,
+     0, 0, True),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

@@ -42,6 +42,7 @@ from co2hr.gc_bypass import GcBypass
 from co2hr.gc_pressure import GcPressure
 from co2hr.heatmeter import HM_FAILED
 from co2hr.hp_guard import IMPLAUSIBLE, HpGuard
+from co2hr.hpev_test import HpevTest
 from co2hr.hr_staging import HrStaging
 from co2hr.io import (
     AI_DEMAND,
@@ -115,6 +116,8 @@ class Controller:
         self.sig = Signals(board.get("inputs", {}))
         self.gc = GcPressure()
         self.guard = HpGuard()
+        self.hpev_test = HpevTest()
+        self._hpev_hold = 0  # the HPEV flow test holds the compressors off
         self.rec = Receiver()
         self.byp = GcBypass()
         self.fans = Fans()
@@ -190,6 +193,7 @@ class Controller:
             if value:
                 self.alarms.ack_all(self.now_s)
                 self.guard.ack()
+                self.hpev_test.ack()
         elif _man_output(i) >= 0:
             self.modes.set_manual(_man_output(i), value, self.now_s)
         elif i == S.CMD_MAN_RELEASE:
@@ -201,6 +205,8 @@ class Controller:
         elif i == _CMD_ACK_CODE:
             self.alarms.ack_code(int(value), self.now_s)
             self.guard.ack()  # (checked again at once: it latches again while it lies)
+            if int(value) == self.alarms.code[A.A_HPEV_BLOCKED]:
+                self.hpev_test.ack()  # (a lockout: only its own code, or all, ends it)
         elif i == _CMD_BMS_DEMAND:
             self.hr.bms_write(value, self.now_s)
 
@@ -244,6 +250,7 @@ class Controller:
         guard = self.guard
         guard.step(sig, not still, byp.hr_open or byp.hold, gc, dt)
         gc.step(sig, dt, now_s, still, prev[AO_FAN] >= FULL_SPEED_PCT, guard)
+        self._hpev_hold = self.hpev_test.step(sig, still, gc.stops, prev[AO_HPEV], dt, now_s)
         self.rec.step(sig, dt, not still, guard.rec_bad)
         self.fans.step(sig, gc, hr.fan_cut, byp.hold, now_s, dt)
         byp.step(sig, prev, hr, gc, self.fans, still, now_s)
@@ -297,7 +304,8 @@ class Controller:
         fan = fans.out
         pump = hr.pump
         byp = self.byp.out
-        want = not (mode == OFF or mode == STANDBY or gc.comp_stop or self.guard.stop)
+        want = not (mode == OFF or mode == STANDBY or gc.comp_stop or self.guard.stop
+                    or self._hpev_hold)
         st_ = self.start
         held = st_.step(want, prev[AO_HPEV], self.now_s)
         comp = 0.0 if held else 1.0
@@ -346,7 +354,8 @@ class Controller:
         operator's stop: it clears it. In mode Manual its manual value rules, except
         against a safety stop."""
         gc = self.gc
-        stop = gc.comp_stop or gc.hp_trip or self.guard.stop  # (p_gc untrusted: a safety)
+        stop = (gc.comp_stop or gc.hp_trip or self.guard.stop  # (p_gc untrusted: a safety)
+                or self._hpev_hold)
         if stop:
             self._inj_latch = 1
         elif not held or mode == OFF or mode == STANDBY:
@@ -411,6 +420,7 @@ class Controller:
         al.set(A.A_P_GC_IMPLAUSIBLE, self.guard.trust == IMPLAUSIBLE, now_s)
         al.set(A.A_P_GC_BLIND_STOP, self.guard.stop, now_s)
         al.set(A.A_P_REC_IMPLAUSIBLE, self.guard.rec_bad, now_s)
+        al.set(A.A_HPEV_BLOCKED, self.hpev_test.blocked, now_s)
         relay = 1.0 if al.relay(self.relay_mask) else 0.0
         if self.modes.manual(DO_ALARM):
             relay = 1.0 if self.modes.man[DO_ALARM] > 0.5 else 0.0

@@ -27,7 +27,9 @@
 # an unknown operating point anywhere), and the T3 alarm stays.
 #
 # Loop: PI on (p_gc - ref), opening lowers the pressure. Protections, in order:
-#   max-pressure limiter: when p_gc + LIM_LEAD_S * (its rise rate) is above p_lim =
+#   max-pressure limiter: when p_gc + LIM_LEAD_S * (its rise rate), or co2hr.hp_guard's
+#                    p_hint when higher (the discharge temperature says p_gc is higher
+#                    than it reads), is above p_lim =
 #                    p_gc_max - REF_MARGIN_BAR (the reference ceiling) the excess is
 #                    amplified LIM_GAIN times, so the HPEV opens hard before p_gc
 #                    reaches p_gc_max: the PI alone creeps over a reference that sits at
@@ -196,6 +198,7 @@ class GcPressure:
         self.blind = 0  # p_gc not trusted by the guard
         self._fail_now = 0.0  # the HPEV opening while p_gc is not usable
         self.limiting = 0  # max-pressure limiter acting
+        self._hint = -1.0  # co2hr.hp_guard's p_hint: p_gc at least this (-1: none)
         self.no_back = 0  # p_gc below p_rec: HPEV shut (no backflow, see the header)
         self.t3_fallback = 0
         self.t3_src = T3_MEASURED
@@ -346,6 +349,7 @@ class GcPressure:
         p_gc trust guard (co2hr.hp_guard) of this tick, None: p_gc trusted while valid."""
         pi = self.pi
         self.blind = guard is not None and guard.blind
+        self._hint = guard.p_hint if guard is not None else -1.0
         p_ok = sig.valid[AI_P_GC] and not self.blind
         p_gc = sig.value[AI_P_GC]
         p_prot = p_gc  # p_prot (see the header): invalid p_gc, the last good value ...
@@ -428,6 +432,8 @@ class GcPressure:
             rise = self.dpdt
             e = p_gc - self.ref
             p_ahead = p_gc + LIM_LEAD_S * rise if rise > 0.0 else p_gc
+            if self._hint > p_ahead:  # the discharge temperature says higher
+                p_ahead = self._hint
             if p_ahead > self.p_lim:  # max-pressure limiter
                 e += LIM_GAIN * (p_ahead - self.p_lim)
                 self.limiting = 1

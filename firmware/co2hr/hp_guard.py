@@ -55,6 +55,14 @@
 # ~30 s behind, and p_gc reached the HP switch (115 bar); the HP ladder cannot act on a
 # pressure nobody measures. The start sequence releases the compressors once p_gc has
 # been trusted for _TRUST_S.
+# Before a residual latches, `p_hint` already tells the max-pressure limiter: while the
+# run is settled and the residual is above _HINT_K, p_gc is taken to be at least the
+# reading plus the excess at _HINT_BAR_PER_K (-1: no hint). A reading drifting low at
+# 0.05 bar/s while the plant ran at p_gc_max (40 degC) held the reading at the ceiling
+# and took the true p_gc to 112.8 bar before the residual passed its latch level; with
+# the hint the limiter opens the HPEV on it and the true p_gc stays near p_gc_max + 3 bar
+# until the latch stops the compressors. A healthy plant stays within _HINT_K of its
+# model (the learned bias takes the fit's offset), and a false hint only opens the HPEV.
 # Allocation: the discharge model is evaluated every _MODEL_EVERY_S, not every tick.
 from micropython import const
 
@@ -67,6 +75,7 @@ from co2hr.io import (
     AI_T_DISCH,
     AI_T_GC_OUT,
     DI_FAN_OK,
+    DI_HP_OK,
 )
 from co2hr.pi import clamp
 
@@ -89,6 +98,9 @@ _MODEL_EVERY_S = const(5)
 _RES_K = const(6)
 _RES_FANS_K = const(4)
 _RES_S = const(10)
+_HINT_K = const(3)  # a residual above this raises p_hint (below every latch level)
+_HINT_BAR_PER_K = 1.0  # p_gc per K of the excess: a bar per K (the model gives 1.1-1.4
+# K per bar at the top and the lag less: the hint errs high)
 _UNLEARNED_K = const(2)  # the band is this much wider until the bias is learned
 _SETTLING_K = const(2)  # no residual judged while the lagged model is this far from now
 _REC_MARGIN_BAR = const(2)
@@ -112,6 +124,7 @@ class HpGuard:
         self.blind = 0
         self.stop = 0
         self.p_sub = -1.0  # p_gc from the discharge temperature while blind (-1: none)
+        self.p_hint = -1.0  # p_gc at least this, from the residual (-1: no hint)
         self.hold_pct = 0.0  # the HPEV's least opening while blind
         self.residual = 0.0  # measured - modelled discharge temperature, K
         self.bias = float(_BIAS0_K)
@@ -261,8 +274,13 @@ class HpGuard:
             self._latched = 1
         if self._frozen(sig, running and valid):
             self._latched = 1
-        if gc.hp_trip and valid and sig.value[AI_P_GC] < _HP_SW_READ_MIN_BAR:
-            self._latched = 1  # the HP switch open: p_gc is above its re-arm pressure
+        self.p_hint = -1.0
+        if settled and valid and self._model > -0.5 and not self._falling and (
+                self.residual > _HINT_K):  # (float work only while hinting)
+            self.p_hint = sig.value[AI_P_GC] + (self.residual - _HINT_K) * _HINT_BAR_PER_K
+        if (sig.valid[DI_HP_OK] and sig.value[DI_HP_OK] < 0.5 and valid
+                and sig.value[AI_P_GC] < _HP_SW_READ_MIN_BAR):
+            self._latched = 1  # the HP switch open now: p_gc is above its re-arm pressure
         if self._latched:
             self.trust = IMPLAUSIBLE
         elif not valid:

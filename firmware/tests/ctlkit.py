@@ -1,6 +1,6 @@
 # Test kit for the control tests: a board description and engineering -> terminal
 # conversions, so tests drive the controller through its real signal layer.
-from co2hr.io import N_IN, N_OUT, SAFE_OUTPUTS
+from co2hr.io import DI_COMP_RUN, DO_COMP_ENABLE, N_IN, N_OUT, SAFE_OUTPUTS
 
 BOARD = {
     "name": "test",
@@ -72,9 +72,12 @@ class Rig:
         self.t_ms = 0
         self.raw = None  # set to override the terminals for a step
         self.noise = [0, 1, 2]  # inputs with transmitter noise (p_stuck_s); [] freezes them
+        self.comp_follows = False  # True: comp_run reads the last compressor enable
 
     def step(self, n=1):
         for _ in range(n):
+            if self.comp_follows:
+                self.eng[DI_COMP_RUN] = 1 if self.out[DO_COMP_ENABLE] > 0.5 else 0
             if self.raw is not None:
                 raw = self.raw
             else:
@@ -86,6 +89,31 @@ class Rig:
             self.c.step(self.t_ms, raw, self.ok, self.out)
             self.t_ms += 1000
         return self.out
+
+    def move(self, targets, rate_per_s=20.0):
+        """Inputs {index: engineering target} moved together at rate_per_s (within the
+        signal layer's rate checks), a step per second."""
+        while True:
+            left = 0
+            for i, x in targets.items():
+                d = x - self.eng[i]
+                if d > rate_per_s:
+                    d = rate_per_s
+                elif d < -rate_per_s:
+                    d = -rate_per_s
+                self.eng[i] += d
+                if abs(x - self.eng[i]) > 1e-9:
+                    left = 1
+            self.step()
+            if not left:
+                return
+
+    def meet(self, p_bar):
+        """The standstill after a stop: the open HPEV lets p_gc and p_rec meet at p_bar
+        (co2hr.hpev_test: the restart after an HP stop waits for it)."""
+        from co2hr.io import AI_P_GC, AI_P_REC
+
+        self.move({AI_P_GC: p_bar, AI_P_REC: p_bar})
 
     def through_start(self, limit_s=120):
         """Step until the start sequence releases the compressor enable (co2hr.start_seq);

@@ -373,6 +373,7 @@ def test_fans_full_through_hp_stop_and_after_restart():
     r.eng[AI_P_GC] = 60.0  # at least saturation at T3, or the guard distrusts it
     r.eng[AI_T_DISCH] = 75.0  # and the discharge temperature of 60 bar
     r.eng[AI_T_GC_OUT] = 20.0  # T3 at ambient while the compressors stand
+    r.eng[AI_P_REC] = 52.0  # the open HPEV lets p_gc and p_rec meet (the flow test)
     r.step(100)  # restart delay (60 s) over: the compressors are enabled again
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[AO_FAN] == 100.0
     r.step(140)  # the hold (120 s after the restart) ends; the T3 loop takes over
@@ -555,6 +556,7 @@ def test_injection_stop_covers_safety_stops_not_the_operators():
     # an HP stop and its restart sequence, exactly until the enable returns; mode Off and
     # Standby are the operator's stop and leave it off
     r = Rig()
+    r.comp_follows = True  # the compressors stand still while the enable is off
     assert r.out[DO_INJ_STOP] == 1.0
     r.step()
     assert r.out[DO_INJ_STOP] == 1.0 and r.out[DO_COMP_ENABLE] == 0.0
@@ -563,13 +565,14 @@ def test_injection_stop_covers_safety_stops_not_the_operators():
     r.eng[AI_P_GC] = 114.0  # HP stop
     r.step(2)
     assert r.c.gc.comp_stop and r.out[DO_INJ_STOP] == 1.0
-    r.eng[AI_P_GC] = 90.0
+    r.meet(50.0)  # the standstill: the open HPEV lets p_gc fall to p_rec
     for _k in range(200):
         assert r.out[DO_INJ_STOP] == (0.0 if r.out[DO_COMP_ENABLE] else 1.0)
         if r.out[DO_COMP_ENABLE]:
             break
         r.step()
     assert r.out[DO_COMP_ENABLE] == 1.0 and r.out[DO_INJ_STOP] == 0.0
+    r.move({AI_P_GC: 90.0, AI_P_REC: 35.0}, 0.9)  # running again (no runaway)
     for p_gc_bar in (96.0, 102.0):  # (at a pace the signal layer's rate check accepts)
         r.eng[AI_P_GC] = p_gc_bar
         r.step(1)
@@ -577,9 +580,7 @@ def test_injection_stop_covers_safety_stops_not_the_operators():
     r.step(3)
     assert r.out[DO_INJ_STOP] == 1.0
     r.eng[DI_HP_OK] = 1
-    for p_gc_bar in (96.0, 90.0):
-        r.eng[AI_P_GC] = p_gc_bar
-        r.step(2)
+    r.meet(50.0)
     for _k in range(300):  # the HP stop the rise to 102 bar made holds a while
         if not r.c.gc.comp_stop:
             break

@@ -112,6 +112,30 @@ def test_a_discharge_temperature_the_reading_cannot_explain():
     assert g.trust == IMPLAUSIBLE
 
 
+def _at_the_ceiling():
+    """Running learned at p_gc_max's ceiling on a 40 degC day (reference 104.6 bar)."""
+    return _running(eng={AI_T_AMB: 40.0, AI_T_GC_OUT: 41.0, AI_P_GC: 104.0,
+                         AI_T_DISCH: 122.0})
+
+
+def test_a_residual_below_the_latch_already_opens_the_hpev_at_the_ceiling():
+    # the same run twice, the discharge temperature 5 K higher in one (p_gc ~4 bar
+    # higher than it reads): the limiter opens the HPEV on the hint, trust is kept
+    hot, same = _at_the_ceiling(), _at_the_ceiling()
+    assert abs(hot.c.guard.residual) < 1.0 and not hot.c.gc.limiting
+    assert hot.c.guard.p_hint < 0.0
+    hot.eng[AI_T_DISCH] += 5.0
+    hot.step(30)
+    same.step(30)
+    g = hot.c.guard
+    assert g.trust == TRUSTED and abs(g.p_hint - (104.0 + (g.residual - 3.0))) < 0.2
+    assert hot.c.gc.limiting and not same.c.gc.limiting
+    assert hot.out[AO_HPEV] > same.out[AO_HPEV] + 5.0
+    hot.eng[AI_T_DISCH] -= 5.0  # back: the hint goes with the residual
+    hot.step(60)
+    assert g.p_hint < 0.0 and g.trust == TRUSTED
+
+
 def test_the_fan_alarm_narrows_the_discharge_band():
     r = _running()
     r.eng[DI_FAN_OK] = 0

@@ -233,11 +233,15 @@ def _sensor_fallbacks(s, tol, min_flag_share):
                                "of the fault"))
         for fb in f["fallback"]:
             t = fb.get("tol") or tol
-            ok = (fb["min"] is not None and fb["expected"] is not None
-                  and abs(fb["min"] - fb["expected"]) <= t
-                  and abs(fb["max"] - fb["expected"]) <= t)
+            ok = fb["min"] is not None and fb["expected"] is not None
+            if ok and fb.get("at_least"):
+                ok = fb["min"] >= fb["expected"] - t
+            elif ok:
+                ok = (abs(fb["min"] - fb["expected"]) <= t
+                      and abs(fb["max"] - fb["expected"]) <= t)
+            least = " or more" if fb.get("at_least") else ""
             out.append(_result(f"{f['signal']}: {fb['signal']} at its fallback", ok,
-                               f"{fb['min']}..{fb['max']}, declared {fb['expected']}"))
+                               f"{fb['min']}..{fb['max']}, declared {fb['expected']}{least}"))
     return out
 
 
@@ -648,6 +652,22 @@ def _comp_enable_needs_hpev_open(s):
               + (f"; below at {[x['t_s'] for x in bad]} s" if bad else "")
               + (f"; {len(stuck)} with the HPEV stuck, not counted" if stuck else ""))
     return [_result("no compressor enable before the HPEV's start opening", not bad, detail)]
+
+
+@check("hpev_lockout_only_on_a_fault", always=True)
+def _hpev_lockout_only_on_a_fault(s):
+    """The HPEV flow test's lockout (alarm hpev_blocked, co2hr.hpev_test) is raised only
+    after an HPEV valve_stuck or a p_gc/p_rec fault: a healthy plant, however hot,
+    restarts after every HP stop."""
+    causes = [e["t_s"] for e in s.get("events", [])
+              if (e.get("event") == "valve_stuck" and e.get("valve") == "hpev")
+              or (e.get("event") == "fault" and e.get("signal") in ("p_gc_bar", "p_rec_bar"))]
+    t0 = min(causes, default=None)
+    raised = [a["raised_s"] for a in s.get("alarms", []) if a["alarm"] == "hpev_blocked"]
+    bad = [t for t in raised if t0 is None or t < t0]
+    detail = (f"hpev_blocked raised at {raised} s" if raised else "hpev_blocked never raised") + (
+        f"; first HPEV or pressure fault at {t0:g} s" if t0 is not None else "; no such fault")
+    return [_result("no HPEV lockout without an HPEV or pressure fault", not bad, detail)]
 
 
 @check("inj_stop_during_hp_stops", always=True)

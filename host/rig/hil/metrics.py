@@ -548,6 +548,7 @@ def _jsonable(x):
 # -- sensor faults: what the firmware did while each input was broken ---------------------
 
 _BEFORE = "before"  # a fallback expected at a column's mean over hold_s before the fault
+_AT_LEAST = "at_least"  # a fallback expected at a setting or above it
 
 
 def _fallbacks():
@@ -556,7 +557,10 @@ def _fallbacks():
     from co2hr import status as S
 
     return {
-        "p_gc_bar": ("p_gc_sensor", S.OV_P_GC_FB, [("out.hpev_pct", "hpev_fail_pct")]),
+        # p_gc invalid: the HPEV held at least at hpev_fail_pct (or the opening it had when
+        # p_gc was lost, if larger: co2hr.hp_guard)
+        "p_gc_bar": ("p_gc_sensor", S.OV_P_GC_FB, [("out.hpev_pct",
+                                                    (_AT_LEAST, "hpev_fail_pct"))]),
         # p_rec invalid while the compressors run: the BEV fully open (co2hr.receiver;
         # bev_fail_pct only while they stand still)
         "p_rec_bar": ("p_rec_sensor", S.OV_P_REC_FB, [("out.bev_pct", 100.0)]),
@@ -602,6 +606,9 @@ def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
         r["fallback"] = []
         for col, want in expect:
             tol = None
+            at_least = isinstance(want, tuple) and want[0] == _AT_LEAST
+            if at_least:
+                want = want[1]
             if isinstance(want, tuple):  # (_BEFORE, its own tolerance, the column before)
                 before = (t >= t0 - hold_s) & (t < t0)
                 y0 = _col(tr, want[2])[before]
@@ -617,6 +624,8 @@ def sensor_faults(tr: dict, log: list[dict], alarms: list[dict], settings: dict,
                    "max": _f(np.nanmax(y)) if y.size else None}
             if tol is not None:
                 got["tol"] = tol
+            if at_least:
+                got["at_least"] = True
             r["fallback"].append(got)
         out.append(r)
     return out

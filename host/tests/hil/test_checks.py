@@ -69,9 +69,28 @@ def test_every_run_checks_come_first_then_the_declared_in_the_files_order():
                    ("HR water never above 95 degC", True),
                    ("no tick overruns", True),
                    ("no compressor enable before the HPEV's start opening", True),
+                   ("no HPEV lockout without an HPEV or pressure fault", True),
                    ("injection stop on through every HP stop", True),
                    ("no storage alarm at boot", True), ("every polled request answered", False),
                    ("fan failure raises fan_fail", True)]
+
+
+def _lockout_ok(events, raised_s):
+    al = [{"alarm": "hpev_blocked", "raised_s": t, "cleared_s": None} for t in raised_s]
+    (_n, ok, detail), = C.run_check(_summary(events=events, alarms=al),
+                                     "hpev_lockout_only_on_a_fault")
+    return ok, detail
+
+
+def test_an_hpev_lockout_is_a_failure_unless_a_fault_came_first():
+    stuck = {"t_s": 300.0, "event": "valve_stuck", "valve": "hpev", "pct": 5.0}
+    drift = {"t_s": 200.0, "event": "fault", "signal": "p_gc_bar", "kind": "drift"}
+    t3 = {"t_s": 100.0, "event": "fault", "signal": "t_gc_out_c", "kind": "open"}
+    assert _lockout_ok([], []) == (True, "hpev_blocked never raised; no such fault")
+    assert not _lockout_ok([], [400.0])[0]  # a healthy plant locked out
+    assert not _lockout_ok([t3], [400.0])[0]  # T3 is no reason
+    assert _lockout_ok([stuck], [400.0])[0] and _lockout_ok([drift], [400.0])[0]
+    assert not _lockout_ok([stuck], [250.0, 400.0])[0]  # raised before the valve stuck
 
 
 def test_a_parameter_moves_the_threshold():

@@ -161,7 +161,21 @@ def test_sensor_fault_summary_reads_alarm_flag_and_fallback_value():
     f = M.sensor_faults(tr, log, alarms, {"hpev_fail_pct": 40.0})[0]
     assert f["alarm_raised_s"] == 102.0 and f["fallback_flag_share"] == 1.0
     assert f["fallback"] == [{"signal": "out.hpev_pct", "expected": 40.0, "min": 40.0,
-                              "max": 40.0}]
+                              "max": 40.0, "at_least": True}]
+
+
+@pytest.mark.parametrize("held_pct,ok", [(40.0, True), (55.0, True), (30.0, False)])
+def test_the_p_gc_fallback_holds_the_hpev_at_least_at_hpev_fail_pct(held_pct, ok):
+    # (the guard keeps the opening it had when p_gc was lost if that was larger)
+    hpev = [30.0] * 100 + [held_pct] * 100 + [30.0] * 100
+    ov = [0.0] * 100 + [float(OV_P_GC_FB)] * 100 + [0.0] * 100
+    tr = _trace(300, **{"out.hpev_pct": hpev, "fw.overrides": ov})
+    log = [{"t_s": 100.0, "event": "fault", "signal": "p_gc_bar", "kind": "open"},
+           {"t_s": 200.0, "event": "clear", "signal": "p_gc_bar"}]
+    alarms = [{"alarm": "p_gc_sensor", "raised_s": 102.0, "cleared_s": 201.0}]
+    s = {"sensor_faults": M.sensor_faults(tr, log, alarms, {"hpev_fail_pct": 40.0})}
+    res = {n: r for n, r, _d in C.TABLE["sensor_fallbacks"].run(s, tol=1.0, min_flag_share=0.99)}
+    assert res["p_gc_bar: out.hpev_pct at its fallback"] is ok
 
 
 def test_checks_flag_pressure_water_and_overrun_violations():
