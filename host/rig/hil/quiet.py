@@ -33,6 +33,8 @@ class QuietGate:
         self._discrete: tuple | None = None
         self.long_steps = 0
         self.short_steps = 0
+        self._fw: dict | None = None  # the firmware sample last seen, and its alarm words
+        self._alarms: tuple = ()
 
     def ok(self) -> bool:
         """Quiet: a full window without a discrete change, every value within its band."""
@@ -51,8 +53,11 @@ class QuietGate:
         self._t += dt_s
         values = [s.p_gc_bar, s.p_rec_bar, s.p_suc_bar] + [float(x) for x in
                                                             outputs[:N_ANALOG]]
+        if fw is not self._fw:  # (a new sample every fw_sample_s: its alarm words)
+            self._fw = fw
+            self._alarms = tuple(v for k, v in fw.items() if "alarm" in k)
         discrete = (tuple(outputs[N_ANALOG:]), plant.pack.on, s.hp_switch_ok, s.relief_open,
-                    tuple(v for k, v in fw.items() if "alarm" in k))
+                    self._alarms)
         if eventful or discrete != self._discrete:
             self._discrete = discrete
             self.quiet_s = 0.0

@@ -67,6 +67,10 @@ class SimBoard:
         # counts on from where it stands: the missed heat is not counted afterwards)
         self._uncounted: dict[str, float] = {}
         self._rng = random.Random(seed)
+        self._plan_specs: dict | None = None  # the specs table self._plan was made for
+        self._plan: list = []
+        self._get: dict = {}
+        self._conv: dict = {}
 
     # -- scenario side --------------------------------------------------------------------
 
@@ -129,8 +133,21 @@ class SimBoard:
 
     def terminals(self) -> tuple[list[float], list[int]]:
         """Terminal values and bus validity flags, in INPUTS order."""
+        if self._plan_specs is not self.specs:
+            self._plan = self._make_plan()
+            self._plan_specs = self.specs
+        if not self._faults and not self._forced:  # (every step of a run without faults)
+            noise = self.p_noise_bar
+            gauss = self._rng.gauss
+            raw = []
+            for _, get, conv, transmitter in self._plan:
+                eng = get()
+                if transmitter and noise > 0.0:
+                    eng += gauss(0.0, noise)
+                raw.append(conv(eng))
+            return raw, [1] * len(raw)
         raw, ok = [], []
-        for name in INPUTS:
+        for name, _, conv, transmitter in self._plan:
             eng = self._eng(name)
             fault = self._faults.get(name)
             good = 1
@@ -144,9 +161,9 @@ class SimBoard:
                     eng = p["eng0"] + p["factor"] * (eng - p["eng0"])
                 elif kind == "bus_error":
                     good = 0
-            elif name in _TRANSMITTERS and self.p_noise_bar > 0.0:
+            elif transmitter and self.p_noise_bar > 0.0:
                 eng += self._rng.gauss(0.0, self.p_noise_bar)
-            value = self._raw(name, eng)
+            value = conv(eng)
             if fault is not None:
                 kind, p = fault
                 spec_kind = self.specs.get(name, {}).get("kind")
@@ -187,40 +204,80 @@ class SimBoard:
     # -- conversion -----------------------------------------------------------------------
 
     def _eng(self, name: str) -> float:
-        st = self.plant.state
-        if name == "demand_v":
-            return self.demand_v
-        if name in self._forced:
+        if name in self._forced:  # (only the plant-driven digital inputs are forced)
             return float(self._forced[name])
-        if name == "comp_run":
-            return 1.0 if st.comp_running else 0.0
-        if name == "hp_ok":
-            return 1.0 if st.hp_switch_ok else 0.0
-        if name == "fan_ok":
-            return 0.0 if self.plant.faults.fan_failed else 1.0
-        if name == "ext_enable":
-            return float(self.di.get("ext_enable", 1))
-        if name == "energy_pulses":
-            return st.energy_kwh - self._uncounted.get(name, 0.0)
-        if name == "heat_pulses":
-            return st.heat_kwh - self._uncounted.get(name, 0.0)
-        if name in self.di:
-            return float(self.di[name])
-        return float(getattr(st, name))
+        if self._plan_specs is not self.specs:
+            self._plan = self._make_plan()
+            self._plan_specs = self.specs
+        return self._get[name]()
 
     def _raw(self, name: str, eng: float) -> float:
+        if self._plan_specs is not self.specs:
+            self._plan = self._make_plan()
+            self._plan_specs = self.specs
+        return self._conv[name](eng)
+
+    def _make_plan(self) -> list:
+        """Per input, in INPUTS order: (name, its engineering value now, engineering ->
+        terminal value, whether it is a pressure transmitter). Made once per specs table:
+        the dispatch on names and input kinds is not repeated for every input of every
+        step (a year takes millions)."""
+        self._get = {n: self._getter(n) for n in INPUTS}
+        self._conv = {n: self._converter(n) for n in INPUTS}
+        return [(n, self._get[n], self._conv[n], n in _TRANSMITTERS) for n in INPUTS]
+
+    def _getter(self, name: str):
+        """The input's engineering value (no fault, not forced), read when called."""
+        plant = self.plant
+        if name == "demand_v":
+            return lambda: self.demand_v
+        if name == "comp_run":
+            return lambda: 1.0 if plant.state.comp_running else 0.0
+        if name == "hp_ok":
+            return lambda: 1.0 if plant.state.hp_switch_ok else 0.0
+        if name == "fan_ok":
+            return lambda: 0.0 if plant.faults.fan_failed else 1.0
+        if name == "ext_enable":
+            return lambda: float(self.di.get("ext_enable", 1))
+        if name == "energy_pulses":
+            return lambda: plant.state.energy_kwh - self._uncounted.get(name, 0.0)
+        if name == "heat_pulses":
+            return lambda: plant.state.heat_kwh - self._uncounted.get(name, 0.0)
+
+        def get() -> float:
+            di = self.di
+            if name in di:
+                return float(di[name])
+            return float(getattr(plant.state, name))
+
+        return get
+
+    def _converter(self, name: str):
+        """Engineering value -> terminal value per the board file's entry for name."""
         spec = self.specs.get(name)
         if spec is None:
-            return eng
+            return lambda eng: eng
         kind = spec["kind"]
         if kind == "pulse":
-            per = (self.heat_wh_per_pulse / 1000.0 if name == "heat_pulses"
-                   else spec.get("kwh_per_pulse", 1.0))
-            return float(math.floor(eng / per + 1e-9)) if per > 0.0 else 0.0
+            def pulses(eng: float) -> float:
+                per = (self.heat_wh_per_pulse / 1000.0 if name == "heat_pulses"
+                       else spec.get("kwh_per_pulse", 1.0))
+                return float(math.floor(eng / per + 1e-9)) if per > 0.0 else 0.0
+
+            return pulses
         if kind == "di":
-            return 1.0 if eng >= 0.5 else 0.0
-        value = terminal_value(spec, eng)
+            return lambda eng: 1.0 if eng >= 0.5 else 0.0
         lim = _CLIP.get(kind)
+        if kind == "ma420" or kind == "ratio":  # terminal_value's scaling, written out
+            a, b = (4.0, 16.0) if kind == "ma420" else (0.5, 4.0)
+            lo, span = spec["lo"], spec["hi"] - spec["lo"]
+            c_lo, c_hi = lim
+
+            def scaled(eng: float) -> float:
+                return min(c_hi, max(c_lo, a + b * (eng - lo) / span))
+
+            return scaled
         if lim is not None:
-            value = min(lim[1], max(lim[0], value))
-        return value
+            c_lo, c_hi = lim
+            return lambda eng: min(c_hi, max(c_lo, terminal_value(spec, eng)))
+        return lambda eng: terminal_value(spec, eng)

@@ -23,6 +23,9 @@ WEIGHT_COL = "w_s"
 # in weighted rows: means over the row's interval (the energies integrate exactly)
 MEAN_COLS = ("plant.w_comp_kw", "plant.q_hr_kw", "plant.q_evap_kw", "plant.q_gc_kw",
              "plant.q_air_kw", "plant.q_heat_use_kw", "bnd.q_load_kw", "plant.relief_open")
+# (column, from the boundary?, the boundary key or state attribute)
+_MEAN_SRC = tuple((c, c.startswith("bnd."), c[4:] if c.startswith("bnd.") else c[6:])
+                  for c in MEAN_COLS)
 
 
 class Trace:
@@ -69,8 +72,8 @@ class Trace:
     def accumulate(self, bnd: dict, state, dt_s: float) -> None:
         """Weighted rows: one step of dt_s into the last row's interval means."""
         acc = self._acc
-        for c in MEAN_COLS:
-            v = bnd[c[4:]] if c.startswith("bnd.") else getattr(state, c[6:])
+        for c, is_bnd, key in _MEAN_SRC:
+            v = bnd[key] if is_bnd else getattr(state, key)
             acc[c] = acc.get(c, 0.0) + float(v) * dt_s
         self._acc_s += dt_s
 

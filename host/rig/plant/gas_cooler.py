@@ -48,14 +48,18 @@ def solve(p_bar: float, h_in: float, m_co2: float, t_amb_c: float, m_air: float,
     ua_seg = 1.0 / (1.0 / ua_air + 1.0 / ua_co2) / n
     c_air = m_air * CP_AIR / n
     h = h_in
-    t_c, rho, cp, _ = P.state_ph(p_bar, h)
+    read = P.ph_reader(p_bar)
+    t_c, rho, cp = read(h)
     rho_sum = 0.5 * rho
+    h_l = None  # saturated liquid enthalpy, where a segment condenses
+    exp = math.exp
     for i in range(n):
         c_c = m_co2 * cp
         if c_c == math.inf:
-            q = (1.0 - math.exp(-ua_seg / c_air)) * c_air * (t_c - t_amb_c)
+            q = (1.0 - exp(-ua_seg / c_air)) * c_air * (t_c - t_amb_c)
             h_new = h - q / m_co2
-            h_l = P.sat_p(p_bar)[1]
+            if h_l is None:  # (one saturation flash per solve: p is the coil's)
+                h_l = P.sat_p(p_bar)[1]
             if q > 0.0 and h_new < h_l:
                 # condensation ends inside the segment: the rest of its area (and of the
                 # air crossing it) subcools the liquid
@@ -63,13 +67,22 @@ def solve(p_bar: float, h_in: float, m_co2: float, t_amb_c: float, m_air: float,
                 cp_l = P.state_ph(p_bar, h_l - 1.0)[2]
                 h_new = h_l - _crossflow_q(m_co2 * cp_l, (1.0 - f) * c_air,
                                            (1.0 - f) * ua_seg, t_c - t_amb_c) / m_co2
-        else:
-            q = _crossflow_q(c_c, c_air, ua_seg, t_c - t_amb_c)
+        elif ua_seg <= 0.0 or c_air <= 0.0:
+            q = 0.0
+            h_new = h
+        else:  # _crossflow_q written out (the march's hot path)
+            if c_c <= c_air:
+                c_min, cr = c_c, c_c / c_air
+            else:
+                c_min, cr = c_air, c_air / c_c
+            ntu = ua_seg / c_min
+            eps = 1.0 - exp(ntu ** 0.22 / cr * (exp(-cr * ntu ** 0.78) - 1.0))
+            q = eps * c_min * (t_c - t_amb_c)
             h_new = h - q / m_co2
         if (q > 0.0 and h_new < h_amb) or (q < 0.0 and h_new > h_amb):
             h_new = h_amb  # cannot pass the air temperature
         h = h_new
-        t_c, rho, cp, _ = P.state_ph(p_bar, h)
+        t_c, rho, cp = read(h)
         rho_sum += rho if i < n - 1 else 0.5 * rho
     return h, (h_in - h) * m_co2, rho_sum / n
 

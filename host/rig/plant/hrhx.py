@@ -29,13 +29,18 @@ def ua_w_k(ua0_w_k: float, m_co2: float, m_w: float, m_co2_0: float, m_w_0: floa
     return 1.0 / (1.0 / h_c + 1.0 / h_w)
 
 
-def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi):
-    """March from the CO2 inlet (= water outlet) end. Returns (h_out, t_w_in_calc, rho_sum)."""
+def _march(read, first, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi, rho=True):
+    """March from the CO2 inlet (= water outlet) end; read = props.ph_reader at the
+    exchanger's pressure, first = read(h_in) (the same for every march of a shooting).
+    Returns (h_out, t_w_in_calc, rho_mean); rho_mean is 0.0 when rho=False (the plant
+    needs only the outlet states: the outlet's own state is then not read either)."""
     c_w = m_w * CP_W
     h = h_in
     t_w = t_w_out
-    t_c, rho, cp, _ = P.state_ph(p_bar, h)
-    rho_sum = 0.5 * rho
+    t_c, r, cp = first
+    rho_sum = 0.5 * r
+    exp = math.exp
+    last = n - 1
     for i in range(n):
         c_c = m_c * cp
         if c_c < c_w:
@@ -44,7 +49,7 @@ def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi):
             c_min, cr = c_w, c_w / c_c if c_c != math.inf else 0.0
         ntu = ua_seg / c_min
         if cr < 0.999:
-            e = math.exp(-ntu * (1.0 - cr))
+            e = exp(-ntu * (1.0 - cr))
             eps = (1.0 - e) / (1.0 - cr * e)
         else:
             eps = ntu / (1.0 + ntu)
@@ -58,8 +63,11 @@ def _march(p_bar, h_in, m_c, m_w, ua_seg, n, t_w_out, h_lo, h_hi):
             q = (h - h_new) * m_c
         h = h_new
         t_w -= q / c_w
-        t_c, rho, cp, _ = P.state_ph(p_bar, h)
-        rho_sum += rho if i < n - 1 else 0.5 * rho
+        if i < last:
+            t_c, r, cp = read(h)
+            rho_sum += r
+        elif rho:
+            rho_sum += 0.5 * read(h)[1]
     return h, t_w, rho_sum / n
 
 
@@ -71,8 +79,10 @@ class HRHX:
         self.t_w_out_c = 20.0
 
     def solve(self, p_bar: float, h_in: float, m_co2: float, t_w_in_c: float,
-              m_w: float) -> tuple[float, float, float]:
-        """(h_co2_out, q_w, rho_mean_co2) for the given inlet states and flows."""
+              m_w: float, rho: bool = True) -> tuple[float, float, float]:
+        """(h_co2_out, q_w, rho_mean_co2) for the given inlet states and flows; rho=False:
+        rho_mean_co2 is not evaluated (0.0) where the exchanger is marched (the plant
+        takes the HRHX's inventory from its outlet state)."""
         if m_co2 < 1e-4:  # stagnant CO2 takes the water's temperature
             h = P.h_pt(p_bar, t_w_in_c) if m_w > 0.0 else h_in
             self.t_w_out_c = t_w_in_c if m_w > 0.0 else self.t_w_out_c
@@ -83,17 +93,19 @@ class HRHX:
         ua_seg = ua / self.n
         h_w = P.h_pt(p_bar, t_w_in_c)
         h_lo, h_hi = min(h_w, h_in), max(h_w, h_in)
-        t_co2_in = P.t_ph(p_bar, h_in)
+        read = P.ph_reader(p_bar, rho)
+        first = read(h_in)
+        t_co2_in = first[0]  # (= P.t_ph(p_bar, h_in))
         t_min, t_max = min(t_w_in_c, t_co2_in), max(t_w_in_c, t_co2_in)
         # secant on the water outlet temperature so the march returns t_w_in
         x0 = min(max(self.t_w_out_c, t_min), t_max)
-        r = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x0, h_lo, h_hi)
+        r = _march(read, first, h_in, m_co2, m_w, ua_seg, self.n, x0, h_lo, h_hi, rho)
         f0 = r[1] - t_w_in_c
         x1 = min(max(x0 - f0, t_min), t_max)
         for _ in range(12):
             if abs(f0) < 0.01:
                 break
-            r1 = _march(p_bar, h_in, m_co2, m_w, ua_seg, self.n, x1, h_lo, h_hi)
+            r1 = _march(read, first, h_in, m_co2, m_w, ua_seg, self.n, x1, h_lo, h_hi, rho)
             f1 = r1[1] - t_w_in_c
             if abs(f1) < abs(f0):
                 r = r1

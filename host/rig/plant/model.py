@@ -371,7 +371,7 @@ class Plant:
         m, _, _, _, m_hr, _, t_w_in, m_gc, m_air, through, t_coil_c, h_in, m_p, t_line, m_w = \
             self._hs
         if m_hr > 1e-4 and m_w > 1e-4:
-            h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_in, m_hr, t_w_in, m_w)
+            h_hr, q_hr, _ = self.hrhx.solve(p_gc, h_in, m_hr, t_w_in, m_w, rho=False)
             t_w_target = self.hrhx.t_w_out_c
         else:
             q_hr = 0.0

@@ -104,16 +104,66 @@ def state_ph(p_bar: float, h_j_kg: float) -> tuple[float, float, float, float]:
     return (s.T() - _K, s.rhomass(), cp, -1.0)
 
 
-def t_ph(p_bar: float, h_j_kg: float) -> float:
+def ph_reader(p_bar: float, rho: bool = True):
+    """h -> (t_c, rho_kg_m3, cp_j_kgk) at a fixed pressure: state_ph's first three values
+    (rho 0.0 when rho=False), the same numbers through fewer Python layers. For the HX
+    marches, which evaluate a few dozen enthalpies at one pressure per call: the guard
+    test, the pressure conversion and (above the critical pressure, where the table has
+    no dome) the quality test are done once, not per point."""
     if _in_guard(p_bar):
+        def read_guard(h: float) -> tuple[float, float, float]:
+            s = state_ph(p_bar, h)
+            return s[0], s[1], s[2]
+
+        return read_guard
+    p_pa = p_bar * 1e5
+    tab, hp, inf = _tab, _HP, math.inf
+    dome = p_bar < _P_LO_GUARD
+
+    def read(h: float) -> tuple[float, float, float]:
+        try:
+            tab.update(hp, h, p_pa)
+        except ValueError:  # the table refused: the full equation (state_ph's path)
+            s = state_ph(p_bar, h)
+            return s[0], s[1], s[2]
+        if dome:
+            q = tab.Q()
+            if 0.0 <= q <= 1.0:
+                return tab.T() - _K, tab.rhomass() if rho else 0.0, inf
+        try:
+            cp = tab.cpmass()
+        except ValueError:
+            cp = inf
+        if not cp > 0.0:
+            cp = inf
+        return tab.T() - _K, tab.rhomass() if rho else 0.0, cp
+
+    return read
+
+
+# The one-property functions below are called a few hundred thousand times per simulated
+# day: the guard test is written out and the table is tried directly (_update's path,
+# fewer Python calls: _update tries the table again and falls back to HEOS).
+
+
+def t_ph(p_bar: float, h_j_kg: float) -> float:
+    if _P_LO_GUARD < p_bar < _P_HI_GUARD:
         return _across_guard(t_ph, p_bar, h_j_kg)
-    return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
+    try:
+        _tab.update(_HP, h_j_kg, p_bar * 1e5)
+    except ValueError:
+        return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
+    return _tab.T() - _K
 
 
 def rho_ph(p_bar: float, h_j_kg: float) -> float:
-    if _in_guard(p_bar):
+    if _P_LO_GUARD < p_bar < _P_HI_GUARD:
         return _across_guard(rho_ph, p_bar, h_j_kg)
-    return _update(_HP, h_j_kg, p_bar * 1e5).rhomass()
+    try:
+        _tab.update(_HP, h_j_kg, p_bar * 1e5)
+    except ValueError:
+        return _update(_HP, h_j_kg, p_bar * 1e5).rhomass()
+    return _tab.rhomass()
 
 
 def s_ph(p_bar: float, h_j_kg: float) -> float:
@@ -161,8 +211,13 @@ def h_pt(p_bar: float, t_c: float) -> float:
     if not lo < h < hi:
         h = 0.5 * (lo + hi)
     tk = t_c + _K
+    tab = _tab
     for _ in range(30):
-        st = _update(_HP, h, p_pa)
+        try:
+            tab.update(_HP, h, p_pa)
+            st = tab
+        except ValueError:
+            st = _update(_HP, h, p_pa)
         err = st.T() - tk
         if abs(err) < 1e-5:
             return h
@@ -204,19 +259,33 @@ def h_ps(p_bar: float, s_j_kgk: float) -> float:
 def sat_p(p_bar: float) -> tuple[float, float, float, float, float]:
     """(t_sat_c, h_liq, h_vap, rho_liq, rho_vap) at a subcritical pressure.
     Pressures closer to p_crit than the guard band are clamped to its lower edge."""
+    hit = _SAT.get(p_bar)
+    if hit is not None:
+        return hit
     if p_bar < P_TRIPLE_BAR:
         raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
     p_pa = min(p_bar, _P_LO_GUARD) * 1e5
     s = _update(_PQ, p_pa, 0.0)
     t, hl, rl = s.T() - _K, s.hmass(), s.rhomass()
     s = _update(_PQ, p_pa, 1.0)
-    return (t, hl, s.hmass(), rl, s.rhomass())
+    out = (t, hl, s.hmass(), rl, s.rhomass())
+    if len(_SAT) >= _SAT_MAX:
+        _SAT.clear()
+    _SAT[p_bar] = out
+    return out
+
+
+# sat_p's last results by pressure: a plant step asks for the same pressure's saturation
+# states several times (the receiver's level and outlets, the gas cooler's and HRHX's
+# h_pt and condensing segments at one p_gc); the values are the flash's, to the bit
+_SAT: dict[float, tuple[float, float, float, float, float]] = {}
+_SAT_MAX = 64
 
 
 def t_sat_c(p_bar: float) -> float:
-    if p_bar < P_TRIPLE_BAR:
-        raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
-    return _update(_PQ, min(p_bar, _P_LO_GUARD) * 1e5, 0.0).T() - _K
+    """sat_p(p_bar)[0] (through its memo: the suction pressure's saturation is asked for
+    by the evaporator's outlet state and h_pt as well)."""
+    return sat_p(p_bar)[0]
 
 
 def p_sat_bar(t_c: float) -> float:

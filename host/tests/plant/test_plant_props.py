@@ -69,3 +69,15 @@ def test_out_of_range_raises_props_error():
         P.p_sat_bar(-80.0)
     with pytest.raises(P.PropsError):
         P.sat_p(3.0)
+
+
+def test_the_march_reader_gives_state_ph_s_numbers():
+    """props.ph_reader (the HX marches' fixed-pressure path) is state_ph, not a new fit:
+    the same (t, rho, cp) below, inside and above the critical guard, in the dome too."""
+    for p in (20.0, 45.0, 60.0, 73.7, 73.8, 74.5, 91.0, 130.0):
+        read = P.ph_reader(p)
+        bare = P.ph_reader(p, rho=False)
+        for h in (120e3, 200e3, 260e3, 300e3, 350e3, 420e3, 520e3):
+            t, rho, cp, _ = P.state_ph(p, h)
+            assert read(h) == (t, rho, cp)
+            assert bare(h)[0] == t and bare(h)[2] == cp
