@@ -1,6 +1,6 @@
 # Test kit for the control tests: a board description and engineering -> terminal
 # conversions, so tests drive the controller through its real signal layer.
-from co2hr.io import DI_COMP_RUN, DO_COMP_ENABLE, N_IN, N_OUT, SAFE_OUTPUTS
+from co2hr.io import AI_P_GC, AI_P_REC, DI_COMP_RUN, DO_COMP_ENABLE, N_IN, N_OUT, SAFE_OUTPUTS
 
 BOARD = {
     "name": "test",
@@ -92,27 +92,16 @@ class Rig:
 
     def move(self, targets, rate_per_s=20.0):
         """Inputs {index: engineering target} moved together at rate_per_s (within the
-        signal layer's rate checks), a step per second."""
-        while True:
-            left = 0
+        signal layer's rate checks), a step per second; no step once they are there."""
+        while any(abs(x - self.eng[i]) > 1e-9 for i, x in targets.items()):
             for i, x in targets.items():
                 d = x - self.eng[i]
-                if d > rate_per_s:
-                    d = rate_per_s
-                elif d < -rate_per_s:
-                    d = -rate_per_s
-                self.eng[i] += d
-                if abs(x - self.eng[i]) > 1e-9:
-                    left = 1
+                self.eng[i] += max(-rate_per_s, min(rate_per_s, d))
             self.step()
-            if not left:
-                return
 
     def meet(self, p_bar):
         """The standstill after a stop: the open HPEV lets p_gc and p_rec meet at p_bar
         (co2hr.hpev_test: the restart after an HP stop waits for it)."""
-        from co2hr.io import AI_P_GC, AI_P_REC
-
         self.move({AI_P_GC: p_bar, AI_P_REC: p_bar})
 
     def through_start(self, limit_s=120):
@@ -128,6 +117,16 @@ class Rig:
 
     def set(self, name, value):
         self.settings.set(name, value)
+
+
+def command_index(name):
+    """The index of the co2hr.status COMMANDS row `name` (Controller.command's i)."""
+    from co2hr.status import COMMANDS
+
+    for i in range(len(COMMANDS)):
+        if COMMANDS[i][0] == name:
+            return i
+    raise KeyError(name)
 
 
 N_OUTPUTS = N_OUT

@@ -2,7 +2,7 @@
 # by its code, the words of unacknowledged alarms and of present causes (as raw FC 4
 # frames), why each input is invalid, and the manual_idle warning for manual values
 # that do nothing because the mode is not Manual (a paired run with and without them).
-from ctlkit import Rig
+from ctlkit import Rig, command_index
 from modbus_fixture import addr, make_app, req, u16, unlock
 
 from co2hr import alarms as A
@@ -10,7 +10,6 @@ from co2hr.alarms import ALARMS, Alarms
 from co2hr.io import AI_P_GC, AO_HPEV, INPUTS
 from co2hr.modes import MANUAL
 from co2hr.signals import F_OPEN
-from co2hr.status import COMMANDS
 
 
 def _row(name):
@@ -20,17 +19,10 @@ def _row(name):
     raise KeyError(name)
 
 
-def _cmd(name):
-    for i in range(len(COMMANDS)):
-        if COMMANDS[i][0] == name:
-            return i
-    raise KeyError(name)
-
-
 def test_index_constants_name_their_rows():
     assert ALARMS[A.A_MAN_IDLE][0] == 70 and ALARMS[A.A_MAN_IDLE][1] == "manual_idle"
     assert ALARMS[A.A_MAN_IDLE][3] == 3  # a warning: it never pulls the alarm relay
-    assert _cmd("alarm_ack_code") == 11
+    assert command_index("alarm_ack_code") == 11
 
 
 def test_ack_code_acknowledges_that_alarm_only():
@@ -96,7 +88,7 @@ def _idle_run(with_manual):
     rig = Rig()
     rig.step(5)
     if with_manual:
-        rig.c.command(_cmd("man_hpev_pct"), 80.0)  # mode is Max-COP: no effect
+        rig.c.command(command_index("man_hpev_pct"), 80.0)  # mode is Max-COP: no effect
     rig.step(5)
     return rig
 
@@ -106,13 +98,13 @@ def test_manual_value_outside_manual_mode_is_kept_flagged_and_does_nothing():
     assert idle.out[AO_HPEV] == plain.out[AO_HPEV]  # the output is the loop's
     assert idle.c.alarms.active[A.A_MAN_IDLE] and not plain.c.alarms.active[A.A_MAN_IDLE]
     assert not idle.c.alarms.active[A.A_MANUAL]
-    assert idle.c.command_value(_cmd("man_hpev_pct")) == 80.0  # accepted and kept
+    assert idle.c.command_value(command_index("man_hpev_pct")) == 80.0  # accepted and kept
     assert idle.out[7] == plain.out[7]  # a warning: the alarm relay is not pulled
     idle.set("mode_cmd", MANUAL)
     idle.step(12)
     assert not idle.c.alarms.active[A.A_MAN_IDLE] and idle.c.alarms.active[A.A_MANUAL]
     assert abs(idle.out[AO_HPEV] - 80.0) < 0.01  # now in force
     idle.set("mode_cmd", 2)
-    idle.c.command(_cmd("manual_release"), 1)
+    idle.c.command(command_index("manual_release"), 1)
     idle.step()
     assert not idle.c.alarms.active[A.A_MAN_IDLE]

@@ -39,10 +39,7 @@ def _running(s=_LEARNED_S, eng=None):
 
 def _move(r, i, to, per_s=20.0):
     """Input i moved to `to` at a rate the signal layer accepts (no rate fault)."""
-    while abs(r.eng[i] - to) > 1e-9:
-        d = to - r.eng[i]
-        r.eng[i] += max(-per_s, min(per_s, d))
-        r.step(1)
+    r.move({i: to}, per_s)
 
 
 def _active(r, a):

@@ -3,19 +3,12 @@
 # that lets p_gc meet p_rec costs the restart nothing, one that does not locks the
 # compressors out until its own alarm is acknowledged. The closed-loop proof against the
 # plant (a drifting p_gc with the HPEV stuck) is hil_tests/test_faultsearch.py's.
-from ctlkit import Rig
+from ctlkit import Rig, command_index
 
 from co2hr import alarms as A
 from co2hr import status as S
 from co2hr.hpev_test import HpevTest
 from co2hr.io import AI_P_GC, AI_P_REC, DO_COMP_ENABLE, DO_INJ_STOP, N_IN
-
-
-def _cmd(name):
-    for i in range(len(S.COMMANDS)):
-        if S.COMMANDS[i][0] == name:
-            return i
-    raise KeyError(name)
 
 
 def _hp_stop():
@@ -58,10 +51,10 @@ def test_a_valve_that_does_not_locks_the_compressors_out_until_acknowledged():
     assert _blocked(r) and r.c.hpev_test.blocked
     assert _enable_back_s(r, 600) is None  # not after comp_restart_s, nor much later
     assert r.out[DO_INJ_STOP] == 1.0  # a safety stop, not the operator's
-    r.c.command(_cmd("alarm_ack_code"), r.c.alarms.code[A.A_HP_STOP])  # another alarm's
+    r.c.command(command_index("alarm_ack_code"), r.c.alarms.code[A.A_HP_STOP])  # another alarm's
     r.step(5)
     assert _blocked(r) and r.out[DO_COMP_ENABLE] == 0.0
-    r.c.command(_cmd("alarm_ack_code"), r.c.alarms.code[A.A_HPEV_BLOCKED])
+    r.c.command(command_index("alarm_ack_code"), r.c.alarms.code[A.A_HPEV_BLOCKED])
     r.step()
     assert not _blocked(r)
     assert _enable_back_s(r, 120) is not None  # through the start sequence again
