@@ -117,7 +117,6 @@ class Controller:
         self.gc = GcPressure()
         self.guard = HpGuard()
         self.hpev_test = HpevTest()
-        self._hpev_hold = 0  # the HPEV flow test holds the compressors off
         self.rec = Receiver()
         self.byp = GcBypass()
         self.fans = Fans()
@@ -250,7 +249,7 @@ class Controller:
         guard = self.guard
         guard.step(sig, not still, byp.hr_open or byp.hold, gc, dt)
         gc.step(sig, dt, now_s, still, prev[AO_FAN] >= FULL_SPEED_PCT, guard)
-        self._hpev_hold = self.hpev_test.step(sig, still, gc.stops, prev[AO_HPEV], dt, now_s)
+        self.hpev_test.step(sig, still, gc.stops, prev[AO_HPEV], dt, now_s)
         self.rec.step(sig, dt, not still, guard.rec_bad)
         self.fans.step(sig, gc, hr.fan_cut, byp.hold, now_s, dt)
         byp.step(sig, prev, hr, gc, self.fans, still, now_s)
@@ -305,7 +304,7 @@ class Controller:
         pump = hr.pump
         byp = self.byp.out
         want = not (mode == OFF or mode == STANDBY or gc.comp_stop or self.guard.stop
-                    or self._hpev_hold)
+                    or self.hpev_test.stop)
         st_ = self.start
         held = st_.step(want, prev[AO_HPEV], self.now_s)
         comp = 0.0 if held else 1.0
@@ -355,7 +354,7 @@ class Controller:
         against a safety stop."""
         gc = self.gc
         stop = (gc.comp_stop or gc.hp_trip or self.guard.stop  # (p_gc untrusted: a safety)
-                or self._hpev_hold)
+                or self.hpev_test.stop)
         if stop:
             self._inj_latch = 1
         elif not held or mode == OFF or mode == STANDBY:

@@ -34,6 +34,7 @@ class HpevTest:
     def __init__(self):
         self.pending = 0  # a test runs: the restart waits
         self.blocked = 0  # latched: the HPEV did not pass flow (alarm hpev_blocked)
+        self.stop = 0  # pending or blocked: the compressors must not run
         self._open_s = 0.0  # standstill with the HPEV open so far
         self._give_up_s = 0.0
         self._stops = 0  # co2hr.gc_pressure's HP stop count the last test started at
@@ -52,7 +53,8 @@ class HpevTest:
             self._give_up_s = now_s + _GIVE_UP_S
         if self.pending:
             self._judge(sig, still and hpev_pct >= _EQ_MIN_PCT, dt_s, now_s)
-        return self.pending or self.blocked
+        self.stop = self.pending or self.blocked
+        return self.stop
 
     # (float work below only for the minutes after an HP stop)
     def _judge(self, sig, counts, dt_s, now_s):

@@ -317,12 +317,11 @@ def check_hp_switch(w: Walk) -> Check:
         return c
     before = w.link.read(alarmstate.regs())
     raised = _raised_by_the_trip(c, w, was_active, (a_sw.code, a_ov.code))
-    for code in [a_sw.code] + raised:
-        w.set("alarm_ack_code", code)
+    for a in [a_sw] + raised:
+        w.set("alarm_ack_code", a.code)
     w.lock()
-    ok, v = w.wait(names, lambda v: not active(v, a_sw) and not active(v, a_ov)
-                   and (v["alarm_relay"] < 0.5 or bool(others))
-                   and not any(s.active for s in w.alarms() if s.doc.code in raised),
+    ok, v = w.wait(names, lambda v: not any(active(v, a) for a in [a_sw, a_ov] + raised)
+                   and (v["alarm_relay"] < 0.5 or bool(others)),
                    _TRUST_WAIT_S if raised else 10.0)
     after = w.link.read(alarmstate.regs())
     c.data["acknowledged"] = alarmstate.ack_report(before, after, a_sw.code)
@@ -335,7 +334,8 @@ def check_hp_switch(w: Walk) -> Check:
     return c
 
 
-def _raised_by_the_trip(c: Check, w: Walk, was_active: set[int], own: tuple) -> list[int]:
+def _raised_by_the_trip(c: Check, w: Walk, was_active: set[int],
+                        own: tuple) -> list[fwdoc.AlarmDoc]:
     """The other alarms the test trip raised, to be acknowledged with the switch's.
 
     A switch that opens while p_gc reads far below its trip pressure means a lying
@@ -348,7 +348,7 @@ def _raised_by_the_trip(c: Check, w: Walk, was_active: set[int], own: tuple) -> 
     if raised:
         c.note("the trip also raised " + ", ".join(f"{s.doc.code} {s.doc.name}" for s in raised)
                + ": acknowledged with the switch's alarm")
-    return [s.doc.code for s in raised]
+    return [s.doc for s in raised]
 
 
 def check_alarms(w: Walk) -> Check:

@@ -654,13 +654,17 @@ def _comp_enable_needs_hpev_open(s):
     return [_result("no compressor enable before the HPEV's start opening", not bad, detail)]
 
 
+def _hpev_stuck(e: dict) -> bool:
+    """Event log record e is a valve_stuck fault of the HPEV."""
+    return e.get("event") == "valve_stuck" and e.get("valve") == "hpev"
+
+
 @check("hpev_lockout_only_on_a_fault", always=True)
 def _hpev_lockout_only_on_a_fault(s):
     """The HPEV flow test's lockout (alarm hpev_blocked, co2hr.hpev_test) is raised only
     after an HPEV valve_stuck or a p_gc/p_rec fault: a healthy plant, however hot,
     restarts after every HP stop."""
-    causes = [e["t_s"] for e in s.get("events", [])
-              if (e.get("event") == "valve_stuck" and e.get("valve") == "hpev")
+    causes = [e["t_s"] for e in s.get("events", []) if _hpev_stuck(e)
               or (e.get("event") == "fault" and e.get("signal") in ("p_gc_bar", "p_rec_bar"))]
     t0 = min(causes, default=None)
     raised = [a["raised_s"] for a in s.get("alarms", []) if a["alarm"] == "hpev_blocked"]
@@ -724,8 +728,7 @@ def _t3_substitute_power(s, after_s, max_ratio):
 def _hpev_deviation_alarm(s):
     """The deviation alarm dev_p_gc is raised after the first HPEV valve_stuck fault (and
     not before it), and which HP protection acted first is shown."""
-    t0 = min((e["t_s"] for e in s.get("events", []) if e.get("event") == "valve_stuck"
-              and e.get("valve") == "hpev"), default=None)
+    t0 = min((e["t_s"] for e in s.get("events", []) if _hpev_stuck(e)), default=None)
     if t0 is None:
         return [_result("deviation alarm after the HPEV stuck", False, "no HPEV valve_stuck")]
     al = s.get("alarms", [])
