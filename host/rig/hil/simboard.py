@@ -133,9 +133,7 @@ class SimBoard:
 
     def terminals(self) -> tuple[list[float], list[int]]:
         """Terminal values and bus validity flags, in INPUTS order."""
-        if self._plan_specs is not self.specs:
-            self._plan = self._make_plan()
-            self._plan_specs = self.specs
+        self._replan()
         if not self._faults and not self._forced:  # (every step of a run without faults)
             noise = self.p_noise_bar
             gauss = self._rng.gauss
@@ -206,16 +204,18 @@ class SimBoard:
     def _eng(self, name: str) -> float:
         if name in self._forced:  # (only the plant-driven digital inputs are forced)
             return float(self._forced[name])
-        if self._plan_specs is not self.specs:
-            self._plan = self._make_plan()
-            self._plan_specs = self.specs
+        self._replan()
         return self._get[name]()
 
     def _raw(self, name: str, eng: float) -> float:
+        self._replan()
+        return self._conv[name](eng)
+
+    def _replan(self) -> None:
+        """A new plan when the specs table was replaced (a board file or a test sets it)."""
         if self._plan_specs is not self.specs:
             self._plan = self._make_plan()
             self._plan_specs = self.specs
-        return self._conv[name](eng)
 
     def _make_plan(self) -> list:
         """Per input, in INPUTS order: (name, its engineering value now, engineering ->
