@@ -32,12 +32,7 @@ def _run(target, board, tmp_path, name, overrides=None):
 # not this suite. A run whose ONLY failures are listed here is an xfail naming them; any
 # other failing check fails the test, and a fixed behaviour shows up as XPASS.
 # Thresholds are never loosened here.
-KNOWN: dict[tuple[str, str], str] = {
-    ("stuck_hpev_hot_day", "deviation alarm dev_p_gc after the HPEV stuck"):
-        "at 30 kW the pack cycles on its thermostat, so p_gc is never 10 bar off for 120 s "
-        "of running before the load rises; then p_gc runs away in ~45 s and the HP stop "
-        "acts (857 s) before dev_delay_s has passed",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _assert_checks(summary, checks, only=None):

@@ -254,10 +254,12 @@ ALARMS = (  # build: host-only fields 1 2
     #:   (receiver level) and the flash gas line. It clears when p_rec is back within the band.
     (41, "dev_p_rec", "Receiver pressure far from its setpoint (BEV stuck?)", 2, 0, 0, False),
     #: cause: Heat recovery is on and the HR water outlet stayed more than dev_t_w_out_k away
-    #:   from t_w_out_sp_c for dev_delay_s: the 3-way valve does not follow its output
-    #:   (stuck, its actuator or supply), the water flow is far off (pump speed, air, a
-    #:   closed valve, a dirty strainer), too little discharge heat for the demand, or the
-    #:   water outlet sensor reads wrong.
+    #:   from t_w_out_sp_c for dev_delay_s with the 3-way valve output at its end (fully
+    #:   open while too cold and the water not warming across the HRHX, or shut while too
+    #:   hot; a cold outlet with the water warming is too little discharge heat, no alarm):
+    #:   the 3-way valve does not follow its output (stuck, its actuator or supply), no
+    #:   water flow through the HRHX (pump, air, a closed valve, a dirty strainer), or the
+    #:   water sensors read wrong.
     #: action: Compare hr_valve_pct with the valve's position, check the HR pump and the
     #:   water flow, t_disch_c against t_w_out_c, and the sensor. It clears within the band.
     (42, "dev_t_w_out", "HR water outlet far from its setpoint (3-way valve, water flow?)", 3,

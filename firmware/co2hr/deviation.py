@@ -5,23 +5,36 @@
 #   dev_p_rec    p_rec vs p_rec_sp_bar, band dev_p_rec_bar (BEV loop)
 #   dev_t_w_out  HR water outlet vs t_w_out_sp_c, band dev_t_w_out_k (3-way valve loop)
 # Each is counted only while its loop controls: compressors running, past the start
-# sequence, the loop's output not manual, no fallback (sensor invalid, T3 substituted),
-# no protection over the loop (HP override, receiver limits, water bypass). While a loop
-# does not control its count is frozen (an HP stop in the middle of a stuck-valve run
-# does not start it again); when the value is back inside the band it is reset. The
-# alarm is raised after dev_delay_s of counted deviation. Counts are integer ms and the
-# band edges are made when the setpoint moves, so a tick allocates nothing here.
+# sequence and _SETTLE_MS into every run (the pressures are still building after a start,
+# so a loop cannot be judged yet), the loop's output not manual, no fallback (sensor
+# invalid, T3 substituted), no protection over the loop (HP override, receiver limits,
+# water bypass). The water loop is judged only once its PI has spent its output against
+# the error (the 3-way valve all through the HRHX, or shut), and at capacity (all through
+# the HRHX and the water warming across it, but the discharge heat too little for the
+# setpoint) it counts as inside its band: a valve stuck shut warms no water, so it is
+# still seen. While a loop
+# does not control its count is frozen: an HP stop in the middle of a stuck-valve run
+# does not start it again, nor does the pass through the reference at each start of a
+# pack that cycles on its thermostat. When the value is back inside the band it is reset.
+# The alarm is raised after dev_delay_s of counted deviation. Counts are integer ms and
+# the band edges are made when the setpoint moves, so a tick allocates nothing here.
+from micropython import const
+
 from co2hr import alarms as A
+from co2hr.hr_staging import VALVE_FULL_PCT
 from co2hr.io import AI_P_GC, AI_P_REC, AI_T_W_OUT, AO_BEV, AO_HPEV, AO_HR_VALVE
+
+_SETTLE_MS = const(60000)  # after a compressor start: the pressures build (docs/control.md)
 
 
 class Deviation:
     def __init__(self):
-        self.band_p_gc = 10.0  # from the settings (configure())
+        self.band_p_gc = 5.0  # from the settings (configure())
         self.band_p_rec = 5.0
         self.band_t_w = 10.0
         self.delay_ms = 120000
         self.ms = [0, 0, 0]  # counted deviation of each alarm, ms
+        self.run_ms = 0  # how long the compressors have run, up to _SETTLE_MS
         self.sp = [None, None, None]  # the setpoint each pair of band edges was made for
         self.lo = [0.0, 0.0, 0.0]
         self.hi = [0.0, 0.0, 0.0]
@@ -46,9 +59,23 @@ class Deviation:
         else:
             self.ms[k] = 0
 
+    def _water(self, hr, t_w_out_c, dt_ms):
+        """The 3-way valve loop in control: counted only once its PI has spent its output
+        against the error (a valve that does not follow ends there; while the output still
+        travels the loop is acting); spent open with the water warming across the HRHX is
+        capacity, not a fault: as inside the band."""
+        cold = t_w_out_c < hr.w_sp
+        spent = hr.valve >= VALVE_FULL_PCT if cold else hr.valve <= 0.0
+        if cold and spent and hr.warm:
+            self.ms[2] = 0
+        else:
+            self._count(2, True, t_w_out_c, hr.w_sp, self.band_t_w, dt_ms if spent else 0)
+
     def step(self, c, running, dt_ms, now_s):
         """c: the controller (its loops, signals and modes after this tick's loops);
         running: the compressors run and the start sequence is over."""
+        self.run_ms = min(self.run_ms + dt_ms, _SETTLE_MS) if running else 0
+        running = self.run_ms >= _SETTLE_MS
         sig = c.sig
         v = sig.value
         ok = sig.valid
@@ -61,8 +88,8 @@ class Deviation:
         self._count(0, ctl, v[AI_P_GC], gc.ref, self.band_p_gc, dt_ms)
         ctl = running and ok[AI_P_REC] and not rec.fallback and not rec.limit and not man(AO_BEV)
         self._count(1, ctl, v[AI_P_REC], rec.sp, self.band_p_rec, dt_ms)
-        ctl = hr.w_auto and ok[AI_T_W_OUT] and not man(AO_HR_VALVE)
-        self._count(2, ctl, v[AI_T_W_OUT], hr.w_sp, self.band_t_w, dt_ms)
+        if hr.w_auto and ok[AI_T_W_OUT] and not man(AO_HR_VALVE):
+            self._water(hr, v[AI_T_W_OUT], dt_ms)
         al = c.alarms
         d = self.delay_ms
         ms = self.ms

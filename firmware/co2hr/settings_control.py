@@ -197,7 +197,7 @@ CONTROL_SCHEMA = (
     #: HPEV opening the valve reaches before the compressors are released (start sequence)
     ("hpev_start_pct", 40, 5, 100, "%", 10),
     #: Deviation alarm dev_p_gc: p_gc this far from its reference (automatic control, running)
-    ("dev_p_gc_bar", 10, 1, 50, "bar", 10),
+    ("dev_p_gc_bar", 5, 1, 50, "bar", 10),
     #: Deviation alarm dev_p_rec: p_rec this far from p_rec_sp_bar
     ("dev_p_rec_bar", 5, 1, 30, "bar", 10),
     #: Deviation alarm dev_t_w_out: HR water outlet this far from t_w_out_sp_c

@@ -21,6 +21,7 @@ from co2hr.io import (
     AO_HR_PUMP,
     AO_HR_VALVE,
     CI_ENERGY,
+    DI_COMP_RUN,
     DI_EXT_ENABLE,
     DI_FAN_OK,
     DI_HP_OK,
@@ -614,6 +615,8 @@ def test_deviation_alarm_counts_only_while_the_loop_controls():
     r.through_start()
     r.eng[AI_P_GC] = r.c.gc.ref - 15.0  # (below: far from the HP levels)
     r.eng[AI_T_DISCH] = 92.0  # the discharge temperature of that pressure (co2hr.hp_guard)
+    r.step(55)  # the first minute of a run is not judged: the pressures build
+    assert not r.c.alarms.active[A.A_DEV_P_GC] and r.c.dev.ms[0] == 0
     r.step(25)
     assert not r.c.alarms.active[A.A_DEV_P_GC]
     r.set("mode_cmd", 1)  # Standby: the count is frozen, not reset
@@ -622,11 +625,57 @@ def test_deviation_alarm_counts_only_while_the_loop_controls():
     assert r.out[DO_ALARM] == 0.0  # information: not in alarm_relay_mask 3
     r.set("mode_cmd", 2)
     r.through_start()
-    r.step(8)
+    frozen = r.c.dev.ms[0]
+    r.step(55)  # settling again: still frozen
+    assert not r.c.alarms.active[A.A_DEV_P_GC] and r.c.dev.ms[0] == frozen > 0
+    r.step(15)
     assert r.c.alarms.active[A.A_DEV_P_GC] and not r.c.alarms.active[A.A_MODE_OFF]
     r.eng[AI_P_GC] = r.c.gc.ref
     r.step(3)
     assert not r.c.alarms.active[A.A_DEV_P_GC]
+
+
+def _cycle(r, dp_bar, run_s, dp_start_bar=0.0, stop_s=60):
+    """One thermostat cycle of the pack: comp_run off for stop_s, then a run of run_s whose
+    first 55 s read p_gc dp_start_bar from the reference (the pressure building, within
+    the minute the count waits) and the rest dp_bar. Returns the second of the run at
+    which dev_p_gc was first active."""
+    r.eng[DI_COMP_RUN] = 0
+    r.step(stop_s)
+    r.eng[DI_COMP_RUN] = 1
+    first = None
+    for k in range(run_s):
+        r.eng[AI_P_GC] = r.c.gc.ref + (dp_start_bar if k < 55 else dp_bar)
+        r.step()
+        if first is None and r.c.alarms.active[A.A_DEV_P_GC]:
+            first = k
+    return first
+
+
+def test_deviation_alarm_counts_a_stuck_hpev_over_thermostat_cycles():
+    """A pack cycling on its thermostat with the HPEV stuck: p_gc sits 7 bar above its
+    reference (more than dev_p_gc_bar 5) for 70 s of each run and passes through the
+    reference at each start. The count is kept over the runs: raised in the second run,
+    once 120 s are counted. A run back inside the band resets it."""
+    r = Rig()
+    r.through_start()
+    r.step(60)
+    assert r.c.settings.get("dev_p_gc_bar") == 5 and r.c.settings.get("dev_delay_s") == 120
+    assert _cycle(r, 7.0, 130) is None
+    first_ms = r.c.dev.ms[0]
+    assert 69000 <= first_ms <= 71000  # the run less its first minute, +-1 tick
+    first = _cycle(r, 7.0, 130, dp_start_bar=-0.5)  # settling near the reference
+    # counted from the run's 60th second on (that tick included) until 120 s in all
+    assert first == 59 + (120000 - first_ms) // 1000 - 1
+    r.eng[AI_P_GC] = r.c.gc.ref + 4.0  # inside the band: reset, cleared
+    r.step(3)  # (the signal layer's filter)
+    assert not r.c.alarms.active[A.A_DEV_P_GC] and r.c.dev.ms[0] == 0
+    # a run inside the band between two deviating ones starts the count anew
+    assert _cycle(r, 7.0, 130) is None and _cycle(r, 4.0, 70) is None
+    assert _cycle(r, 7.0, 130) is None and r.c.dev.ms[0] <= 71000
+    # with the band of the old default (10 bar) the stuck valve is never seen
+    r.set("dev_p_gc_bar", 10)
+    assert all(_cycle(r, 7.0, 130) is None for _ in range(4))
 
 
 def test_alarm_relay_mask_chooses_the_priorities():
@@ -638,3 +687,25 @@ def test_alarm_relay_mask_chooses_the_priorities():
     r.step(1)
     assert r.out[DO_ALARM] == 1.0
 
+
+
+def test_water_deviation_alarm_tells_a_shut_valve_from_too_little_heat():
+    """HR water outlet 20 K below t_w_out_sp_c (60) with the 3-way valve PI fully open: while
+    the water warms across the HRHX the plant is at its capacity (too little discharge heat)
+    and dev_t_w_out is not counted; once the water stops warming (a valve stuck shut passes
+    no gas) it is raised after dev_delay_s."""
+    r = Rig()
+    r.set("mode_cmd", 3)
+    r.eng[AI_T_GC_OUT] = 35.0
+    r.eng[AI_T_DISCH] = 110.0
+    r.eng[AI_T_W_IN] = 30.0
+    r.eng[AI_T_W_OUT] = 40.0
+    r.eng[AI_DEMAND] = 5.0
+    r.step(400)
+    assert r.c.hr.w_auto == 1 and r.c.hr.valve == 100.0 and r.c.hr.warm == 1
+    assert not r.c.alarms.active[A.A_DEV_T_W_OUT] and r.c.dev.ms[2] == 0
+    _water_to(r, 30.2)  # no warming across the HRHX
+    r.step(100)
+    assert r.c.hr.warm == 0 and not r.c.alarms.active[A.A_DEV_T_W_OUT]
+    r.step(30)
+    assert r.c.alarms.active[A.A_DEV_T_W_OUT]

@@ -674,6 +674,25 @@ def _hpev_lockout_only_on_a_fault(s):
     return [_result("no HPEV lockout without an HPEV or pressure fault", not bad, detail)]
 
 
+# A plant fault a loop cannot correct: a transmitter fault, a failed fan, a stuck valve.
+_PLANT_FAULTS = ("fault", "fan_failure", "valve_stuck")
+
+
+@check("deviation_alarms_only_on_a_fault", always=True)
+def _deviation_alarms_only_on_a_fault(s):
+    """The deviation alarms (dev_p_gc, dev_p_rec, dev_t_w_out: co2hr.deviation) are raised
+    only after a plant fault (a transmitter fault, a fan failure, a stuck valve): a healthy
+    plant's starts, thermostat cycles, HR starts and capacity limits raise none."""
+    t0 = min((e["t_s"] for e in s.get("events", []) if e.get("event") in _PLANT_FAULTS),
+             default=None)
+    raised = [(a["raised_s"], a["alarm"]) for a in s.get("alarms", [])
+              if a["alarm"].startswith("dev_")]
+    bad = [r for r in raised if t0 is None or r[0] < t0]
+    detail = (f"raised {raised}" if raised else "none raised") + (
+        f"; first plant fault at {t0:g} s" if t0 is not None else "; no plant fault")
+    return [_result("no deviation alarm without a plant fault", not bad, detail)]
+
+
 @check("inj_stop_during_hp_stops", always=True)
 def _inj_stop_during_hp_stops(s):
     """The injection-stop relay (out.inj_stop, as the simulated board received it) is on

@@ -70,6 +70,7 @@ def test_every_run_checks_come_first_then_the_declared_in_the_files_order():
                    ("no tick overruns", True),
                    ("no compressor enable before the HPEV's start opening", True),
                    ("no HPEV lockout without an HPEV or pressure fault", True),
+                   ("no deviation alarm without a plant fault", True),
                    ("injection stop on through every HP stop", True),
                    ("no storage alarm at boot", True), ("every polled request answered", False),
                    ("fan failure raises fan_fail", True)]
@@ -118,3 +119,21 @@ def test_a_relief_valve_that_opened_fails_nothing_vents():
     bad = {n: v for n, v, _d in C.evaluate(_summary(limits=dict(lim, vented_kg=0.15,
                                                                  relief_open_s=3.0)), [])}
     assert not bad["nothing vented"]
+
+
+def _deviation_ok(events, alarms):
+    al = [{"alarm": a, "raised_s": t, "cleared_s": None} for t, a in alarms]
+    (_n, ok, detail), = C.run_check(_summary(events=events, alarms=al),
+                                     "deviation_alarms_only_on_a_fault")
+    return ok, detail
+
+
+def test_a_deviation_alarm_is_a_failure_unless_a_plant_fault_came_first():
+    stuck = {"t_s": 300.0, "event": "valve_stuck", "valve": "hpev", "pct": 10.0}
+    write = {"t_s": 100.0, "event": "modbus_write", "name": "t_w_out_sp_c"}
+    assert _deviation_ok([], []) == (True, "none raised; no plant fault")
+    assert not _deviation_ok([], [(127.0, "dev_t_w_out")])[0]  # a healthy HR start
+    assert not _deviation_ok([write], [(200.0, "dev_t_w_out")])[0]  # a write is no fault
+    assert _deviation_ok([stuck], [(859.0, "dev_p_gc")])[0]
+    assert not _deviation_ok([stuck], [(250.0, "dev_p_gc")])[0]  # before the valve stuck
+    assert _deviation_ok([stuck], [(400.0, "hp_stop")])[0]  # other alarms are not judged

@@ -189,6 +189,7 @@ def test_checks_flag_pressure_water_and_overrun_violations():
                    "no tick overruns": False,
                    "no compressor enable before the HPEV's start opening": True,
                    "no HPEV lockout without an HPEV or pressure fault": True,
+                   "no deviation alarm without a plant fault": True,
                    "injection stop on through every HP stop": True,
                    "no storage alarm at boot": True}
 
