@@ -18,7 +18,11 @@ from co2hr.settings import ORDER, SCHEMA, Settings, index
 from co2hr.storage import encode_slot
 
 _MPY = sys.implementation.name == "micropython"
-_N_RANDOM = 800 if _MPY else 3000  # random writes (test_settings_order_props_cpy: 10 000)
+# random writes per test_random_writes_* (8 of them): 10 000 inside MicroPython, in
+# batches because the in-MicroPython runner collects between tests, never inside one (see
+# rig.targets.vm on collections inside live frames); 3 000 in CPython, where
+# test_settings_order_props_cpy adds 10 000 from hypothesis
+_N_RANDOM = 1250 if _MPY else 375
 # every setting some order names, and the span of holding addresses they cover
 _ORDERED = sorted(set([ORDER[c] for c in range(0, len(ORDER), 3)]
                       + [ORDER[c + 1] for c in range(0, len(ORDER), 3)]))
@@ -130,13 +134,13 @@ def test_fc16_moves_a_whole_ladder_in_one_write_and_refuses_it_inverted():
     assert _read(app, a0, n) == up
 
 
-def test_random_writes_never_leave_an_order_broken():
+def _random_writes(seed):
     """Random FC 6 and FC 16 writes over the ordered settings, values in and out of range:
     each is taken exactly when every value is in range and the words after it keep
     every order (computed on the words), else refused with nothing changed."""
     app, _hw = make_app()
     unlock(app)
-    rng = Rng(0x0DE12)
+    rng = Rng(seed)
     n = _HI - _LO + 1
     words = _read(app, _LO, n)
     taken = 0
@@ -169,6 +173,38 @@ def test_random_writes_never_leave_an_order_broken():
             assert got == words, ks
         assert _ordered_words(got, _LO)
     assert taken > _N_RANDOM // 20, taken  # the search does move the settings
+
+
+def test_random_writes_never_leave_an_order_broken_0():
+    _random_writes(0x0DE12 + 0)
+
+
+def test_random_writes_never_leave_an_order_broken_1():
+    _random_writes(0x0DE12 + 1)
+
+
+def test_random_writes_never_leave_an_order_broken_2():
+    _random_writes(0x0DE12 + 2)
+
+
+def test_random_writes_never_leave_an_order_broken_3():
+    _random_writes(0x0DE12 + 3)
+
+
+def test_random_writes_never_leave_an_order_broken_4():
+    _random_writes(0x0DE12 + 4)
+
+
+def test_random_writes_never_leave_an_order_broken_5():
+    _random_writes(0x0DE12 + 5)
+
+
+def test_random_writes_never_leave_an_order_broken_6():
+    _random_writes(0x0DE12 + 6)
+
+
+def test_random_writes_never_leave_an_order_broken_7():
+    _random_writes(0x0DE12 + 7)
 
 
 def _entries(ev):
