@@ -25,6 +25,7 @@ reads `_7` where the source says `_move`: the line tells which).
 from __future__ import annotations
 
 import ast
+import builtins
 import io
 import re
 import tokenize
@@ -34,6 +35,7 @@ from pathlib import Path
 _PRIVATE = re.compile(r"_[A-Za-z][A-Za-z0-9_]*\Z")
 _SHORT = "_%d"
 _SELF = ("self", "cls")
+_BUILTINS = frozenset(dir(builtins))  # Exception, object...: no renamed names of theirs
 
 
 def _name_tokens(text: str) -> list[tokenize.TokenInfo]:
@@ -83,8 +85,8 @@ def _base_modules(tree: ast.AST, pkg: str) -> set[str] | None:
         for b in node.bases:
             if isinstance(b, ast.Name) and b.id in imported:
                 bases.add(imported[b.id])
-            elif not (isinstance(b, ast.Name) and (b.id in own or b.id[:1].isupper())):
-                return None  # an attribute path or a call: not traced
+            elif not (isinstance(b, ast.Name) and (b.id in own or b.id in _BUILTINS)):
+                return None  # an attribute path, a call, a relative import: not traced
     return bases
 
 

@@ -94,6 +94,9 @@ def test_names_reached_from_outside_or_by_string_are_left_alone():
     odd = "import pkg.base\n\n\nclass X(pkg.base.Base):\n    def f(self):\n" \
           "        self._hidden = 1\n"
     assert private.plan({"pkg.base": BASE, "pkg.odd": odd}, [])["pkg.odd"] == {}
+    rel = "from .base import Base\n\n\nclass Y(Base):\n    def f(self):\n" \
+          "        self._hidden = 1\n"
+    assert private.plan({"pkg.base": BASE, "pkg.rel": rel}, [])["pkg.rel"] == {}
 
 
 def test_the_shortened_package_runs_as_the_original(tmp_path):
