@@ -12,6 +12,10 @@
 # the error (the 3-way valve all through the HRHX, or shut), and at capacity (all through
 # the HRHX and the water warming across it, but the discharge heat too little for the
 # setpoint) it counts as inside its band: a valve stuck shut warms no water, so it is
+# still seen. The receiver loop likewise, below its setpoint with the BEV shut while T3
+# is within _FLASH_MIN_K of the saturation temperature at p_rec_sp: the gas cooler
+# delivers liquid too cold to flash, so nothing lifts p_rec but time (the GC bypass
+# closing into a cold coil at freezing ambient); a BEV stuck open at a warmer T3 is
 # still seen. While a loop
 # does not control its count is frozen: an HP stop in the middle of a stuck-valve run
 # does not start it again, nor does the pass through the reference at each start of a
@@ -21,10 +25,13 @@
 from micropython import const
 
 from co2hr import alarms as A
+from co2hr.co2sat import t_sat_c
+from co2hr.gc_bypass import BEV_SHUT_PCT
 from co2hr.hr_staging import VALVE_FULL_PCT
-from co2hr.io import AI_P_GC, AI_P_REC, AI_T_W_OUT, AO_BEV, AO_HPEV, AO_HR_VALVE
+from co2hr.io import AI_P_GC, AI_P_REC, AI_T_GC_OUT, AI_T_W_OUT, AO_BEV, AO_HPEV, AO_HR_VALVE
 
 _SETTLE_MS = const(60000)  # after a compressor start: the pressures build (docs/control.md)
+_FLASH_MIN_K = const(5)  # T3 this close to t_sat(p_rec_sp): too little flash gas (header)
 
 
 class Deviation:
@@ -38,6 +45,8 @@ class Deviation:
         self.sp = [None, None, None]  # the setpoint each pair of band edges was made for
         self.lo = [0.0, 0.0, 0.0]
         self.hi = [0.0, 0.0, 0.0]
+        self._flash_sp = None  # the p_rec setpoint _t3_flash was made for
+        self._t3_flash = 0.0  # t_sat(p_rec_sp) + _FLASH_MIN_K
 
     def configure(self, s):
         self.band_p_gc = s.get("dev_p_gc_bar")
@@ -71,6 +80,15 @@ class Deviation:
         else:
             self._count(2, True, t_w_out_c, hr.w_sp, self.band_t_w, dt_ms if spent else 0)
 
+    def _starved(self, rec, v, ok):
+        """The receiver below its setpoint with the BEV shut and T3 too cold to flash
+        (see the header): the plant's capacity, not a fault of the loop."""
+        if rec.sp != self._flash_sp:  # (float work only when the setpoint moved)
+            self._flash_sp = rec.sp
+            self._t3_flash = t_sat_c(rec.sp) + _FLASH_MIN_K
+        return (rec.out <= BEV_SHUT_PCT and v[AI_P_REC] < rec.sp and ok[AI_T_GC_OUT]
+                and v[AI_T_GC_OUT] < self._t3_flash)
+
     def step(self, c, running, dt_ms, now_s):
         """c: the controller (its loops, signals and modes after this tick's loops);
         running: the compressors run and the start sequence is over."""
@@ -87,7 +105,10 @@ class Deviation:
                and not gc.comp_stop and not gc.no_back and not man(AO_HPEV))
         self._count(0, ctl, v[AI_P_GC], gc.ref, self.band_p_gc, dt_ms)
         ctl = running and ok[AI_P_REC] and not rec.fallback and not rec.limit and not man(AO_BEV)
-        self._count(1, ctl, v[AI_P_REC], rec.sp, self.band_p_rec, dt_ms)
+        if ctl and self._starved(rec, v, ok):
+            self.ms[1] = 0
+        else:
+            self._count(1, ctl, v[AI_P_REC], rec.sp, self.band_p_rec, dt_ms)
         if hr.w_auto and ok[AI_T_W_OUT] and not man(AO_HR_VALVE):
             self._water(hr, v[AI_T_W_OUT], dt_ms)
         al = c.alarms

@@ -709,3 +709,23 @@ def test_water_deviation_alarm_tells_a_shut_valve_from_too_little_heat():
     assert r.c.hr.warm == 0 and not r.c.alarms.active[A.A_DEV_T_W_OUT]
     r.step(30)
     assert r.c.alarms.active[A.A_DEV_T_W_OUT]
+
+
+def test_receiver_deviation_alarm_tells_a_stuck_bev_from_liquid_too_cold_to_flash():
+    """p_rec 6 bar below p_rec_sp_bar (35: t_sat 0.2 degC), above the low limit (28), with
+    the BEV PI driven shut: at a T3 of 2 degC (the gas cooler's liquid flashes too little
+    to lift the receiver) the plant is at its capacity and dev_p_rec is not counted; at a
+    T3 of 20 degC the same picture is a BEV stuck open, raised after dev_delay_s."""
+    r = Rig()
+    r.through_start()
+    r.step(60)
+    r.move({AI_T_GC_OUT: 2.0}, 0.5)
+    r.move({AI_P_REC: 29.0}, 0.5)
+    r.step(200)
+    assert r.c.rec.out <= 0.5 and r.c.rec.limit == 0 and r.c.rec.fallback == 0
+    assert not r.c.alarms.active[A.A_DEV_P_REC] and r.c.dev.ms[1] == 0
+    r.move({AI_T_GC_OUT: 20.0}, 0.5)  # (counted from 5.2 degC on: ~30 s of the move)
+    r.step(80)
+    assert not r.c.alarms.active[A.A_DEV_P_REC] and r.c.dev.ms[1] > 0
+    r.step(30)
+    assert r.c.alarms.active[A.A_DEV_P_REC] and r.c.rec.out <= 0.5

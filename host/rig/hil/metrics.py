@@ -418,11 +418,16 @@ def inj_stop(tr: dict, log: list[dict] | None = None) -> dict:
             "on_rows": int(inj.sum())}
 
 
+# a row before a start further back than this (a long quiet step) is not the valve the
+# enable found (the runner writes a row at each change of the enable)
+START_ROW_GAP_S = 2.0
+
+
 def comp_starts(tr: dict, log: list[dict]) -> list[dict]:
     """Each time the compressor enable came on (out.comp_enable rising, or on in the first
-    row): the plant's true HPEV opening then (the lower of that row and the row before:
-    the valve as the enable found it) and whether an HPEV valve_stuck fault was in force
-    (no controller can move a stuck valve)."""
+    row): the plant's true HPEV opening then (the lower of that row and the row before
+    when that is one step away: the valve as the enable found it) and whether an HPEV
+    valve_stuck fault was in force (no controller can move a stuck valve)."""
     t = _col(tr, "t_s")
     en = np.nan_to_num(_col(tr, "out.comp_enable")) > 0.5
     pos = _col(tr, "plant.hpev_pos_pct")
@@ -435,7 +440,8 @@ def comp_starts(tr: dict, log: list[dict]) -> list[dict]:
                 stuck.append((e["t_s"], None))
     out = []
     for k in np.nonzero(en & ~np.concatenate(([False], en[:-1])))[0]:
-        p = float(pos[k]) if k == 0 else float(np.nanmin(pos[k - 1:k + 1]))
+        near = k > 0 and t[k] - t[k - 1] <= START_ROW_GAP_S
+        p = float(np.nanmin(pos[k - 1:k + 1])) if near else float(pos[k])
         ts = float(t[k])
         out.append({"t_s": _f(ts), "hpev_pos_pct": _f(p),
                     "hpev_stuck": any(a <= ts and (b is None or ts < b) for a, b in stuck)})

@@ -106,6 +106,7 @@ class ClosedLoop:
         self._skipped = 0  # control slots a long step passed over (not overruns)
         self._next_sample_s = 0.0
         self._next_row_s = 0.0
+        self._row_enable = -1  # out.comp_enable in the last trace row (a change opens a row)
 
     # -- what events start (rig.hil.events)
     def _before_cut(self, t_s: float) -> None:
@@ -209,8 +210,12 @@ class ClosedLoop:
             counts = (self._ticks if powered else math.nan, self._overruns,
                       self._booted if powered else 0)
             tr = self._trace
+            # a row at each change of the compressor enable too: the start checks read the
+            # valve as the enable found it, not as it was record_s later
+            enable = step.act.comp_enable
             if not self._adaptive or labels or self._booted or dt_s == 0.0 \
-                    or t_s >= self._next_row_s - 1e-9:
+                    or t_s >= self._next_row_s - 1e-9 or enable != self._row_enable:
+                self._row_enable = enable
                 tr.close_row()
                 tr.add(t_s, b, self.rig.plant.state, step.outputs, counts, labels,
                        self._last_fw)

@@ -68,3 +68,16 @@ def test_a_scenario_names_the_year():
                         "profiles": {"t_amb_c": {"year": "sahara"}}})
     with pytest.raises(ScenarioError, match="quiet_step_s"):
         scenario.parse({"name": "y", "duration_s": 60, "quiet_step_s": 30})
+
+
+def test_a_coarse_record_still_sees_each_compressor_start_as_it_was(board, fixed):
+    """Rows every 600 s: the compressor enable's rise still gets its own row, so the start
+    check reads the HPEV as the enable found it (in a row 600 s later the valve would
+    be regulating at whatever the load needs), as in the fixed-step run."""
+    loop, s = _run(board, quiet_step_s=10, record_s=600, fw_sample_s=60)
+    want = fixed[1]["starts"]
+    assert len(want) >= 1 and len(s["starts"]) == len(want)
+    for got, ref in zip(s["starts"], want, strict=True):
+        assert abs(got["t_s"] - ref["t_s"]) <= 10.0
+        assert got["hpev_pos_pct"] == pytest.approx(ref["hpev_pos_pct"], abs=1.0)
+    assert len(loop.trace["t_s"]) < 12
