@@ -15,6 +15,19 @@ from pathlib import Path
 YEAR_SCENARIO = Path(__file__).resolve().parents[3] / "studies" / "year_supermarket.json"
 
 
+def local_cluster(n_workers: int):
+    """A LocalCluster of n single-threaded worker processes for closed-loop runs. The
+    workers' statistical profiler is off: it samples the running task's stack every
+    10 ms, and a closed-loop run is pure Python holding the GIL (two one-day runs took
+    32.8 s each with it, 30.8 s without; 32.5 s alone in a plain process)."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None)
+
+
 def _year_sampled(args) -> int:
     """The 15th of every month, each day's figures x its month's days."""
     import json
@@ -25,10 +38,9 @@ def _year_sampled(args) -> int:
     t0 = time.perf_counter()
     months = list(range(12))
     if args.workers > 1:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, as_completed
 
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as lc, Client(lc) as client:
+        with local_cluster(args.workers) as lc, Client(lc) as client:
             futs = [client.submit(seasonal.month_day, args.scenario, m, args.board,
                                   pure=False, retries=2) for m in months]
             days = [f.result() for f in as_completed(futs)]
@@ -132,13 +144,12 @@ def cmd_sweep(args) -> int:
     if args.serial:
         r = sweep.run_sweep(spec, out, None, prog)
     else:
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         if args.scheduler:
             client, cluster = Client(args.scheduler), None
         else:
-            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+            cluster = local_cluster(args.workers)
             client = Client(cluster)
         try:
             r = sweep.run_sweep(spec, out, client, prog)
