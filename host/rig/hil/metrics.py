@@ -29,6 +29,7 @@ from rig.hil.checks import P_GC_ABS_LIMIT_BAR, W_BOIL_LIMIT_C
 from rig.hil.columns import col as _col
 from rig.hil.columns import json_float as _f
 from rig.hil.columns import row_seconds
+from rig.hil.trace import PEAK_COL
 from rig.plant import PlantParams, cycle
 
 P_REC_DESIGN_BAR = 90.0  # the receiver's design pressure: its relief valve sits there
@@ -288,11 +289,13 @@ def summarize(loop) -> dict:
     t_cond_min = float(st.get("t_cond_min_c", 10.0))
     m = sc.metrics
     p_gc = _col(tr, "plant.p_gc_bar")
+    # (weighted rows: each row's peak over its interval, trace.PEAK_COL)
+    p_gc_hi = _col(tr, PEAK_COL) if PEAK_COL in tr else p_gc
     p_rec = _col(tr, "plant.p_rec_bar")
     p_gc_max_set = setting_series(tr, "p_gc_max_bar", st, loop.log)
     p_rec_sp = setting_series(tr, "p_rec_sp_bar", st, loop.log)
     ref = _col(tr, "fw.p_gc_ref_bar")
-    kmax = int(np.nanargmax(p_gc)) if t.size else 0
+    kmax = int(np.nanargmax(p_gc_hi)) if t.size else 0
     from co2hr.alarms import ALARMS
 
     s = {
@@ -311,13 +314,13 @@ def summarize(loop) -> dict:
         "p_rec_tracking": tracking(tr, "plant.p_rec_bar", p_rec_sp, m["warmup_s"], m["steps_s"],
                                    m["settle_band_bar"], m["settle_window_s"], t_end),
         "limits": {
-            "p_gc_max_bar": _f(p_gc[kmax]) if t.size else None,
+            "p_gc_max_bar": _f(p_gc_hi[kmax]) if t.size else None,
             "p_gc_max_t_s": _f(t[kmax]) if t.size else None,
             "p_gc_limit_bar": _f(np.nanmin(p_gc_max_set)) if t.size else None,
             "p_gc_abs_limit_bar": P_GC_ABS_LIMIT_BAR,
             "p_gc_over_limit_s": _f(np.sum((p_gc > p_gc_max_set) * row_seconds(tr, sc.step_s))),
             # the closest p_gc came to the p_gc_max_bar in force at the time (< 0: above)
-            "p_gc_limit_margin_bar": _f(np.nanmin(p_gc_max_set - p_gc)) if t.size else None,
+            "p_gc_limit_margin_bar": _f(np.nanmin(p_gc_max_set - p_gc_hi)) if t.size else None,
             "p_rec_max_bar": _f(np.nanmax(p_rec)) if t.size else None,
             "p_rec_min_bar": _f(np.nanmin(p_rec)) if t.size else None,
             "p_rec_hi_bar": _f(st.get("p_rec_hi_bar")),

@@ -20,6 +20,9 @@ from rig.plant import PlantState
 
 PLANT_COLS = [f.name for f in fields(PlantState) if f.name != "t_s"]
 WEIGHT_COL = "w_s"
+# in weighted rows: the highest p_gc over the row's interval (a row's p_gc is the state at
+# its start; a peak between rows, an HP stop, would be lost to the limit checks)
+PEAK_COL = "plant.p_gc_peak_bar"
 # in weighted rows: means over the row's interval (the energies integrate exactly)
 MEAN_COLS = ("plant.w_comp_kw", "plant.q_hr_kw", "plant.q_evap_kw", "plant.q_gc_kw",
              "plant.q_air_kw", "plant.q_heat_use_kw", "bnd.q_load_kw", "plant.relief_open")
@@ -37,7 +40,7 @@ class Trace:
                  + ["plant." + c for c in PLANT_COLS] + ["out." + o for o in OUTPUTS]
                  + ["fw.ticks", "fw.overruns", "fw.booted", "event"])
         if weighted:  # rows of unequal length: each row's seconds (metrics weigh by them)
-            names.append(WEIGHT_COL)
+            names += [WEIGHT_COL, PEAK_COL]
         self.cols: dict[str, list] = {c: [] for c in names}
         self._acc: dict[str, float] = {}  # weighted: power x seconds since the last row
         self._acc_s = 0.0
@@ -68,6 +71,7 @@ class Trace:
             tr["fw." + nm].append(fw.get(nm, math.nan))
         if WEIGHT_COL in tr:
             tr[WEIGHT_COL].append(math.nan)  # open until close_row()
+            tr[PEAK_COL].append(float(state.p_gc_bar))
 
     def accumulate(self, bnd: dict, state, dt_s: float) -> None:
         """Weighted rows: one step of dt_s into the last row's interval means."""
@@ -76,6 +80,9 @@ class Trace:
             v = bnd[key] if is_bnd else getattr(state, key)
             acc[c] = acc.get(c, 0.0) + float(v) * dt_s
         self._acc_s += dt_s
+        peak = self.cols[PEAK_COL]
+        if state.p_gc_bar > peak[-1]:
+            peak[-1] = float(state.p_gc_bar)
 
     def close_row(self) -> None:
         """Weighted rows: the last row's power columns become the means over its interval

@@ -81,3 +81,15 @@ def test_a_coarse_record_still_sees_each_compressor_start_as_it_was(board, fixed
         assert abs(got["t_s"] - ref["t_s"]) <= 10.0
         assert got["hpev_pos_pct"] == pytest.approx(ref["hpev_pos_pct"], abs=1.0)
     assert len(loop.trace["t_s"]) < 12
+
+
+def test_a_coarse_record_keeps_the_highest_p_gc_between_its_rows(board):
+    """The limit checks read p_gc's peak: with rows every 600 s it is each row's highest
+    p_gc over its interval, not the state at the row's start, so a warm spell between
+    two rows peaks in the summary where the fixed-step run's does."""
+    warm = {"profiles": {**BASE["profiles"], "t_amb_c": {"points": [
+        [0, 18], [700, 18], [850, 33], [1000, 33], [1150, 18], [1800, 18]]}}}
+    want = _run(board, **warm)[1]["limits"]["p_gc_max_bar"]
+    loop, s = _run(board, quiet_step_s=10, record_s=600, fw_sample_s=60, **warm)
+    assert want > max(loop.trace["plant.p_gc_bar"]) + 1.0  # a peak the rows miss
+    assert s["limits"]["p_gc_max_bar"] == pytest.approx(want, abs=0.3)
