@@ -200,19 +200,23 @@ def optimum_p_gc(t3_c: float, te_c: float = -7.0, sh_k: float = 10.0, eta_is: fl
     def f(p):
         return _cop_at(p, te_c, sh_k, eta_is, t3_c, p_rec_bar)
 
-    n = int(P_GC_MAX_BAR - p_lo) + 1
-    grid = [p_lo + i * (P_GC_MAX_BAR - p_lo) / n for i in range(n + 1)]
-    vals = [f(p) for p in grid]
+    return maximise(f, p_lo, P_GC_MAX_BAR)
+
+
+def maximise(f, lo: float, hi: float, tol: float = 1e-3) -> float:
+    """The x in [lo, hi] where f is largest: a scan in steps of about 1 (bar), then a
+    golden-section search between the best point's neighbours. Returns lo when f is
+    largest there (a floor: the cycle's lowest admissible pressure)."""
+    n = int(hi - lo) + 1
+    grid = [lo + i * (hi - lo) / n for i in range(n + 1)]
+    vals = [f(x) for x in grid]
     k = max(range(len(grid)), key=vals.__getitem__)
-    if k == 0:
-        a, b = grid[0], grid[1]
-    else:
-        a, b = grid[k - 1], grid[min(k + 1, n)]
+    a, b = (grid[0], grid[1]) if k == 0 else (grid[k - 1], grid[min(k + 1, n)])
     g = (math.sqrt(5.0) - 1.0) / 2.0
     c, d = b - g * (b - a), a + g * (b - a)
     fc, fd = f(c), f(d)
     for _ in range(40):
-        if b - a < 1e-3:
+        if b - a < tol:
             break
         if fc > fd:
             b, d, fd = d, c, fc
@@ -222,8 +226,8 @@ def optimum_p_gc(t3_c: float, te_c: float = -7.0, sh_k: float = 10.0, eta_is: fl
             a, c, fc = c, d, fd
             d = a + g * (b - a)
             fd = f(d)
-    p_best = 0.5 * (a + b)
-    return p_lo if vals[0] >= f(p_best) else p_best
+    best = 0.5 * (a + b)
+    return lo if vals[0] >= f(best) else best
 
 
 def optimum_table(t3_list, te_c: float = -7.0, sh_k: float = 10.0, eta_is: float = 0.65,

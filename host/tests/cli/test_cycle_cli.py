@@ -44,3 +44,34 @@ def test_bad_input_one_line_error(argv, needle, capsys):
 def test_unknown_option_exits_nonzero():
     r = run("--te", "-10", "--t3", "35", "--frobnicate", "1")
     assert r.returncode == 2 and "unrecognized" in r.stderr
+
+
+def test_heatpump_json_has_the_issue_keys_and_the_module_s_figures():
+    from rig.plant import hp_cycle
+
+    r = run("--app", "heatpump", "--t-amb", "0", "--t-return", "40", "--t-supply", "70",
+            "--eta-is", "0.7", "--superheat", "5", "--dt-evap", "8", "--approach", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    want = hp_cycle.solve(0.0, 40.0, 70.0, eta_is=0.7, superheat_k=5.0, dt_evap_k=8.0,
+                          approach_k=3.0)
+    for k in ("p_gc_bar", "cop_heating", "t_disch_c", "q_heat_kw", "cop_loss_per_k_return"):
+        assert d[k] == pytest.approx(want[k], rel=1e-9), k
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--app", "heatpump", "--t-amb", "0", "--t-return", "40"], "needs --t-supply"),
+    (["--app", "heatpump", "--t-amb", "0", "--t-return", "40", "--t-supply", "70", "--te", "-5"],
+     "--te is not an option of --app heatpump"),
+    (["--te", "-7", "--t3", "40", "--t-return", "40"], "--t-return is not an option"),
+    (["--app", "heatpump", "--t-amb", "0", "--t-return", "40", "--t-supply", "70",
+      "--p-gc", "90"], "needs 104"),
+    (["--app", "heatpump", "--t-amb", "0", "--t-return", "40", "--t-supply", "70",
+      "--p-max", "100"], "cannot be reached at 100 bar"),
+    (["--te", "-7"], "needs --t3"),
+])
+def test_each_application_names_what_it_misses_or_does_not_take(argv, needle, capsys):
+    rc = main(["cycle", *argv])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert needle in err and err.count("\n") == 1
