@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from . import props as P
-from .cycle import CP_WATER_J_KGK, P_GC_MAX_BAR, maximise
+from .cycle import CP_WATER_J_KGK, P_GC_MAX_BAR, _check, maximise
 
 _N_PINCH = 60  # points along the gas cooler for the pinch check
 _K = 273.15
@@ -28,11 +28,6 @@ _PINCH_TOL_K = 1e-3  # the cold end sits at the approach exactly: do not reject 
 _P_FLOOR_MARGIN_BAR = 0.05  # above saturation at T3 for a subcritical gas cooler outlet
 
 DEFAULTS = dict(eta_is=0.7, superheat_k=5.0, dt_evap_k=8.0, approach_k=3.0, q_heat_kw=1200.0)
-
-
-def _check(name: str, ok: bool, msg: str) -> None:
-    if not ok:
-        raise ValueError(f"{name}: {msg}")
 
 
 def _validate(t_amb_c, t_return_c, t_supply_c, eta_is, superheat_k, dt_evap_k, approach_k,
