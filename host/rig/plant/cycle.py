@@ -140,16 +140,23 @@ def _cycle(te_c, sh_k, eta_is, t3_c, p_gc_bar, p_rec_bar, q_evap_kw) -> dict:
     }
 
 
-def _pinch_ok(p_gc_bar, h2, m_hp, q_w, t_in, t_out, pinch_k) -> bool:
-    """True if heating water IN->OUT with q_w watts keeps dT >= pinch along the HRHX."""
-    dh = q_w / m_hp
-    for i in range(_N_PINCH + 1):
-        f = i / _N_PINCH  # fraction of the duty, from the CO2 inlet (water outlet) end
-        t_co2 = P.t_ph(p_gc_bar, h2 - f * dh)
-        t_w = t_out - f * (t_out - t_in)
-        if t_co2 - t_w < pinch_k - 1e-6:
+def counterflow_pinch_ok(p_gc_bar, h_in, h_out, t_w_out, t_w_in, pinch_k,
+                         n=_N_PINCH, tol_k=1e-6) -> bool:
+    """True if CO2 cooled h_in -> h_out at p_gc_bar heats water t_w_in -> t_w_out in
+    counter-flow with the two nowhere closer than pinch_k (water temperature linear in
+    duty), checked at n + 1 points along the duty."""
+    for i in range(n + 1):
+        f = i / n  # fraction of the duty, from the CO2 inlet (water outlet) end
+        t_co2 = P.t_ph(p_gc_bar, h_in - f * (h_in - h_out))
+        t_w = t_w_out - f * (t_w_out - t_w_in)
+        if t_co2 - t_w < pinch_k - tol_k:
             return False
     return True
+
+
+def _pinch_ok(p_gc_bar, h2, m_hp, q_w, t_in, t_out, pinch_k) -> bool:
+    """True if heating water IN->OUT with q_w watts keeps dT >= pinch along the HRHX."""
+    return counterflow_pinch_ok(p_gc_bar, h2, h2 - q_w / m_hp, t_out, t_in, pinch_k)
 
 
 def max_heat_recovery_kw(p_gc_bar, h2, h3, m_hp, t_in_c, t_out_c, pinch_k) -> float:

@@ -20,10 +20,9 @@ from __future__ import annotations
 import math
 
 from . import props as P
-from .cycle import CP_WATER_J_KGK, P_GC_MAX_BAR, _check, maximise
+from .cycle import CP_WATER_J_KGK, P_GC_MAX_BAR, _check, counterflow_pinch_ok, maximise
 
 _N_PINCH = 60  # points along the gas cooler for the pinch check
-_K = 273.15
 _PINCH_TOL_K = 1e-3  # the cold end sits at the approach exactly: do not reject it by rounding
 _P_FLOOR_MARGIN_BAR = 0.05  # above saturation at T3 for a subcritical gas cooler outlet
 
@@ -89,13 +88,8 @@ class _Cycle:
         """True if the counter-flow gas cooler heats the water return -> supply with the
         CO2 nowhere closer than the approach (water temperature linear in duty)."""
         h2, h3 = self.states(p_gc_bar)
-        for i in range(_N_PINCH + 1):
-            f = i / _N_PINCH  # fraction of the duty from the cold (water inlet) end
-            t_co2 = P.t_ph(p_gc_bar, h3 + f * (h2 - h3))
-            t_w = self.t_return_c + f * (self.t_supply_c - self.t_return_c)
-            if t_co2 - t_w < self.approach_k - _PINCH_TOL_K:
-                return False
-        return True
+        return counterflow_pinch_ok(p_gc_bar, h2, h3, self.t_supply_c, self.t_return_c,
+                                    self.approach_k, _N_PINCH, _PINCH_TOL_K)
 
     def p_min_supply(self, p_max_bar: float) -> float:
         """Lowest admissible pressure (bisection: a higher pressure lifts the CO2 curve)."""
@@ -117,8 +111,8 @@ def _at(c: _Cycle, p_gc_bar: float, q_heat_kw: float) -> dict:
     h2, h3 = c.states(p_gc_bar)
     m = q_heat_kw * 1e3 / (h2 - h3)
     w_kw = m * (h2 - c.h1) / 1e3
-    t_lm_w = _log_mean_k(c.t_return_c + _K, c.t_supply_c + _K)
-    t_air_k = c.t_amb_c + _K  # Lorenz: the heat source at the outdoor air temperature
+    t_lm_w = _log_mean_k(c.t_return_c + P.KELVIN, c.t_supply_c + P.KELVIN)
+    t_air_k = c.t_amb_c + P.KELVIN  # Lorenz: the heat source at the outdoor air temperature
     cop = q_heat_kw / w_kw
     return {
         "p_gc_bar": p_gc_bar, "cop_heating": cop, "q_heat_kw": q_heat_kw, "w_comp_kw": w_kw,

@@ -20,15 +20,15 @@ import math
 import CoolProp.CoolProp as CP
 
 FLUID = "CO2"
-_K = 273.15
+KELVIN = 273.15  # degC -> K
 
 _heos = CP.AbstractState("HEOS", FLUID)
 _tab = CP.AbstractState("BICUBIC&HEOS", FLUID)
 
 P_CRIT_BAR = _heos.p_critical() / 1e5  # 73.773 bar
-T_CRIT_C = _heos.T_critical() - _K  # 30.978 degC
+T_CRIT_C = _heos.T_critical() - KELVIN  # 30.978 degC
 P_TRIPLE_BAR = _heos.trivial_keyed_output(CP.iP_triple) / 1e5  # 5.18 bar
-T_TRIPLE_C = _heos.Ttriple() - _K  # -56.56 degC
+T_TRIPLE_C = _heos.Ttriple() - KELVIN  # -56.56 degC
 P_MAX_BAR = 200.0  # upper end of what the model (and the CLI) accepts
 GUARD_BAR = 0.2  # half-width of the band around p_crit that is interpolated
 # Enthalpy range the model's states live in: saturated liquid at the triple point
@@ -94,14 +94,14 @@ def state_ph(p_bar: float, h_j_kg: float) -> tuple[float, float, float, float]:
     s = _update(_HP, h_j_kg, p_bar * 1e5)
     q = s.Q()
     if 0.0 <= q <= 1.0:
-        return (s.T() - _K, s.rhomass(), math.inf, q)
+        return (s.T() - KELVIN, s.rhomass(), math.inf, q)
     try:
         cp = s.cpmass()
     except ValueError:
         cp = math.inf
     if not cp > 0.0:
         cp = math.inf
-    return (s.T() - _K, s.rhomass(), cp, -1.0)
+    return (s.T() - KELVIN, s.rhomass(), cp, -1.0)
 
 
 def ph_reader(p_bar: float, rho: bool = True):
@@ -129,14 +129,14 @@ def ph_reader(p_bar: float, rho: bool = True):
         if dome:
             q = tab.Q()
             if 0.0 <= q <= 1.0:
-                return tab.T() - _K, tab.rhomass() if rho else 0.0, inf
+                return tab.T() - KELVIN, tab.rhomass() if rho else 0.0, inf
         try:
             cp = tab.cpmass()
         except ValueError:
             cp = inf
         if not cp > 0.0:
             cp = inf
-        return tab.T() - _K, tab.rhomass() if rho else 0.0, cp
+        return tab.T() - KELVIN, tab.rhomass() if rho else 0.0, cp
 
     return read
 
@@ -152,8 +152,8 @@ def t_ph(p_bar: float, h_j_kg: float) -> float:
     try:
         _tab.update(_HP, h_j_kg, p_bar * 1e5)
     except ValueError:
-        return _update(_HP, h_j_kg, p_bar * 1e5).T() - _K
-    return _tab.T() - _K
+        return _update(_HP, h_j_kg, p_bar * 1e5).T() - KELVIN
+    return _tab.T() - KELVIN
 
 
 def rho_ph(p_bar: float, h_j_kg: float) -> float:
@@ -205,12 +205,12 @@ def h_pt(p_bar: float, t_c: float) -> float:
         else:
             lo = hv
     try:
-        h = _update(_PT, p_pa, t_c + _K).hmass()
+        h = _update(_PT, p_pa, t_c + KELVIN).hmass()
     except PropsError:
         h = 0.5 * (lo + hi)
     if not lo < h < hi:
         h = 0.5 * (lo + hi)
-    tk = t_c + _K
+    tk = t_c + KELVIN
     tab = _tab
     for _ in range(30):
         try:
@@ -266,7 +266,7 @@ def sat_p(p_bar: float) -> tuple[float, float, float, float, float]:
         raise PropsError(f"pressure {p_bar:.2f} bar below the triple point")
     p_pa = min(p_bar, _P_LO_GUARD) * 1e5
     s = _update(_PQ, p_pa, 0.0)
-    t, hl, rl = s.T() - _K, s.hmass(), s.rhomass()
+    t, hl, rl = s.T() - KELVIN, s.hmass(), s.rhomass()
     s = _update(_PQ, p_pa, 1.0)
     out = (t, hl, s.hmass(), rl, s.rhomass())
     if len(_SAT) >= _SAT_MAX:
@@ -293,7 +293,7 @@ def p_sat_bar(t_c: float) -> float:
     if t_c < T_TRIPLE_C - 1e-9 or t_c > T_CRIT_C:
         raise PropsError(f"no saturation pressure at {t_c:.2f} degC")
     t_c = max(t_c, T_TRIPLE_C + 1e-6)
-    return _update(_QT, 0.0, min(t_c + _K, _heos.T_critical() - 0.01)).p() / 1e5
+    return _update(_QT, 0.0, min(t_c + KELVIN, _heos.T_critical() - 0.01)).p() / 1e5
 
 
 def drho_dp_t(p_bar: float, t_c: float) -> float:
@@ -305,4 +305,4 @@ def drho_dp_t(p_bar: float, t_c: float) -> float:
 def heos_state(p_bar: float, h_j_kg: float) -> tuple[float, float]:
     """(t_c, rho) straight from the HEOS equation: the reference the tests compare with."""
     _heos.update(_HP, h_j_kg, p_bar * 1e5)
-    return (_heos.T() - _K, _heos.rhomass())
+    return (_heos.T() - KELVIN, _heos.rhomass())
