@@ -16,7 +16,15 @@
 # is within _FLASH_MIN_K of the saturation temperature at p_rec_sp: the gas cooler
 # delivers liquid too cold to flash, so nothing lifts p_rec but time (the GC bypass
 # closing into a cold coil at freezing ambient); a BEV stuck open at a warmer T3 is
-# still seen. While a loop
+# still seen. The gas cooler pressure loop likewise for _SETTLE_MS after the GC bypass
+# output changed (the coil enters or leaves the path: the pressures move as after a
+# start), and while its output is spent against
+# the error (the HPEV at its closing limit below the band, at its opening limit above
+# it) with p_gc moving back towards the band by _BACK_BAR in a _BACK_MS window: the valve
+# has acted and the plant is rebuilding the pressure (the GC bypass closing into a cold
+# coil at freezing ambient: the coil's cold liquid drains through the HPEV, p_gc falls
+# until the valve has closed, and the compressors build it again); a stuck valve leaves
+# p_gc where it is and is still seen. While a loop
 # does not control its count is frozen: an HP stop in the middle of a stuck-valve run
 # does not start it again, nor does the pass through the reference at each start of a
 # pack that cycles on its thermostat. When the value is back inside the band it is reset.
@@ -32,6 +40,9 @@ from co2hr.io import AI_P_GC, AI_P_REC, AI_T_GC_OUT, AI_T_W_OUT, AO_BEV, AO_HPEV
 
 _SETTLE_MS = const(60000)  # after a compressor start: the pressures build (docs/control.md)
 _FLASH_MIN_K = const(5)  # T3 this close to t_sat(p_rec_sp): too little flash gas (header)
+_BACK_MS = const(20000)  # window of the p_gc recovery test (header)
+_BACK_BAR = 0.5  # p_gc back towards its band by this in a window: recovering
+_SPENT_PCT = 0.5  # the HPEV output this close to a PI limit: spent
 
 
 class Deviation:
@@ -47,6 +58,11 @@ class Deviation:
         self.hi = [0.0, 0.0, 0.0]
         self._flash_sp = None  # the p_rec setpoint _t3_flash was made for
         self._t3_flash = 0.0  # t_sat(p_rec_sp) + _FLASH_MIN_K
+        self._win_ms = 0  # into the recovery window
+        self._p_mark = -1.0  # p_gc at the window's start (< 0: none)
+        self.back = 0  # p_gc recovering with the HPEV spent (header)
+        self.byp_ms = _SETTLE_MS  # since the GC bypass output last changed, up to it
+        self._byp = -1.0  # the GC bypass output the last tick saw
 
     def configure(self, s):
         self.band_p_gc = s.get("dev_p_gc_bar")
@@ -80,6 +96,39 @@ class Deviation:
         else:
             self._count(2, True, t_w_out_c, hr.w_sp, self.band_t_w, dt_ms if spent else 0)
 
+    def _recovering(self, gc, p_gc_bar, dt_ms):
+        """Every _BACK_MS: was p_gc, outside its band with the HPEV spent against the
+        error, moving back towards it by _BACK_BAR? (see the header)"""
+        self._win_ms += dt_ms
+        if self._win_ms < _BACK_MS:
+            return self.back
+        mark = self._p_mark
+        lo_spent = gc.out <= gc.pi.lo + _SPENT_PCT
+        hi_spent = gc.out >= gc.pi.hi - _SPENT_PCT
+        self.back = int(mark >= 0.0 and (
+            (lo_spent and p_gc_bar < self.lo[0] and p_gc_bar - mark >= _BACK_BAR)
+            or (hi_spent and p_gc_bar > self.hi[0] and mark - p_gc_bar >= _BACK_BAR)))
+        self._p_mark = p_gc_bar
+        self._win_ms = 0
+        return self.back
+
+    def _p_gc(self, gc, byp, ctl, p_gc_bar, dt_ms):
+        """The HPEV loop's count (frozen after a GC bypass change and while p_gc
+        recovers with the HPEV spent)."""
+        if byp != self._byp:
+            self._byp = byp
+            self.byp_ms = 0
+        self.byp_ms = min(self.byp_ms + dt_ms, _SETTLE_MS)
+        if self.byp_ms < _SETTLE_MS:
+            dt_ms = 0
+        if not ctl:
+            self._p_mark = -1.0
+            self._win_ms = 0
+            self.back = 0
+        elif self._recovering(gc, p_gc_bar, dt_ms):
+            dt_ms = 0
+        self._count(0, ctl, p_gc_bar, gc.ref, self.band_p_gc, dt_ms)
+
     def _starved(self, rec, v, ok):
         """The receiver below its setpoint with the BEV shut and T3 too cold to flash
         (see the header): the plant's capacity, not a fault of the loop."""
@@ -103,7 +152,7 @@ class Deviation:
         man = c.modes.manual
         ctl = (running and ok[AI_P_GC] and not gc.t3_fallback and not gc.override
                and not gc.comp_stop and not gc.no_back and not man(AO_HPEV))
-        self._count(0, ctl, v[AI_P_GC], gc.ref, self.band_p_gc, dt_ms)
+        self._p_gc(gc, c.byp.out, ctl, v[AI_P_GC], dt_ms)
         ctl = running and ok[AI_P_REC] and not rec.fallback and not rec.limit and not man(AO_BEV)
         if ctl and self._starved(rec, v, ok):
             self.ms[1] = 0

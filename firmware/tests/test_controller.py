@@ -635,6 +635,67 @@ def test_deviation_alarm_counts_only_while_the_loop_controls():
     assert not r.c.alarms.active[A.A_DEV_P_GC]
 
 
+def test_p_gc_deviation_waits_while_the_pressure_rebuilds_with_the_hpev_shut():
+    """p_gc 15 bar below its reference: the HPEV PI closes to its limit (hpev_min_pct).
+    While p_gc climbs back (1 bar per 10 s: the compressors rebuilding it, as after the
+    GC bypass closed into a cold coil) the count is held, after the first window of the
+    climb; once p_gc stalls outside the band (a valve stuck open) it is counted again
+    within two windows and dev_p_gc is raised. A p_gc that never climbs is raised after
+    dev_delay_s (120 s)."""
+    for climbs in (False, True):
+        r = Rig()
+        r.through_start()
+        r.step(60)
+        ref = r.c.gc.ref
+        r.eng[AI_P_GC] = ref - 15.0
+        r.eng[AI_T_DISCH] = 92.0  # the discharge temperature of that pressure
+        r.step(40)
+        assert r.c.gc.out <= r.c.gc.pi.lo and r.c.dev.ms[0] == 40000
+        if climbs:
+            for _k in range(9):  # to ref - 6: still outside the 5 bar band
+                r.eng[AI_P_GC] += 1.0
+                r.step(10)
+            assert r.c.dev.back == 1 and r.c.dev.ms[0] <= 40000 + 20000
+            assert not r.c.alarms.active[A.A_DEV_P_GC]
+        counted = r.c.dev.ms[0]
+        for k in range(200):
+            r.step()
+            if r.c.alarms.active[A.A_DEV_P_GC]:
+                break
+        assert r.c.alarms.active[A.A_DEV_P_GC]
+        if climbs:  # the stall is seen within two windows (the flag a window decides holds
+            # through the next), then 120 s are counted in all
+            assert (120000 - counted) // 1000 <= k + 1 <= (120000 - counted) // 1000 + 41
+        else:
+            assert k + 1 == 80
+
+
+def test_p_gc_deviation_waits_a_minute_after_the_gc_bypass_changes():
+    """The low-ambient GC bypass closes (the receiver recovered) and p_gc then sits 10 bar
+    above its reference: for the minute after the change the coil's entry into the path
+    moves the pressures as after a start and the count waits; then 120 s are counted
+    (dev_delay_s) and dev_p_gc is raised."""
+    r = Rig()
+    _cold_night(r)
+    r.step(105)
+    assert r.out[DO_GC_BYPASS] == 1.0
+    r.eng[AI_P_REC] = 34.5
+    for _k in range(10):
+        r.step()
+        if r.out[DO_GC_BYPASS] == 0.0:
+            break
+    assert r.c.dev.byp_ms == 1000  # the change's own tick
+    r.eng[AI_P_GC] = r.c.gc.ref + 10.0
+    for _k in range(58):  # the rest of the minute
+        r.step()
+        assert r.c.dev.ms[0] == 0 and r.c.dev.byp_ms < 60000
+    for k in range(200):
+        r.step()
+        if r.c.alarms.active[A.A_DEV_P_GC]:
+            break
+    assert r.c.alarms.active[A.A_DEV_P_GC] and k + 1 == 120 and r.out[DO_GC_BYPASS] == 0.0
+
+
 def _cycle(r, dp_bar, run_s, dp_start_bar=0.0, stop_s=60):
     """One thermostat cycle of the pack: comp_run off for stop_s, then a run of run_s whose
     first 55 s read p_gc dp_start_bar from the reference (the pressure building, within
