@@ -89,9 +89,9 @@ class AirCoil:
 
     # -- one step -----------------------------------------------------------------------
 
-    def run(self, dt_s: float, t_air_c: float, rh: float, fan_pct: float,
-            t_evap_c: float) -> CoilResult:
-        """dt_s of evaporation at t_evap_c: the air cooled and dried, frost grown."""
+    def transfer(self, t_air_c: float, rh: float, fan_pct: float,
+                 t_evap_c: float) -> CoilResult:
+        """The coil's duty at t_evap_c in its present frost, without changing it."""
         m_air = self.air_flow_kg_s(fan_pct)
         ua = self.ua_w_k(m_air)
         w_in = ps.w_from_rh(t_air_c, rh)
@@ -105,9 +105,15 @@ class AirCoil:
         water = m_air * (w_in - w_out)
         q = m_air * (ps.h_moist(t_air_c, w_in) - ps.h_moist(t_out, w_out)) \
             - water * ps.h_condensate(t_surf)
-        self._keep(water * dt_s, t_surf)
-        self.t_metal_c = t_surf
         return CoilResult(m_air, t_out, w_out, q, water, ua, t_surf)
+
+    def run(self, dt_s: float, t_air_c: float, rh: float, fan_pct: float,
+            t_evap_c: float) -> CoilResult:
+        """dt_s of evaporation at t_evap_c: the air cooled and dried, frost grown."""
+        r = self.transfer(t_air_c, rh, fan_pct, t_evap_c)
+        self._keep(r.water_kg_s * dt_s, r.t_surf_c)
+        self.t_metal_c = r.t_surf_c
+        return r
 
     def idle(self, dt_s: float, t_air_c: float, rh: float, fan_pct: float,
              defrost_w: float = 0.0) -> CoilResult:
