@@ -55,56 +55,78 @@ class EvapResult:
 
 
 class HpEvaporator:
+    """The balance of coil and compressor. The high side (p_gc_bar, and h_in, the CO2
+    entering the coil after the HPEV) is the params' fixed state unless a call names it
+    (the heat pump's closed loop, hp_plant.py, does)."""
+
     def __init__(self, params: HpEvapParams | None = None):
         self.p = params or HpEvapParams()
         p = self.p
-        h_in = P.h_pt(p.p_gc_bar, p.t_gc_out_c)
+        self.h_in_design = P.h_pt(p.p_gc_bar, p.t_gc_out_c)
         n = int(round((_T_EVAP_MAX_C - _T_EVAP_MIN_C) / _T_STEP_K)) + 1
         self._t = [_T_EVAP_MIN_C + i * _T_STEP_K for i in range(n)]
-        self._p = []
-        self._m_hz = []  # kg/s per Hz
-        self._dh = []  # J/kg taken in the coil
+        self._p, self._rho, self._h_suc, self._s_suc = [], [], [], []
         for t in self._t:
             pe = P.p_sat_bar(t)
             h_suc = P.h_pt(pe, t + p.superheat_k)
-            rho = P.rho_ph(pe, h_suc)
             self._p.append(pe)
-            self._m_hz.append(mass_flow_kg_s(rho, 1.0, pe, p.p_gc_bar, p.compressor))
-            self._dh.append(h_suc - h_in)
+            self._rho.append(P.rho_ph(pe, h_suc))
+            self._h_suc.append(h_suc)
+            self._s_suc.append(P.s_ph(pe, h_suc))
 
     def _at(self, table: list[float], t_evap_c: float) -> float:
         i = min(max(bisect.bisect_right(self._t, t_evap_c) - 1, 0), len(self._t) - 2)
         w = (t_evap_c - self._t[i]) / _T_STEP_K
         return table[i] + w * (table[i + 1] - table[i])
 
-    def duty_w(self, t_evap_c: float, speed_hz: float) -> float:
+    def suction(self, t_evap_c: float) -> tuple[float, float, float]:
+        """(p_evap_bar, h_suc, s_suc) of the gas the compressor draws."""
+        return (self._at(self._p, t_evap_c), self._at(self._h_suc, t_evap_c),
+                self._at(self._s_suc, t_evap_c))
+
+    def m_co2_kg_s(self, t_evap_c: float, speed_hz: float, p_gc_bar: float) -> float:
+        return mass_flow_kg_s(self._at(self._rho, t_evap_c), speed_hz,
+                              self._at(self._p, t_evap_c), p_gc_bar, self.p.compressor)
+
+    def duty_w(self, t_evap_c: float, speed_hz: float, p_gc_bar: float | None = None,
+               h_in: float | None = None) -> float:
         """The compressor's side of the balance."""
-        return speed_hz * self._at(self._m_hz, t_evap_c) * self._at(self._dh, t_evap_c)
+        p_gc = self.p.p_gc_bar if p_gc_bar is None else p_gc_bar
+        h_in = self.h_in_design if h_in is None else h_in
+        return self.m_co2_kg_s(t_evap_c, speed_hz, p_gc) * \
+            (self._at(self._h_suc, t_evap_c) - h_in)
 
     def balance(self, coil: AirCoil, t_air_c: float, rh: float, fan_pct: float,
-                speed_hz: float) -> EvapResult:
+                speed_hz: float, p_gc_bar: float | None = None,
+                h_in: float | None = None) -> EvapResult:
         """The evaporating state where coil and compressor agree (coil unchanged)."""
+        p_gc = self.p.p_gc_bar if p_gc_bar is None else p_gc_bar
+        h_in = self.h_in_design if h_in is None else h_in
         hi = min(t_air_c - _DT_MIN_K, _T_EVAP_MAX_C)
         if speed_hz <= 0.0:
-            return self._result(hi, 0.0, coil.transfer(t_air_c, rh, fan_pct, hi))
+            return self._result(hi, 0.0, p_gc, h_in, coil.transfer(t_air_c, rh, fan_pct, hi))
         lo = _T_EVAP_MIN_C
         while hi - lo > _BISECT_K:
             mid = 0.5 * (lo + hi)
-            if coil.transfer(t_air_c, rh, fan_pct, mid).q_w > self.duty_w(mid, speed_hz):
+            if coil.transfer(t_air_c, rh, fan_pct, mid).q_w > \
+                    self.duty_w(mid, speed_hz, p_gc, h_in):
                 lo = mid  # the air gives more than the compressor takes: warmer
             else:
                 hi = mid
         t_evap = 0.5 * (lo + hi)
-        return self._result(t_evap, speed_hz, coil.transfer(t_air_c, rh, fan_pct, t_evap))
+        return self._result(t_evap, speed_hz, p_gc, h_in,
+                            coil.transfer(t_air_c, rh, fan_pct, t_evap))
 
-    def _result(self, t_evap_c: float, speed_hz: float, r: CoilResult) -> EvapResult:
-        m = speed_hz * self._at(self._m_hz, t_evap_c)
+    def _result(self, t_evap_c: float, speed_hz: float, p_gc_bar: float, h_in: float,
+                r: CoilResult | None) -> EvapResult:
+        m = self.m_co2_kg_s(t_evap_c, speed_hz, p_gc_bar)
         return EvapResult(t_evap_c, self._at(self._p, t_evap_c),
-                          m * self._at(self._dh, t_evap_c), m, r)
+                          m * (self._at(self._h_suc, t_evap_c) - h_in), m, r)
 
     def run(self, coil: AirCoil, dt_s: float, t_air_c: float, rh: float, fan_pct: float,
-            speed_hz: float) -> EvapResult:
+            speed_hz: float, p_gc_bar: float | None = None,
+            h_in: float | None = None) -> EvapResult:
         """dt_s of evaporation at the balance: the coil frosts as it runs."""
-        res = self.balance(coil, t_air_c, rh, fan_pct, speed_hz)
+        res = self.balance(coil, t_air_c, rh, fan_pct, speed_hz, p_gc_bar, h_in)
         coil.run(dt_s, t_air_c, rh, fan_pct, res.t_evap_c)
         return res

@@ -34,7 +34,7 @@ def _duty_heos(e, t_evap_c, speed_hz):
 def test_compressor_duty_against_heos(evap, t_evap_c):
     q, p_bar = _duty_heos(evap, t_evap_c, 55.0)
     assert evap.duty_w(t_evap_c, 55.0) == pytest.approx(q, rel=0.005)
-    r = evap._result(t_evap_c, 55.0, None)
+    r = evap._result(t_evap_c, 55.0, evap.p.p_gc_bar, evap.h_in_design, None)
     assert r.p_evap_bar == pytest.approx(p_bar, rel=0.002)
 
 
