@@ -57,7 +57,8 @@ def run_day(settings: dict | None = None, tank_m3: float = 200.0, t_tank0_c: flo
             enable=lambda t: True, prices=PRICES) -> PriceDay:
     fw = HpSchedule()
     fw.configure({**SETTINGS, **(settings or {})})
-    assert fw.set_prices(H0, prices)
+    if not fw.set_prices(H0, prices):
+        raise ValueError("the firmware refuses this price vector")
     tank = BufferTank(BufferTankParams(volume_m3=tank_m3), t_tank0_c)
     day = PriceDay()
     want, t, since = 1, 0.0, 0.0
