@@ -417,7 +417,7 @@ def _modbus_writes_as_declared(s):
     return out or [_result("modbus writes as declared", False, "no modbus_write event")]
 
 
-# -- heat meter and the booked heat (issue 16: heat meter, its failure) -------------------------
+# -- heat meter and the booked heat (the heat meter, its failure) ------------------------------
 
 def _heat_ok(iv: dict | None, rel: float, abs_kwh: float) -> tuple[bool, str]:
     """Booked heat of an interval (rig.hil.heatbook) within rel of the plant's or abs_kwh,
@@ -635,7 +635,7 @@ def _clock_kept(s, max_off_s, rel, abs_s, abs_kwh):
     return out
 
 
-# -- start and restart sequence, sensor substitution (issue 15) ---------------------------------
+# -- start and restart sequence, sensor substitution ------------------------------------------
 
 @check("comp_enable_needs_hpev_open", always=True)
 def _comp_enable_needs_hpev_open(s):
