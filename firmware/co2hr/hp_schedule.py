@@ -46,6 +46,8 @@ class HpSchedule:
         self.prices = [0] * N_PRICES
         self.price_h0 = 0  # unix hour of prices[0]
         self.price_n = 0  # prices written (0: none)
+        self._rank_i = -1  # the vector index cheap() last ranked (-1: none), and its
+        self._rank_cheap = 0  # answer: it changes only with the hour, vector or N
         self.on = 0  # the compressor may run
         self.why = WHY_DEMAND
         self.state_s = 1e9  # time in the present on/off state (boot: long stopped)
@@ -60,6 +62,7 @@ class HpSchedule:
         self.start_delay_s = s.get("hp_start_delay_s")
         self.min_run_s = s.get("hp_min_run_s")
         self.min_stop_s = s.get("hp_min_stop_s")
+        self._rank_i = -1
 
     def set_prices(self, first_unix_hour, prices):
         """The SCADA's price vector from first_unix_hour on. False (nothing changed) for
@@ -74,6 +77,7 @@ class HpSchedule:
             self.prices[i] = prices[i]
         self.price_h0 = first_unix_hour
         self.price_n = n
+        self._rank_i = -1
         return True
 
     # -- the price rule -------------------------------------------------------------------
@@ -85,6 +89,8 @@ class HpSchedule:
         n = self.price_n
         if n == 0 or i < 0 or i >= n:
             return -1
+        if i == self._rank_i:
+            return self._rank_cheap
         n_cheap = (self.price_hours * n + N_PRICES - 1) // N_PRICES
         mine = self.prices[i]
         rank = 0  # hours that are cheaper, or as cheap and sooner
@@ -92,19 +98,24 @@ class HpSchedule:
             p = self.prices[k]
             if p < mine or (p == mine and k < i):
                 rank += 1
-        return 1 if rank < n_cheap else 0
+        self._rank_i = i
+        self._rank_cheap = 1 if rank < n_cheap else 0
+        return self._rank_cheap
 
     def _desire(self, now_unix, want, t_tank_c, tank_ok):
-        """(run, why) before the grid and the short-cycling rules."""
+        """Run or not before the grid and the short-cycling rules; sets `why`."""
         c = self.cheap(now_unix) if self.price_on and tank_ok else -1
         if c < 0:
-            return want, WHY_DEMAND
+            self.why = WHY_DEMAND
+            return want
         if c:
-            top = self.tank_max if self.on else self.tank_max - _TANK_HYST_K
-            return t_tank_c < top, WHY_CHEAP
+            self.why = WHY_CHEAP
+            return t_tank_c < (self.tank_max if self.on else self.tank_max - _TANK_HYST_K)
         if t_tank_c < self.tank_min:
-            return 1, WHY_TANK_LOW
-        return 0, WHY_DEAR
+            self.why = WHY_TANK_LOW
+            return 1
+        self.why = WHY_DEAR
+        return 0
 
     # -- API ------------------------------------------------------------------------------
 
@@ -117,15 +128,15 @@ class HpSchedule:
             self._set(0, WHY_GRID)
             return self.on
         self.enable_s += dt_s
-        run, why = self._desire(now_unix, want, t_tank_c, tank_ok)
+        run = self._desire(now_unix, want, t_tank_c, tank_ok)
         if self.on and not run and self.state_s < self.min_run_s:
-            run, why = 1, WHY_MIN_RUN
+            run, self.why = 1, WHY_MIN_RUN
         elif not self.on and run:
             if self.enable_s < self.start_delay_s:
-                run, why = 0, WHY_START_DELAY
+                run, self.why = 0, WHY_START_DELAY
             elif self.state_s < self.min_stop_s:
-                run, why = 0, WHY_MIN_STOP
-        self._set(1 if run else 0, why)
+                run, self.why = 0, WHY_MIN_STOP
+        self._set(1 if run else 0, self.why)
         return self.on
 
     def _set(self, on, why):

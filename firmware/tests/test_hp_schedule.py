@@ -138,3 +138,16 @@ def test_ties_go_to_the_sooner_hour():
     assert h.cheap(T0 + 3600) == 0
     h.set_prices(H0 + 1, [5] * 24)  # written again an hour later
     assert h.cheap(T0 + 3600) == 1
+
+
+def test_a_new_vector_or_n_is_ranked_again_within_the_hour():
+    h = make(hp_price_hours=1)
+    h.set_prices(H0, PRICES)
+    assert h.cheap(T0) == 0  # 30 is not the cheapest
+    h.configure(dict(SETTINGS, hp_price_hours=24))
+    assert h.cheap(T0) == 1
+    h.set_prices(H0, [0] + PRICES[1:])
+    h.configure(dict(SETTINGS, hp_price_hours=1))
+    assert h.cheap(T0) == 1
+    h.set_prices(H0, PRICES)
+    assert h.cheap(T0) == 0
