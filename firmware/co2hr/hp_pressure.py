@@ -120,7 +120,7 @@ def _up(a, b, w):
     """_lerp, or the higher node across a jump."""
     if b - a > _JUMP or a - b > _JUMP:
         return a if a > b else b
-    return a + (b - a) * w
+    return _lerp(a, b, w)
 
 
 def p_opt_bar(t3_c, te_c):
