@@ -4,16 +4,17 @@ Why: the price rule (co2hr.hp_schedule) runs the compressor in the cheapest hour
 lets the tank carry the demand in the others; what it must know is how much heat the
 tank holds between its minimum and maximum temperatures, and how fast the demand draws
 it. One mixed node is the conservative model for that: a stratified tank would deliver
-its hot top longer. Water at ~60 degC (density 983 kg/m3, cp 4.18 kJ/kg K); losses
-through UA to the surroundings.
+its hot top longer. Water at ~60 degC: density 983 kg/m3, cp the plant's one value
+(cycle.py); losses through UA to the surroundings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .cycle import CP_WATER_J_KGK
+
 RHO_WATER_KG_M3 = 983.0
-CP_WATER_J_KGK = 4180.0
 
 
 @dataclass

@@ -79,6 +79,11 @@ class HpEvaporator:
         w = (t_evap_c - self._t[i]) / _T_STEP_K
         return table[i] + w * (table[i + 1] - table[i])
 
+    def _high_side(self, p_gc_bar: float | None, h_in: float | None) -> tuple[float, float]:
+        """The named high side, or the params' fixed one."""
+        return (self.p.p_gc_bar if p_gc_bar is None else p_gc_bar,
+                self.h_in_design if h_in is None else h_in)
+
     def suction(self, t_evap_c: float) -> tuple[float, float, float]:
         """(p_evap_bar, h_suc, s_suc) of the gas the compressor draws."""
         return (self._at(self._p, t_evap_c), self._at(self._h_suc, t_evap_c),
@@ -91,8 +96,7 @@ class HpEvaporator:
     def duty_w(self, t_evap_c: float, speed_hz: float, p_gc_bar: float | None = None,
                h_in: float | None = None) -> float:
         """The compressor's side of the balance."""
-        p_gc = self.p.p_gc_bar if p_gc_bar is None else p_gc_bar
-        h_in = self.h_in_design if h_in is None else h_in
+        p_gc, h_in = self._high_side(p_gc_bar, h_in)
         return self.m_co2_kg_s(t_evap_c, speed_hz, p_gc) * \
             (self._at(self._h_suc, t_evap_c) - h_in)
 
@@ -100,8 +104,7 @@ class HpEvaporator:
                 speed_hz: float, p_gc_bar: float | None = None,
                 h_in: float | None = None) -> EvapResult:
         """The evaporating state where coil and compressor agree (coil unchanged)."""
-        p_gc = self.p.p_gc_bar if p_gc_bar is None else p_gc_bar
-        h_in = self.h_in_design if h_in is None else h_in
+        p_gc, h_in = self._high_side(p_gc_bar, h_in)
         hi = min(t_air_c - _DT_MIN_K, _T_EVAP_MAX_C)
         if speed_hz <= 0.0:
             return self._result(hi, 0.0, p_gc, h_in, coil.transfer(t_air_c, rh, fan_pct, hi))
