@@ -125,7 +125,8 @@ class HpSchedule:
         self.state_s += dt_s
         if not enable:
             self.enable_s = 0.0
-            self._set(0, WHY_GRID)
+            self.why = WHY_GRID
+            self._set(0)
             return self.on
         self.enable_s += dt_s
         run = self._desire(now_unix, want, t_tank_c, tank_ok)
@@ -136,11 +137,10 @@ class HpSchedule:
                 run, self.why = 0, WHY_START_DELAY
             elif self.state_s < self.min_stop_s:
                 run, self.why = 0, WHY_MIN_STOP
-        self._set(1 if run else 0, self.why)
+        self._set(1 if run else 0)
         return self.on
 
-    def _set(self, on, why):
-        self.why = why
+    def _set(self, on):
         if on != self.on:
             self.on = on
             self.state_s = 0.0
