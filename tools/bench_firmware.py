@@ -23,7 +23,8 @@ ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.
 
 
 def drive(target, board, n: int, t0: int = 0) -> float:
-    raw = [terminal_value(board["inputs"][k], ENG[k]) for k in INPUTS]
+    raw = [terminal_value(board["inputs"][k], ENG[k])
+            if k in board["inputs"] else 0.0 for k in INPUTS]
     ok = [1] * len(INPUTS)
     start = time.perf_counter()
     for k in range(n):

@@ -29,7 +29,8 @@ TICK_MS = 100  # a fast control tick, so a late one shows
 
 
 def _terminals(board):
-    return [terminal_value(board["inputs"][n], ENG[n]) for n in INPUTS], [1] * len(INPUTS)
+    return [terminal_value(board["inputs"][n], ENG[n])
+            if n in board["inputs"] else 0.0 for n in INPUTS], [1] * len(INPUTS)
 
 
 def bench_tcp(target_name: str, seconds: float) -> None:

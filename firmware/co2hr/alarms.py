@@ -45,6 +45,10 @@ A_P_GC_IMPLAUSIBLE = const(31)
 A_P_GC_BLIND_STOP = const(32)
 A_P_REC_IMPLAUSIBLE = const(33)
 A_HPEV_BLOCKED = const(34)
+A_T_COIL_SENSOR = const(35)  # the heat pump's own, from here (co2hr.hp_controller)
+A_DF_TIMEOUT = const(36)
+A_SUPPLY_SHORT = const(37)
+A_RETURN_HIGH = const(38)
 
 ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
@@ -307,6 +311,32 @@ ALARMS = (  # build: host-only fields 1 2
     #:   all) to let the compressors start again; the next HP stop tests the valve again.
     (8, "hpev_blocked", "HPEV passes no flow after an HP stop: compressors locked out", 1,
      0, 0, True),
+    # --- the heat pump (co2hr.hp_controller; never raised on the supermarket plant)
+    #: cause: The outdoor coil temperature sensor is invalid: open or shorted, a reading
+    #:   outside its range, a jump, or no change for sensor_stuck_s.
+    #: action: Measure the sensor and check its wiring and its clip on the coil. Meanwhile
+    #:   every defrost runs to df_max_s (it cannot see the coil clear).
+    (80, "t_coil_sensor", "Outdoor coil temperature sensor fault (defrosts timed out)", 3, 5,
+     0, False),
+    #: cause: A defrost ended at df_max_s, not on the coil temperature: too little hot gas
+    #:   (the bypass valve, a low df_comp_pct), a coil iced through, the coil sensor off its
+    #:   clip or invalid, or a very cold windy day.
+    #: action: Look at the coil after a defrost (ice left on it?); check the bypass valve
+    #:   follows bev_pct in a defrost and the coil sensor's clip. Acknowledge.
+    (81, "df_timeout", "Defrost ended on its maximum time", 3, 0, 0, True),
+    #: cause: The supply stayed below its setpoint for 10 min with the water pump at its
+    #:   least speed while the compressor ran: too little heat for the setpoint (a low heat
+    #:   demand, a capped compressor, a frosted coil), or the setpoint above what the HP
+    #:   ceiling (hp_p_max_bar) reaches at this return temperature.
+    #: action: Compare hp_supply_sp_c with t_w_out_c and hp_p_supply_bar with hp_p_max_bar;
+    #:   lower the setpoint or let the boiler top up.
+    (82, "supply_short", "Supply below its setpoint at the least water flow", 3, 300, 0,
+     False),
+    #: cause: The district-heating return is above hp_t_return_max_c: the CO2 leaves the gas
+    #:   cooler warm, so the optimum pressure rises and the heating COP falls (status
+    #:   hp_cop; docs/heatpump.md gives the calculator's figures).
+    #: action: Ask the network for a colder return (the substations' settings, bypasses).
+    (83, "return_high", "District-heating return high (COP falls)", 4, 300, 1, False),
 )
 N_ALARMS = len(ALARMS)
 HIST_N = const(32)

@@ -1,8 +1,10 @@
 # Boot: build the application from a board description. Every target (board,
 # simulator, HIL link) comes through here, so they all run the same assembly.
+# The board file's "app" chooses the application: "supermarket" (the default: the
+# refrigeration plant with heat recovery, co2hr.controller) or "heatpump" (the
+# air-source heat pump, co2hr.hp_controller); only its controller's modules are loaded.
 from co2hr.app import App
 from co2hr.clock import Clock
-from co2hr.controller import Controller
 from co2hr.eventlog import EventLog
 from co2hr.evstore import EvStore
 from co2hr.settings import Settings
@@ -16,9 +18,27 @@ def load_board(path):
         return json.load(f)
 
 
+APPS = ("supermarket", "heatpump")
+
+
+def controller(board, settings):
+    """The application's controller (ValueError for an app this firmware has not)."""
+    app = board.get("app", APPS[0])
+    if app == APPS[1]:
+        from co2hr.hp_controller import HpController
+
+        settings.n_kept = len(settings.values)  # its own settings too
+        return HpController(board, settings)
+    if app != APPS[0]:
+        raise ValueError("unknown app %r: one of %s" % (app, ", ".join(APPS)))
+    from co2hr.controller import Controller
+
+    return Controller(board, settings)
+
+
 def build(hw, board, flash_dir=None):
     settings = Settings()
-    control = Controller(board, settings)
+    control = controller(board, settings)
     hw.use_settings(settings)
     app = App(hw, control, period_ms=int(board.get("tick_ms", 1000)))
     # Stored settings and counters, loaded before the Modbus ports take their

@@ -1,7 +1,8 @@
 # Calendar counters: the operating-state counters per tax season and per month
 # (docs/control.md, "Calendar counters").
 #
-# Kept for the counters run_refrig_s .. comp_extra_wh (co2hr.status COUNTERS 1..8): per
+# Kept for the counters run_refrig_s .. comp_extra_wh (co2hr.status COUNTERS 1..8; on a
+# heat pump its own hp_run_s .. hp_grid_off_s, HP_COUNTERS, from `first`): per
 # season (the heating season 1 October - 31 March and the rest of the year, local
 # time, as co2hr.clock decides it) for the current and the last three, and per month for
 # the current and the last twelve. The table is a slice of the controller's counter list
@@ -19,7 +20,6 @@
 from micropython import const
 
 N_VALS = const(8)  # counters 1..8 of co2hr.status COUNTERS
-_FIRST = const(1)
 N_SEASONS = const(4)
 N_MONTHS = const(13)
 SLOT = const(9)  # key + N_VALS values
@@ -30,10 +30,12 @@ _WRAP = const(0x40000000)  # (as two small ints: 2 * _WRAP = 2**32, a u32 wrap)
 
 
 class Calendar:
-    def __init__(self, counters, base):
-        """counters: the controller's counter list; base: where the table starts in it."""
+    def __init__(self, counters, base, first=1):
+        """counters: the controller's counter list; base: where the table starts in it;
+        first: the first of the N_VALS counters it keeps."""
         self.c = counters
         self.base = base
+        self.first = first
         self._lday = -1  # the local day the rings were last checked on
 
     def tick(self, clock):
@@ -46,22 +48,23 @@ class Calendar:
 
     def _roll(self, o, n, key):
         c = self.c
+        f = self.first
         if c[o] == key:
             return
         if c[o]:  # close the current slot: its totals, then make room
             for k in range(N_VALS):
-                c[o + 1 + k] = _diff(c[_FIRST + k], c[o + 1 + k])
+                c[o + 1 + k] = _diff(c[f + k], c[o + 1 + k])
             c[o + SLOT:o + n * SLOT] = c[o:o + (n - 1) * SLOT]
         c[o] = key
         for k in range(N_VALS):
-            c[o + 1 + k] = c[_FIRST + k]
+            c[o + 1 + k] = c[f + k]
 
     def value(self, months, j, k):
         """Counter k (0..7: run_refrig_s ..) of slot j (0: current) of a ring."""
         c = self.c
         o = self.base + (_MONTHS_AT if months else 0) + j * SLOT
         if j == 0 and c[o]:
-            return _diff(c[_FIRST + k], c[o + 1 + k])
+            return _diff(c[self.first + k], c[o + 1 + k])
         return c[o + 1 + k]
 
     def word(self, months, off):

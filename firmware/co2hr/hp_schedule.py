@@ -28,7 +28,6 @@ WHY_DEAR = const(6)  # a dear hour: the tank carries the demand
 WHY_TANK_LOW = const(7)  # a dear hour, but the tank is below its minimum
 
 N_PRICES = const(24)
-_HOUR_S = const(3600)
 _PRICE_MIN = const(-32768)  # a price is one signed Modbus register
 _PRICE_MAX = const(32767)
 _TANK_HYST_K = 3.0  # a charged tank restarts the charge only this far below its maximum
@@ -82,10 +81,11 @@ class HpSchedule:
 
     # -- the price rule -------------------------------------------------------------------
 
-    def cheap(self, now_unix):
-        """1 if this hour is among the cheapest of the vector's hours, 0 if not, -1 if
+    def cheap(self, now_h):
+        """1 if hour now_h (unix time / 3600: a small int on every port, where the unix
+        time itself is not) is among the cheapest of the vector's hours, 0 if not, -1 if
         the vector has no price for it."""
-        i = now_unix // _HOUR_S - self.price_h0
+        i = now_h - self.price_h0
         n = self.price_n
         if n == 0 or i < 0 or i >= n:
             return -1
@@ -102,9 +102,9 @@ class HpSchedule:
         self._rank_cheap = 1 if rank < n_cheap else 0
         return self._rank_cheap
 
-    def _desire(self, now_unix, want, t_tank_c, tank_ok):
+    def _desire(self, now_h, want, t_tank_c, tank_ok):
         """Run or not before the grid and the short-cycling rules; sets `why`."""
-        c = self.cheap(now_unix) if self.price_on and tank_ok else -1
+        c = self.cheap(now_h) if self.price_on and tank_ok else -1
         if c < 0:
             self.why = WHY_DEMAND
             return want
@@ -119,9 +119,10 @@ class HpSchedule:
 
     # -- API ------------------------------------------------------------------------------
 
-    def step(self, dt_s, now_unix, enable, want, t_tank_c, tank_ok):
-        """One tick: enable (the grid's), want (the heat demand asks for the compressor),
-        the tank temperature and its validity. Returns 1 if the compressor may run."""
+    def step(self, dt_s, now_h, enable, want, t_tank_c, tank_ok):
+        """One tick: the hour (cheap()), enable (the grid's), want (the heat demand asks
+        for the compressor), the tank temperature and its validity. Returns 1 if the
+        compressor may run."""
         self.state_s += dt_s
         if not enable:
             self.enable_s = 0.0
@@ -129,7 +130,7 @@ class HpSchedule:
             self._set(0)
             return self.on
         self.enable_s += dt_s
-        run = self._desire(now_unix, want, t_tank_c, tank_ok)
+        run = self._desire(now_h, want, t_tank_c, tank_ok)
         if self.on and not run and self.state_s < self.min_run_s:
             run, self.why = 1, WHY_MIN_RUN
         elif not self.on and run:

@@ -20,7 +20,12 @@ DI_EXT_ENABLE = const(12)  # external enable for heat recovery (grid / heating s
 CI_ENERGY = const(13)  # compressor energy meter, S0 pulse count
 DI_FAN_OK = const(14)  # gas cooler fan healthy (EC fan alarm contact)
 CI_HEAT = const(15)  # heat meter on the recovered heat (HR water), S0 pulse count
-N_IN = const(16)
+# The heat pump's own (docs/heatpump.md, "The application"); the signals above that it
+# shares keep their names: p_suc is its evaporating pressure, t_amb the air at its coil,
+# t_w_in/t_w_out the district-heating return/supply, demand_v its heat demand.
+AI_T_COIL = const(16)  # outdoor coil (evaporator) temperature: ends a defrost, degC
+DI_BOILER = const(17)  # a boiler tops up the supply (1 = on): the lower setpoint
+N_IN = const(18)
 
 INPUTS = (
     "p_gc_bar",
@@ -39,6 +44,8 @@ INPUTS = (
     "energy_pulses",
     "fan_ok",
     "heat_pulses",
+    "t_coil_c",
+    "boiler_on",
 )
 
 # Outputs: what the controller drives. Percentages 0..100, switches 0/1.
@@ -51,7 +58,8 @@ DO_GC_BYPASS = const(5)  # gas cooler bypass valve, 0/1
 DO_COMP_ENABLE = const(6)  # compressor enable (released by the HP override), 0/1
 DO_ALARM = const(7)  # common alarm relay, 0/1
 DO_INJ_STOP = const(8)  # injection-stop relay to the case controllers (1 = close injection)
-N_OUT = const(9)
+AO_COMP_SPEED = const(9)  # heat pump: compressor speed to the drive (0-10 V), %
+N_OUT = const(10)
 
 OUTPUTS = (
     "hpev_pct",
@@ -63,6 +71,7 @@ OUTPUTS = (
     "comp_enable",
     "alarm_relay",
     "inj_stop",
+    "comp_speed_pct",
 )
 
 # The safe state every output takes before the first tick and on a fault:
@@ -72,9 +81,10 @@ OUTPUTS = (
 # valve is at its start opening; so the injection-stop relay is ON (a board that resets
 # has stopped its compressors: the case controllers close injection until the start
 # sequence releases them; docs/control.md "Injection stop").
-SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, 1.0, 1.0)
-# inj_stop is optional in a board file (rig.boards.OPTIONAL_OUTPUTS): an output a board
-# does not list drives nothing, its value is still computed and served over Modbus.
+SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
+# A board file lists the signals of its application (rig.boards: the supermarket's all
+# but the heat pump's own, inj_stop optional); an output a board does not list drives
+# nothing, its value is still computed and served over Modbus.
 
 
 def input_index(name):

@@ -20,10 +20,16 @@
 from micropython import const
 
 from co2hr.settings_comm import COMM_SCHEMA
-from co2hr.settings_control import CONTROL_SCHEMA, ORDER
+from co2hr.settings_control import CONTROL_SCHEMA
+from co2hr.settings_control import ORDER as _ORDER_CONTROL
+from co2hr.settings_hp import HP_ORDER, HP_SCHEMA
 
-SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA
+# The heat pump's rows come last: the supermarket's indexes (and registers) stay put.
+SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA + HP_SCHEMA
 N_SETTINGS = len(SCHEMA)  # build: constant
+HP_FIRST = len(CONTROL_SCHEMA) + len(COMM_SCHEMA)  # build: constant
+ORDER = _ORDER_CONTROL + tuple(HP_ORDER[c] + (HP_FIRST if c % 3 < 2 else 0)
+                               for c in range(len(HP_ORDER)))
 # A row's fields: consts, so the build folds them into the code that reads a row
 # (rig.deploy.consts) and no name of them stays on the board's heap.
 NAME = const(0)
@@ -70,6 +76,9 @@ class Settings:
 
     def __init__(self):
         self.values = [row[DEFAULT] for row in SCHEMA]
+        # Settings the store keeps: the heat pump's rows only on a heat pump (co2hr.boot
+        # sets it), so a supermarket board's copy holds what it uses.
+        self.n_kept = HP_FIRST
         self.on_change = None
         self.on_set = None  # f(i, old, new) after an accepted change: the event log
         self.version = 0  # bumped on every accepted change
@@ -145,8 +154,9 @@ class Settings:
         self.set_index(index(name), value)
 
     def to_dict(self):
+        """The kept settings by name (what the store writes)."""
         d = {}
-        for i in range(N_SETTINGS):
+        for i in range(self.n_kept):
             d[SCHEMA[i][NAME]] = self.values[i]
         return d
 

@@ -80,13 +80,15 @@ def ntc_c(r_ohm, r25_ohm, beta):
 # A rate fault only invalidates the sample; the controller's HP protection still acts on
 # the larger of the last good value and the new sample (co2hr.gc_pressure), so a real fast
 # rise can never hide behind it.
+# The heat pump's coil sensor (t_coil_c) sees hot gas in a defrost: up to 70 degC.
 PLAUS_LO = (0.5, 0.5, 0.5, -50.0, -50.0, -50.0, -10.0, -10.0, -10.0, 0.0,
-            0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -50.0, 0.0)
 PLAUS_HI = (150.0, 100.0, 80.0, 150.0, 70.0, 200.0, 130.0, 130.0, 130.0, 10.0,
-            1.0, 1.0, 1.0, 4.0e9, 1.0, 4.0e9)
+            1.0, 1.0, 1.0, 4.0e9, 1.0, 4.0e9, 70.0, 1.0)
 RATE_MAX = (50.0, 30.0, 30.0, 10.0, 5.0, 10.0, 10.0, 10.0, 10.0, 0.0,
-            0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-_N_AI = 10  # inputs 0..9 are analog (filtered, rate- and stuck-checked)
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 0.0)
+# The analog inputs (filtered, rate- and stuck-checked): 0..9 and the coil sensor.
+_ANALOG = b"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x00\x00\x00\x00\x00\x01\x00"
 _N_P = 3  # inputs 0..2 are the pressure transmitters
 
 
@@ -140,7 +142,9 @@ class Signals:
     def configure(self, filt_p_s, filt_t_s, stuck_s, p_stuck_s=0.0):
         """Filter time constants (pressures, temperatures) and the stuck windows (all
         analog inputs; the pressures p_stuck_s when set)."""
-        for i in range(_N_AI):
+        for i in range(N_IN):
+            if not _ANALOG[i]:
+                continue
             self.tau_s[i] = filt_p_s if i < _N_P else filt_t_s
             w = p_stuck_s if (i < _N_P and p_stuck_s > 0) else stuck_s
             self._stuck_s[i] = float(w)
@@ -159,7 +163,7 @@ class Signals:
     def _rates(self, dt_s):
         # per-dt constants, recomputed only when the tick length changes (allocation)
         self._dt = dt_s
-        for i in range(_N_AI):
+        for i in range(N_IN):
             self._rlim[i] = RATE_MAX[i] * dt_s
             self._nrlim[i] = -self._rlim[i]
             tau = self.tau_s[i]
@@ -212,7 +216,7 @@ class Signals:
 
     def update(self, raw, ok, dt_s=1.0):
         # Written flat but for the conversion of a changed terminal value, without
-        # tuples: MicroPython boxes every float, and this runs for 16 inputs every tick
+        # tuples: MicroPython boxes every float, and this runs for 18 inputs every tick
         # (see tools/bench_control.py).
         if dt_s != self._dt:
             self._rates(dt_s)
@@ -233,7 +237,7 @@ class Signals:
                 f = self._f
             if f == 0 and not (PLAUS_LO[i] <= v <= PLAUS_HI[i]):
                 f = F_RANGE
-            if i < _N_AI and f == 0:
+            if _ANALOG[i] and f == 0:
                 if self._have[i] and not same and self._rlim[i] > 0.0:
                     d = v - self._eng[i]
                     if d > self._rlim[i] or d < self._nrlim[i]:
@@ -256,7 +260,7 @@ class Signals:
             self.fault[i] = f
             if f:
                 self.valid[i] = 0
-            elif self.valid[i] and i < _N_AI and self._alpha[i] < 1.0:
+            elif self.valid[i] and _ANALOG[i] and self._alpha[i] < 1.0:
                 if v != self.value[i]:  # (settled: the filter would add 0.0)
                     self.value[i] += (v - self.value[i]) * self._alpha[i]
             else:

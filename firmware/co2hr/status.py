@@ -175,7 +175,8 @@ CMD_MAN_N = const(8)  # for the first CMD_MAN_N outputs (the rows after them wer
 CMD_MAN_RELEASE = const(9)
 CMD_HIST_CLEAR = const(10)
 CMD_MAN_INJ_STOP = const(13)  # the manual value of io.DO_INJ_STOP (appended at the end)
-N_COMMANDS = const(14)
+CMD_MAN_COMP_SPEED = const(14)  # the manual value of io.AO_COMP_SPEED (heat pump)
+N_COMMANDS = const(15)
 COMMANDS = (
     #: Write 1 to acknowledge all alarms (reads 0; the alarm words say what stays active)
     ("alarm_ack", 0, 1, "", 1),
@@ -206,4 +207,98 @@ COMMANDS = (
     ("bms_demand_v", 0, 10, "V", 100),
     #: Manual injection-stop relay 0/1 (mode Manual; the HP stop keeps it on); -1 = auto
     ("man_inj_stop", -1, 1, "", 1),
+    #: Heat pump: manual compressor speed (mode Manual; the HP override and stop act over
+    #: it); -1 = auto
+    ("man_comp_speed_pct", -1, 100, "%", 10),
+)
+
+# The heat pump's own status (input registers 240.., on a heat pump only): its controller's
+# status list holds STATUS, then these (value: controller.status[N_STATUS + i]).
+HS_P_OPT = const(0)
+HS_P_SUPPLY = const(1)
+HS_P_WHY = const(2)
+HS_SUPPLY_SP = const(3)
+HS_SUPPLY_SHORT = const(4)
+HS_RUN_WHY = const(5)
+HS_DF_STATE = const(6)
+HS_DF_WHY = const(7)
+HS_DF_RISE = const(8)
+HS_DF_FALLBACK = const(9)
+HS_T_EVAP = const(10)
+HS_FAN_CAP = const(11)
+HS_Q_HEAT_KW = const(12)
+HS_COP = const(13)
+HS_SCOP = const(14)
+HS_COMP_WANT = const(15)
+HS_PRICE_CHEAP = const(16)
+N_HP_STATUS = const(17)
+HP_STATUS = (  # build: host-only fields 0 1
+    #: HPEV: the pressure of best heating COP for the CO2 leaving the gas cooler
+    ("hp_p_opt_bar", "bar", 10),
+    #: HPEV: the least pressure that reaches the supply setpoint (plus the margin)
+    ("hp_p_supply_bar", "bar", 10),
+    #: What sets the reference: 0 the COP optimum, 1 the supply, 2 capped at hp_p_max_bar
+    ("hp_p_why", "", 1),
+    #: Supply setpoint in force (boiler, weather compensation)
+    ("hp_supply_sp_c", "degC", 10),
+    #: 1: the supply stays below its setpoint with the pump at its least speed (too
+    #: little heat for the setpoint)
+    ("hp_supply_short", "", 1),
+    #: Why the compressor runs or not: 0 heat demand, 1 grid enable off, 2 start delay, 3
+    #: least stop time, 4 least run time, 5 cheap hour, 6 dear hour, 7 tank low, 8 mode
+    #: Off/Standby, 9 HP stop or a lockout, 10 defrost
+    ("hp_run_why", "", 1),
+    #: Defrost state: 0 evaporating, 1 hot gas, 2 fans only, 3 drip
+    ("df_state", "", 1),
+    #: Why the last defrost began: 0 none yet, 1 demand, 2 timed, 3 backstop
+    ("df_why", "", 1),
+    #: Demand defrost: the frost indicator's rise over the clean coil's (0: not learned)
+    ("df_rise_pct", "%", 10),
+    #: 1: demand defrost cannot be read (air or evaporating pressure invalid): timed
+    ("df_fallback", "", 1),
+    #: Evaporating temperature (saturation at p_suc)
+    ("hp_t_evap_c", "degC", 10),
+    #: 1: the fans are at the quiet hours' cap
+    ("hp_fan_cap", "", 1),
+    #: Heat delivered now, from the heat meter
+    ("hp_q_heat_kw", "kW", 10),
+    #: Heating COP over the last meter readings (0: not known)
+    ("hp_cop", "", 100),
+    #: Heating COP since the counters began (hp_heat_wh / hp_elec_wh)
+    ("hp_scop", "", 100),
+    #: Compressor speed the heat demand asks for
+    ("hp_comp_want_pct", "%", 10),
+    #: Price rule: 1 this hour is cheap, 0 dear, -1 no price for it
+    ("hp_price_cheap", "", 1),
+)
+
+# The heat pump's counters (input registers 340.., on a heat pump only), kept per month
+# and season as the supermarket's counters 1..8 are (co2hr.encal): its controller's
+# counter list holds COUNTERS, then these, then their calendar.
+HC_RUN = const(0)
+HC_HEAT = const(1)
+HC_ELEC = const(2)
+HC_STARTS = const(3)
+HC_DEFROSTS = const(4)
+HC_DEFROST_S = const(5)
+HC_DEFROST_WH = const(6)
+HC_GRID_OFF = const(7)
+N_HP_COUNTERS = const(8)
+HP_COUNTERS = (  # build: host-only fields 0 1
+    #: Compressor running
+    ("hp_run_s", "s", 1),
+    #: Heat delivered to the district heating (heat meter)
+    ("hp_heat_wh", "Wh", 1),
+    #: Electricity of the compressor and fans (energy meter)
+    ("hp_elec_wh", "Wh", 1),
+    #: Compressor starts
+    ("hp_starts", "", 1),
+    #: Defrosts
+    ("hp_defrosts", "", 1),
+    #: Time defrosting and dripping
+    ("hp_defrost_s", "s", 1),
+    #: Electricity while defrosting and dripping
+    ("hp_defrost_wh", "Wh", 1),
+    #: Time the grid enable was off
+    ("hp_grid_off_s", "s", 1),
 )

@@ -41,7 +41,7 @@ def pt1000(t):
 NOISE_MA = 0.0001
 
 # A plausible operating point (engineering units, io.INPUTS order)
-NOMINAL = [90.0, 35.0, 27.0, 35.0, 32.0, 110.0, 30.0, 55.0, 50.0, 0.0, 1, 1, 1, 0, 1, 0]
+NOMINAL = [90.0, 35.0, 27.0, 35.0, 32.0, 110.0, 30.0, 55.0, 50.0, 0.0, 1, 1, 1, 0, 1, 0, 0.0, 0]
 
 
 def terminals(eng):

@@ -68,7 +68,7 @@ def test_schedule_rules_hold_whatever_happens(prices, segments, hour0):
     enable_s, since_s, was = 0.0, 1e9, 0
     for n, enable, want, t_tank, tank_ok in segments:
         for _ in range(n):
-            on = h.step(DT_S, t, enable, want, t_tank, tank_ok)
+            on = h.step(DT_S, t // 3600, enable, want, t_tank, tank_ok)
             enable_s = enable_s + DT_S if enable else 0.0
             since_s += DT_S
             if not enable:
@@ -78,7 +78,7 @@ def test_schedule_rules_hold_whatever_happens(prices, segments, hour0):
                 assert since_s >= HS_SETTINGS["hp_min_stop_s"]
             if was and not on and enable:  # a stop other than the grid's
                 assert since_s >= HS_SETTINGS["hp_min_run_s"]
-            if on and tank_ok and h.cheap(t) == 0:  # a dear hour: only for a reason
+            if on and tank_ok and h.cheap(t // 3600) == 0:  # a dear hour: only for a reason
                 assert h.why in (WHY_TANK_LOW, WHY_MIN_RUN)
             if on != was:
                 since_s = 0.0

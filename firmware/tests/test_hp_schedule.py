@@ -37,7 +37,7 @@ def hold(h, seconds, t0, enable=1, want=1, t_tank=55.0, tank_ok=1):
     """Step for `seconds` from unix time t0; the seconds with the compressor allowed."""
     t, on_s = 0.0, 0.0
     while t < seconds:
-        on_s += DT_S * h.step(DT_S, int(t0 + t), enable, want, t_tank, tank_ok)
+        on_s += DT_S * h.step(DT_S, int(t0 + t) // 3600, enable, want, t_tank, tank_ok)
         t += DT_S
     return on_s
 
@@ -52,7 +52,7 @@ def test_the_grid_stops_it_at_once_and_it_restarts_cleanly():
     h = make(hp_price_on=0)
     hold(h, 400.0, T0)
     assert h.on and h.state_s < 600.0  # inside the minimum run time
-    assert h.step(DT_S, T0 + 400, 0, 1, 55.0, 1) == 0 and h.why == WHY_GRID
+    assert h.step(DT_S, (T0 + 400) // 3600, 0, 1, 55.0, 1) == 0 and h.why == WHY_GRID
     hold(h, 60.0, T0 + 410, enable=0)
     on_s = hold(h, 60.0, T0 + 470)  # enable back: the start delay first
     assert on_s == 0.0 and h.why == WHY_START_DELAY
@@ -80,7 +80,7 @@ def test_minimum_run_holds_it_on():
     assert abs(on_s - 500.0) <= DT_S and not h.on
     h2 = make(hp_price_on=0, hp_start_delay_s=0.0)
     hold(h2, 100.0, T0)
-    h2.step(DT_S, T0 + 100, 1, 0, 55.0, 1)
+    h2.step(DT_S, (T0 + 100) // 3600, 1, 0, 55.0, 1)
     assert h2.on and h2.why == WHY_MIN_RUN
 
 
@@ -99,7 +99,7 @@ def test_it_runs_in_the_cheapest_hours_and_the_tank_carries_the_rest():
 def test_a_shorter_vector_has_proportionally_fewer_cheap_hours():
     h = make()
     h.set_prices(H0, PRICES[:8])  # 8 hours: the 4 cheapest of them
-    cheap = [h.cheap(T0 + k * 3600) for k in range(8)]
+    cheap = [h.cheap((T0 + k * 3600) // 3600) for k in range(8)]
     assert cheap == [0, 1, 1, 1, 1, 0, 0, 0]
 
 
@@ -119,7 +119,7 @@ def test_without_a_price_or_a_tank_the_demand_decides():
     assert hold(h, 60.0, t_dear, tank_ok=0) == 60.0 and h.why == WHY_DEMAND
     assert hold(h, 60.0, T0 + 30 * 3600) == 60.0 and h.why == WHY_DEMAND  # expired
     assert hold(h, 60.0, T0 - 3600) == 60.0  # before the vector
-    assert h.cheap(T0 + 24 * 3600) == -1 and h.cheap(T0) in (0, 1)
+    assert h.cheap((T0 + 24 * 3600) // 3600) == -1 and h.cheap((T0) // 3600) in (0, 1)
 
 
 def test_bad_vectors_are_refused_and_the_old_one_kept():
@@ -134,20 +134,20 @@ def test_bad_vectors_are_refused_and_the_old_one_kept():
 def test_ties_go_to_the_sooner_hour():
     h = make(hp_price_hours=1)
     h.set_prices(H0, [5] * 24)
-    assert h.cheap(T0) == 1
-    assert h.cheap(T0 + 3600) == 0
+    assert h.cheap((T0) // 3600) == 1
+    assert h.cheap((T0 + 3600) // 3600) == 0
     h.set_prices(H0 + 1, [5] * 24)  # written again an hour later
-    assert h.cheap(T0 + 3600) == 1
+    assert h.cheap((T0 + 3600) // 3600) == 1
 
 
 def test_a_new_vector_or_n_is_ranked_again_within_the_hour():
     h = make(hp_price_hours=1)
     h.set_prices(H0, PRICES)
-    assert h.cheap(T0) == 0  # 30 is not the cheapest
+    assert h.cheap((T0) // 3600) == 0  # 30 is not the cheapest
     h.configure(dict(SETTINGS, hp_price_hours=24))
-    assert h.cheap(T0) == 1
+    assert h.cheap((T0) // 3600) == 1
     h.set_prices(H0, [0] + PRICES[1:])
     h.configure(dict(SETTINGS, hp_price_hours=1))
-    assert h.cheap(T0) == 1
+    assert h.cheap((T0) // 3600) == 1
     h.set_prices(H0, PRICES)
-    assert h.cheap(T0) == 0
+    assert h.cheap((T0) // 3600) == 0

@@ -1,7 +1,7 @@
 # Signal layer: open/short circuit, plausibility, implausible rate, stuck, filtering.
 from ctlkit import BOARD, NOMINAL, ma, terminals
 
-from co2hr.io import AI_DEMAND, AI_P_GC, AI_T_GC_OUT, CI_ENERGY, DI_HP_OK, N_IN
+from co2hr.io import AI_DEMAND, AI_P_GC, AI_T_GC_OUT, CI_ENERGY, DI_HP_OK, INPUTS, N_IN
 from co2hr.signals import F_OPEN, F_RANGE, F_RATE, F_READ, F_SHORT, F_STUCK, Signals
 
 
@@ -18,8 +18,8 @@ def _ok():
 def test_nominal_all_valid():
     s = _sig()
     s.update(terminals(NOMINAL), _ok(), 1.0)
-    for i in range(N_IN):
-        assert s.valid[i] == 1, i
+    for i in range(N_IN):  # every input BOARD wires (the heat pump's own are not)
+        assert s.valid[i] == (1 if INPUTS[i] in BOARD["inputs"] else 0), i
     assert abs(s.value[AI_P_GC] - 90.0) < 1e-6
     assert abs(s.value[AI_T_GC_OUT] - 35.0) < 1e-3
 

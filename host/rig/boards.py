@@ -24,6 +24,23 @@ ANALOG_KINDS = ("ma420", "ratio", "pt1000", "ntc", "v010")
 # over Modbus) but drives no pin. The injection-stop relay to the case controllers is
 # wired only where the carrier has a GPIO for it (boards/README.md).
 OPTIONAL_OUTPUTS = ("inj_stop",)
+# The applications (the board file's "app", co2hr.boot.APPS) and the signals each one
+# uses: (inputs it needs, inputs it may have, outputs it needs, outputs it may have).
+# A board names exactly its application's: a signal of the other application is an
+# error (it would be wired to nothing). The heat pump's are co2hr.hp_controller's.
+_HP_ONLY_IN = ("t_coil_c", "boiler_on")
+_HP_ONLY_OUT = ("comp_speed_pct",)
+APPS = {
+    "supermarket": (tuple(n for n in INPUTS if n not in _HP_ONLY_IN), (),
+                    tuple(n for n in OUTPUTS if n not in _HP_ONLY_OUT + OPTIONAL_OUTPUTS),
+                    OPTIONAL_OUTPUTS),
+    "heatpump": (("p_gc_bar", "p_suc_bar", "t_gc_out_c", "t_amb_c", "t_disch_c", "t_w_in_c",
+                  "t_w_out_c", "comp_run", "hp_ok", "ext_enable", "energy_pulses",
+                  "heat_pulses", "t_coil_c"),
+                 ("t_tank_c", "demand_v", "fan_ok", "boiler_on"),
+                 ("hpev_pct", "bev_pct", "fan_pct", "hr_pump_pct", "comp_enable",
+                  "alarm_relay", "comp_speed_pct"), ()),
+}
 
 # ESP32 (WROOM/WROVER): GPIOs that exist, the SPI-flash pins and the input-only ones.
 ESP32_PINS = frozenset(list(range(0, 20)) + [21, 22, 23, 25, 26, 27] + list(range(32, 40)))
@@ -275,7 +292,8 @@ class _Checker:
         for name, spec in specs.items():
             where = f"{section}.{name}"
             if name not in names:
-                self.err(where, f"unknown signal (not in co2hr.io.{section.upper()})")
+                self.err(where, f"unknown signal (not one of co2hr.io.{section.upper()} "
+                         "that the board's app uses)")
                 continue
             if not isinstance(spec, dict):
                 self.err(where, "must be an object")
@@ -286,8 +304,19 @@ class _Checker:
                 continue
             yield where, kind, spec
 
+    def app(self) -> tuple:
+        """The signals of the board's application (an unknown one: reported, and the
+        supermarket's checked)."""
+        name = self.b.get("app", "supermarket")
+        if name not in APPS:
+            if not any(e.startswith("app:") for e in self.errors):
+                self.err("app", f"unknown application {name!r}: one of {', '.join(APPS)}")
+            name = "supermarket"
+        return APPS[name]
+
     def inputs(self) -> None:
-        for where, kind, spec in self.signals("inputs", INPUTS, INPUT_KINDS):
+        need, may, _, _ = self.app()
+        for where, kind, spec in self.signals("inputs", need + may, INPUT_KINDS, may):
             self.scaling(where, kind, spec)
             self.wiring(where, kind, spec)
 
@@ -376,8 +405,8 @@ class _Checker:
 
     def outputs(self) -> None:
         pwm_slots: dict[tuple[int, int], str] = {}
-        for where, kind, spec in self.signals("outputs", OUTPUTS, OUTPUT_KINDS,
-                                              OPTIONAL_OUTPUTS):
+        _, _, need, may = self.app()
+        for where, kind, spec in self.signals("outputs", need + may, OUTPUT_KINDS, may):
             if kind != "relay" and where.endswith(".inj_stop"):
                 self.err(f"{where}.kind", f"{kind!r}: the injection stop is a relay")
                 continue

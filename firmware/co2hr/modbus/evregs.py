@@ -25,14 +25,14 @@ from micropython import const
 from co2hr.clock import CLK_MODBUS
 from co2hr.evstore import CAPACITY, REC, SEQ_MOD, sealed
 
-S_FIRST = const(30)  # register sources of this module (co2hr.modbus.registers GROUPS)
-S_CLOCK = const(30)
-S_CLOCK32 = const(31)
-S_EVLOG32 = const(32)
-S_EVLOG = const(33)
-S_WINDOW = const(34)
-S_CLOCKSET = const(35)
-S_FROM = const(36)
+S_FIRST = const(50)  # register sources of this module (co2hr.modbus.registers GROUPS)
+S_CLOCK = const(50)
+S_CLOCK32 = const(51)
+S_EVLOG32 = const(52)
+S_EVLOG = const(53)
+S_WINDOW = const(54)
+S_CLOCKSET = const(55)
+S_FROM = const(56)
 WIN_BASE = const(700)
 WIN_HEAD = const(4)  # words before the first entry
 WIN_ENTRIES = const(24)

@@ -22,6 +22,10 @@
 #  1000.. alarm words: active and not acknowledged; 1010.. cause present (not mirrored)
 #  1020.. why each input is invalid (signals F_* code, 0 valid)
 #  2000.. calendar counters per season, 2100.. per month (co2hr.encal)
+# A heat pump (docs/heatpump.md, "The application") serves these too (the supermarket's
+# calendar at 2000/2100 excepted) and its own (HP_GROUPS):
+#   input 240.. its status, 340.. its counters (u32), 2400.. and 2500.. their calendar
+#   holding 200.. its settings (need the unlock), 300.. the price vector (need the unlock)
 #   coils (FC1/5/15): 0.. boolean commands (address = command index; need the unlock)
 #   discrete inputs (FC2): 0.. input valid, 100.. output on, 200.. alarm active,
 #                          300 settings unlocked (for the asking line), 301 factory code
@@ -42,11 +46,20 @@ from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
-from co2hr.settings import SCHEMA
+from co2hr.settings import HP_FIRST, SCHEMA
 from co2hr.settings import index as _sidx
+from co2hr.settings_hp import HP_SCHEMA
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
-from co2hr.status import COMMANDS, COUNTERS, STATUS
+from co2hr.status import (
+    COMMANDS,
+    COUNTERS,
+    HP_COUNTERS,
+    HP_STATUS,
+    N_COUNTERS,
+    N_STATUS,
+    STATUS,
+)
 from co2hr.ticks import ticks_diff
 
 TABLE_NAMES = ("coil", "discrete", "holding", "input")  # by pdu table constant  # build: host-only
@@ -82,6 +95,11 @@ _S_ALARM_CAUSE = const(24)  # control.alarms.word(k, 2): cause present now
 _S_IN_FAULT = const(25)  # control.sig.fault[i]: why input i is invalid (0: valid)
 _S_CAL_SEASON = const(26)  # calendar counters per season (co2hr.encal)
 _S_CAL_MONTH = const(27)  # and per month
+_S_HP_STATUS = const(28)  # control.status[N_STATUS + i] (heat pump)
+_S_HP_COUNTER = const(29)  # control.counters[N_COUNTERS + i], u32 (heat pump)
+_S_PRICE = const(30)  # the price vector: control.price_word(i) / price_write(i, raw)
+_S_HP_CAL_SEASON = const(31)  # the heat pump's calendar counters per season
+_S_HP_CAL_MONTH = const(32)  # and per month
 
 # Modbus server counters (this package's own table; indexes used by the transports).
 D_SERVED = const(0)
@@ -296,12 +314,26 @@ GROUPS = (
     (DISCRETE, 300, _S_UNLOCKED, 1, 1, "r", 0),
     (DISCRETE, 301, _S_CODE_DEFAULT, 1, 1, "r", 0),
 )
+# The heat pump's own (a controller with HEATPUMP set serves them, and not the
+# supermarket's calendar). The price vector: 0..23 the prices of the hours from the
+# first (signed, any unit), 24 how many (1..24), 25-26 the first hour (unix time / 3600,
+# u32): writing its low word (26) hands the vector to the schedule (co2hr.hp_schedule),
+# so one FC 16 of 300..326 sets it whole.
+N_PRICE_WORDS = const(27)
+HP_GROUPS = (
+    (INPUT, 240, _S_HP_STATUS, len(HP_STATUS), 1, "r", 0),
+    (INPUT, 340, _S_HP_COUNTER, len(HP_COUNTERS), 2, "r", 0),
+    (INPUT, 2400, _S_HP_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
+    (INPUT, 2500, _S_HP_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
+    (HOLDING, 200, S_SETTING, len(HP_SCHEMA), 1, "rw", HP_FIRST),
+    (HOLDING, 300, _S_PRICE, N_PRICE_WORDS, 1, "rw", 0),
+)
 
 
 def needs_unlock(table, addr):
     """True for a register only an unlocked master may write: every writable one but
     the unlock register itself and the master's own event-log index."""
-    for g in GROUPS:
+    for g in GROUPS + HP_GROUPS:
         if g[0] == table and g[1] <= addr < g[1] + g[3] * g[4]:
             return g[5] == "rw" and g[2] != _S_UNLOCK and g[2] != EV.S_FROM
     return False
@@ -309,7 +341,7 @@ def needs_unlock(table, addr):
 
 def setting_address(k):
     """The holding register of setting k (schema index): what the event log records."""
-    for g in GROUPS:
+    for g in GROUPS + HP_GROUPS:
         if g[2] == S_SETTING and g[6] <= k < g[6] + g[3]:
             return g[1] + k - g[6]
     return 0xFFFF
@@ -326,7 +358,7 @@ def rows(doc=None):  # build: host-only
     it (host: rig.regs.fwdoc, from the `#:` comments above each table row), else "".
     Not used by the firmware's byte path (it allocates; call it on a host)."""
     out = []
-    for g in GROUPS:
+    for g in GROUPS + HP_GROUPS:
         t, base, src = g[0], g[1], g[2]
         tn = TABLE_NAMES[t]
         if src == _S_MIRROR:
@@ -416,19 +448,38 @@ def _row(src, i, first):  # build: host-only
         return _cal_row(src == _S_CAL_MONTH, i)
     if src >= EV.S_FIRST:
         return EV.row(src, i)
+    return _hp_row(src, i)
+
+
+def _hp_row(src, i):  # build: host-only
+    if src == _S_HP_STATUS:
+        st = HP_STATUS[i]
+        return (st[0], st[1], st[2], "i16", "r", "", "")
+    if src == _S_HP_COUNTER:
+        cn = HP_COUNTERS[i]
+        return (cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
+    if src == _S_HP_CAL_SEASON or src == _S_HP_CAL_MONTH:
+        return _cal_row(src == _S_HP_CAL_MONTH, i, HP_COUNTERS, "hp_")
+    if src == _S_PRICE:
+        if i < 24:
+            return ("price_%d" % i, "", 1, "i16", "rw", -32768, 32767)
+        if i == 24:
+            return ("price_n", "h", 1, "u16", "rw", 1, 24)
+        if i == 25:
+            return ("price_first_hour", "h", 1, "u32", "rw", 0, 4294967295)
     return None
 
 
-def _cal_row(months, i):  # build: host-only
+def _cal_row(months, i, names=COUNTERS, pre=""):  # build: host-only
     j, w = i // SLOT_WORDS, i % SLOT_WORDS
-    pre = ("month_%d_" if months else "season_%d_") % j
+    pre += ("month_%d_" if months else "season_%d_") % j
     if w == 0:
         return (pre + "year", "", 1, "u16", "r", "", "")
     if w == 1:
         return (pre + ("month" if months else "heating"), "", 1, "u16", "r", "", "")
     if w & 1:
         return None  # low word of a u32
-    cn = COUNTERS[1 + (w - 2) // 2]
+    cn = names[(w - 2) // 2 + (1 if names is COUNTERS else 0)]
     return (pre + cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
 
 
@@ -436,7 +487,7 @@ def regmap_id():  # build: constant
     """CRC of every register's table, address and name: a master can check that its
     copy of the map is this firmware's."""
     c = 0
-    for g in GROUPS:
+    for g in GROUPS + HP_GROUPS:
         for i in range(g[3]):
             r = _row(g[2], i, g[6]) if g[2] != _S_MIRROR else None
             if r is None:
@@ -487,7 +538,11 @@ class RegisterMap:
         self.boot_mode = 0  # input 640 (co2hr.maintenance serves another)
         self.net = app.hw.net  # co2hr.hw.net.NetLink on a board with one
         seg = ([], [], [], [])
+        hp = getattr(self.control, "HEATPUMP", 0)  # the application (co2hr.hp_controller)
         for g in GROUPS:
+            if not (hp and (g[2] == _S_CAL_SEASON or g[2] == _S_CAL_MONTH)):
+                seg[g[0]].append(g)
+        for g in HP_GROUPS if hp else ():
             seg[g[0]].append(g)
         self.seg = seg
         schema = SCHEMA
@@ -601,6 +656,8 @@ class RegisterMap:
             return r[1] <= v <= r[2]
         if src >= EV.S_FIRST:
             return self.ev.value_ok(src, addr - g[1], raw)
+        if src == _S_PRICE:
+            return self.control.price_ok(i, raw)
         return src == _S_UNLOCK  # any code goes to the session, which decides
 
     def block_ok(self, addr, qty, req, d):
@@ -651,6 +708,8 @@ class RegisterMap:
                 self.app.events.command(i, raw)
         elif src == _S_UNLOCK:
             return self._unlock(raw)
+        elif src == _S_PRICE:
+            self.control.price_write(i, raw)
         elif src >= EV.S_FIRST:
             return self.ev.write(src, addr - g[1], raw, self.session)
         return 0
@@ -742,6 +801,18 @@ class RegisterMap:
             return self._net32(addr - _NET32_BASE)
         if src == _S_CAL_SEASON or src == _S_CAL_MONTH:
             return c.energy.cal.word(src == _S_CAL_MONTH, i)
+        return self._read_hp(src, i, addr)
+
+    def _read_hp(self, src, i, addr):
+        c = self.control
+        if src == _S_HP_STATUS:
+            return _to_reg(c.status[N_STATUS + i], HP_STATUS[i][2], True)
+        if src == _S_HP_COUNTER:
+            return EV.word32(int(c.counters[N_COUNTERS + i]), addr - 340)
+        if src == _S_HP_CAL_SEASON or src == _S_HP_CAL_MONTH:
+            return c.energy.cal.word(src == _S_HP_CAL_MONTH, i)
+        if src == _S_PRICE:
+            return c.price_word(i)
         return 0
 
     def _board(self, i):

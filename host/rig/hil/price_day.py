@@ -65,7 +65,7 @@ def run_day(settings: dict | None = None, tank_m3: float = 200.0, t_tank0_c: flo
     while t < DAY_S:
         want = 1 if tank.t_c < WANT_ON_C else 0 if tank.t_c >= WANT_OFF_C else want
         was = fw.on
-        on = fw.step(DT_S, H0 * 3600 + int(t), enable(t), want, tank.t_c, True)
+        on = fw.step(DT_S, H0 + int(t) // 3600, enable(t), want, tank.t_c, True)
         if on != was and t > 0.0:
             day.periods_s.append(since)
             since = 0.0

@@ -248,7 +248,7 @@ class SimBoard:
             di = self.di
             if name in di:
                 return float(di[name])
-            return float(getattr(plant.state, name))
+            return float(getattr(plant.state, name, 0.0))  # (another app's: unwired)
 
         return get
 

@@ -12,7 +12,10 @@ Why each part is there (docs/heatpump.md, "The closed loop"):
   (T3);
 * the HPEV holds the gas cooler pressure at the firmware's reference through a
   first-order lag (tau_p_s): the thermal loops are slower than the valve, and the
-  refrigerant-side pressure dynamics are not what is checked here;
+  refrigerant-side pressure dynamics are not what is checked here; step_valve() takes
+  the valve's opening instead (a board's HPEV output): the pressure at which a valve of
+  kv_m2 at that opening passes the compressor's flow of the step before
+  (m = kv x sqrt(rho3 dp), the CO2 leaving the gas cooler), through the same lag;
 * the CO2 expands isenthalpically from T3 into the coil; the coil sees the T3 of the
   step before (one step of lag, no inner iteration);
 * the supply sensor sees the gas cooler's water outlet through the pipe's lag
@@ -43,6 +46,8 @@ class HpPlantParams:
     m_w_max_kg_s: float = 20.0  # the pump at 100 %
     tau_p_s: float = 20.0
     tau_supply_s: float = 60.0
+    kv_m2: float = 3.0e-4  # the HPEV fully open: 9 kg/s at 50 % and 60 bar across it
+    p_valve_max_bar: float = 160.0  # a closed valve: the pressure rises to this at most
 
 
 @dataclass
@@ -99,6 +104,23 @@ class HpPlant:
         self.t_supply_c += (t_w_out - self.t_supply_c) * min(1.0, dt_s / p.tau_supply_s)
         return HpState(p_gc, ev.t_evap_c, ev.p_evap_bar, self.t3_c, P.t_ph(p_gc, h2),
                        t_w_out, self.t_supply_c, q, ev.q_evap_w, m * (h2 - h_suc), m, m_w)
+
+    def step_valve(self, dt_s: float, speed_hz: float, hpev_pct: float, pump_pct: float,
+                   fan_pct: float, t_air_c: float, rh: float, t_return_c: float,
+                   m_prev_kg_s: float, p_evap_bar: float) -> HpState:
+        """step() with the HPEV's opening (%) instead of a pressure reference; the
+        compressor's flow and the evaporating pressure of the step before."""
+        p = self.p
+        x = max(0.0, min(hpev_pct, 100.0)) / 100.0
+        if m_prev_kg_s <= 0.0 or speed_hz <= 0.0:
+            p_ref = p_evap_bar  # no flow (or it stopped): the valve lets the sides equalise
+        elif x <= 0.0:
+            p_ref = p.p_valve_max_bar
+        else:
+            rho3 = P.rho_pt(self.p_gc_bar, self.t3_c)
+            dp_bar = (m_prev_kg_s / (p.kv_m2 * x)) ** 2 / rho3 / 1e5
+            p_ref = min(p_evap_bar + dp_bar, p.p_valve_max_bar)
+        return self.step(dt_s, speed_hz, p_ref, pump_pct, fan_pct, t_air_c, rh, t_return_c)
 
     def _gas_cooler(self, p_gc: float, h2: float, m_co2: float, t_return_c: float,
                     m_w: float) -> tuple[float, float]:

@@ -38,9 +38,12 @@ from co2hr.modbus import registers as R
 
 # (file under firmware/co2hr, table variable) for each table-backed register source.
 TABLES = {
-    "settings": (("settings_control.py", "CONTROL_SCHEMA"), ("settings_comm.py", "COMM_SCHEMA")),
+    "settings": (("settings_control.py", "CONTROL_SCHEMA"), ("settings_comm.py", "COMM_SCHEMA"),
+                 ("settings_hp.py", "HP_SCHEMA")),
     "status": (("status.py", "STATUS"),),
     "counters": (("status.py", "COUNTERS"),),
+    "hp_status": (("status.py", "HP_STATUS"),),
+    "hp_counters": (("status.py", "HP_COUNTERS"),),
     "commands": (("status.py", "COMMANDS"),),
     "diag": (("modbus/registers.py", "DIAG"),),
     "ident": (("modbus/registers.py", "IDENT"),),
@@ -352,6 +355,14 @@ def describe(src: int, i: int, row: tuple) -> str:
         return "Read-only copy of input register %d: %s" % (i, _input_description(i, row))
     if src in (R._S_CAL_SEASON, R._S_CAL_MONTH):
         return _describe_calendar(src == R._S_CAL_MONTH, i)
+    if src in (R._S_HP_CAL_SEASON, R._S_HP_CAL_MONTH):
+        return "Heat pump: " + _describe_calendar(src == R._S_HP_CAL_MONTH, i, "hp_counters", 0)
+    if src == R._S_HP_STATUS:
+        return "Heat pump: " + docs("hp_status")[i]
+    if src == R._S_HP_COUNTER:
+        return "Heat pump: " + docs("hp_counters")[i]
+    if src == R._S_PRICE:
+        return "Heat pump: " + _describe_price(i)
     if src >= EV.S_FIRST:
         return _describe_events(src, i)
     raise DocError(f"no description rule for register source {src} ({name})")
@@ -374,7 +385,17 @@ def _describe_events(src: int, i: int) -> str:
     return _ENTRY_TEXT[w] % j
 
 
-def _describe_calendar(months: bool, i: int) -> str:
+def _describe_price(i: int) -> str:
+    if i < 24:
+        return (f"Price of hour {i} of the vector (first hour + {i}), any unit, signed; "
+                "the vector takes effect when the first hour's low word is written")
+    if i == 24:
+        return "How many hours the vector holds (1..24)"
+    return ("The vector's first hour, unix time / 3600 (high word first); writing its "
+            "low word hands the vector to the price rule (write 300..326 in one FC 16)")
+
+
+def _describe_calendar(months: bool, i: int, table: str = "counters", first: int = 1) -> str:
     """The calendar counters (co2hr.encal): slot 0 is the current month or season."""
     from co2hr.encal import SLOT_WORDS
 
@@ -387,11 +408,11 @@ def _describe_calendar(months: bool, i: int) -> str:
     if w == 1:
         return (f"Calendar, {when}: the month 1..12" if months else
                 f"Calendar, {when}: 1 heating season (1 Oct - 31 Mar), 0 the rest of the year")
-    return f"Calendar, {when}: {docs('counters')[1 + (w - 2) // 2]} (high word first)"
+    return f"Calendar, {when}: {docs(table)[first + (w - 2) // 2]} (high word first)"
 
 
 def _input_description(addr: int, row: tuple) -> str:
-    for g in R.GROUPS:
+    for g in R.GROUPS + R.HP_GROUPS:
         if R.TABLE_NAMES[g[0]] == "input" and g[1] <= addr < g[1] + g[3] * g[4]:
             return describe(g[2], g[6] + (addr - g[1]) // g[4], row)
     raise DocError(f"the mirror copies input register {addr}, which is in no group")
@@ -416,13 +437,18 @@ GROUP_TITLES = {
     EV.S_CLOCKSET: "Clock set block", EV.S_FROM: "Event log window position",
     R._S_ALARM_UNACK: "Unacknowledged alarms", R._S_ALARM_CAUSE: "Alarm causes present",
     R._S_IN_FAULT: "Input fault codes",
+    R._S_HP_STATUS: "Heat pump status", R._S_HP_COUNTER: "Heat pump counters",
+    R._S_HP_CAL_SEASON: "Heat pump calendar counters per season",
+    R._S_HP_CAL_MONTH: "Heat pump calendar counters per month",
+    R._S_PRICE: "Heat pump price vector",
 }
 
 
 def group_title(g: tuple) -> str:
     """The title of a GROUPS row (table, base, source, count, words, access, first)."""
     if g[2] == R.S_SETTING:
-        return "Control settings" if g[6] == 0 else "Communication settings"
+        return ("Control settings" if g[6] == 0 else "Heat pump settings"
+                if g[6] == R.HP_FIRST else "Communication settings")
     t = GROUP_TITLES.get(g[2])
     if t is None:
         raise DocError(f"no title for the register group at {R.TABLE_NAMES[g[0]]} {g[1]} "
@@ -445,7 +471,7 @@ class Doc:
 def default(d: Doc):
     """The default value of a setting ("" for anything else)."""
     if d.src == R.S_SETTING:
-        return (R.CONTROL_SCHEMA + R.COMM_SCHEMA)[d.index][1]
+        return R.SCHEMA[d.index][1]
     return ""
 
 

@@ -142,7 +142,7 @@ def _num(v: float | None) -> str:
 
 def _group_of(r: Reg) -> int:
     tno = R.TABLE_NAMES.index(r.table)
-    for k, g in enumerate(R.GROUPS):
+    for k, g in enumerate(R.GROUPS + R.HP_GROUPS):
         if g[0] == tno and g[1] <= r.addr < g[1] + g[3] * g[4]:
             return k
     return -1
@@ -153,7 +153,7 @@ def _reg(r: tuple, label: str) -> Reg:
     g = Reg(r[0], r[1], r[2], r[3], int(r[4] or 1), r[5], r[6], _opt(r[7]), _opt(r[8]),
             str(doc), label=label, default=fwdoc.default(doc), src=doc.src)
     k = _group_of(g)
-    g.group = fwdoc.group_title(R.GROUPS[k]) if k >= 0 else ""
+    g.group = fwdoc.group_title((R.GROUPS + R.HP_GROUPS)[k]) if k >= 0 else ""
     if g.scale == 1 and g.type in ("u16", "i16", "u32"):
         g.enum, g.bits = _parse_words(g.desc)
     return g

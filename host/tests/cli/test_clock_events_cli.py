@@ -34,7 +34,8 @@ class Bridged:
 
     def __init__(self, name: str):
         self.board = load_board("esp32_devkitc")
-        self.raw = [terminal_value(self.board["inputs"][n], ENG[n]) for n in INPUTS]
+        self.raw = [terminal_value(self.board["inputs"][n], ENG[n])
+            if n in self.board["inputs"] else 0.0 for n in INPUTS]
         self.ok = [1] * len(INPUTS)
         self.target = open_target(name, self.board)
         self.thread: threading.Thread | None = None

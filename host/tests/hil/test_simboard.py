@@ -31,7 +31,7 @@ BOARD = {
 def running_plant():
     p = Plant()
     sb = SimBoard(BOARD, p)
-    sb.apply_outputs([40, 30, 0, 100, 0, 0, 1, 0, 0])
+    sb.apply_outputs([40, 30, 0, 100, 0, 0, 1, 0, 0, 0])
     for _ in range(120):
         sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0))
     return p
@@ -120,10 +120,10 @@ def test_outputs_and_digital_inputs():
     p = Plant()
     sb = SimBoard(BOARD, p)
     assert sb.inj_stop == 1  # before the first outputs: as SAFE_OUTPUTS
-    act = sb.apply_outputs([120, -5, 50, 70, 30, 1, 0, 1, 0])
+    act = sb.apply_outputs([120, -5, 50, 70, 30, 1, 0, 1, 0, 0])
     assert (act.hpev_pct, act.bev_pct, act.hr_valve_pct) == (100.0, 0.0, 50.0)
     assert (act.fan_pct, act.hr_pump_pct, act.gc_bypass, act.comp_enable) == (70, 30, 1, 0)
-    assert sb.alarm_relay == 1 and sb.inj_stop == 0 and len(OUTPUTS) == 9
+    assert sb.alarm_relay == 1 and sb.inj_stop == 0 and len(OUTPUTS) == 10
     sb.set_di("ext_enable", 0)
     p.faults.fan_failed = True
     raw, _ = sb.terminals()
@@ -131,7 +131,7 @@ def test_outputs_and_digital_inputs():
     with pytest.raises(ValueError):
         sb.apply_outputs([1, 2, 3])
     with pytest.raises(ValueError):
-        sb.apply_outputs([float("nan")] * 9)
+        sb.apply_outputs([float("nan")] * 10)
 
 
 @pytest.mark.parametrize("name", ["comp_run", "hp_ok", "fan_ok"])
@@ -163,7 +163,7 @@ def test_heat_meter_pulses_count_the_plants_heat_and_stop_with_a_broken_wire():
     board = {"name": "t", "inputs": {**BOARD["inputs"], "heat_pulses": {"kind": "pulse"}}}
     p = Plant()
     sb = SimBoard(board, p, heat_wh_per_pulse=5.0)
-    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0])  # HR valve and pump open
+    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0, 0])  # HR valve and pump open
     for _ in range(240):
         sb.step(1.0, Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0))
     assert p.state.heat_kwh > 1.0  # the HRHX took heat
@@ -194,7 +194,7 @@ def test_a_scaled_pulse_input_counts_its_share_and_on_from_there_when_put_right(
     board = {"name": "t", "inputs": {**BOARD["inputs"], "heat_pulses": {"kind": "pulse"}}}
     p = Plant()
     sb = SimBoard(board, p, heat_wh_per_pulse=1.0)
-    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0])
+    sb.apply_outputs([40, 30, 100, 100, 100, 0, 1, 0, 0, 0])
     bnd = Boundary(t_amb_c=25.0, q_load_kw=80.0, t_w_return_c=30.0)
     for _ in range(240):
         sb.step(1.0, bnd)

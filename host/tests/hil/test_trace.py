@@ -28,7 +28,7 @@ def test_firmware_columns_appear_when_first_seen_padded_before():
 
     for k in range(3):
         fw = {"mode": 3.0} if k >= 1 else {}
-        tr.add(float(k), {"t_amb_c": 20.0}, State(), [0.0] * 9, (k, 0, 0), [], fw)
+        tr.add(float(k), {"t_amb_c": 20.0}, State(), [0.0] * 10, (k, 0, 0), [], fw)
     assert math.isnan(tr.cols["fw.mode"][0]) and tr.cols["fw.mode"][1:] == [3.0, 3.0]
     assert len({len(v) for v in tr.cols.values()}) == 1
     assert tr.first_at(0.5, ["mode"]) == {"mode": 3.0}

@@ -44,7 +44,8 @@ class Rig:
 
     def __init__(self):
         self.board = load_board("esp32_devkitc")
-        self.raw = [terminal_value(self.board["inputs"][n], ENG[n]) for n in INPUTS]
+        self.raw = [terminal_value(self.board["inputs"][n], ENG[n])
+            if n in self.board["inputs"] else 0.0 for n in INPUTS]
         self.ok = [1] * len(INPUTS)
         self.target = open_target("mpy", self.board)
         self.tmp = tempfile.mkdtemp(prefix="mbpair-")

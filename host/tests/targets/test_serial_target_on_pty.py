@@ -28,7 +28,8 @@ def pty_board():
 
 
 def terminals(board, eng):
-    return [terminal_value(board["inputs"][n], eng[n]) for n in INPUTS], [1] * len(INPUTS)
+    return [terminal_value(board["inputs"][n], eng[n])
+            if n in board["inputs"] else 0.0 for n in INPUTS], [1] * len(INPUTS)
 
 
 def test_serial_target_drives_firmware_over_a_pty(pty_board):
