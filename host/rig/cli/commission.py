@@ -44,7 +44,7 @@ from co2hr import VERSION
 from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import registers as R
 from co2hr.modes import MANUAL
-from co2hr.settings import SCHEMA
+from co2hr.settings import HP_FIRST, SCHEMA
 from rig.cli import effects
 from rig.cli.modbus import OBJECT_NAMES, _run, add_link_args
 from rig.regs import alarmstate, codec, events, fwdoc, table
@@ -369,10 +369,11 @@ def check_alarms(w: Walk) -> Check:
 
 def check_settings(w: Walk) -> Check:
     c = Check("settings", "Settings snapshot")
-    regs = [table.lookup(row[0]) for row in SCHEMA]
+    schema = SCHEMA[:HP_FIRST]  # the supermarket plant's (a heat pump adds its own)
+    regs = [table.lookup(row[0]) for row in schema]
     v = w.link.read(regs)
     rows = []
-    for r, row in zip(regs, SCHEMA, strict=True):
+    for r, row in zip(regs, schema, strict=True):
         x = v[r.label]
         differs = row[0] != "unlock_code" and not math.isclose(x, row[1], abs_tol=1e-9)
         rows.append({"name": row[0], "value": x, "default": row[1], "unit": row[4],

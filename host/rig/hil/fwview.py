@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from co2hr import status as S
 from co2hr.modbus import registers as R
-from co2hr.settings import SCHEMA
+from co2hr.settings import HP_FIRST, SCHEMA
 from rig.regs import codec, order, table
 from rig.regs.master import ModbusError, PduMaster
 from rig.targets.base import FirmwareError, Target
@@ -41,7 +41,7 @@ class FirmwareView:
         self.master = PduMaster(lambda pdu: target.modbus(UNIT, pdu))
         self._sample_plan, self._sample_names = _by_name(_sampled())
         self._settings_plan, self._settings_names = _by_name(
-            [(row[0], table.lookup(row[0], writable=True)) for row in SCHEMA])
+            [(row[0], table.lookup(row[0], writable=True)) for row in SCHEMA[:HP_FIRST]])
 
     @property
     def requests(self) -> int:

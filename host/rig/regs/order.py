@@ -43,8 +43,10 @@ def broken(values: dict[str, float]) -> str | None:
            f"{hi} {values.get(hi, s.values[S.ORDER[c + 1]]):g})"
 
 
-def settings_regs() -> list[table.Reg]:
-    return [table.lookup(row[0], writable=True) for row in S.SCHEMA]
+def settings_regs(app: str = "supermarket") -> list[table.Reg]:
+    """The settings registers of the application's map."""
+    regs = [table.lookup(row[0], writable=True) for row in S.SCHEMA]
+    return [r for r in regs if not r.app or r.app == app]
 
 
 def write_settings(master: Master, values: dict[str, float], code: int) -> None:

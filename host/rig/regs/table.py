@@ -51,6 +51,7 @@ class Reg:
     group: str = ""  # the title of its register group (rig.regs.fwdoc.group_title)
     default: float | str = ""  # a setting's default ("" for anything else)
     src: int = 0  # its source in co2hr.modbus.registers (what the value is)
+    app: str = ""  # "heatpump": served on a heat pump only (HP_GROUPS); "": on both
 
     @property
     def width(self) -> int:
@@ -159,6 +160,15 @@ def _reg(r: tuple, label: str) -> Reg:
     return g
 
 
+def _heat_pump_only(table: str, addr: int) -> bool:
+    """A register of the heat pump's own groups (co2hr.modbus.registers HP_GROUPS), or
+    its mirror."""
+    t = R.TABLE_NAMES.index(table)
+    if table == "holding" and addr >= R.MIRROR_BASE:
+        t, addr = R.TABLE_NAMES.index("input"), addr - R.MIRROR_BASE
+    return any(g[0] == t and g[1] <= addr < g[1] + g[3] * g[4] for g in R.HP_GROUPS)
+
+
 def _load() -> tuple[list[Reg], dict[str, Reg], list[Reg]]:
     regs: list[Reg] = []
     by_name: dict[str, Reg] = {}
@@ -166,9 +176,14 @@ def _load() -> tuple[list[Reg], dict[str, Reg], list[Reg]]:
     for r in fwdoc.rows():
         table, addr, name = r[0], r[1], r[2]
         if table == "holding" and addr >= R.MIRROR_BASE:
-            mirror.append(_reg(r, f"mirror:{name}"))
+            m = _reg(r, f"mirror:{name}")
+            if _heat_pump_only(table, addr):
+                m.app = "heatpump"
+            mirror.append(m)
             continue
         g = _reg(r, name if name not in by_name else f"{table}:{name}")
+        if _heat_pump_only(table, addr):
+            g.app = "heatpump"
         regs.append(g)
         by_name.setdefault(g.name, g)  # input before holding before coil/discrete
         by_name.setdefault(g.label, g)
@@ -207,12 +222,15 @@ def lookup(name: str, writable: bool = False) -> Reg:
     return r
 
 
-def all_regs() -> list[Reg]:
+def all_regs(app: str = "supermarket") -> list[Reg]:
     """Every value once, as a technician means "all": the input and holding registers
-    in the table's order (the coil and discrete duplicates left out)."""
+    of the application's map in the table's order (the coil and discrete duplicates
+    left out)."""
     seen: set[tuple[str, str]] = set()
     out = []
     for r in REGS:
+        if r.app and r.app != app:
+            continue
         if r.table in ALL_TABLES and (r.table, r.name) not in seen:
             seen.add((r.table, r.name))
             out.append(r)
