@@ -34,7 +34,11 @@ class SimplePlant:
     def terminals(self, board: dict) -> tuple[list[float], list[int]]:
         raw, ok = [], []
         for name in INPUTS:
-            spec = board["inputs"][name]
+            spec = board["inputs"].get(name)
+            if spec is None:  # the other application's signal: not wired on this board
+                raw.append(0.0)
+                ok.append(0)
+                continue
             raw.append(terminal_value(spec, self.eng[name]))
             ok.append(1)
         return raw, ok

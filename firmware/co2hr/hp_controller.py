@@ -53,7 +53,7 @@ from co2hr.io import (
     N_OUT,
     SAFE_OUTPUTS,
 )
-from co2hr.modes import MANUAL, OFF, STANDBY, Modes
+from co2hr.modes import OFF, STANDBY, Modes
 from co2hr.pi import clamp, ramp
 from co2hr.settings import Settings, index
 from co2hr.signals import Signals

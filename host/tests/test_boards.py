@@ -161,7 +161,8 @@ def test_load_board_raises_with_every_message(tmp_path, esp32):
     assert "unknown mcu 'stm32'" in str(ei.value)
     assert "unknown pin 'LED'" in str(ei.value)
     assert len(ei.value.errors) >= 2
-    with pytest.raises(BoardError, match="known boards: esp32_devkitc, esp32_heatpump, rp2040_heatpump, rp2040_pico"):
+    known = "known boards: esp32_devkitc, esp32_heatpump, rp2040_heatpump, rp2040_pico"
+    with pytest.raises(BoardError, match=known):
         load_board("no_such_board")
 
 

@@ -48,9 +48,9 @@ from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
 from co2hr.settings import HP_FIRST, SCHEMA
 from co2hr.settings import index as _sidx
-from co2hr.settings_hp import HP_SCHEMA
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
+from co2hr.settings_hp import HP_SCHEMA
 from co2hr.status import (
     COMMANDS,
     COUNTERS,
@@ -330,6 +330,16 @@ HP_GROUPS = (
 )
 
 
+def served(hp):
+    """The groups one application's controller serves: the supermarket's (hp 0), or on
+    a heat pump (hp 1) the common ones and its own, without the supermarket's calendar
+    (its counters' calendar is at 2400/2500)."""
+    if not hp:
+        return GROUPS
+    return tuple(g for g in GROUPS if g[2] != _S_CAL_SEASON and g[2] != _S_CAL_MONTH) \
+        + HP_GROUPS
+
+
 def needs_unlock(table, addr):
     """True for a register only an unlocked master may write: every writable one but
     the unlock register itself and the master's own event-log index."""
@@ -351,14 +361,15 @@ def _is_bool_command(i):
     return COMMANDS[i][1] == 0 and COMMANDS[i][2] == 1
 
 
-def rows(doc=None):  # build: host-only
+def rows(doc=None, hp=None):  # build: host-only
     """Every register as (table, address, name, unit, scale, type, access, min, max,
     description): the host tools' decoder and the documentation. The firmware carries
     no description text (it would sit on the board's heap): doc(src, i, row) supplies
     it (host: rig.regs.fwdoc, from the `#:` comments above each table row), else "".
+    hp None: both applications' registers; 0 or 1: what that one serves (served()).
     Not used by the firmware's byte path (it allocates; call it on a host)."""
     out = []
-    for g in GROUPS + HP_GROUPS:
+    for g in GROUPS + HP_GROUPS if hp is None else served(hp):
         t, base, src = g[0], g[1], g[2]
         tn = TABLE_NAMES[t]
         if src == _S_MIRROR:
@@ -539,10 +550,7 @@ class RegisterMap:
         self.net = app.hw.net  # co2hr.hw.net.NetLink on a board with one
         seg = ([], [], [], [])
         hp = getattr(self.control, "HEATPUMP", 0)  # the application (co2hr.hp_controller)
-        for g in GROUPS:
-            if not (hp and (g[2] == _S_CAL_SEASON or g[2] == _S_CAL_MONTH)):
-                seg[g[0]].append(g)
-        for g in HP_GROUPS if hp else ():
+        for g in served(hp):
             seg[g[0]].append(g)
         self.seg = seg
         schema = SCHEMA

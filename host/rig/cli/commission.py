@@ -45,6 +45,7 @@ from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import registers as R
 from co2hr.modes import MANUAL
 from co2hr.settings import HP_FIRST, SCHEMA
+from rig.boards import APPS
 from rig.cli import effects
 from rig.cli.modbus import OBJECT_NAMES, _run, add_link_args
 from rig.regs import alarmstate, codec, events, fwdoc, table
@@ -52,6 +53,10 @@ from rig.regs.link import Link
 
 PASS, FAIL, NOT_DONE = "passed", "FAILED", "not done"
 _ANALOG = INPUTS[:10]  # the analog inputs (co2hr.signals: 0..9)
+# the supermarket's signals: the walk is that application's (its HP switch, its settings)
+_REQ_IN, _OPT_IN, _REQ_OUT, _OPT_OUT = APPS["supermarket"]
+_INPUTS = tuple(n for n in INPUTS if n in _REQ_IN + _OPT_IN)
+_OUTPUTS = _REQ_OUT + _OPT_OUT
 _DRIVE_STEP_PCT = 10.0  # a % output is moved this far from where it stands, and back
 _TOL_PCT = 0.6  # read-back tolerance of a % output (registers hold 0.1 %)
 WAIT_RIG_S = 30.0  # longest wait (controller time) for an output or an alarm
@@ -162,7 +167,7 @@ def _sensor_alarm(name: str) -> fwdoc.AlarmDoc | None:
 
 
 def check_sensors(w: Walk) -> list[Check]:
-    names = list(INPUTS)
+    names = list(_INPUTS)
     v = w.read(names + [n + "_fault" for n in names])
     out = []
     for n in names:
@@ -218,8 +223,8 @@ def check_outputs(w: Walk) -> list[Check]:
     w.set("mode_cmd", MANUAL)
     try:
         for k, n in enumerate(OUTPUTS):
-            if n == "alarm_relay":
-                continue  # (check_alarm_relay)
+            if n == "alarm_relay" or n not in _OUTPUTS:
+                continue  # (check_alarm_relay; the other application's)
             c = Check(f"output:{n}", f"Output {n}: driven in mode Manual and read back")
             now = w.read([n])[n]
             target = _target(k, now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from co2hr.io import AO_HPEV, DO_INJ_STOP, N_OUT
 from rig.hil.simboard import SimBoard
 from rig.plant import Actuators, Boundary, Plant, PlantParams
 from rig.targets.base import StepResult, Target
@@ -68,7 +69,9 @@ class Coupling:
         else:
             # (OUTPUTS order) the injection stop reads 1, close injection: its coil drops
             # too, and wired fail-safe (docs/control.md) a dead coil stops injection
-            out = [plant.state.hpev_pos_pct, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+            out = [0.0] * N_OUT
+            out[AO_HPEV] = plant.state.hpev_pos_pct
+            out[DO_INJ_STOP] = 1.0
             act = Actuators(hpev_pct=out[0], bev_pct=0.0, hr_valve_pct=0.0, fan_pct=0.0,
                             hr_pump_pct=0.0, gc_bypass=0, comp_enable=0)
             sb.act = act

@@ -12,9 +12,9 @@ taken as stuck by the firmware. The coil sensor reads the evaporating temperatur
 compressor runs, the air while it stands still, and in a hot gas defrost (bypass valve
 open, fans stopped) warms towards T_HOT_GAS_C with TAU_HOT_GAS_S; meanwhile the plant
 runs with its compressor stopped (no heat to the water): the hot gas circuit itself is
-not modelled (the coil stays clean unless frost=True). The buffer tank is a fixed temperature here (the
-schedule's tank rules have their own check: rig.hil.price_day). Settings go over
-Modbus (raw frames, after the service unlock), as a technician's would.
+not modelled (the coil stays clean unless frost=True). The buffer tank is a fixed
+temperature here (the schedule's tank rules have their own check: rig.hil.price_day).
+Settings go over Modbus (raw frames, after the service unlock), as a technician's would.
 docs/heatpump.md ("The application") has the figures this gives.
 """
 

@@ -24,6 +24,7 @@ from rig.regs import table
 from rig.regs.table import Reg
 
 FILE_NAME = "home-assistant-modbus.yaml"
+APP = "supermarket"  # the map of this application's controller (rig.regs.table Reg.app)
 PREFIX = "co2hr"  # entity names "co2hr p_gc_bar" -> sensor.co2hr_p_gc_bar
 DATA_TYPES = {"i16": "int16", "u16": "uint16", "u32": "uint32"}
 INPUT_TYPES = {"input": "input", "holding": "holding"}
@@ -58,12 +59,14 @@ HEADER = """\
 """
 
 
-def exported() -> tuple[list[Reg], list[Reg]]:
-    """(registers read as sensors, discrete inputs read as binary sensors)."""
-    sensors = [r for r in table.REGS
+def exported(app: str = APP) -> tuple[list[Reg], list[Reg]]:
+    """(registers read as sensors, discrete inputs read as binary sensors) of the
+    application's map."""
+    regs = [r for r in table.REGS if r.app in ("", app)]
+    sensors = [r for r in regs
                if (r.table == "input" and r.group != "Alarm history")
                or (r.table == "holding" and r.group.endswith("settings"))]
-    binary = [r for r in table.REGS if r.table == "discrete"]
+    binary = [r for r in regs if r.table == "discrete"]
     return sensors, binary
 
 

@@ -51,7 +51,7 @@ class Reg:
     group: str = ""  # the title of its register group (rig.regs.fwdoc.group_title)
     default: float | str = ""  # a setting's default ("" for anything else)
     src: int = 0  # its source in co2hr.modbus.registers (what the value is)
-    app: str = ""  # "heatpump": served on a heat pump only (HP_GROUPS); "": on both
+    app: str = ""  # the one application that serves it ("heatpump", "supermarket"); "": both
 
     @property
     def width(self) -> int:
@@ -160,13 +160,21 @@ def _reg(r: tuple, label: str) -> Reg:
     return g
 
 
-def _heat_pump_only(table: str, addr: int) -> bool:
-    """A register of the heat pump's own groups (co2hr.modbus.registers HP_GROUPS), or
-    its mirror."""
+def _in(groups, t: int, addr: int) -> bool:
+    return any(g[0] == t and g[1] <= addr < g[1] + g[3] * g[4] for g in groups)
+
+
+_SERVED = {"supermarket": R.served(0), "heatpump": R.served(1)}
+
+
+def _app_of(table: str, addr: int) -> str:
+    """The application that alone serves this register (co2hr.modbus.registers.served),
+    or "" for one that both serve. A mirror is its input register's."""
     t = R.TABLE_NAMES.index(table)
     if table == "holding" and addr >= R.MIRROR_BASE:
         t, addr = R.TABLE_NAMES.index("input"), addr - R.MIRROR_BASE
-    return any(g[0] == t and g[1] <= addr < g[1] + g[3] * g[4] for g in R.HP_GROUPS)
+    apps = [a for a, groups in _SERVED.items() if _in(groups, t, addr)]
+    return apps[0] if len(apps) == 1 else ""
 
 
 def _load() -> tuple[list[Reg], dict[str, Reg], list[Reg]]:
@@ -177,13 +185,11 @@ def _load() -> tuple[list[Reg], dict[str, Reg], list[Reg]]:
         table, addr, name = r[0], r[1], r[2]
         if table == "holding" and addr >= R.MIRROR_BASE:
             m = _reg(r, f"mirror:{name}")
-            if _heat_pump_only(table, addr):
-                m.app = "heatpump"
+            m.app = _app_of(table, addr)
             mirror.append(m)
             continue
         g = _reg(r, name if name not in by_name else f"{table}:{name}")
-        if _heat_pump_only(table, addr):
-            g.app = "heatpump"
+        g.app = _app_of(table, addr)
         regs.append(g)
         by_name.setdefault(g.name, g)  # input before holding before coil/discrete
         by_name.setdefault(g.label, g)
@@ -237,10 +243,10 @@ def all_regs(app: str = "supermarket") -> list[Reg]:
     return out
 
 
-def every_register(table: str) -> list[Reg]:
-    """Every register of one table as the firmware serves it, the holding mirror
-    included: what a master polling "everything" reads."""
-    return [r for r in REGS + MIRROR if r.table == table]
+def every_register(table: str, app: str = "supermarket") -> list[Reg]:
+    """Every register of one table as the application's firmware serves it, the holding
+    mirror included: what a master polling "everything" reads."""
+    return [r for r in REGS + MIRROR if r.table == table and r.app in ("", app)]
 
 
 def plan(regs: list[Reg], gaps: bool = True) -> list[tuple[str, int, int, list[Reg]]]:

@@ -93,10 +93,10 @@ def test_home_assistant_package_loads_and_has_every_exported_register():
     data_types = {"i16": "int16", "u16": "uint16", "u32": "uint32"}
     sensors = {(s["input_type"], s["address"]): s for s in hub["sensors"]}
     # the rule: every input register but the alarm history, every setting; from the
-    # firmware's rows
-    want = {(t, a) for (t, a), r in FIRMWARE_ROWS.items()
-            if (t == "input" and not r[2].startswith("alarm_hist_"))
-            or (t == "holding" and a < R.MIRROR_BASE and r[2] in
+    # firmware's rows (the supermarket's map)
+    want = {(t, a) for t, a, *r in R.rows(hp=0)
+            if (t == "input" and not r[0].startswith("alarm_hist_"))
+            or (t == "holding" and a < R.MIRROR_BASE and r[0] in
                 {row[0] for row in R.CONTROL_SCHEMA + R.COMM_SCHEMA})}
     assert set(sensors) == want
     for (t, a), s in sensors.items():
