@@ -1,7 +1,9 @@
 """Firmware loop figures on the sil and mpy targets (make bench).
 
 mpy: heap in use after boot (gc.mem_alloc()), bytes allocated per control tick,
-cost per tick in wasm fuel and wall time. sil: ticks per second.
+cost per tick in wasm fuel and wall time. sil: ticks per second. For each application:
+the supermarket (esp32_devkitc) and the heat pump (esp32_heatpump), each booting only its
+own controller's modules.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from rig.targets import open_target
 ENG = {"p_gc_bar": 92.0, "p_rec_bar": 35.0, "p_suc_bar": 28.0, "t_gc_out_c": 34.0,
        "t_amb_c": 28.0, "t_disch_c": 105.0, "t_w_in_c": 30.0, "t_w_out_c": 50.0, "t_tank_c": 50.0,
        "demand_v": 4.0, "comp_run": 1, "hp_ok": 1, "ext_enable": 1, "energy_pulses": 0,
-       "fan_ok": 1, "heat_pulses": 0}
+       "fan_ok": 1, "heat_pulses": 0, "t_coil_c": -6.0, "boiler_on": 0}
+BOARDS = (("supermarket", "esp32_devkitc"), ("heat pump", "esp32_heatpump"))
 
 
 def drive(target, board, n: int, t0: int = 0) -> float:
@@ -34,7 +37,12 @@ def drive(target, board, n: int, t0: int = 0) -> float:
 
 
 def main() -> None:
-    board = load_board("esp32_devkitc")
+    for app, name in BOARDS:
+        print(f"-- the {app} ({name})")
+        figures(load_board(name))
+
+
+def figures(board: dict) -> None:
     with open_target("sil", board) as sil:
         drive(sil, board, 200)
         n = 5000

@@ -8,11 +8,14 @@ nothing while comp_enable is off), the water pump and the fans. The compressor's
 contact follows the enable; the heat and energy meters count the plant's heat and
 compressor work in pulses. The pressure transmitters carry the simulated board's noise
 (rig.hil.simboard.P_NOISE_BAR, seeded), as live ones do: a reading that never moves is
-taken as stuck by the firmware. The coil sensor reads the evaporating temperature while the
-compressor runs, the air while it stands still, and in a hot gas defrost (bypass valve
-open, fans stopped) warms towards T_HOT_GAS_C with TAU_HOT_GAS_S; meanwhile the plant
-runs with its compressor stopped (no heat to the water): the hot gas circuit itself is
-not modelled (the coil stays clean unless frost=True). The buffer tank is a fixed
+taken as stuck by the firmware. In a hot gas defrost (the bypass valve open) the
+compressor's gas goes to the coil, none to the water, and its work (the energy meter
+counts it) is the coil's heat. With frost=True the coil
+frosts as it runs (rig.plant.air_coil), a hot gas defrost puts HOT_GAS_W into it (the
+frost melts at 0 degC, then the metal warms), and the coil sensor reads the coil's
+metal. With a clean coil (frost=False) the coil sensor reads the evaporating
+temperature while the compressor runs, the air while it stands still, and in a hot gas
+defrost warms towards T_HOT_GAS_C with TAU_HOT_GAS_S. The buffer tank is a fixed
 temperature here (the schedule's tank rules have their own check: rig.hil.price_day).
 Settings go over Modbus (raw frames, after the service unlock), as a technician's would.
 docs/heatpump.md ("The application") has the figures this gives.
@@ -35,6 +38,7 @@ from co2hr.io import (
 )
 from co2hr.modbus.registers import setting_address
 from co2hr.settings import SCHEMA, index
+from rig.hil.defrost_day import HOT_GAS_W
 from rig.hil.simboard import P_NOISE_BAR
 from rig.hil.terminals import terminal_value
 from rig.plant.hp_plant import HpPlant, HpState
@@ -80,6 +84,7 @@ class HpRig:
         self.invalid: set[str] = set()  # inputs whose bus reads fail (validity 0)
         self._rng = random.Random(seed)
         self.t_coil_c = self.world.t_air_c
+        self.plant.coil.t_metal_c = self.world.t_air_c
         self.t_disch_c = self.world.t_return_c  # the sensor: held through a hot gas defrost
 
     # -- Modbus, as a master --------------------------------------------------------------
@@ -149,8 +154,9 @@ class HpRig:
         self.out = res.outputs
         o, w = self.out, self.world
         on = o[DO_COMP_ENABLE] >= 0.5
-        hot = o[AO_BEV] >= 20.0 and o[AO_FAN] <= 0.0
-        # a hot gas defrost: the compressor's gas goes to the coil, none to the water
+        hot = o[AO_BEV] > 0.0
+        # a hot gas defrost (the bypass open): the compressor's gas goes to the coil,
+        # none to the water
         speed = MIN_HZ + (MAX_HZ - MIN_HZ) * o[AO_COMP_SPEED] / 100.0 if on and not hot \
             else 0.0
         prev = self.st
@@ -158,16 +164,20 @@ class HpRig:
         self.st = self.plant.step_valve(
             self.dt_s, speed, hpev, o[AO_HR_PUMP], o[AO_FAN], w.t_air_c, w.rh,
             w.t_return_c, prev.m_co2_kg_s if prev else 0.0,
-            prev.p_evap_bar if prev else 30.0)
+            prev.p_evap_bar if prev else 30.0, HOT_GAS_W if hot and on else 0.0)
         if speed > 0.0:
             self.t_disch_c = self.st.t_disch_c
         elif not hot:
             self.t_disch_c = w.t_return_c
-        if hot:
+        if self.plant.frost:
+            self.t_coil_c = self.plant.coil.t_metal_c
+        elif hot:
             self.t_coil_c += (T_HOT_GAS_C - self.t_coil_c) * min(1.0, self.dt_s / TAU_HOT_GAS_S)
         else:
             self.t_coil_c = self.st.t_evap_c if on else w.t_air_c
-        self.energy_kwh += self.st.w_comp_w * self.dt_s / 3.6e6
+        # (in a hot gas defrost the compressor's work is the heat the coil takes)
+        w_comp = HOT_GAS_W if hot and on else self.st.w_comp_w
+        self.energy_kwh += w_comp * self.dt_s / 3.6e6
         self.heat_kwh += self.st.q_heat_w * self.dt_s / 3.6e6
         self.t_ms += int(self.dt_s * 1000)
         return self.st

@@ -81,16 +81,24 @@ class HpPlant:
         self.p_gc_bar = p_gc_bar
         self.t3_c = t_return_c + 3.0
         self.t_supply_c = t_return_c
+        self._clean = AirCoil()  # a clean twin of the coil: clean_balance()
+        self._last: tuple = ()  # the last step's balance, less the coil
 
     def step(self, dt_s: float, speed_hz: float, p_ref_bar: float, pump_pct: float,
-             fan_pct: float, t_air_c: float, rh: float, t_return_c: float) -> HpState:
+             fan_pct: float, t_air_c: float, rh: float, t_return_c: float,
+             defrost_w: float = 0.0) -> HpState:
+        """dt_s at the compressor's speed; defrost_w: hot gas into the coil while the
+        compressor's gas does not reach the water (a hot gas defrost)."""
         p = self.p
         self.p_gc_bar += (p_ref_bar - self.p_gc_bar) * min(1.0, dt_s / p.tau_p_s)
         p_gc = self.p_gc_bar
         h_in = P.h_pt(p_gc, self.t3_c)
+        self._last = (t_air_c, rh, fan_pct, speed_hz, p_gc, h_in)
         ev = self.evap.balance(self.coil, t_air_c, rh, fan_pct, speed_hz, p_gc, h_in)
-        if self.frost:
+        if self.frost and speed_hz > 0.0:
             self.coil.run(dt_s, t_air_c, rh, fan_pct, ev.t_evap_c)
+        elif self.frost:  # standing (or defrosting): the coil warms, its frost melts
+            self.coil.idle(dt_s, t_air_c, rh, fan_pct, defrost_w)
         m_w = p.m_w_max_kg_s * max(0.0, min(pump_pct, 100.0)) / 100.0
         _, h_suc, s_suc = self.evap.suction(ev.t_evap_c)
         h2 = h_suc + (P.h_ps(p_gc, s_suc) - h_suc) / p.evap.compressor.eta_is
@@ -105,9 +113,16 @@ class HpPlant:
         return HpState(p_gc, ev.t_evap_c, ev.p_evap_bar, self.t3_c, P.t_ph(p_gc, h2),
                        t_w_out, self.t_supply_c, q, ev.q_evap_w, m * (h2 - h_suc), m, m_w)
 
+    def clean_balance(self):
+        """The evaporator's balance of the last step on a clean coil (the same air, fans,
+        compressor speed and high side): the truth that frost's cost is measured
+        against (as rig.hil.defrost_day's clean twin)."""
+        return self.evap.balance(self._clean, *self._last)
+
     def step_valve(self, dt_s: float, speed_hz: float, hpev_pct: float, pump_pct: float,
                    fan_pct: float, t_air_c: float, rh: float, t_return_c: float,
-                   m_prev_kg_s: float, p_evap_bar: float) -> HpState:
+                   m_prev_kg_s: float, p_evap_bar: float,
+                   defrost_w: float = 0.0) -> HpState:
         """step() with the HPEV's opening (%) instead of a pressure reference; the
         compressor's flow and the evaporating pressure of the step before."""
         p = self.p
@@ -120,7 +135,8 @@ class HpPlant:
             rho3 = P.rho_pt(self.p_gc_bar, self.t3_c)
             dp_bar = (m_prev_kg_s / (p.kv_m2 * x)) ** 2 / rho3 / 1e5
             p_ref = min(p_evap_bar + dp_bar, p.p_valve_max_bar)
-        return self.step(dt_s, speed_hz, p_ref, pump_pct, fan_pct, t_air_c, rh, t_return_c)
+        return self.step(dt_s, speed_hz, p_ref, pump_pct, fan_pct, t_air_c, rh, t_return_c,
+                         defrost_w)
 
     def _gas_cooler(self, p_gc: float, h2: float, m_co2: float, t_return_c: float,
                     m_w: float) -> tuple[float, float]:
