@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from co2hr.defrost import DRIP, END_TIME, FANS_ONLY, HOT_GAS, MODE_DEMAND, RUN, Defrost
+from co2hr.defrost import DRIP, END_TIME, FANS_ONLY, HOT_GAS, RUN, Defrost
+from co2hr.settings import Settings
 from rig.plant.air_coil import AirCoil
 from rig.plant.hp_evaporator import HpEvaporator
 
@@ -22,13 +23,12 @@ DAY_S = 86400.0
 HOT_GAS_W = 300e3  # hot gas into the coil during a defrost (~30 % of the duty)
 FAN_PCT = 100.0
 
-# The firmware's defaults (the application's settings table will carry them)
-SETTINGS = {
-    "df_mode": MODE_DEMAND, "df_t_air_max_c": 7.0, "df_rise_pct": 25.0,
-    "df_interval_s": 3600.0, "df_min_s": 1200.0, "df_backstop_s": 14400.0,
-    "df_t_end_c": 10.0, "df_max_s": 900.0, "df_drip_s": 120.0, "df_fans_t_air_c": 3.0,
-    "df_settle_s": 300.0,
-}
+# The firmware's defaults (co2hr.settings_hp)
+_DEFAULTS = Settings()
+SETTINGS = {n: _DEFAULTS.get(n) for n in (
+    "df_mode", "df_t_air_max_c", "df_rise_pct", "df_interval_s", "df_min_s",
+    "df_backstop_s", "df_t_end_c", "df_max_s", "df_drip_s", "df_fans_t_air_c",
+    "df_settle_s")}
 
 
 def cold_humid_day(t_s: float) -> tuple[float, float]:
