@@ -204,3 +204,52 @@ def _utc(unix_s):
 
     t = time.gmtime(unix_s)
     return t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec
+
+
+def _set_clock(rig, unix_s):
+    y, mo, d, hh, mi, ss = _utc(unix_s)
+    assert rig.pdu(struct.pack(">BHHB6H", 16, 620, 6, 12, y, mo, d, hh, mi, ss))[:1] == b"\x10"
+
+
+def _write_prices(rig, prices, first_h):
+    words = list(prices) + [0] * (24 - len(prices)) + [len(prices), first_h >> 16,
+                                                        first_h & 0xFFFF]
+    body = struct.pack(">BHHB", 16, 300, len(words), 2 * len(words))
+    body += b"".join(struct.pack(">h" if k < 24 else ">H", x) for k, x in enumerate(words))
+    assert rig.pdu(body)[:1] == b"\x10"
+
+
+def test_the_price_rule_runs_in_the_cheapest_hours_while_the_tank_carries_the_demand(
+        hp_target):
+    """A day whose first four hours are priced 50, 10, 40, 5 (the rest 30) and the
+    cheapest 2 of its 24 asked for; the tank (55 degC,
+    between hp_tank_min_c 45 and hp_tank_max_c 70) carries the demand in the dear ones,
+    until it falls below its minimum."""
+    from co2hr.status import HS_RUN_WHY
+
+    rig = _rig(hp_target, t_air_c=0.0, t_return_c=40.0, demand_v=6.0, t_tank_c=55.0)
+    t0_s = 1_800_000_000 // 3600 * 3600
+    _set_clock(rig, t0_s)
+    assert rig.write_setting("hp_price_hours", 2)[:1] == b"\x06"
+    assert rig.write_setting("hp_price_on", 1)[:1] == b"\x06"
+    _write_prices(rig, [50, 10, 40, 5] + [30] * 20, t0_s // 3600)
+    w = Watch()
+    on_s = [0.0] * 4
+    for hour in range(4):
+        for k in range(3600):
+            if hour == 2 and k == 1800:
+                rig.world.t_tank_c = 40.0  # the tank below its minimum: it is charged
+            rig.step()
+            w(rig, rig.st)
+            on_s[hour] += rig.out[DO_COMP_ENABLE]
+        if hour == 2:
+            rig.world.t_tank_c = 55.0
+        # why it runs or not at the hour's end: dear, cheap, the tank low, cheap
+        assert rig.read_input(240 + HS_RUN_WHY)[0] == (6, 5, 7, 5)[hour], hour
+    # the dear hour runs not at all, the cheap ones from their start (through the start
+    # sequence) to their end, and the dear one with the tank low its second half
+    assert on_s[0] == 0.0
+    assert 3600 - 60 <= on_s[1] <= 3600
+    assert 1800 - 60 <= on_s[2] <= 1800
+    assert on_s[3] == 3600.0
+    assert w.p_max <= P_DESIGN_BAR and len(w.starts) == 2

@@ -7,7 +7,8 @@
 # load) and the fans' share of UA (air-side UA ~ air flow^0.6):
 #     f = (t_air - t_evap) * (fan/100)^0.6 / (load/100)
 # After each defrost (and at boot) the clean coil's f0 is learned over a short window
-# once the coil has settled; a defrost is demanded when the filtered f has risen by
+# once the coil has settled: the compressor has run df_settle_s since it started (f is
+# read only then, after every start); a defrost is demanded when the filtered f has risen by
 # df_rise_pct above f0. A timed defrost (df_interval_s of frosting run time) stands in
 # whenever the demand cannot be read (air or evaporating pressure invalid) or the mode
 # setting asks for it; in demand mode a backstop interval bounds a missed demand.
@@ -71,11 +72,13 @@ class Defrost:
         self.f0 = 0.0  # clean-coil indicator, 0 until learned
         self.frost_s = 0.0  # frosting run time since the last defrost
         self.run_s = 0.0  # time in RUN since the last defrost
+        self.on_s = 0.0  # the compressor's run since it started (or the last defrost)
         self.state_s = 0.0  # time in the current defrost or drip state
         self.count = 0  # defrosts since boot (the application keeps the totals)
         self.defrost_s = 0.0  # time spent defrosting and dripping
         self._sum = 0.0
         self._n = 0
+        self._learn_s = 0.0
 
     def configure(self, s):
         self.mode = s.get("df_mode")
@@ -100,15 +103,16 @@ class Defrost:
         return dt_k * (fan_pct / 100.0) ** _UA_FAN_EXP * 100.0 / load_pct
 
     def _watch(self, dt_s, f_now):
-        """Learn f0 in the window after the settle time, then filter f."""
-        if f_now < 0.0:
+        """Learn f0 in the window after the settle time, then filter f. Only once the
+        compressor has run settle_s since it started: a start's transient is not frost
+        (learnt from it, f0 is too low, and the settled coil reads as frosted)."""
+        if f_now < 0.0 or self.on_s < self.settle_s:
             return
         if self.f0 == 0.0:
-            if self.run_s < self.settle_s:
-                return
             self._sum += f_now
             self._n += 1
-            if self.run_s >= self.settle_s + _LEARN_S:
+            self._learn_s += dt_s
+            if self._learn_s >= _LEARN_S:
                 self.f0 = self._sum / self._n
                 self.f = self.f0
             return
@@ -128,6 +132,7 @@ class Defrost:
 
     def _run(self, dt_s, t_air_c, air_ok, p_evap_bar, p_ok, load_pct, fan_pct):
         self.run_s += dt_s
+        self.on_s = self.on_s + dt_s if load_pct > 0.0 else 0.0
         self.fallback = 0 if air_ok and p_ok else 1
         t_evap_c = t_sat_c(p_evap_bar) if p_ok else 0.0
         cold = not air_ok or t_air_c < self.t_air_max
@@ -169,10 +174,12 @@ class Defrost:
     def _drip_done(self):
         self._enter(RUN)
         self.run_s = 0.0
+        self.on_s = 0.0
         self.frost_s = 0.0
         self.f0 = 0.0
         self._sum = 0.0
         self._n = 0
+        self._learn_s = 0.0
 
     # -- API ------------------------------------------------------------------------------
 

@@ -54,6 +54,21 @@ def test_a_clean_coil_waits_for_the_backstop():
     assert d.why == WHY_BACKSTOP and d.state == HOT_GAS and d.count == 1
 
 
+def test_a_start_after_a_long_stop_is_learnt_once_settled():
+    """The compressor stood still for an hour; its start ramps the driving difference
+    from 2 K to the coil's settled 8 K within df_settle_s: the ramp is not frost."""
+    d = make()
+    assert run(d, 3600.0, load=0.0) == -1.0 and d.f0 == 0.0
+    for dt_k in (2.0, 4.0, 6.0, 7.5):
+        assert run(d, 60.0, dt_k=dt_k) == -1.0
+    assert d.f0 == 0.0  # still settling
+    assert run(d, 3600.0, dt_k=8.0) == -1.0
+    assert abs(d.f0 - 8.0 * 100.0 / 80.0) < 1e-6 and d.count == 0
+    assert run(d, 60.0, load=0.0) == -1.0  # a stop and a restart: f is not read ...
+    assert run(d, 120.0, dt_k=3.0) == -1.0  # ... in its transient either
+    assert abs(d.f - d.f0) < 1e-6
+
+
 def test_a_rising_driving_difference_demands_a_defrost():
     d = make()
     assert run(d, 1800.0, dt_k=8.0) == -1.0
