@@ -12,6 +12,20 @@
 # (bit n-1 = priority n; default priorities 1-2) is active and unacknowledged.
 from micropython import const
 
+from co2hr.io import (
+    AI_DEMAND,
+    AI_P_GC,
+    AI_P_REC,
+    AI_P_SUC,
+    AI_T_AMB,
+    AI_T_COIL,
+    AI_T_DISCH,
+    AI_T_GC_OUT,
+    AI_T_TANK,
+    AI_T_W_IN,
+    AI_T_W_OUT,
+)
+
 A_HP_HIGH = const(0)
 A_HP_SWITCH = const(1)
 A_HP_OVERRIDE = const(2)
@@ -49,6 +63,23 @@ A_T_COIL_SENSOR = const(35)  # the heat pump's own, from here (co2hr.hp_controll
 A_DF_TIMEOUT = const(36)
 A_SUPPLY_SHORT = const(37)
 A_RETURN_HIGH = const(38)
+
+# (input, its alarm): the sensor alarm of each analog input, active while the input is
+# wired (its board file lists it) and invalid. Each application's controller sets them;
+# an input its board does not have never raises its alarm.
+SENSOR_ALARMS = (
+    (AI_P_GC, A_P_GC_SENSOR),
+    (AI_P_REC, A_P_REC_SENSOR),
+    (AI_P_SUC, A_P_SUC_SENSOR),
+    (AI_T_GC_OUT, A_T3_SENSOR),
+    (AI_T_AMB, A_T_AMB_SENSOR),
+    (AI_T_DISCH, A_T_DISCH_SENSOR),
+    (AI_T_W_IN, A_T_W_IN_SENSOR),
+    (AI_T_W_OUT, A_T_W_OUT_SENSOR),
+    (AI_T_TANK, A_T_TANK_SENSOR),
+    (AI_DEMAND, A_DEMAND_SENSOR),
+    (AI_T_COIL, A_T_COIL_SENSOR),
+)
 
 ALARMS = (  # build: host-only fields 1 2
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not

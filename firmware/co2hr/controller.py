@@ -45,16 +45,10 @@ from co2hr.hp_guard import IMPLAUSIBLE, HpGuard
 from co2hr.hpev_test import HpevTest
 from co2hr.hr_staging import HrStaging
 from co2hr.io import (
-    AI_DEMAND,
     AI_P_GC,
     AI_P_REC,
-    AI_P_SUC,
-    AI_T_AMB,
     AI_T_DISCH,
     AI_T_GC_OUT,
-    AI_T_TANK,
-    AI_T_W_IN,
-    AI_T_W_OUT,
     AO_BEV,
     AO_FAN,
     AO_HPEV,
@@ -84,21 +78,7 @@ _DT_MAX_MS = const(10000)
 _N_ANALOG_OUT = const(5)  # outputs 0..4 are % and rate-limited; 5..7 are switches
 _HR_PUMP_RATE_PCT_S = const(10)  # the HR pump's rate limit (no setting)
 _MODE_CMD = index("mode_cmd")
-_CMD_ACK_CODE = const(11)  # co2hr.status COMMANDS alarm_ack_code
-_CMD_BMS_DEMAND = const(12)  # co2hr.status COMMANDS bms_demand_v
 _N_CAL = const(9)  # the cal_* settings: one per analog sensor, INPUTS order
-_SENSOR_ALARMS = (
-    (AI_P_GC, A.A_P_GC_SENSOR),
-    (AI_P_REC, A.A_P_REC_SENSOR),
-    (AI_P_SUC, A.A_P_SUC_SENSOR),
-    (AI_T_GC_OUT, A.A_T3_SENSOR),
-    (AI_T_AMB, A.A_T_AMB_SENSOR),
-    (AI_T_DISCH, A.A_T_DISCH_SENSOR),
-    (AI_T_W_IN, A.A_T_W_IN_SENSOR),
-    (AI_T_W_OUT, A.A_T_W_OUT_SENSOR),
-    (AI_T_TANK, A.A_T_TANK_SENSOR),
-    (AI_DEMAND, A.A_DEMAND_SENSOR),
-)
 
 
 def _man_output(i):
@@ -201,12 +181,12 @@ class Controller:
         elif i == S.CMD_HIST_CLEAR:
             if value:
                 self.alarms.history_clear()
-        elif i == _CMD_ACK_CODE:
+        elif i == S.CMD_ALARM_ACK_CODE:
             self.alarms.ack_code(int(value), self.now_s)
             self.guard.ack()  # (checked again at once: it latches again while it lies)
             if int(value) == self.alarms.code[A.A_HPEV_BLOCKED]:
                 self.hpev_test.ack()  # (a lockout: only its own code, or all, ends it)
-        elif i == _CMD_BMS_DEMAND:
+        elif i == S.CMD_BMS_DEMAND:
             self.hr.bms_write(value, self.now_s)
 
     def command_value(self, i):
@@ -214,7 +194,7 @@ class Controller:
         k = _man_output(i)
         if k >= 0:
             return self.modes.man[k] if self.modes.man_set[k] else -1
-        if i == _CMD_BMS_DEMAND:
+        if i == S.CMD_BMS_DEMAND:
             return self.hr.bms_v
         return 0
 
@@ -384,8 +364,8 @@ class Controller:
         gc = self.gc
         hr = self.hr
         al = self.alarms
-        for k in range(len(_SENSOR_ALARMS)):
-            row = _SENSOR_ALARMS[k]
+        for k in range(len(A.SENSOR_ALARMS)):
+            row = A.SENSOR_ALARMS[k]
             bad = sig.kind[row[0]] != 0 and not ok_[row[0]]
             # a T3 rate fault while the low-ambient GC bypass holds is the process (see
             # co2hr.gc_bypass), and T3 is not used meanwhile

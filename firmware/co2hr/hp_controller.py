@@ -25,16 +25,14 @@ from co2hr.hp_capacity import HpCapacity
 from co2hr.hp_fans import HpFans
 from co2hr.hp_gc import STOP_BLIND, STOP_DISCH, STOP_P_GC, STOP_SWITCH, HpGc
 from co2hr.hp_meters import HpMeters
-from co2hr.hp_schedule import HpSchedule
+from co2hr.hp_schedule import N_PRICES, HpSchedule
 from co2hr.hp_supply import HpSupply
 from co2hr.io import (
-    AI_DEMAND,
     AI_P_GC,
     AI_P_SUC,
     AI_T_AMB,
     AI_T_COIL,
     AI_T_DISCH,
-    AI_T_GC_OUT,
     AI_T_TANK,
     AI_T_W_IN,
     AI_T_W_OUT,
@@ -63,30 +61,15 @@ from co2hr.ticks import ticks_diff
 _DT_MIN_MS = const(1)
 _DT_MAX_MS = const(10000)
 _MODE_CMD = index("mode_cmd")
-_CMD_ACK_CODE = const(11)  # co2hr.status COMMANDS alarm_ack_code
-_CMD_BMS_DEMAND = const(12)  # co2hr.status COMMANDS bms_demand_v
 _N_CAL = const(9)  # the cal_* settings: one per analog sensor, INPUTS order
 _DT_EVAP_FAIL_K = 8.0  # p_suc invalid: the evaporator taken this far below the air
 _T_EVAP_FAIL_C = -10.0  # ... and with the air invalid too
 _BEV_RATE_PCT_S = const(10)
 _FAN_FAIL_PCT = const(10)  # the fan contact is judged above this command
-_N_PRICES = const(24)
 _UNIX_H_2000 = const(262968)  # the unix hour of 2000-01-01 00:00 UTC, the clock's day 0
 _RUN_MODE_OFF = const(8)  # STATUS hp_run_why beyond co2hr.hp_schedule's WHY_*
 _RUN_HP_STOP = const(9)
 _RUN_DEFROST = const(10)
-_SENSORS = (
-    (AI_P_GC, A.A_P_GC_SENSOR),
-    (AI_P_SUC, A.A_P_SUC_SENSOR),
-    (AI_T_GC_OUT, A.A_T3_SENSOR),
-    (AI_T_AMB, A.A_T_AMB_SENSOR),
-    (AI_T_DISCH, A.A_T_DISCH_SENSOR),
-    (AI_T_W_IN, A.A_T_W_IN_SENSOR),
-    (AI_T_W_OUT, A.A_T_W_OUT_SENSOR),
-    (AI_T_TANK, A.A_T_TANK_SENSOR),
-    (AI_DEMAND, A.A_DEMAND_SENSOR),
-    (AI_T_COIL, A.A_T_COIL_SENSOR),
-)
 
 
 def _man_output(i):
@@ -126,7 +109,7 @@ class HpController:
         self.drive_min = 0.29
         self.prev_out = list(SAFE_OUTPUTS)
         self.rate = [0.0] * N_OUT  # %/s per output (0: a switch, set as it is)
-        self.price = [0] * (_N_PRICES + 3)  # the price vector as written (holding 300..)
+        self.price = [0] * (N_PRICES + 3)  # the price vector as written (holding 300..)
         self.now_s = 0.0
         self.t_evap = 0.0
         self.run_why = 0
@@ -183,36 +166,36 @@ class HpController:
         elif i == S.CMD_HIST_CLEAR:
             if value:
                 self.alarms.history_clear()
-        elif i == _CMD_ACK_CODE:
+        elif i == S.CMD_ALARM_ACK_CODE:
             self.alarms.ack_code(int(value), self.now_s)
             if int(value) == self.alarms.code[A.A_HPEV_BLOCKED]:
                 self.gc.ack()
-        elif i == _CMD_BMS_DEMAND:
+        elif i == S.CMD_BMS_DEMAND:
             self.cap.bms_write(value, self.now_s)
 
     def command_value(self, i):
         k = _man_output(i)
         if k >= 0:
             return self.modes.man[k] if self.modes.man_set[k] else -1
-        if i == _CMD_BMS_DEMAND:
+        if i == S.CMD_BMS_DEMAND:
             return self.cap.bms_v
         return 0
 
     def price_ok(self, i, raw):
         """A price word (holding 300 + i) the vector may take."""
-        if i == _N_PRICES:
-            return 1 <= raw <= _N_PRICES
+        if i == N_PRICES:
+            return 1 <= raw <= N_PRICES
         return True
 
     def price_write(self, i, raw):
         """Holding 300 + i: a price (signed), the count, the first hour; its low word
         hands the vector to the schedule."""
         p = self.price
-        p[i] = raw - 0x10000 if i < _N_PRICES and raw > 32767 else raw
-        if i == _N_PRICES + 2:
-            h0 = (p[_N_PRICES + 1] << 16) | raw
-            n = p[_N_PRICES]
-            if 1 <= n <= _N_PRICES:
+        p[i] = raw - 0x10000 if i < N_PRICES and raw > 32767 else raw
+        if i == N_PRICES + 2:
+            h0 = (p[N_PRICES + 1] << 16) | raw
+            n = p[N_PRICES]
+            if 1 <= n <= N_PRICES:
                 self.sched.set_prices(h0, p[:n])
 
     def price_word(self, i):
@@ -245,7 +228,8 @@ class HpController:
         grid = vok[DI_EXT_ENABLE] and v[DI_EXT_ENABLE] >= 0.5
         # a high-side stop counts as the grid's: the start delay and the least stop time
         # run again before the next start
-        sched_on = self.sched.step(dt, self._hour(), grid and not gc.stop and not gc.locked,
+        hour = self._hour()
+        sched_on = self.sched.step(dt, hour, grid and not gc.stop and not gc.locked,
                                    self.cap.want, v[AI_T_TANK], vok[AI_T_TANK])
         df = self.df
         # the defrost's load: the compressor's flow as a share of the most (its speed)
@@ -265,7 +249,7 @@ class HpController:
         if self.events is not None:
             self.events.tick(self, mode, now_s)
         self._count(dt_ms, running, grid)
-        self._report(mode, sp)
+        self._report(mode, sp, hour)
 
     def _tick_length(self, now_ms):
         """dt in integer ms since the last tick (clamped); applies changed settings."""
@@ -373,7 +357,7 @@ class HpController:
         vok = sig.valid
         al = self.alarms
         gc = self.gc
-        for row in _SENSORS:
+        for row in A.SENSOR_ALARMS:
             al.set(row[1], sig.kind[row[0]] != 0 and not vok[row[0]], now_s)
         al.high(A.A_HP_HIGH, v[AI_P_GC] if vok[AI_P_GC] else 0.0, gc.p_ovr, now_s)
         al.set(A.A_HP_SWITCH, gc.stop == STOP_SWITCH, now_s)
@@ -410,7 +394,7 @@ class HpController:
         for k in range(4):
             seen[k] = now[k]
 
-    def _report(self, mode, sp):
+    def _report(self, mode, sp, hour):
         st = self.status
         gc = self.gc
         hp = S.N_STATUS
@@ -441,5 +425,4 @@ class HpController:
         st[hp + S.HS_COP] = en.cop
         st[hp + S.HS_SCOP] = en.scop()
         st[hp + S.HS_COMP_WANT] = self.cap.want_pct if self.cap.want else 0.0
-        h = self._hour()
-        st[hp + S.HS_PRICE_CHEAP] = self.sched.cheap(h) if h >= 0 else -1
+        st[hp + S.HS_PRICE_CHEAP] = self.sched.cheap(hour) if hour >= 0 else -1

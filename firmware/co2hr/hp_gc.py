@@ -4,8 +4,9 @@
 # * Reference: co2hr.hp_pressure, the pressure of best heating COP for the CO2 leaving
 #   the gas cooler, never below what the supply needs, capped at hp_p_max_bar. Its inputs
 #   fall back when a sensor is invalid: T3 -> the return + _APPROACH_K, the return -> T3
-#   - _APPROACH_K, the evaporating temperature -> the air - _DT_EVAP_K; both T3 and the
-#   return invalid: the ceiling (the supply is reached, the COP is lower).
+#   - _APPROACH_K; both T3 and the return invalid: the ceiling (the supply is reached,
+#   the COP is lower). The evaporating temperature comes already substituted
+#   (co2hr.hp_controller: the air less its fallback difference).
 # * Loop: a PI on p_gc - reference (opening lowers the pressure); while the compressor
 #   stands still the valve waits at hp_hpev_start_pct, so no start meets a closed HPEV.
 # * Override: above hp_p_ovr_bar the HPEV opens fully and the compressor slows (the
@@ -28,7 +29,6 @@ from co2hr.io import AI_P_GC, AI_T_DISCH, AI_T_GC_OUT, AI_T_W_IN, DI_HP_OK
 from co2hr.pi import PI
 
 _APPROACH_K = 3.0  # CO2 leaving the gas cooler above the return (a clean gas cooler)
-_DT_EVAP_K = 8.0  # evaporating below the air (docs/heatpump.md, "The cycle")
 _OVR_HYST_BAR = 2.0
 _STOP_HYST_BAR = 4.0
 _DISCH_HYST_K = 10.0

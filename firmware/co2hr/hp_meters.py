@@ -42,6 +42,9 @@ class HpMeters:
         self.cal = Calendar(self.counters, _N_ALL, _HP)
         self.kwh_per_pulse = kwh_per_pulse  # the board's energy meter
         self.wh_per_pulse = 0  # the heat meter (hr_meter_wh_per_pulse)
+        # Wh per pulse of each meter (energy, heat) as floats: made here and in
+        # configure(), not per tick (a float is a heap object on the board)
+        self._per_wh = [kwh_per_pulse * 1000.0, 0.0]
         self._seen = [-1.0, -1.0]  # the pulse counts last seen (energy, heat)
         self._rest_wh = [0.0, 0.0]  # the fraction of a Wh not counted yet
         self._ms = [0, 0, 0, 0]  # ms not yet a whole second: uptime, run, defrost, grid
@@ -51,6 +54,7 @@ class HpMeters:
 
     def configure(self, s):
         self.wh_per_pulse = int(s.get("hr_meter_wh_per_pulse"))
+        self._per_wh[1] = float(self.wh_per_pulse)
 
     def restore(self, values):
         """From storage: uptime is since boot; the calendar only as a whole."""
@@ -100,8 +104,8 @@ class HpMeters:
     def step(self, sig, dt_ms, running, defrosting, grid_off, clock):
         """One tick of counting: the states of this tick."""
         self.cal.tick(clock)
-        heat = self._pulses(sig, 1, CI_HEAT, float(self.wh_per_pulse))
-        elec = self._pulses(sig, 0, CI_ENERGY, self.kwh_per_pulse * 1000.0)
+        heat = self._pulses(sig, 1, CI_HEAT, self._per_wh[1])
+        elec = self._pulses(sig, 0, CI_ENERGY, self._per_wh[0])
         if heat:
             self._add(_HP + HC_HEAT, heat)
         if elec:

@@ -174,6 +174,8 @@ CMD_MAN_FIRST = const(1)  # CMD_MAN_FIRST + output index = manual value of that 
 CMD_MAN_N = const(8)  # for the first CMD_MAN_N outputs (the rows after them were taken)
 CMD_MAN_RELEASE = const(9)
 CMD_HIST_CLEAR = const(10)
+CMD_ALARM_ACK_CODE = const(11)
+CMD_BMS_DEMAND = const(12)
 CMD_MAN_INJ_STOP = const(13)  # the manual value of io.DO_INJ_STOP (appended at the end)
 CMD_MAN_COMP_SPEED = const(14)  # the manual value of io.AO_COMP_SPEED (heat pump)
 N_COMMANDS = const(15)

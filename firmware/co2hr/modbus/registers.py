@@ -470,7 +470,7 @@ def _hp_row(src, i):  # build: host-only
         cn = HP_COUNTERS[i]
         return (cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
     if src == _S_HP_CAL_SEASON or src == _S_HP_CAL_MONTH:
-        return _cal_row(src == _S_HP_CAL_MONTH, i, HP_COUNTERS, "hp_")
+        return _cal_row(src == _S_HP_CAL_MONTH, i, HP_COUNTERS, 0, "hp_")
     if src == _S_PRICE:
         if i < 24:
             return ("price_%d" % i, "", 1, "i16", "rw", -32768, 32767)
@@ -481,7 +481,8 @@ def _hp_row(src, i):  # build: host-only
     return None
 
 
-def _cal_row(months, i, names=COUNTERS, pre=""):  # build: host-only
+def _cal_row(months, i, names=COUNTERS, first=1, pre=""):  # build: host-only
+    # names[first..]: the counters the calendar keeps (co2hr.encal.Calendar's first)
     j, w = i // SLOT_WORDS, i % SLOT_WORDS
     pre += ("month_%d_" if months else "season_%d_") % j
     if w == 0:
@@ -490,7 +491,7 @@ def _cal_row(months, i, names=COUNTERS, pre=""):  # build: host-only
         return (pre + ("month" if months else "heating"), "", 1, "u16", "r", "", "")
     if w & 1:
         return None  # low word of a u32
-    cn = names[(w - 2) // 2 + (1 if names is COUNTERS else 0)]
+    cn = names[first + (w - 2) // 2]
     return (pre + cn[0], cn[1], cn[2], "u32", "r", 0, 4294967295)
 
 
@@ -751,6 +752,8 @@ class RegisterMap:
             return _to_reg(c.status[i], STATUS[i][2], True)
         if src == _S_COUNTER:
             return EV.word32(int(c.counters[i]), off)
+        if src == _S_HP_COUNTER:  # (the heat pump's follow COUNTERS in its list)
+            return EV.word32(int(c.counters[N_COUNTERS + i]), off)
         if src == _S_DIAG:
             return EV.word32(self.server.diag[i], off)
         if src == _S_ALARM_WORD:
@@ -809,14 +812,12 @@ class RegisterMap:
             return self._net32(addr - _NET32_BASE)
         if src == _S_CAL_SEASON or src == _S_CAL_MONTH:
             return c.energy.cal.word(src == _S_CAL_MONTH, i)
-        return self._read_hp(src, i, addr)
+        return self._read_hp(src, i)
 
-    def _read_hp(self, src, i, addr):
+    def _read_hp(self, src, i):
         c = self.control
         if src == _S_HP_STATUS:
             return _to_reg(c.status[N_STATUS + i], HP_STATUS[i][2], True)
-        if src == _S_HP_COUNTER:
-            return EV.word32(int(c.counters[N_COUNTERS + i]), addr - 340)
         if src == _S_HP_CAL_SEASON or src == _S_HP_CAL_MONTH:
             return c.energy.cal.word(src == _S_HP_CAL_MONTH, i)
         if src == _S_PRICE:
