@@ -21,7 +21,16 @@ from co2hr.alarms import (
     A_T_W_OUT_SENSOR,
 )
 from co2hr.io import AO_COMP_SPEED, AO_HPEV, AO_HR_PUMP, DO_COMP_ENABLE
-from co2hr.status import CNT_HP_STOPS, HC_ELEC, HC_GRID_OFF, HC_HEAT, HS_DF_STATE, HS_SUPPLY_SP
+from co2hr.status import (
+    CNT_HP_STOPS,
+    HC_ELEC,
+    HC_GRID_OFF,
+    HC_HEAT,
+    HS_DF_STATE,
+    HS_PRICE_CHEAP,
+    HS_RUN_WHY,
+    HS_SUPPLY_SP,
+)
 from rig.boards import load_board
 from rig.hil.hp_rig import HpRig, HpWorld
 from rig.targets import open_target
@@ -171,40 +180,11 @@ def test_a_stuck_closed_hpev_on_a_warm_return_stays_below_the_design_pressure(hp
     assert all(b - a >= 300.0 for a, b in zip(w.stops, [s for s, _ in w.starts[1:]], strict=False))
 
 
-def test_settings_and_the_price_vector_over_modbus(hp_target):
-    rig = _rig(hp_target)
-    r = rig.pdu("03 00c8 0001")  # holding 200: hp_supply_sp_c, 0.1 K
-    assert r == bytes.fromhex("0302 02bc")
-    rig.pdu(struct.pack(">BHH", 6, 600, 0))  # lock again
-    assert rig.pdu("06 00c8 02ee") == bytes.fromhex("8601")  # locked: refused
-    rig.unlock()
-    # the ladder: hp_p_ovr_bar (213) must stay 1 bar above hp_p_max_bar (104 bar)
-    assert rig.pdu(struct.pack(">BHH", 6, 213, 1045)) == bytes.fromhex("8603")
-    assert rig.pdu(struct.pack(">BHH", 6, 211, 1070)) == bytes.fromhex("8603")  # > 106
-    # the price vector: 24 hours, the cheapest 12 (default) are the odd ones
-    t0 = 1_800_000_000 // 3600 * 3600
-    prices = [100 if k % 2 == 0 else 10 for k in range(24)]
-    words = prices + [24, (t0 // 3600) >> 16, (t0 // 3600) & 0xFFFF]
-    body = struct.pack(">BHHB", 16, 300, len(words), 2 * len(words))
-    body += b"".join(struct.pack(">h" if k < 24 else ">H", x) for k, x in enumerate(words))
-    assert rig.pdu(body)[:1] == b"\x10"
-    assert rig.pdu("03 012c 0003") == bytes.fromhex("0306 0064 000a 0064")
-    from co2hr.status import HS_PRICE_CHEAP
-
-    for hour, cheap in ((0, 0), (1, 1)):
-        y, mo, d, hh, mi, ss = _utc(t0 + hour * 3600 + 60)
-        clk = struct.pack(">BHHB6H", 16, 620, 6, 12, y, mo, d, hh, mi, ss)
-        assert rig.pdu(clk)[:1] == b"\x10"
-        rig.run(2, None)
-        assert rig.read_input(240 + HS_PRICE_CHEAP)[0] == cheap, hour
-
-
 def _utc(unix_s):
     import time
 
     t = time.gmtime(unix_s)
     return t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec
-
 
 def _set_clock(rig, unix_s):
     y, mo, d, hh, mi, ss = _utc(unix_s)
@@ -219,14 +199,33 @@ def _write_prices(rig, prices, first_h):
     assert rig.pdu(body)[:1] == b"\x10"
 
 
+def test_settings_and_the_price_vector_over_modbus(hp_target):
+    rig = _rig(hp_target)
+    r = rig.pdu("03 00c8 0001")  # holding 200: hp_supply_sp_c, 0.1 K
+    assert r == bytes.fromhex("0302 02bc")
+    rig.pdu(struct.pack(">BHH", 6, 600, 0))  # lock again
+    assert rig.pdu("06 00c8 02ee") == bytes.fromhex("8601")  # locked: refused
+    rig.unlock()
+    # the ladder: hp_p_ovr_bar (213) must stay 1 bar above hp_p_max_bar (104 bar)
+    assert rig.pdu(struct.pack(">BHH", 6, 213, 1045)) == bytes.fromhex("8603")
+    assert rig.pdu(struct.pack(">BHH", 6, 211, 1070)) == bytes.fromhex("8603")  # > 106
+    # the price vector: 24 hours, the cheapest 12 (default) are the odd ones
+    t0 = 1_800_000_000 // 3600 * 3600
+    _write_prices(rig, [100 if k % 2 == 0 else 10 for k in range(24)], t0 // 3600)
+    assert rig.pdu("03 012c 0003") == bytes.fromhex("0306 0064 000a 0064")
+    for hour, cheap in ((0, 0), (1, 1)):
+        _set_clock(rig, t0 + hour * 3600 + 60)
+        rig.run(2, None)
+        assert rig.read_input(240 + HS_PRICE_CHEAP)[0] == cheap, hour
+
+
+
 def test_the_price_rule_runs_in_the_cheapest_hours_while_the_tank_carries_the_demand(
         hp_target):
     """A day whose first four hours are priced 50, 10, 40, 5 (the rest 30) and the
     cheapest 2 of its 24 asked for; the tank (55 degC,
     between hp_tank_min_c 45 and hp_tank_max_c 70) carries the demand in the dear ones,
     until it falls below its minimum."""
-    from co2hr.status import HS_RUN_WHY
-
     rig = _rig(hp_target, t_air_c=0.0, t_return_c=40.0, demand_v=6.0, t_tank_c=55.0)
     t0_s = 1_800_000_000 // 3600 * 3600
     _set_clock(rig, t0_s)

@@ -15,7 +15,7 @@ temperature within 3 K of the clean coil's.
 from __future__ import annotations
 
 import pytest
-from test_heatpump import Watch, _rig, _u32
+from test_heatpump import Watch, _alarm, _rig, _u32
 
 from co2hr.alarms import A_DF_TIMEOUT
 from co2hr.defrost import WHY_DEMAND, WHY_TIMED
@@ -74,7 +74,7 @@ def _night(target_name, invalid=()):
             ("n", HC_DEFROSTS), ("s", HC_DEFROST_S), ("wh", HC_DEFROST_WH))}
         fw["why"], fw["fallback"] = (rig.read_input(240 + i)[0]
                                      for i in (HS_DF_WHY, HS_DF_FALLBACK))
-        fw["timeout"] = rig.pdu(bytes([2, 0, 200 + A_DF_TIMEOUT, 0, 1]))[2] & 1
+        fw["timeout"] = _alarm(rig, A_DF_TIMEOUT)
         return c, fw
     finally:
         t.close()

@@ -35,8 +35,9 @@ from co2hr.io import (
     AO_HR_PUMP,
     DO_COMP_ENABLE,
     INPUTS,
+    N_OUT,
 )
-from co2hr.modbus.registers import setting_address
+from co2hr.modbus.registers import UNLOCK_CODE, setting_address
 from co2hr.settings import SCHEMA, index
 from rig.hil.defrost_day import HOT_GAS_W
 from rig.hil.simboard import P_NOISE_BAR
@@ -45,7 +46,6 @@ from rig.plant.hp_plant import HpPlant, HpState
 
 MIN_HZ = 20.0  # the drive's speed at 0 % and 100 % (the compressor's range)
 MAX_HZ = 70.0
-UNLOCK_CODE = 7321
 HEAT_WH_PER_PULSE = 1000  # the simulated heat meter (set as hr_meter_wh_per_pulse)
 T_HOT_GAS_C = 25.0
 TAU_HOT_GAS_S = 120.0
@@ -79,7 +79,7 @@ class HpRig:
         self.t_ms = 0
         self.energy_kwh = 0.0
         self.heat_kwh = 0.0
-        self.out = [0.0] * 10
+        self.out = [0.0] * N_OUT
         self.st: HpState | None = None
         self.invalid: set[str] = set()  # inputs whose bus reads fail (validity 0)
         self._rng = random.Random(seed)

@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from co2hr.alarms import ALARMS
-from co2hr.controller import _SENSOR_ALARMS
+from co2hr.alarms import ALARMS, SENSOR_ALARMS
 from co2hr.io import INPUTS
 from rig.regs import fwdoc, table
 from rig.regs.fwdoc import AlarmDoc
@@ -25,7 +24,7 @@ from rig.regs.table import Reg
 N_WORDS = (len(ALARMS) + 15) // 16
 _KINDS = ("alarm_word_%d", "alarm_unacked_word_%d", "alarm_cause_word_%d")
 # alarm row -> the input whose validity it reports (the firmware's own pairing)
-SENSOR_INPUT = {a: INPUTS[i] for i, a in _SENSOR_ALARMS}
+SENSOR_INPUT = {a: INPUTS[i] for i, a in SENSOR_ALARMS}
 
 
 def regs() -> list[Reg]:

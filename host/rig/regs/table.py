@@ -141,12 +141,20 @@ def _num(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-def _group_of(r: Reg) -> int:
-    tno = R.TABLE_NAMES.index(r.table)
-    for k, g in enumerate(R.GROUPS + R.HP_GROUPS):
-        if g[0] == tno and g[1] <= r.addr < g[1] + g[3] * g[4]:
+# Every group of either application, in the firmware's order.
+_GROUPS = R.GROUPS + R.HP_GROUPS
+
+
+def _group_at(tno: int, addr: int) -> int:
+    """The index in _GROUPS of the group holding (table number, address), or -1."""
+    for k, g in enumerate(_GROUPS):
+        if g[0] == tno and g[1] <= addr < g[1] + g[3] * g[4]:
             return k
     return -1
+
+
+def _group_of(r: Reg) -> int:
+    return _group_at(R.TABLE_NAMES.index(r.table), r.addr)
 
 
 def _reg(r: tuple, label: str) -> Reg:
@@ -154,14 +162,10 @@ def _reg(r: tuple, label: str) -> Reg:
     g = Reg(r[0], r[1], r[2], r[3], int(r[4] or 1), r[5], r[6], _opt(r[7]), _opt(r[8]),
             str(doc), label=label, default=fwdoc.default(doc), src=doc.src)
     k = _group_of(g)
-    g.group = fwdoc.group_title((R.GROUPS + R.HP_GROUPS)[k]) if k >= 0 else ""
+    g.group = fwdoc.group_title(_GROUPS[k]) if k >= 0 else ""
     if g.scale == 1 and g.type in ("u16", "i16", "u32"):
         g.enum, g.bits = _parse_words(g.desc)
     return g
-
-
-def _in(groups, t: int, addr: int) -> bool:
-    return any(g[0] == t and g[1] <= addr < g[1] + g[3] * g[4] for g in groups)
 
 
 _SERVED = {"supermarket": R.served(0), "heatpump": R.served(1)}
@@ -173,7 +177,8 @@ def _app_of(table: str, addr: int) -> str:
     t = R.TABLE_NAMES.index(table)
     if table == "holding" and addr >= R.MIRROR_BASE:
         t, addr = R.TABLE_NAMES.index("input"), addr - R.MIRROR_BASE
-    apps = [a for a, groups in _SERVED.items() if _in(groups, t, addr)]
+    k = _group_at(t, addr)
+    apps = [a for a, groups in _SERVED.items() if k >= 0 and _GROUPS[k] in groups]
     return apps[0] if len(apps) == 1 else ""
 
 
