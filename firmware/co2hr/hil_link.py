@@ -59,7 +59,7 @@ class _CutFile:
 
 class CutFs(OsFs):
     """The board's files, with a power cut the host can arm (F): the flash takes
-    `budget` more bytes written to files whose path holds `match`, then nothing."""
+    `budget` more bytes written to files whose name holds `match`, then nothing."""
 
     def __init__(self):
         self.budget = -1  # -1: not armed
@@ -74,7 +74,9 @@ class CutFs(OsFs):
         if self.dead and "r" not in mode:
             raise PowerFail("power failed")
         f = open(path, mode)
-        if self.budget < 0 or "r" in mode or self.match not in path:
+        # the file's own name, not its folder's (a folder named by chance "...ev..."
+        # made every file of the board a match)
+        if self.budget < 0 or "r" in mode or self.match not in path.rsplit("/", 1)[-1]:
             return f
         return _CutFile(self, f)
 
