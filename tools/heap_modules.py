@@ -54,6 +54,10 @@ if SITE:  # the fake network only where the board brings one up
 keep = []
 def imp(name):
     __import__(name)
+def read_board():  # first, as the board's boot does: it names the application
+    from co2hr import read_board
+    read_board('/fw/board.json')
+read_board()
 gc.collect()
 sys.stdout.write('Q base\\n')
 micropython.qstr_info()

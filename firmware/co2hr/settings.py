@@ -19,14 +19,18 @@
 # order loads that group's defaults (load_dict names them, the store raises its fault).
 from micropython import const
 
+import co2hr
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
 from co2hr.settings_control import ORDER as _ORDER_CONTROL
-from co2hr.settings_hp import HP_ORDER, HP_SCHEMA
 
-# The heat pump's rows come last: the supermarket's indexes (and registers) stay put.
+# The heat pump's rows come last: the supermarket's indexes (and registers) stay put,
+# and a supermarket board leaves them out (co2hr.APP; ~4 KB of heap).
+if co2hr.APP == "supermarket":
+    HP_SCHEMA = HP_ORDER = ()
+else:
+    from co2hr.settings_hp import HP_ORDER, HP_SCHEMA
 SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA + HP_SCHEMA
-N_SETTINGS = len(SCHEMA)  # build: constant
 HP_FIRST = len(CONTROL_SCHEMA) + len(COMM_SCHEMA)  # build: constant
 ORDER = _ORDER_CONTROL + tuple(HP_ORDER[c] + (HP_FIRST if c % 3 < 2 else 0)
                                for c in range(len(HP_ORDER)))
@@ -51,7 +55,7 @@ def index(name):
 
 
 def _find(name):
-    for i in range(N_SETTINGS):
+    for i in range(len(SCHEMA)):
         if SCHEMA[i][0] == name:
             return i
     return -1
@@ -92,9 +96,11 @@ class Settings:
             raise ValueError("%s=%s outside %s..%s %s" % (row[NAME], value, row[MIN], row[MAX],
                                                           row[UNIT]))
 
-    def broken(self, lo=0, hi=N_SETTINGS):
+    def broken(self, lo=0, hi=None):
         """The first constraint of ORDER (its offset) that the values break among those
-        touching a setting in [lo, hi); -1: none."""
+        touching a setting in [lo, hi) (hi None: every setting); -1: none."""
+        if hi is None:
+            hi = len(SCHEMA)
         v = self.values
         for c in range(0, len(ORDER), 3):
             a = ORDER[c]

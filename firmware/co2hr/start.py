@@ -17,12 +17,15 @@ _HEALTHY_TICKS = const(600)  # a run this long (10 min at 1 s) clears the count
 
 
 def hil():
+    from co2hr import read_board
+
+    # The parsed board file is only needed while the application is built: it is not
+    # kept (it would hold ~7 KB of heap for good), and a HIL reset reads it again. Read
+    # before the rest of the package: it names the application whose tables are loaded.
+    name = read_board("board.json").get("name", "?")
     from co2hr import boot
     from co2hr.hil_link import HilLink
 
-    # The parsed board file is only needed while the application is built: it is not
-    # kept (it would hold ~7 KB of heap for good), and a HIL reset reads it again.
-    name = boot.load_board("board.json").get("name", "?")
     link = HilLink(sys.stdin.buffer, sys.stdout.write,
                    lambda hw: boot.build(hw, boot.load_board("board.json"), "flash"), name)
     gc.collect()
@@ -34,9 +37,11 @@ def _start(held, make_hw=None, board_path="board.json"):
     """The rig's application; held gets its hardware as soon as it exists. make_hw(board)
     builds the hardware (default: BoardHardware; a bench passes the pin-level fakes).
     co2hr.boot is needed only here: it is dropped once the application is built."""
-    from co2hr import boot, unload
+    from co2hr import read_board, unload
 
-    board = boot.load_board(board_path)
+    board = read_board(board_path)  # first: it names the application (co2hr.APP)
+    from co2hr import boot
+
     if make_hw is None:
         from co2hr.hw.board_io import BoardHardware
 

@@ -4,7 +4,7 @@
 from modbus_fixture import UNLOCK_CODE, addr, h, make_app, mbap, req, tcp, unlock
 
 from co2hr.modbus.registers import D_TCP_REFUSED, D_TCP_TIMEOUTS
-from co2hr.settings import N_SETTINGS, index
+from co2hr.settings import SCHEMA, index
 
 
 def test_request_answered_with_mbap_echo():
@@ -293,7 +293,7 @@ def test_board_sockets_give_the_peer_address_for_the_allowlist():
         c = _FakeSock()
         mod.sock.pending.append((c, sockaddr))
         assert lis.accept().peer == peer, sockaddr
-    vals = [0] * N_SETTINGS
+    vals = [0] * len(SCHEMA)
     vals[index("tcp_allow_prefix")] = 8
     vals[index("tcp_allow_ip1")] = 10
     assert allowed(bytes([10, 9, 9, 9]), vals) and not allowed(bytes([11, 0, 0, 7]), vals)

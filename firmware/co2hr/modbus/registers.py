@@ -46,11 +46,10 @@ from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
-from co2hr.settings import HP_FIRST, SCHEMA
+from co2hr.settings import HP_FIRST, HP_SCHEMA, SCHEMA
 from co2hr.settings import index as _sidx
 from co2hr.settings_comm import COMM_SCHEMA
 from co2hr.settings_control import CONTROL_SCHEMA
-from co2hr.settings_hp import HP_SCHEMA
 from co2hr.status import (
     COMMANDS,
     COUNTERS,

@@ -58,11 +58,12 @@ BOOTSTRAP = """
 import sys, gc
 %s
 gc.collect()
+from co2hr import read_board
+name = read_board('/fw/board.json').get('name', '?')
+gc.collect()
 from co2hr import boot
 gc.collect()
 from co2hr.hil_link import HilLink
-gc.collect()
-name = boot.load_board('/fw/board.json').get('name', '?')
 gc.collect()
 heap0 = gc.mem_alloc()
 link = HilLink(sys.stdin.buffer, sys.stdout.write,

@@ -123,7 +123,7 @@ def test_the_board_build_has_no_host_only_names_and_the_same_map_id(tmp_path):
             "from co2hr import settings as S\n"
             "from co2hr.modbus import rtu\n"
             "print('ID', R.regmap_id(), hasattr(R, 'rows'), len(R.GROUPS))\n"
-            "print('K', hasattr(S, 'N_SETTINGS'), hasattr(rtu, '_I_UNIT'), "
+            "print('K', hasattr(S, 'HP_FIRST'), hasattr(rtu, '_I_UNIT'), "
             "len(S.Settings().values), R.UNLOCK_CODE)\n")
     vm = MicroPythonVM(tmp_path, code)
     try:
@@ -132,7 +132,7 @@ def test_the_board_build_has_no_host_only_names_and_the_same_map_id(tmp_path):
     finally:
         vm.close()
     from co2hr.modbus.registers import GROUPS, UNLOCK_CODE
-    from co2hr.settings import N_SETTINGS
+    from co2hr.settings import SCHEMA
     assert line == ["ID", str(regmap_id()), "False", str(len(GROUPS))]
     # the build-time constants: no global left, the values as CPython computes them
-    assert consts == ["K", "False", "False", str(N_SETTINGS), str(UNLOCK_CODE)]
+    assert consts == ["K", "False", "False", str(len(SCHEMA)), str(UNLOCK_CODE)]
