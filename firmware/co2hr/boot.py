@@ -11,7 +11,6 @@ from co2hr.evstore import EvStore
 from co2hr.settings import Settings
 from co2hr.storage import OsFs, Store
 
-
 load_board = read_board  # (a board's boot reads its board file before importing this)
 
 

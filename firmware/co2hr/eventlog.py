@@ -252,7 +252,7 @@ class EventLog:
     def setting(self, i, old, new):
         """co2hr.settings: setting i changed from old to new."""
         f = self.setting_address
-        sc = SCHEMA[i][5]  # the values as the holding register carries them
+        sc = SCHEMA.scale(i)  # the values as the holding register carries them
         if sc != 1:
             old = int(round(old * sc))
             new = int(round(new * sc))
@@ -284,11 +284,11 @@ class EventLog:
         if store.fallback:
             self.add(_EV_STORAGE, _STORE_UNUSABLE, loaded, faults, SRC_FIRMWARE)
         for name in store.rejected:
-            for i in range(len(SCHEMA)):
-                if SCHEMA[i][0] == name:
-                    f = self.setting_address
-                    self.add(_EV_STORAGE, _STORE_REFUSED, f(i) if f is not None else i, faults,
-                             SRC_FIRMWARE)
+            i = SCHEMA.find(name)
+            if i >= 0:
+                f = self.setting_address
+                self.add(_EV_STORAGE, _STORE_REFUSED, f(i) if f is not None else i, faults,
+                         SRC_FIRMWARE)
 
     def tick(self, ctrl, mode, now_s):
         """Once per control tick (co2hr.controller): the clock and log alarms, mode

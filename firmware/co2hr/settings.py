@@ -20,20 +20,57 @@
 from micropython import const
 
 import co2hr
-from co2hr.settings_comm import COMM_SCHEMA
-from co2hr.settings_control import CONTROL_SCHEMA
-from co2hr.settings_control import ORDER as _ORDER_CONTROL
+from co2hr.settings_table import SettingsTable
 
-# The heat pump's rows come last: the supermarket's indexes (and registers) stay put,
-# and a supermarket board leaves them out (co2hr.APP; ~4 KB of heap).
+
+def _rows():  # build: host-only
+    """Every application's rows; the heat pump's last, so the supermarket's indexes
+    (and registers) stay put."""
+    from co2hr.settings_comm import COMM_SCHEMA
+    from co2hr.settings_control import CONTROL_SCHEMA
+    from co2hr.settings_hp import HP_SCHEMA
+
+    return CONTROL_SCHEMA, COMM_SCHEMA, HP_SCHEMA
+
+
+def _hp_order():  # build: host-only
+    from co2hr.settings_hp import HP_ORDER
+
+    return HP_ORDER
+
+
+def _order(first):  # build: host-only
+    """ORDER of every application: the supermarket's, then the heat pump's (its
+    indexes moved to first.., the gaps as they are)."""
+    from co2hr.settings_control import ORDER
+
+    hp = _hp_order()
+    return bytes(ORDER + tuple(hp[c] + (first if c % 3 < 2 else 0) for c in range(len(hp))))
+
+
+def _packed():  # build: host-only
+    from co2hr.settings_table import pack
+
+    return pack(_rows())
+
+
+# The rows and the order as bytes, computed by the build (so a board never imports the
+# row tables, and keeps these in flash when it runs from ROMFS: co2hr.settings_table).
+_PACKED = _packed()  # build: constant
+N_CONTROL = len(_rows()[0])  # build: constant
+N_COMM = len(_rows()[1])  # build: constant
+HP_FIRST = N_CONTROL + N_COMM  # build: constant
+_ORDER_ALL = _order(HP_FIRST)  # build: constant
+_N_ORDER_SUPERMARKET = len(_order(0)) - len(_hp_order())  # build: constant
+
+# A supermarket board leaves the heat pump's rows and order out (co2hr.APP).
 if co2hr.APP == "supermarket":
-    HP_SCHEMA = HP_ORDER = ()
+    SCHEMA = SettingsTable(_PACKED, HP_FIRST)
+    ORDER = _ORDER_ALL[:_N_ORDER_SUPERMARKET]
 else:
-    from co2hr.settings_hp import HP_ORDER, HP_SCHEMA
-SCHEMA = CONTROL_SCHEMA + COMM_SCHEMA + HP_SCHEMA
-HP_FIRST = len(CONTROL_SCHEMA) + len(COMM_SCHEMA)  # build: constant
-ORDER = _ORDER_CONTROL + tuple(HP_ORDER[c] + (HP_FIRST if c % 3 < 2 else 0)
-                               for c in range(len(HP_ORDER)))
+    SCHEMA = SettingsTable(_PACKED)
+    ORDER = _ORDER_ALL
+N_HP = len(SCHEMA) - HP_FIRST  # the heat pump's settings: 0 on a supermarket board
 # A row's fields: consts, so the build folds them into the code that reads a row
 # (rig.deploy.consts) and no name of them stays on the board's heap.
 NAME = const(0)
@@ -45,20 +82,13 @@ SCALE = const(5)
 
 
 def index(name):
-    """Schema index of a setting (KeyError if unknown). A linear search, not a dict:
-    names are looked up at import and on a settings change only, never per tick, and
-    a dict of every name would hold ~0.7 KB of the board's heap."""
-    i = _find(name)
+    """Schema index of a setting (KeyError if unknown). A search of the packed names,
+    not a dict: names are looked up at import and on a settings change only, never per
+    tick, and a dict of every name would hold ~0.7 KB of the board's heap."""
+    i = SCHEMA.find(name)
     if i < 0:
         raise KeyError(name)
     return i
-
-
-def _find(name):
-    for i in range(len(SCHEMA)):
-        if SCHEMA[i][0] == name:
-            return i
-    return -1
 
 
 def order_text(c):
@@ -71,7 +101,7 @@ def order_text(c):
         return "%s <= %s" % (lo[NAME], hi[NAME])
     if gap == 1:
         return "%s < %s" % (lo[NAME], hi[NAME])
-    return "%s >= %s + %g %s" % (hi[NAME], lo[NAME], gap / int(hi[SCALE]), hi[UNIT])
+    return "%s >= %s + %g %s" % (hi[NAME], lo[NAME], gap / hi[SCALE], hi[UNIT])
 
 
 class Settings:
@@ -79,7 +109,7 @@ class Settings:
     accepted change (the storage layer debounces and persists)."""
 
     def __init__(self):
-        self.values = [row[DEFAULT] for row in SCHEMA]
+        self.values = [SCHEMA.default(i) for i in range(len(SCHEMA))]
         # Settings the store keeps: the heat pump's rows only on a heat pump (co2hr.boot
         # sets it), so a supermarket board's copy holds what it uses.
         self.n_kept = HP_FIRST
@@ -91,8 +121,8 @@ class Settings:
         return self.values[index(name)]
 
     def check(self, i, value):
-        row = SCHEMA[i]
-        if not (value == value) or value < row[MIN] or value > row[MAX]:  # NaN fails too
+        if not (value == value) or value < SCHEMA.lo(i) or value > SCHEMA.hi(i):  # NaN too
+            row = SCHEMA[i]
             raise ValueError("%s=%s outside %s..%s %s" % (row[NAME], value, row[MIN], row[MAX],
                                                           row[UNIT]))
 
@@ -106,7 +136,7 @@ class Settings:
             a = ORDER[c]
             b = ORDER[c + 1]
             if lo <= a < hi or lo <= b < hi:
-                sc = int(SCHEMA[b][SCALE])
+                sc = SCHEMA.scale(b)
                 if round(float(v[b]) * sc) - round(float(v[a]) * sc) < ORDER[c + 2]:
                     return c
         return -1
@@ -134,7 +164,7 @@ class Settings:
                 c = self.broken(i, i + 1)
                 if c >= 0:
                     self.values[i] = old
-                    raise ValueError("%s=%s refused: %s" % (SCHEMA[i][NAME], value,
+                    raise ValueError("%s=%s refused: %s" % (SCHEMA.name(i), value,
                                                             order_text(c)))
             self.version += 1
             if self.on_change:
@@ -163,7 +193,7 @@ class Settings:
         """The kept settings by name (what the store writes)."""
         d = {}
         for i in range(self.n_kept):
-            d[SCHEMA[i][NAME]] = self.values[i]
+            d[SCHEMA.name(i)] = self.values[i]
         return d
 
     def load_dict(self, d):
@@ -172,7 +202,7 @@ class Settings:
         takes its defaults whole. Returns the names rejected."""
         rejected = []
         for name in d:
-            i = _find(name)
+            i = SCHEMA.find(name)
             if i < 0:
                 continue
             try:
@@ -185,10 +215,10 @@ class Settings:
             if c < 0:
                 break
             for k in self._group(ORDER[c]):
-                if self.values[k] != SCHEMA[k][DEFAULT]:
-                    self.values[k] = SCHEMA[k][DEFAULT]
-                    if SCHEMA[k][NAME] not in rejected:
-                        rejected.append(SCHEMA[k][NAME])
+                if self.values[k] != SCHEMA.default(k):
+                    self.values[k] = SCHEMA.default(k)
+                    if SCHEMA.name(k) not in rejected:
+                        rejected.append(SCHEMA.name(k))
         self.version += 1  # what was made from the defaults is made again from these
         return rejected
 

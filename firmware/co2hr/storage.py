@@ -74,7 +74,7 @@ import json
 
 from micropython import const
 
-from co2hr.settings import DEFAULT, SCALE, SCHEMA
+from co2hr.settings import SCHEMA
 from co2hr.ticks import ticks_add, ticks_diff
 
 _FORMAT = const(1)  # slot file layout
@@ -168,22 +168,22 @@ def _u32(x):
     return type(x) is int and 0 <= x <= _U32  # type(): true/false are not counts
 
 
-def _setting_kind_ok(row, x):
-    """x is a number of the kind the setting holds (the range is checked later)."""
+def _setting_kind_ok(i, x):
+    """x is a number of the kind setting i holds (the range is checked later)."""
     if type(x) is int:
         return True
     if type(x) is not float or not (x - x == 0.0):  # NaN and inf fail x - x == 0
         return False
-    return not (row[SCALE] == 1 and type(row[DEFAULT]) is int)
+    return not SCHEMA.holds_int(i)
 
 
 def _check_settings(d):
     if type(d) is not dict:
         return "settings"
     for i in range(len(SCHEMA)):
-        row = SCHEMA[i]
-        if row[0] in d and not _setting_kind_ok(row, d[row[0]]):
-            return "setting " + row[0]
+        name = SCHEMA.name(i)
+        if name in d and not _setting_kind_ok(i, d[name]):
+            return "setting " + name
     return ""
 
 

@@ -46,10 +46,8 @@ from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import evregs as EV
 from co2hr.modbus.crc import crc16
 from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_FUNCTION, INPUT
-from co2hr.settings import HP_FIRST, HP_SCHEMA, SCHEMA
+from co2hr.settings import HP_FIRST, N_COMM, N_CONTROL, N_HP, SCHEMA
 from co2hr.settings import index as _sidx
-from co2hr.settings_comm import COMM_SCHEMA
-from co2hr.settings_control import CONTROL_SCHEMA
 from co2hr.status import (
     COMMANDS,
     COUNTERS,
@@ -256,7 +254,7 @@ IDENT = (  # build: host-only strings
 )
 
 _I_CODE = _sidx("unlock_code")  # build: constant
-UNLOCK_CODE = SCHEMA[_I_CODE][1]  # the factory code: the default of the setting unlock_code
+UNLOCK_CODE = SCHEMA.default(_I_CODE)  # the factory code: the default of the setting unlock_code
 
 # Unit and scale of an input/output from its name's unit suffix (io.py names carry units).
 _SUFFIX = (("_bar", "bar", 10, "i16"), ("_c", "degC", 10, "i16"), ("_v", "V", 100, "i16"),
@@ -275,7 +273,6 @@ def _setting_type(lo):  # build: host-only
 
 
 # Groups: (table, base, source, count, words per item, access, first settings index)
-N_CONTROL = len(CONTROL_SCHEMA)  # build: constant
 GROUPS = (
     (INPUT, 0, _S_IN, len(INPUTS), 1, "r", 0),
     (INPUT, 100, _S_OUT, len(OUTPUTS), 1, "r", 0),
@@ -300,7 +297,7 @@ GROUPS = (
     (INPUT, 2000, _S_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
     (INPUT, 2100, _S_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
-    (HOLDING, 400, S_SETTING, len(COMM_SCHEMA), 1, "rw", N_CONTROL),
+    (HOLDING, 400, S_SETTING, N_COMM, 1, "rw", N_CONTROL),
     (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
     (HOLDING, 600, _S_UNLOCK, 1, 1, "rw", 0),
     (HOLDING, 620, EV.S_CLOCKSET, EV.count(EV.S_CLOCKSET), 1, "rw", 0),
@@ -324,7 +321,7 @@ HP_GROUPS = (
     (INPUT, 340, _S_HP_COUNTER, len(HP_COUNTERS), 2, "r", 0),
     (INPUT, 2400, _S_HP_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
     (INPUT, 2500, _S_HP_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
-    (HOLDING, 200, S_SETTING, len(HP_SCHEMA), 1, "rw", HP_FIRST),
+    (HOLDING, 200, S_SETTING, N_HP, 1, "rw", HP_FIRST),
     (HOLDING, 300, _S_PRICE, N_PRICE_WORDS, 1, "rw", 0),
 )
 
@@ -553,14 +550,12 @@ class RegisterMap:
         for g in served(hp):
             seg[g[0]].append(g)
         self.seg = seg
-        schema = SCHEMA
-        self.set_signed = bytearray(len(schema))
-        self.set_int = bytearray(len(schema))
-        for i in range(len(schema)):
-            r = schema[i]
-            self.set_signed[i] = 1 if r[2] < 0 else 0
-            self.set_int[i] = 1 if (r[5] == 1 and isinstance(r[1], int)) else 0
-        self.schema = schema
+        n = len(SCHEMA)
+        self.set_signed = bytearray(n)
+        self.set_int = bytearray(n)
+        for i in range(n):
+            self.set_signed[i] = 1 if SCHEMA.lo(i) < 0 else 0
+            self.set_int[i] = 1 if SCHEMA.holds_int(i) else 0
         parts = VERSION.split(".")
         self.ident = [0] * (len(IDENT) + 1)
         for k in range(3):
@@ -693,7 +688,7 @@ class RegisterMap:
         x = raw - 0x10000 if self.set_signed[k] and raw > 32767 else raw
         if self.set_int[k]:
             return x
-        return x / self.schema[k][5]  # boxed float: allocates (documented)
+        return x / SCHEMA.scale(k)  # boxed float: allocates (documented)
 
     def _cmd_value(self, i, raw):
         r = COMMANDS[i]
@@ -772,7 +767,7 @@ class RegisterMap:
             k = g[6] + i
             if k == _I_CODE:
                 return 0  # never readable
-            return _to_reg(self.settings.values[k], self.schema[k][5], self.set_signed[k])
+            return _to_reg(self.settings.values[k], SCHEMA.scale(k), self.set_signed[k])
         if src >= EV.S_FIRST:
             return self.ev.read(src, off, self.session)
         return self._read_more(src, i, addr)

@@ -14,7 +14,8 @@ imports those) lose what a `# build:` marker on its first line names:
     _I_TZ = _sidx("tz_offset_min")  # build: constant -> `_I_TZ = const(<value>)`: no
                                                         global, no name on the heap (a
                                                         public one is then folded into
-                                                        its users: rig.deploy.consts)
+                                                        its users: rig.deploy.consts);
+                                                        a bytes value: a bytes literal
     TABLE_NAMES = ("coil", ...)  # build: host-only  -> the assignment is left out
     ALARMS = (  # build: host-only fields 1 2        -> in each row, fields 1 and 2 are ""
     DIAG = (  # build: host-only strings             -> every string in it is ""
@@ -66,15 +67,21 @@ def _constant_body(lines, node: ast.FunctionDef, module: str) -> None:
 
 def _constant_assign(lines, node: ast.Assign, module: str) -> None:
     """NAME = <expression>  ->  NAME = const(<its value>), the value computed here in
-    CPython (the same on every board: setting indexes, table lengths)."""
+    CPython (the same on every board: setting indexes, table lengths); a bytes value
+    becomes a bytes literal (a packed table: a board running from ROMFS keeps it in
+    flash, co2hr.settings_table)."""
     if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
         raise StripError(f"{module} line {node.lineno}: a build-time constant assigns one name")
     name = node.targets[0].id
     value = getattr(importlib.import_module(module), name)
-    if type(value) is not int:
-        raise StripError(f"{module}.{name} must be an int, not {value!r}")
+    if type(value) is bytes:
+        literal = repr(value)
+    elif type(value) is int:
+        literal = f"const({value})"
+    else:
+        raise StripError(f"{module}.{name} must be an int or bytes, not {value!r}")
     _blank(lines, node.lineno, node.end_lineno)
-    lines[node.lineno - 1] = f"{name} = const({value})\n"
+    lines[node.lineno - 1] = f"{name} = {literal}\n"
 
 
 def _strings(node: ast.expr, fields: tuple[int, ...] | None) -> list[ast.Constant]:

@@ -32,7 +32,7 @@ def broken(values: dict[str, float]) -> str | None:
     break, in words with the two values; None when they keep every order."""
     s = S.Settings()
     for name, v in values.items():
-        k = S._find(name)
+        k = S.SCHEMA.find(name)
         if k >= 0:
             s.values[k] = v
     c = s.broken()

@@ -90,7 +90,8 @@ def test_constant_assignments_are_their_values_computed_in_cpython():
         path = root.joinpath(*mod.split(".")[1:]).with_suffix(".py")
         out = strip(path.read_text(), mod).splitlines()[line - 1]
         value = getattr(importlib.import_module(mod), name)
-        assert out == f"{name} = const({value})", (mod, out)
+        literal = repr(value) if type(value) is bytes else f"const({value})"  # packed tables
+        assert out == f"{name} = {literal}", (mod, out)
 
 
 def test_the_firmware_as_the_board_gets_it():

@@ -14,6 +14,8 @@ import yaml
 
 from co2hr.io import N_IN
 from co2hr.modbus import registers as R
+from co2hr.settings_comm import COMM_SCHEMA
+from co2hr.settings_control import CONTROL_SCHEMA
 from rig.regs import homeassistant as ha
 
 REPO = Path(__file__).resolve().parents[3]
@@ -97,7 +99,7 @@ def test_home_assistant_package_loads_and_has_every_exported_register():
     want = {(t, a) for t, a, *r in R.rows(hp=0)
             if (t == "input" and not r[0].startswith("alarm_hist_"))
             or (t == "holding" and a < R.MIRROR_BASE and r[0] in
-                {row[0] for row in R.CONTROL_SCHEMA + R.COMM_SCHEMA})}
+                {row[0] for row in CONTROL_SCHEMA + COMM_SCHEMA})}
     assert set(sensors) == want
     for (t, a), s in sensors.items():
         fw = FIRMWARE_ROWS[(t, a)]
