@@ -151,9 +151,9 @@ class HpController:
     def command(self, i, value):
         if i < 0 or i >= S.N_COMMANDS:
             raise ValueError("no command %d" % i)
-        row = S.COMMANDS[i]
-        if not (value == value) or value < row[1] or value > row[2]:
-            raise ValueError("%s=%s outside %s..%s" % (row[0], value, row[1], row[2]))
+        t = S.COMMAND_TABLE
+        if not (value == value) or value < t.lo(i) or value > t.hi(i):  # NaN fails too
+            raise ValueError("%s=%s outside %s..%s" % (t.name(i), value, t.lo(i), t.hi(i)))
         if i == S.CMD_ALARM_ACK:
             if value:
                 self.alarms.ack_all(self.now_s)

@@ -7,8 +7,12 @@
 # COMMANDS row: (name, min, max, unit, scale)      volatile writable values:
 #               controller.command(i, value) acts on them (not persisted)
 # Each row's description is the `#:` comment above it: documentation only, read by
-# the host tools (rig.regs.fwdoc), so it costs the board no heap.
+# the host tools (rig.regs.fwdoc), so it costs the board no heap. The tables themselves
+# stay on the host too: a board gets what it reads of them (the scales, the commands'
+# limits) as bytes the build computes (the end of this file).
 from micropython import const
+
+from co2hr.settings_table import SettingsTable
 
 ST_MODE = const(0)
 ST_P_GC_REF = const(1)
@@ -60,7 +64,7 @@ GCB_REC_OFF = const(0)
 GCB_REC_OPEN = const(1)  # the low-ambient GC bypass is open (co2hr.gc_bypass)
 GCB_REC_NO_BACKFLOW = const(2)  # the HPEV is shut against backflow (co2hr.gc_pressure)
 
-STATUS = (  # build: host-only fields 0 1
+STATUS = (  # build: host-only
     #: Active mode: 0 Off, 1 Standby, 2 Max-COP, 3 Heat recovery, 4 Manual
     ("mode", "", 1),
     #: Gas cooler pressure reference in force
@@ -141,7 +145,7 @@ CNT_ALARMS = const(9)
 CNT_HP_STOPS = const(10)
 CNT_COMP_STARTS = const(11)
 N_COUNTERS = const(12)
-COUNTERS = (  # build: host-only fields 0 1
+COUNTERS = (  # build: host-only
     #: Seconds since boot (not restored)
     ("uptime_s", "s", 1),
     #: Compressor running as a refrigeration plant (surplus heat only)
@@ -179,7 +183,7 @@ CMD_BMS_DEMAND = const(12)
 CMD_MAN_INJ_STOP = const(13)  # the manual value of io.DO_INJ_STOP (appended at the end)
 CMD_MAN_COMP_SPEED = const(14)  # the manual value of io.AO_COMP_SPEED (heat pump)
 N_COMMANDS = const(15)
-COMMANDS = (
+COMMANDS = (  # build: host-only
     #: Write 1 to acknowledge all alarms (reads 0; the alarm words say what stays active)
     ("alarm_ack", 0, 1, "", 1),
     #: Manual HPEV opening (mode Manual); -1 = auto
@@ -234,7 +238,7 @@ HS_SCOP = const(14)
 HS_COMP_WANT = const(15)
 HS_PRICE_CHEAP = const(16)
 N_HP_STATUS = const(17)
-HP_STATUS = (  # build: host-only fields 0 1
+HP_STATUS = (  # build: host-only
     #: HPEV: the pressure of best heating COP for the CO2 leaving the gas cooler
     ("hp_p_opt_bar", "bar", 10),
     #: HPEV: the least pressure that reaches the supply setpoint (plus the margin)
@@ -286,7 +290,7 @@ HC_DEFROST_S = const(5)
 HC_DEFROST_WH = const(6)
 HC_GRID_OFF = const(7)
 N_HP_COUNTERS = const(8)
-HP_COUNTERS = (  # build: host-only fields 0 1
+HP_COUNTERS = (  # build: host-only
     #: Compressor running
     ("hp_run_s", "s", 1),
     #: Heat delivered to the district heating (heat meter)
@@ -304,3 +308,23 @@ HP_COUNTERS = (  # build: host-only fields 0 1
     #: Time the grid enable was off
     ("hp_grid_off_s", "s", 1),
 )
+
+
+def _scales(rows):  # build: host-only
+    return bytes(r[2] for r in rows)
+
+
+def _commands():  # build: host-only
+    from co2hr.settings_table import pack
+
+    return pack((tuple((r[0], 0) + r[1:] for r in COMMANDS),))
+
+
+# What a board reads of the tables above: they stay on the host (their names are
+# documentation), the build computes these from them (bytes: in flash from ROMFS).
+STATUS_SCALE = _scales(STATUS)  # build: constant
+HP_STATUS_SCALE = _scales(HP_STATUS)  # build: constant
+# COMMANDS packed as settings rows whose default is 0 (co2hr.settings_table): a
+# command's name(), lo(), hi() and scale()
+_COMMANDS_PACKED = _commands()  # build: constant
+COMMAND_TABLE = SettingsTable(_COMMANDS_PACKED)

@@ -60,3 +60,24 @@ def test_a_row_that_cannot_be_packed_is_refused():
             raise AssertionError("packed %r" % (bad,))
         except ValueError:
             pass
+
+
+def test_the_commands_limits_read_back_as_written():
+    from co2hr.status import (
+        COMMAND_TABLE,
+        COMMANDS,
+        HP_STATUS,
+        HP_STATUS_SCALE,
+        STATUS,
+        STATUS_SCALE,
+    )
+
+    assert len(COMMAND_TABLE) == len(COMMANDS)
+    for i in range(len(COMMANDS)):
+        name, lo, hi, unit, scale = COMMANDS[i]
+        t = COMMAND_TABLE
+        assert (t.name(i), t.lo(i), t.hi(i), t.unit(i), t.scale(i)) == (name, lo, hi, unit,
+                                                                          scale)
+        assert type(t.lo(i)) is type(lo) and type(t.hi(i)) is type(hi)
+    assert list(STATUS_SCALE) == [r[2] for r in STATUS]
+    assert list(HP_STATUS_SCALE) == [r[2] for r in HP_STATUS]

@@ -49,13 +49,14 @@ from co2hr.modbus.pdu import COILS, DISCRETE, HOLDING, ILLEGAL_ADDRESS, ILLEGAL_
 from co2hr.settings import HP_FIRST, N_COMM, N_CONTROL, N_HP, SCHEMA
 from co2hr.settings import index as _sidx
 from co2hr.status import (
-    COMMANDS,
-    COUNTERS,
-    HP_COUNTERS,
-    HP_STATUS,
+    COMMAND_TABLE,
+    HP_STATUS_SCALE,
+    N_COMMANDS,
     N_COUNTERS,
+    N_HP_COUNTERS,
+    N_HP_STATUS,
     N_STATUS,
-    STATUS,
+    STATUS_SCALE,
 )
 from co2hr.ticks import ticks_diff
 
@@ -276,8 +277,8 @@ def _setting_type(lo):  # build: host-only
 GROUPS = (
     (INPUT, 0, _S_IN, len(INPUTS), 1, "r", 0),
     (INPUT, 100, _S_OUT, len(OUTPUTS), 1, "r", 0),
-    (INPUT, 200, _S_STATUS, len(STATUS), 1, "r", 0),
-    (INPUT, 300, _S_COUNTER, len(COUNTERS), 2, "r", 0),
+    (INPUT, 200, _S_STATUS, N_STATUS, 1, "r", 0),
+    (INPUT, 300, _S_COUNTER, N_COUNTERS, 2, "r", 0),
     (INPUT, 400, _S_DIAG, N_DIAG, 2, "r", 0),
     (INPUT, 500, _S_ALARM_WORD, N_ALARM_WORDS, 1, "r", 0),
     (INPUT, 520, _S_HIST, 1 + HIST_N * _HIST_WORDS, 1, "r", 0),
@@ -298,12 +299,12 @@ GROUPS = (
     (INPUT, 2100, _S_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
     (HOLDING, 0, S_SETTING, N_CONTROL, 1, "rw", 0),
     (HOLDING, 400, S_SETTING, N_COMM, 1, "rw", N_CONTROL),
-    (HOLDING, 500, _S_COMMAND, len(COMMANDS), 1, "rw", 0),
+    (HOLDING, 500, _S_COMMAND, N_COMMANDS, 1, "rw", 0),
     (HOLDING, 600, _S_UNLOCK, 1, 1, "rw", 0),
     (HOLDING, 620, EV.S_CLOCKSET, EV.count(EV.S_CLOCKSET), 1, "rw", 0),
     (HOLDING, 630, EV.S_FROM, EV.count(EV.S_FROM), 2, "rw", 0),
     (HOLDING, MIRROR_BASE, _S_MIRROR, MIRROR_BASE, 1, "r", 0),
-    (COILS, 0, _S_CMD_BIT, len(COMMANDS), 1, "rw", 0),
+    (COILS, 0, _S_CMD_BIT, N_COMMANDS, 1, "rw", 0),
     (DISCRETE, 0, _S_VALID, len(INPUTS), 1, "r", 0),
     (DISCRETE, 100, _S_OUT_ON, len(OUTPUTS), 1, "r", 0),
     (DISCRETE, 200, _S_ALARM_BIT, N_ALARMS, 1, "r", 0),
@@ -317,8 +318,8 @@ GROUPS = (
 # so one FC 16 of 300..326 sets it whole.
 N_PRICE_WORDS = const(27)
 HP_GROUPS = (
-    (INPUT, 240, _S_HP_STATUS, len(HP_STATUS), 1, "r", 0),
-    (INPUT, 340, _S_HP_COUNTER, len(HP_COUNTERS), 2, "r", 0),
+    (INPUT, 240, _S_HP_STATUS, N_HP_STATUS, 1, "r", 0),
+    (INPUT, 340, _S_HP_COUNTER, N_HP_COUNTERS, 2, "r", 0),
     (INPUT, 2400, _S_HP_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
     (INPUT, 2500, _S_HP_CAL_MONTH, N_MONTHS * SLOT_WORDS, 1, "r", 0),
     (HOLDING, 200, S_SETTING, N_HP, 1, "rw", HP_FIRST),
@@ -354,7 +355,7 @@ def setting_address(k):
 
 
 def _is_bool_command(i):
-    return COMMANDS[i][1] == 0 and COMMANDS[i][2] == 1
+    return COMMAND_TABLE.lo(i) == 0 and COMMAND_TABLE.hi(i) == 1
 
 
 def rows(doc=None, hp=None):  # build: host-only
@@ -385,6 +386,8 @@ def rows(doc=None, hp=None):  # build: host-only
 
 def _row(src, i, first):  # build: host-only
     # -> (name, unit, scale, type, access, min, max) or None (gap)
+    from co2hr.status import COMMANDS, COUNTERS, STATUS
+
     if src == _S_IN:
         k = _kind(INPUTS[i])
         return (INPUTS[i], k[1], k[2], k[3], "r", "", "")
@@ -459,6 +462,8 @@ def _row(src, i, first):  # build: host-only
 
 
 def _hp_row(src, i):  # build: host-only
+    from co2hr.status import HP_COUNTERS, HP_STATUS
+
     if src == _S_HP_STATUS:
         st = HP_STATUS[i]
         return (st[0], st[1], st[2], "i16", "r", "", "")
@@ -477,8 +482,12 @@ def _hp_row(src, i):  # build: host-only
     return None
 
 
-def _cal_row(months, i, names=COUNTERS, first=1, pre=""):  # build: host-only
-    # names[first..]: the counters the calendar keeps (co2hr.encal.Calendar's first)
+def _cal_row(months, i, names=None, first=1, pre=""):  # build: host-only
+    # names[first..]: the counters the calendar keeps (co2hr.encal.Calendar's first);
+    # None: COUNTERS
+    from co2hr.status import COUNTERS
+
+    names = COUNTERS if names is None else names
     j, w = i // SLOT_WORDS, i % SLOT_WORDS
     pre += ("month_%d_" if months else "season_%d_") % j
     if w == 0:
@@ -654,9 +663,8 @@ class RegisterMap:
                 return False
             return True
         if src == _S_COMMAND or src == _S_CMD_BIT:
-            r = COMMANDS[i]
             v = self._cmd_value(i, raw)
-            return r[1] <= v <= r[2]
+            return COMMAND_TABLE.lo(i) <= v <= COMMAND_TABLE.hi(i)
         if src >= EV.S_FIRST:
             return self.ev.value_ok(src, addr - g[1], raw)
         if src == _S_PRICE:
@@ -691,9 +699,9 @@ class RegisterMap:
         return x / SCHEMA.scale(k)  # boxed float: allocates (documented)
 
     def _cmd_value(self, i, raw):
-        r = COMMANDS[i]
-        x = raw - 0x10000 if r[1] < 0 and raw > 32767 else raw
-        return x if r[4] == 1 else x / r[4]
+        sc = COMMAND_TABLE.scale(i)
+        x = raw - 0x10000 if COMMAND_TABLE.lo(i) < 0 and raw > 32767 else raw
+        return x if sc == 1 else x / sc
 
     def write(self, table, addr, raw):
         g = self._find(table, addr)
@@ -743,7 +751,7 @@ class RegisterMap:
         if src == _S_OUT:
             return _to_reg(self.app.out[i], _kind(OUTPUTS[i])[2], False)
         if src == _S_STATUS:
-            return _to_reg(c.status[i], STATUS[i][2], True)
+            return _to_reg(c.status[i], STATUS_SCALE[i], True)
         if src == _S_COUNTER:
             return EV.word32(int(c.counters[i]), off)
         if src == _S_HP_COUNTER:  # (the heat pump's follow COUNTERS in its list)
@@ -778,8 +786,7 @@ class RegisterMap:
             v = c.command_value(i)
             if src == _S_CMD_BIT:
                 return 1 if v else 0
-            r = COMMANDS[i]
-            return _to_reg(v, r[4], r[1] < 0)
+            return _to_reg(v, COMMAND_TABLE.scale(i), COMMAND_TABLE.lo(i) < 0)
         if src == _S_UNLOCK:
             return self.session.seconds_left()
         if src == _S_VALID:
@@ -811,7 +818,7 @@ class RegisterMap:
     def _read_hp(self, src, i):
         c = self.control
         if src == _S_HP_STATUS:
-            return _to_reg(c.status[N_STATUS + i], HP_STATUS[i][2], True)
+            return _to_reg(c.status[N_STATUS + i], HP_STATUS_SCALE[i], True)
         if src == _S_HP_CAL_SEASON or src == _S_HP_CAL_MONTH:
             return c.energy.cal.word(src == _S_HP_CAL_MONTH, i)
         if src == _S_PRICE:
