@@ -81,7 +81,7 @@ SENSOR_ALARMS = (
     (AI_T_COIL, A_T_COIL_SENSOR),
 )
 
-ALARMS = (  # build: host-only fields 1 2
+ALARMS = (  # build: host-only
     #: cause: The gas cooler pressure stayed above p_hp_alarm_bar for 5 s: the heat is not
     #:   rejected (fans failed, capped or slow, the gas cooler coil fouled or blocked, a very
     #:   hot ambient), the HPEV does not open (stuck, frozen, undersized), too much charge on
@@ -369,7 +369,22 @@ ALARMS = (  # build: host-only fields 1 2
     #: action: Ask the network for a colder return (the substations' settings, bypasses).
     (83, "return_high", "District-heating return high (COP falls)", 4, 300, 1, False),
 )
-N_ALARMS = len(ALARMS)
+N_ALARMS = len(ALARMS)  # build: constant
+
+
+def _column(k, width=1):  # build: host-only
+    """Field k of every ALARMS row as bytes, width bytes each (little-endian)."""
+    return b"".join(int(r[k]).to_bytes(width, "little") for r in ALARMS)
+
+
+# What a board reads of ALARMS: the table stays on the host (its names and texts are
+# documentation), the build computes these columns from it (bytes: in flash from
+# ROMFS). Delays are u16, little-endian.
+ALARM_CODE = _column(0)  # build: constant
+ALARM_PRIO = _column(3)  # build: constant
+ALARM_DELAY_S = _column(4, 2)  # build: constant
+ALARM_HYST = _column(5)  # build: constant
+ALARM_LATCHED = _column(6)  # build: constant
 HIST_N = const(32)
 
 
@@ -382,12 +397,14 @@ class Alarms:
         self.acked = bytearray(n)
         self.cause = bytearray(n)
         self._since = [-1.0] * n  # time the cause began, -1 = no cause
-        # the table's own numbers (ints compare with floats; float() would box copies)
-        self.delay_s = [r[4] for r in ALARMS]
-        self.hyst = [r[5] for r in ALARMS]
-        self.latched = bytearray([1 if r[6] else 0 for r in ALARMS])
-        self.prio = bytearray([r[3] for r in ALARMS])
-        self.code = bytearray([r[0] for r in ALARMS])
+        # the table's own numbers (ints compare with floats; float() would box copies),
+        # read-only: the columns themselves
+        d = ALARM_DELAY_S
+        self.delay_s = [d[2 * i] | d[2 * i + 1] << 8 for i in range(n)]
+        self.hyst = ALARM_HYST
+        self.latched = ALARM_LATCHED
+        self.prio = ALARM_PRIO
+        self.code = ALARM_CODE
         self.activations = 0  # counter of rising edges
         self._h_t = [0] * HIST_N
         self._h_code = bytearray(HIST_N)

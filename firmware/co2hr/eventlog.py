@@ -42,7 +42,7 @@
 from micropython import const
 
 from co2hr import VERSION
-from co2hr.alarms import ALARMS
+from co2hr.alarms import ALARM_CODE
 from co2hr.evstore import REC, SEQ_MOD, seal, sealed
 from co2hr.io import AI_P_GC
 from co2hr.settings import SCHEMA
@@ -118,8 +118,8 @@ _CODE_LOG_FAULT = const(51)
 
 
 def _alarm_row(code):
-    for i in range(len(ALARMS)):
-        if ALARMS[i][0] == code:
+    for i in range(len(ALARM_CODE)):
+        if ALARM_CODE[i] == code:
             return i
     raise ValueError("no alarm %d" % code)
 

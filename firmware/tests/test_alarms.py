@@ -81,3 +81,26 @@ def test_words_and_history():
         pass
     a.history_clear()
     assert a.history_len() == 0
+
+
+def test_the_board_columns_are_the_tables_fields():
+    # What a board reads of ALARMS (the build computes the columns; the table itself
+    # stays on the host): every row's code, priority, delay, hysteresis and latch.
+    from co2hr.alarms import (
+        ALARM_CODE,
+        ALARM_DELAY_S,
+        ALARM_HYST,
+        ALARM_LATCHED,
+        ALARM_PRIO,
+        ALARMS,
+        N_ALARMS,
+    )
+
+    a = Alarms()
+    assert N_ALARMS == len(ALARMS) == len(ALARM_CODE) == len(a.delay_s)
+    for i in range(N_ALARMS):
+        code, _name, _text, prio, delay_s, hyst, latched = ALARMS[i]
+        assert (ALARM_CODE[i], ALARM_PRIO[i], ALARM_HYST[i]) == (code, prio, hyst)
+        assert ALARM_DELAY_S[2 * i] | ALARM_DELAY_S[2 * i + 1] << 8 == delay_s == a.delay_s[i]
+        assert ALARM_LATCHED[i] == (1 if latched else 0) == a.latched[i]
+        assert (a.code[i], a.prio[i], a.hyst[i]) == (code, prio, hyst)

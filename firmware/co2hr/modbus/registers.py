@@ -40,7 +40,7 @@ import gc
 from micropython import const
 
 from co2hr import VERSION
-from co2hr.alarms import ALARMS, N_ALARMS
+from co2hr.alarms import N_ALARMS
 from co2hr.encal import N_MONTHS, N_SEASONS, SLOT_WORDS
 from co2hr.io import INPUTS, OUTPUTS
 from co2hr.modbus import evregs as EV
@@ -386,6 +386,7 @@ def rows(doc=None, hp=None):  # build: host-only
 
 def _row(src, i, first):  # build: host-only
     # -> (name, unit, scale, type, access, min, max) or None (gap)
+    from co2hr.alarms import ALARMS
     from co2hr.status import COMMANDS, COUNTERS, STATUS
 
     if src == _S_IN:
