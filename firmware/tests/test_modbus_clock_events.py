@@ -158,3 +158,16 @@ def test_each_master_moves_its_own_window_without_unlocking():
     tcp(app, hw, 1, "close")
     tcp(app, hw, 1, "open")  # a new connection starts at the newest again
     assert _words(tcp_req(app, hw, 1, "03 0276 0002")) == [0, 0]
+
+
+def test_the_board_columns_are_the_tables_counts_and_limits():
+    # What a board reads of evregs' tables (the build computes it; they stay on the
+    # host): every source's row count and the clock block's limits.
+    from co2hr.modbus import evregs as EV
+
+    for src in (EV.S_CLOCK, EV.S_CLOCK32, EV.S_EVLOG32, EV.S_EVLOG, EV.S_CLOCKSET):
+        assert EV.count(src) == len(EV.table(src))
+    lim = EV._CLOCKSET_LIMITS
+    for k in range(len(EV.CLOCKSET)):
+        r = EV.CLOCKSET[k]
+        assert (EV._u16(lim, 2 * k), EV._u16(lim, 2 * k + 1)) == (r[3], r[4])

@@ -1,22 +1,32 @@
 # CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), table-driven. The table is
-# built once at import into a preallocated array; crc16() allocates nothing.
-from array import array
+# computed by the build (bytes: in flash when the firmware runs from ROMFS), its low
+# and high bytes apart; crc16() allocates nothing.
 
-_TABLE = array("H", [0] * 256)
-for _i in range(256):
-    _c = _i
-    for _k in range(8):
-        _c = (_c >> 1) ^ 0xA001 if _c & 1 else _c >> 1
-    _TABLE[_i] = _c
+
+def _table(shift):  # build: host-only
+    """Byte `shift` (0 low, 8 high) of the CRC table's 256 entries."""
+    out = bytearray(256)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xA001 if c & 1 else c >> 1
+        out[i] = (c >> shift) & 0xFF
+    return bytes(out)
+
+
+_LO = _table(0)  # build: constant
+_HI = _table(8)  # build: constant
 
 
 def crc16(buf, start, end):
     """CRC of buf[start:end] (bytearray, bytes or memoryview). On the wire the low
     byte goes first."""
     c = 0xFFFF
-    t = _TABLE
+    lo = _LO
+    hi = _HI
     for i in range(start, end):
-        c = (c >> 8) ^ t[(c ^ buf[i]) & 0xFF]
+        k = (c ^ buf[i]) & 0xFF
+        c = (c >> 8) ^ (lo[k] | hi[k] << 8)
     return c
 
 

@@ -42,7 +42,7 @@ _HALF = const(0x20000000)
 _ILLEGAL_VALUE = const(3)
 
 # Rows: (name, unit, type, min, max); the description is the `#:` comment above.
-CLOCK = (  # build: host-only fields 0 1 2
+CLOCK = (  # build: host-only
     #: 1 once the clock is set (alarm clock_not_set until then)
     ("clock_set", "", "u16", 0, 1),
     #: Who set the clock last: 0 nobody, 1 Modbus (holding 620..625), 2 NTP, 3 the board RTC
@@ -66,13 +66,13 @@ CLOCK = (  # build: host-only fields 0 1 2
     #: Local weekday: 0 Monday .. 6 Sunday
     ("clock_weekday", "", "u16", 0, 6),
 )
-CLOCK32 = (  # build: host-only fields 0 1 2
+CLOCK32 = (  # build: host-only
     #: The clock as Unix time (UTC; 0 while not set)
     ("clock_unix_s", "s", "u32", 0, 4294967295),
     #: Seconds since the clock was last set (NTP keeps this small)
     ("clock_set_age_s", "s", "u32", 0, 4294967295),
 )
-EVLOG32 = (  # build: host-only fields 0 1 2
+EVLOG32 = (  # build: host-only
     #: Seq of the oldest event-log entry kept
     ("ev_oldest_seq", "", "u32", 0, 4294967295),
     #: Seq of the newest event-log entry (the oldest - 1 while the log is empty)
@@ -85,7 +85,7 @@ EVLOG32 = (  # build: host-only fields 0 1 2
     #: Event-log appends written to flash since boot
     ("ev_appends", "", "u32", 0, 4294967295),
 )
-EVLOG = (  # build: host-only fields 0 1 2
+EVLOG = (  # build: host-only
     #: Event-log entries waiting in RAM for their append (lost by a power cut)
     ("ev_pending", "", "u16", 0, 16),
     #: Event-log appends that failed since boot (alarm event_log_fault while they do)
@@ -93,7 +93,7 @@ EVLOG = (  # build: host-only fields 0 1 2
     #: Entries the log always keeps (it holds up to 5/4 of this)
     ("ev_capacity", "", "u16", 0, 65535),
 )
-CLOCKSET = (  # build: host-only fields 0 1 2
+CLOCKSET = (  # build: host-only
     #: Clock, UTC: year. Write holding 620..625 in one FC 16 (needs the service unlock)
     ("clock_set_year", "", "u16", 2024, 2099),
     #: Clock, UTC: month
@@ -114,7 +114,7 @@ _WIN_NAMES = (("ev_window_seq", "", "u32"), None, ("ev_window_n", "", "u16"),  #
               ("b", "", "u16"), ("seq", "", "u16"))
 
 
-def table(src):
+def table(src):  # build: host-only
     """The row table of a table-backed source of this module."""
     if src == S_CLOCK:
         return CLOCK
@@ -127,13 +127,33 @@ def table(src):
     return CLOCKSET
 
 
+def _counts():  # build: host-only
+    return bytes(len(table(src)) for src in range(S_CLOCK, S_CLOCKSET + 1))
+
+
+def _limits():  # build: host-only
+    return b"".join(r[3].to_bytes(2, "little") + r[4].to_bytes(2, "little")
+                    for r in CLOCKSET)
+
+
+# What a board reads of the tables above (they stay on the host: their names are
+# documentation), computed by the build: the row count of each source S_CLOCK..
+# S_CLOCKSET, and CLOCKSET's min and max (u16 each, little-endian).
+_COUNTS = _counts()  # build: constant
+_CLOCKSET_LIMITS = _limits()  # build: constant
+
+
 def count(src):
     """Items in the group of src (GROUPS' count column)."""
     if src == S_WINDOW:
         return WIN_WORDS
     if src == S_FROM:
         return 1
-    return len(table(src))
+    return _COUNTS[src - S_CLOCK]
+
+
+def _u16(b, k):
+    return b[2 * k] | b[2 * k + 1] << 8
 
 
 def row(src, i):  # build: host-only
@@ -325,8 +345,8 @@ class EvRegs:
     # --- writes ---------------------------------------------------------------------
     def value_ok(self, src, off, raw):
         if src == S_CLOCKSET:
-            r = CLOCKSET[off]
-            return r[3] <= raw <= r[4]
+            lim = _CLOCKSET_LIMITS
+            return _u16(lim, 2 * off) <= raw <= _u16(lim, 2 * off + 1)
         return off == 1 or raw < (SEQ_MOD >> 16)  # the index: below 2**30
 
     def write(self, src, off, raw, session):
