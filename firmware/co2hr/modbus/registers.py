@@ -273,8 +273,9 @@ def _setting_type(lo):  # build: host-only
     return "i16" if lo < 0 else "u16"
 
 
-# Groups: (table, base, source, count, words per item, access, first settings index)
-GROUPS = (
+# Groups: (table, base, source, count, words per item, access, first settings index).
+# A board reads them packed (GROUP_RECORDS below): the tuples stay on the host.
+GROUPS = (  # build: host-only
     (INPUT, 0, _S_IN, len(INPUTS), 1, "r", 0),
     (INPUT, 100, _S_OUT, len(OUTPUTS), 1, "r", 0),
     (INPUT, 200, _S_STATUS, N_STATUS, 1, "r", 0),
@@ -317,7 +318,7 @@ GROUPS = (
 # u32): writing its low word (26) hands the vector to the schedule (co2hr.hp_schedule),
 # so one FC 16 of 300..326 sets it whole.
 N_PRICE_WORDS = const(27)
-HP_GROUPS = (
+HP_GROUPS = (  # build: host-only
     (INPUT, 240, _S_HP_STATUS, N_HP_STATUS, 1, "r", 0),
     (INPUT, 340, _S_HP_COUNTER, N_HP_COUNTERS, 2, "r", 0),
     (INPUT, 2400, _S_HP_CAL_SEASON, N_SEASONS * SLOT_WORDS, 1, "r", 0),
@@ -327,30 +328,99 @@ HP_GROUPS = (
 )
 
 
-def served(hp):
-    """The groups one application's controller serves: the supermarket's (hp 0), or on
-    a heat pump (hp 1) the common ones and its own, without the supermarket's calendar
-    (its counters' calendar is at 2400/2500)."""
-    if not hp:
-        return GROUPS
-    return tuple(g for g in GROUPS if g[2] != _S_CAL_SEASON and g[2] != _S_CAL_MONTH) \
-        + HP_GROUPS
+# The groups packed for a board (computed by the build: bytes, in flash from ROMFS),
+# GROUPS then HP_GROUPS, _REC bytes each: table, source, words per item, 1 if rw, then
+# base, count and first settings index (u16, little-endian). A group is the offset of
+# its record; the accessors below read its fields without allocating.
+_REC = const(10)
+
+
+def _pack_groups():  # build: host-only
+    out = b""
+    for t, base, src, n, words, access, first in GROUPS + HP_GROUPS:
+        out += bytes((t, src, words, 1 if access == "rw" else 0))
+        out += b"".join(v.to_bytes(2, "little") for v in (base, n, first))
+    return out
+
+
+GROUP_RECORDS = _pack_groups()  # build: constant
+# the supermarket's groups come first in GROUP_RECORDS, then the heat pump's
+N_GROUPS = len(GROUPS)  # build: constant
+
+
+def _table(g):
+    return GROUP_RECORDS[g]
+
+
+def _src(g):
+    return GROUP_RECORDS[g + 1]
+
+
+def _words(g):
+    return GROUP_RECORDS[g + 2]
+
+
+def _rw(g):
+    return GROUP_RECORDS[g + 3]
+
+
+def _base(g):
+    return GROUP_RECORDS[g + 4] | GROUP_RECORDS[g + 5] << 8
+
+
+def _count(g):
+    return GROUP_RECORDS[g + 6] | GROUP_RECORDS[g + 7] << 8
+
+
+def _first(g):
+    return GROUP_RECORDS[g + 8] | GROUP_RECORDS[g + 9] << 8
+
+
+def _end(g):
+    """The address after group g's last register."""
+    return _base(g) + _count(g) * _words(g)
+
+
+def group_records(hp):
+    """The groups (record offsets) one application's controller serves: the
+    supermarket's (hp 0), or on a heat pump (hp 1) the common ones and its own, without
+    the supermarket's calendar (its counters' calendar is at 2400/2500)."""
+    out = []
+    for k in range(len(GROUP_RECORDS) // _REC):
+        g = k * _REC
+        if not hp and k >= N_GROUPS:
+            break
+        if hp and (_src(g) == _S_CAL_SEASON or _src(g) == _S_CAL_MONTH):
+            continue
+        out.append(g)
+    return out
+
+
+def _group(g):  # build: host-only
+    """Group record g as the GROUPS tuple it was packed from."""
+    return (_table(g), _base(g), _src(g), _count(g), _words(g), "rw" if _rw(g) else "r",
+            _first(g))
+
+
+def served(hp):  # build: host-only
+    """The groups one application serves, as GROUPS tuples (group_records())."""
+    return tuple(_group(g) for g in group_records(hp))
 
 
 def needs_unlock(table, addr):
     """True for a register only an unlocked master may write: every writable one but
     the unlock register itself and the master's own event-log index."""
-    for g in GROUPS + HP_GROUPS:
-        if g[0] == table and g[1] <= addr < g[1] + g[3] * g[4]:
-            return g[5] == "rw" and g[2] != _S_UNLOCK and g[2] != EV.S_FROM
+    for g in range(0, len(GROUP_RECORDS), _REC):
+        if _table(g) == table and _base(g) <= addr < _end(g):
+            return _rw(g) == 1 and _src(g) != _S_UNLOCK and _src(g) != EV.S_FROM
     return False
 
 
 def setting_address(k):
     """The holding register of setting k (schema index): what the event log records."""
-    for g in GROUPS + HP_GROUPS:
-        if g[2] == S_SETTING and g[6] <= k < g[6] + g[3]:
-            return g[1] + k - g[6]
+    for g in range(0, len(GROUP_RECORDS), _REC):
+        if _src(g) == S_SETTING and _first(g) <= k < _first(g) + _count(g):
+            return _base(g) + k - _first(g)
     return 0xFFFF
 
 
@@ -555,10 +625,10 @@ class RegisterMap:
         self.heap_ms = -1  # when it was taken (-1: never)
         self.boot_mode = 0  # input 640 (co2hr.maintenance serves another)
         self.net = app.hw.net  # co2hr.hw.net.NetLink on a board with one
-        seg = ([], [], [], [])
+        seg = ([], [], [], [])  # per table: its groups (record offsets, GROUP_RECORDS)
         hp = getattr(self.control, "HEATPUMP", 0)  # the application (co2hr.hp_controller)
-        for g in served(hp):
-            seg[g[0]].append(g)
+        for g in group_records(hp):
+            seg[_table(g)].append(g)
         self.seg = seg
         n = len(SCHEMA)
         self.set_signed = bytearray(n)
@@ -577,8 +647,8 @@ class RegisterMap:
 
     def _find(self, table, addr):
         for g in self.seg[table]:
-            if g[1] <= addr < g[1] + g[3] * g[4]:
-                if g[2] == _S_CMD_BIT and not _is_bool_command(addr - g[1]):
+            if _base(g) <= addr < _end(g):
+                if _src(g) == _S_CMD_BIT and not _is_bool_command(addr - _base(g)):
                     return None
                 return g
         return None
@@ -590,18 +660,18 @@ class RegisterMap:
         a master can poll a whole block, e.g. every measurement in one FC 4 request."""
         best = None
         for g in self.seg[table]:
-            if g[1] <= addr and (best is None or g[1] > best[1]):
+            if _base(g) <= addr and (best is None or _base(g) > _base(best)):
                 best = g
         if best is None:
             return 0
-        base = best[1]
+        base = _base(best)
         end = (base // _BLOCK + 1) * _BLOCK
-        size_end = base + best[3] * best[4]
+        size_end = _end(best)
         if end < size_end:
             end = size_end
         for g in self.seg[table]:
-            if base < g[1] < end:
-                end = g[1]
+            if base < _base(g) < end:
+                end = _base(g)
         return end if addr < end else 0
 
     def readable(self, table, addr, qty):
@@ -614,14 +684,14 @@ class RegisterMap:
                 if not a:
                     return False
                 continue
-            if g[2] == _S_MIRROR:
+            if _src(g) == _S_MIRROR:
                 if not self.readable(INPUT, a - MIRROR_BASE, 1):
                     return False
                 a += 1
-            elif g[2] == _S_CMD_BIT:
+            elif _src(g) == _S_CMD_BIT:
                 a += 1
             else:
-                a = g[1] + g[3] * g[4]
+                a = _end(g)
         return True
 
     def writable(self, table, addr, qty):
@@ -633,15 +703,16 @@ class RegisterMap:
         view = True  # only the master's own event-log index: no unlock, even read-only
         while a < end:
             g = self._find(table, a)
-            if g is None or g[5] != "rw":
+            if g is None or not _rw(g):
                 return ILLEGAL_ADDRESS
-            if g[2] >= EV.S_FIRST and not EV.whole(g[2], g[1], a, end):
+            src = _src(g)
+            if src >= EV.S_FIRST and not EV.whole(src, _base(g), a, end):
                 return ILLEGAL_ADDRESS  # a block written in part
-            if g[2] != EV.S_FROM:
+            if src != EV.S_FROM:
                 view = False
-                if g[2] != _S_UNLOCK:
+                if src != _S_UNLOCK:
                     needs = True
-            a = a + 1 if g[2] == _S_CMD_BIT else g[1] + g[3] * g[4]
+            a = a + 1 if src == _S_CMD_BIT else _end(g)
         s = self.session
         if not view and (s.read_only() or (needs and not s.is_open())):
             self.server.diag[_D_WRITES_REFUSED] += 1
@@ -652,10 +723,10 @@ class RegisterMap:
         g = self._find(table, addr)
         if g is None:
             return False
-        i = (addr - g[1]) // g[4]
-        src = g[2]
+        i = (addr - _base(g)) // _words(g)
+        src = _src(g)
         if src == S_SETTING:
-            k = g[6] + i
+            k = _first(g) + i
             if k == _I_CODE and raw == 0:
                 return True  # 0 leaves the code as it is (it reads 0)
             try:
@@ -667,7 +738,7 @@ class RegisterMap:
             v = self._cmd_value(i, raw)
             return COMMAND_TABLE.lo(i) <= v <= COMMAND_TABLE.hi(i)
         if src >= EV.S_FIRST:
-            return self.ev.value_ok(src, addr - g[1], raw)
+            return self.ev.value_ok(src, addr - _base(g), raw)
         if src == _S_PRICE:
             return self.control.price_ok(i, raw)
         return src == _S_UNLOCK  # any code goes to the session, which decides
@@ -680,9 +751,9 @@ class RegisterMap:
         vs = None
         for j in range(qty):
             g = self._find(HOLDING, addr + j)
-            if g is None or g[2] != S_SETTING:
+            if g is None or _src(g) != S_SETTING:
                 continue
-            k = g[6] + addr + j - g[1]
+            k = _first(g) + addr + j - _base(g)
             raw = (req[d + 2 * j] << 8) | req[d + 2 * j + 1]
             if k == _I_CODE and raw == 0:
                 continue  # leaves the code as it is
@@ -708,10 +779,10 @@ class RegisterMap:
         g = self._find(table, addr)
         if g is None:
             raise ValueError("unmapped")
-        i = (addr - g[1]) // g[4]
-        src = g[2]
+        i = (addr - _base(g)) // _words(g)
+        src = _src(g)
         if src == S_SETTING:
-            k = g[6] + i
+            k = _first(g) + i
             if k != _I_CODE or raw != 0:
                 self.settings.set_index(k, self._setting_value(k, raw), False)  # block_ok
         elif src == _S_COMMAND or src == _S_CMD_BIT:
@@ -723,7 +794,7 @@ class RegisterMap:
         elif src == _S_PRICE:
             self.control.price_write(i, raw)
         elif src >= EV.S_FIRST:
-            return self.ev.write(src, addr - g[1], raw, self.session)
+            return self.ev.write(src, addr - _base(g), raw, self.session)
         return 0
 
     def _unlock(self, raw):
@@ -739,9 +810,9 @@ class RegisterMap:
         g = self._find(table, addr)
         if g is None:
             return 0
-        off = addr - g[1]
-        i = off // g[4]
-        src = g[2]
+        off = addr - _base(g)
+        i = off // _words(g)
+        src = _src(g)
         c = self.control
         if src == _S_IN:
             sig = c.sig
@@ -773,7 +844,7 @@ class RegisterMap:
                 return EV.word32(self.app.ticks * self.app.period_ms // 1000, off - 5)
             return self.ident[off]
         if src == S_SETTING:
-            k = g[6] + i
+            k = _first(g) + i
             if k == _I_CODE:
                 return 0  # never readable
             return _to_reg(self.settings.values[k], SCHEMA.scale(k), self.set_signed[k])
