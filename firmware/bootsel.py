@@ -144,6 +144,10 @@ def choose():
     """What main.py runs, as (function, arguments): the rig (with the failures counted
     so far) or the HIL link from the package, else maintenance. A function of the
     package holds nothing of this module, so main.py can drop it."""
+    # rig deploy puts co2hr/ into the ROMFS partition, mounted at /rom (--fs: beside
+    # main.py); MicroPython lists /rom on sys.path where it has ROMFS, this makes sure.
+    if "/rom" not in sys.path:
+        sys.path.append("/rom")
     mode, why, ok = decide()
     try:
         if mode == RUN:

@@ -93,3 +93,10 @@ def input_index(name):
 
 def output_index(name):
     return OUTPUTS.index(name)
+
+
+def number(x):
+    """x as a number, for the constants a board file gives an input: an int stays an
+    int (a float is a 16-byte object on the board's heap for as long as it runs), anything
+    else is float(x) (which refuses what is not a number)."""
+    return x if type(x) is int else float(x)

@@ -22,7 +22,7 @@ import math
 
 from micropython import const
 
-from co2hr.io import INPUTS, N_IN
+from co2hr.io import INPUTS, N_IN, number
 
 K_MA420 = const(1)  # 4-20 mA transmitter: terminal value mA
 K_RATIO = const(2)  # ratiometric 0.5-4.5 V transmitter: volts
@@ -127,10 +127,10 @@ class Signals:
             if spec is None:
                 continue  # not wired on this board: stays invalid
             self.kind[i] = KINDS[spec["kind"]]
-            self.lo[i] = float(spec.get("lo", 0.0))
-            self.hi[i] = float(spec.get("hi", 1.0))
-            self.p1[i] = float(spec.get("r25_ohm", spec.get("kwh_per_pulse", 0.0)))
-            self.p2[i] = float(spec.get("beta", 0.0))
+            self.lo[i] = number(spec.get("lo", 0))
+            self.hi[i] = number(spec.get("hi", 1))
+            self.p1[i] = number(spec.get("r25_ohm", spec.get("kwh_per_pulse", 0)))
+            self.p2[i] = number(spec.get("beta", 0))
             span = self.hi[i] - self.lo[i]
             if self.kind[i] == K_MA420:
                 self._gain[i] = span / 16.0
@@ -147,7 +147,7 @@ class Signals:
                 continue
             self.tau_s[i] = filt_p_s if i < _N_P else filt_t_s
             w = p_stuck_s if (i < _N_P and p_stuck_s > 0) else stuck_s
-            self._stuck_s[i] = float(w)
+            self._stuck_s[i] = number(w)
         self._dt = -1.0  # recompute the per-dt constants
 
     def calibrate(self, i, off):

@@ -13,7 +13,7 @@ from co2hr.hw.pwm_out import PwmOut
 from co2hr.hw.relay import Relay
 from co2hr.hw.rtc import BoardRtc
 from co2hr.hw.stepper import Stepper
-from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS
+from co2hr.io import INPUTS, N_IN, N_OUT, OUTPUTS, number
 from co2hr.signals import KINDS
 
 _POLL_MS = const(2)  # timer period: ADS conversion + at most one valve step per poll
@@ -197,14 +197,14 @@ def _pull(m, spec):
 
 def _front_end(kind, spec):
     if kind == "ma420":
-        return float(spec.get("shunt_ohm", 150)), 0.0
+        return number(spec.get("shunt_ohm", 150)), 0
     if kind in ("v010", "ratio"):
-        return float(spec.get("divider", 1.0)), 0.0
+        return number(spec.get("divider", 1)), 0
     if kind in ("ntc", "pt1000"):
-        return float(spec.get("r_series_ohm", 10000)), float(spec.get("v_supply", ADC_VREF))
+        return number(spec.get("r_series_ohm", 10000)), number(spec.get("v_supply", ADC_VREF))
     if kind == "di":
-        return float(spec.get("threshold_v", 1.5)), 0.0
-    return 0.0, 0.0
+        return number(spec.get("threshold_v", 1.5)), 0
+    return 0, 0
 
 
 def _start_timer(hw):
