@@ -66,8 +66,9 @@ A_RETURN_HIGH = const(38)
 
 # (input, its alarm): the sensor alarm of each analog input, active while the input is
 # wired (its board file lists it) and invalid. Each application's controller sets them;
-# an input its board does not have never raises its alarm.
-SENSOR_ALARMS = (
+# an input its board does not have never raises its alarm. A board reads the pairs as
+# two bytes columns (SENSOR_INPUT, SENSOR_ALARM below).
+SENSOR_ALARMS = (  # build: host-only
     (AI_P_GC, A_P_GC_SENSOR),
     (AI_P_REC, A_P_REC_SENSOR),
     (AI_P_SUC, A_P_SUC_SENSOR),
@@ -385,6 +386,14 @@ ALARM_PRIO = _column(3)  # build: constant
 ALARM_DELAY_S = _column(4, 2)  # build: constant
 ALARM_HYST = _column(5)  # build: constant
 ALARM_LATCHED = _column(6)  # build: constant
+
+
+def _sensor_column(k):  # build: host-only
+    return bytes(pair[k] for pair in SENSOR_ALARMS)
+
+
+SENSOR_INPUT = _sensor_column(0)  # build: constant
+SENSOR_ALARM = _sensor_column(1)  # build: constant
 HIST_N = const(32)
 
 

@@ -364,15 +364,14 @@ class Controller:
         gc = self.gc
         hr = self.hr
         al = self.alarms
-        for k in range(len(A.SENSOR_ALARMS)):
-            row = A.SENSOR_ALARMS[k]
-            bad = sig.kind[row[0]] != 0 and not ok_[row[0]]
+        for k in range(len(A.SENSOR_INPUT)):
+            i = A.SENSOR_INPUT[k]
+            bad = sig.kind[i] != 0 and not ok_[i]
             # a T3 rate fault while the low-ambient GC bypass holds is the process (see
             # co2hr.gc_bypass), and T3 is not used meanwhile
-            if (bad and self.byp.hold and row[0] == AI_T_GC_OUT
-                    and sig.fault[row[0]] == F_RATE):
+            if bad and self.byp.hold and i == AI_T_GC_OUT and sig.fault[i] == F_RATE:
                 bad = False
-            al.set(row[1], bad, now_s)
+            al.set(A.SENSOR_ALARM[k], bad, now_s)
         al.high(A.A_HP_HIGH, v[AI_P_GC] if ok_[AI_P_GC] else 0.0, self.p_hp_alarm, now_s)
         al.set(A.A_HP_SWITCH, gc.hp_trip, now_s)
         al.set(A.A_HP_OVERRIDE, gc.override, now_s)

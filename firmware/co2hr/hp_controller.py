@@ -357,8 +357,9 @@ class HpController:
         vok = sig.valid
         al = self.alarms
         gc = self.gc
-        for row in A.SENSOR_ALARMS:
-            al.set(row[1], sig.kind[row[0]] != 0 and not vok[row[0]], now_s)
+        for k in range(len(A.SENSOR_INPUT)):
+            i = A.SENSOR_INPUT[k]
+            al.set(A.SENSOR_ALARM[k], sig.kind[i] != 0 and not vok[i], now_s)
         al.high(A.A_HP_HIGH, v[AI_P_GC] if vok[AI_P_GC] else 0.0, gc.p_ovr, now_s)
         al.set(A.A_HP_SWITCH, gc.stop == STOP_SWITCH, now_s)
         al.set(A.A_HP_OVERRIDE, gc.override, now_s)

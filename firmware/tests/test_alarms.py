@@ -104,3 +104,9 @@ def test_the_board_columns_are_the_tables_fields():
         assert ALARM_DELAY_S[2 * i] | ALARM_DELAY_S[2 * i + 1] << 8 == delay_s == a.delay_s[i]
         assert ALARM_LATCHED[i] == (1 if latched else 0) == a.latched[i]
         assert (a.code[i], a.prio[i], a.hyst[i]) == (code, prio, hyst)
+
+
+def test_the_sensor_columns_are_the_pairs():
+    from co2hr.alarms import SENSOR_ALARM, SENSOR_ALARMS, SENSOR_INPUT
+
+    assert list(zip(SENSOR_INPUT, SENSOR_ALARM)) == [tuple(p) for p in SENSOR_ALARMS]
