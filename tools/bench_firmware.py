@@ -65,10 +65,11 @@ def figures(board: dict) -> None:
         figs = []
         for romfs in (False, True):
             r = board_heap(board, romfs, site)
+            budget = "64 KB" if romfs else "80 KB"
             figs.append(f"{r['heap']:,} B from {'ROMFS' if romfs else 'the filesystem'} "
-                        f"(~{r['board']:,} B on a board)")
+                        f"(~{r['board']:,} B on a board; budget {budget})")
         print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag, "
-              f"BoardHardware; {what}): {figs[0]} (budget 80 KB), {figs[1]}; measured "
+              f"BoardHardware; {what}): {figs[0]}, {figs[1]}; measured "
               f"with the test fakes standing in for `machine` and `network` ({r['fakes']:,}"
               f" B in {r['n']} objects, and {r['q_base'] - r['q_start']} qstrs that move the "
               f"pool boundaries); on a board: without them, {r['board_qstrs']:,} qstrs "
