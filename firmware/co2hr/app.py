@@ -49,9 +49,6 @@ class App:
             c.poll()
         return ran
 
-    def ms_to_next_tick(self):
-        return ticks_diff(self._next, self.hw.ticks_ms())
-
     def _tick(self, now):
         hw = self.hw
         a0 = mem_alloc() if (self.measure_alloc and mem_alloc is not None) else 0

@@ -150,7 +150,7 @@ def cop_ref_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min, p0, dp0, dt0):
     return p_min if p < p_min else p
 
 
-def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min=0.0):
+def cop_reference_bar(t3_c, subcool_k, t_trans_c, t_cond_min_c, p_min=0.0):  # build: host-only
     """(reference in bar, regime) for the COP-optimal pressure at T3 (no HR raise).
     p_min: p_sat(t_cond_min_c) when the caller has it."""
     if p_min <= 0.0:

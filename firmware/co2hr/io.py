@@ -87,14 +87,6 @@ SAFE_OUTPUTS = (30.0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
 # nothing, its value is still computed and served over Modbus.
 
 
-def input_index(name):
-    return INPUTS.index(name)
-
-
-def output_index(name):
-    return OUTPUTS.index(name)
-
-
 def number(x):
     """x as a number, for the constants a board file gives an input: an int stays an
     int (a float is a 16-byte object on the board's heap for as long as it runs), anything

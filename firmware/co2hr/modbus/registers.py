@@ -407,7 +407,7 @@ def served(hp):  # build: host-only
     return tuple(_group(g) for g in group_records(hp))
 
 
-def needs_unlock(table, addr):
+def needs_unlock(table, addr):  # build: host-only
     """True for a register only an unlocked master may write: every writable one but
     the unlock register itself and the master's own event-log index."""
     for g in range(0, len(GROUP_RECORDS), _REC):
