@@ -25,6 +25,7 @@ _F_UNIT = const(3)
 _F_NUM = const(4)  # default, then min, then max: 4 bytes each
 _I32 = "<i"
 _MAX_SCALE = const(255)
+_SIGN_BYTE = const(0x80)  # the top byte of a negative i32
 
 
 def pack(tables):  # build: host-only
@@ -126,6 +127,10 @@ class SettingsTable:
 
     def scale(self, i):
         return self._b[self._rec(i) + _F_SCALE]
+
+    def signed(self, i):
+        """The setting can be negative (its min is): its register is an int16."""
+        return self._b[self._rec(i) + _F_NUM + 7] >= _SIGN_BYTE  # min's top byte
 
     def holds_int(self, i):
         """The setting holds ints (scale 1: every number of its row is whole)."""

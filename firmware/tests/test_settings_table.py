@@ -28,6 +28,7 @@ def test_every_row_reads_back_as_written_types_included():
         assert t.name(i) == row[0] and t.unit(i) == row[4] and t.scale(i) == row[5]
         assert (t.default(i), t.lo(i), t.hi(i)) == row[1:4]
         assert t.holds_int(i) == (row[5] == 1)
+        assert t.signed(i) == (row[2] < 0)
     assert [r for r in t] == list(ROWS)
     assert t[-1] == ROWS[-1]
 

@@ -630,12 +630,6 @@ class RegisterMap:
         for g in group_records(hp):
             seg[_table(g)].append(g)
         self.seg = seg
-        n = len(SCHEMA)
-        self.set_signed = bytearray(n)
-        self.set_int = bytearray(n)
-        for i in range(n):
-            self.set_signed[i] = 1 if SCHEMA.lo(i) < 0 else 0
-            self.set_int[i] = 1 if SCHEMA.holds_int(i) else 0
         parts = VERSION.split(".")
         self.ident = [0] * (len(IDENT) + 1)
         for k in range(3):
@@ -765,8 +759,8 @@ class RegisterMap:
         return ks is None or self.settings.fits(ks, vs) < 0
 
     def _setting_value(self, k, raw):
-        x = raw - 0x10000 if self.set_signed[k] and raw > 32767 else raw
-        if self.set_int[k]:
+        x = raw - 0x10000 if SCHEMA.signed(k) and raw > 32767 else raw
+        if SCHEMA.holds_int(k):
             return x
         return x / SCHEMA.scale(k)  # boxed float: allocates (documented)
 
@@ -847,7 +841,7 @@ class RegisterMap:
             k = _first(g) + i
             if k == _I_CODE:
                 return 0  # never readable
-            return _to_reg(self.settings.values[k], SCHEMA.scale(k), self.set_signed[k])
+            return _to_reg(self.settings.values[k], SCHEMA.scale(k), SCHEMA.signed(k))
         if src >= EV.S_FIRST:
             return self.ev.read(src, off, self.session)
         return self._read_more(src, i, addr)
