@@ -27,9 +27,6 @@ _A4 = -3.2995634
 TC_T = (30.2, 31.0, 32.0, 33.0, 34.0, 35.0, 37.0, 39.0, 41.0, 43.0, 46.0, 50.0)
 TC_P = (76.3, 78.5, 81.5, 84.3, 87.2, 90.0, 95.6, 101.2, 107.0, 113.2, 122.8, 136.0)
 _N_TC = len(TC_T)
-# segment rises, so an interpolation makes 4 floats, not 6 (MicroPython boxes each)
-_TC_DP = tuple([TC_P[k] - TC_P[k - 1] for k in range(1, _N_TC)])
-_TC_DT = tuple([TC_T[k] - TC_T[k - 1] for k in range(1, _N_TC)])
 
 
 def p_sat_bar(t_c):
@@ -69,5 +66,7 @@ def p_tc_bar(t3_c):
         return TC_P[0]
     for k in range(1, _N_TC):
         if t3_c <= TC_T[k]:
-            return TC_P[k - 1] + _TC_DP[k - 1] * (t3_c - TC_T[k - 1]) / _TC_DT[k - 1]
+            p0 = TC_P[k - 1]
+            t0 = TC_T[k - 1]
+            return p0 + (TC_P[k] - p0) * (t3_c - t0) / (TC_T[k] - t0)
     return TC_P[_N_TC - 1] + 3.0 * (t3_c - TC_T[_N_TC - 1])

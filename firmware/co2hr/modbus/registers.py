@@ -258,15 +258,30 @@ _I_CODE = _sidx("unlock_code")  # build: constant
 UNLOCK_CODE = SCHEMA.default(_I_CODE)  # the factory code: the default of the setting unlock_code
 
 # Unit and scale of an input/output from its name's unit suffix (io.py names carry units).
-_SUFFIX = (("_bar", "bar", 10, "i16"), ("_c", "degC", 10, "i16"), ("_v", "V", 100, "i16"),
-           ("_pct", "%", 10, "u16"), ("_pulses", "pulses", 1, "u16"))
+_SUFFIX = (("_bar", "bar", 10, "i16"), ("_c", "degC", 10, "i16"),  # build: host-only
+           ("_v", "V", 100, "i16"), ("_pct", "%", 10, "u16"), ("_pulses", "pulses", 1, "u16"))
 
 
-def _kind(name):
+def _kind(name):  # build: host-only
     for s in _SUFFIX:
         if name.endswith(s[0]):
             return s
     return ("", "", 1, "u16")
+
+
+def _scales(names):  # build: host-only
+    return bytes(_kind(n)[2] for n in names)
+
+
+def _signed(names):  # build: host-only
+    return bytes(1 if _kind(n)[3] == "i16" else 0 for n in names)
+
+
+# What the board reads of the suffixes: each input's and output's register scale and
+# whether it is signed (bytes the build computes).
+_IN_SCALE = _scales(INPUTS)  # build: constant
+_IN_SIGNED = _signed(INPUTS)  # build: constant
+_OUT_SCALE = _scales(OUTPUTS)  # build: constant
 
 
 def _setting_type(lo):  # build: host-only
@@ -812,10 +827,9 @@ class RegisterMap:
             sig = c.sig
             if not sig.valid[i]:
                 return INVALID
-            k = _kind(INPUTS[i])
-            return _to_reg(sig.value[i], k[2], k[3] == "i16")
+            return _to_reg(sig.value[i], _IN_SCALE[i], _IN_SIGNED[i])
         if src == _S_OUT:
-            return _to_reg(self.app.out[i], _kind(OUTPUTS[i])[2], False)
+            return _to_reg(self.app.out[i], _OUT_SCALE[i], False)
         if src == _S_STATUS:
             return _to_reg(c.status[i], STATUS_SCALE[i], True)
         if src == _S_COUNTER:
