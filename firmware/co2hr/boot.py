@@ -3,16 +3,12 @@
 # The board file's "app" chooses the application: "supermarket" (the default: the
 # refrigeration plant with heat recovery, co2hr.controller) or "heatpump" (the
 # air-source heat pump, co2hr.hp_controller); only its controller's modules are loaded.
-from co2hr import read_board
 from co2hr.app import App
 from co2hr.clock import Clock
 from co2hr.eventlog import EventLog
 from co2hr.evstore import EvStore
 from co2hr.settings import Settings
 from co2hr.storage import OsFs, Store
-
-load_board = read_board  # (a board's boot reads its board file before importing this)
-
 
 APPS = ("supermarket", "heatpump")
 

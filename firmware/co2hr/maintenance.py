@@ -16,7 +16,7 @@
 # * the console says so every 10 s.
 from micropython import const
 
-from co2hr import boot
+from co2hr import boot, read_board
 from co2hr.modbus.pdu import ILLEGAL_FUNCTION
 from co2hr.modbus.registers import RegisterMap
 from co2hr.ticks import ticks_add, ticks_diff
@@ -68,7 +68,7 @@ def run(mode, why, board_path="board.json"):
     """Maintenance on this board until Ctrl-C (mpremote) or a reset."""
     from co2hr.hw.board_io import BoardHardware
 
-    board = boot.load_board(board_path)
+    board = read_board(board_path)
     hw = BoardHardware(board, timer=False)
     m = Maintenance(mode, why, hw, board)
     board = None

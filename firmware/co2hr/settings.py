@@ -33,19 +33,14 @@ def _rows():  # build: host-only
     return CONTROL_SCHEMA, COMM_SCHEMA, HP_SCHEMA
 
 
-def _hp_order():  # build: host-only
-    from co2hr.settings_hp import HP_ORDER
-
-    return HP_ORDER
-
-
 def _order(first):  # build: host-only
-    """ORDER of every application: the supermarket's, then the heat pump's (its
-    indexes moved to first.., the gaps as they are)."""
+    """(ORDER of every application: the supermarket's, then the heat pump's with its
+    indexes moved to first.., the gaps as they are; the supermarket's length)."""
     from co2hr.settings_control import ORDER
+    from co2hr.settings_hp import HP_ORDER as hp
 
-    hp = _hp_order()
-    return bytes(ORDER + tuple(hp[c] + (first if c % 3 < 2 else 0) for c in range(len(hp))))
+    own = tuple(hp[c] + (first if c % 3 < 2 else 0) for c in range(len(hp)))
+    return bytes(ORDER + own), len(ORDER)
 
 
 def _packed():  # build: host-only
@@ -60,8 +55,8 @@ _PACKED = _packed()  # build: constant
 N_CONTROL = len(_rows()[0])  # build: constant
 N_COMM = len(_rows()[1])  # build: constant
 HP_FIRST = N_CONTROL + N_COMM  # build: constant
-_ORDER_ALL = _order(HP_FIRST)  # build: constant
-_N_ORDER_SUPERMARKET = len(_order(0)) - len(_hp_order())  # build: constant
+_ORDER_ALL = _order(HP_FIRST)[0]  # build: constant
+_N_ORDER_SUPERMARKET = _order(HP_FIRST)[1]  # build: constant
 
 # A supermarket board leaves the heat pump's rows and order out (co2hr.APP).
 if co2hr.APP == "supermarket":

@@ -134,4 +134,4 @@ class SettingsTable:
 
     def holds_int(self, i):
         """The setting holds ints (scale 1: every number of its row is whole)."""
-        return self._b[self._rec(i) + _F_SCALE] == 1
+        return self.scale(i) == 1

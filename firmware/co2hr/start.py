@@ -27,7 +27,7 @@ def hil():
     from co2hr.hil_link import HilLink
 
     link = HilLink(sys.stdin.buffer, sys.stdout.write,
-                   lambda hw: boot.build(hw, boot.load_board("board.json"), "flash"), name)
+                   lambda hw: boot.build(hw, read_board("board.json"), "flash"), name)
     gc.collect()
     while link.step():
         gc.collect()

@@ -656,8 +656,9 @@ class RegisterMap:
 
     def _find(self, table, addr):
         for g in self.seg[table]:
-            if _base(g) <= addr < _end(g):
-                if _src(g) == _S_CMD_BIT and not _is_bool_command(addr - _base(g)):
+            b = _base(g)
+            if b <= addr < b + _count(g) * _words(g):
+                if _src(g) == _S_CMD_BIT and not _is_bool_command(addr - b):
                     return None
                 return g
         return None
@@ -668,19 +669,22 @@ class RegisterMap:
         comes first (never less than the group itself): its unused addresses read 0, so
         a master can poll a whole block, e.g. every measurement in one FC 4 request."""
         best = None
+        base = -1
         for g in self.seg[table]:
-            if _base(g) <= addr and (best is None or _base(g) > _base(best)):
+            b = _base(g)
+            if b <= addr and b > base:
                 best = g
+                base = b
         if best is None:
             return 0
-        base = _base(best)
         end = (base // _BLOCK + 1) * _BLOCK
         size_end = _end(best)
         if end < size_end:
             end = size_end
         for g in self.seg[table]:
-            if base < _base(g) < end:
-                end = _base(g)
+            b = _base(g)
+            if base < b < end:
+                end = b
         return end if addr < end else 0
 
     def readable(self, table, addr, qty):

@@ -67,7 +67,7 @@ from co2hr.hil_link import HilLink
 gc.collect()
 heap0 = gc.mem_alloc()
 link = HilLink(sys.stdin.buffer, sys.stdout.write,
-               lambda hw: boot.build(hw, boot.load_board('/fw/board.json'), '/fw/flash'), name)
+               lambda hw: boot.build(hw, read_board('/fw/board.json'), '/fw/flash'), name)
 gc.collect()
 sys.stdout.write('B %%d %%d %%d\\n' %% (gc.mem_alloc() - IMG, gc.mem_alloc() - heap0, IMG))
 n = 0
