@@ -78,9 +78,9 @@ CONTROL_SCHEMA = (
     #: T3 setpoint above ambient
     ("fan_approach_k", 3, 0.5, 20, "K", 10),
     #: Fan minimum speed; fans restart above it
-    ("fan_min_pct", 15, 0, 50, "%", 10),
+    ("fan_min_pct", 5, 0, 50, "%", 10),
     #: Fans stop when the loop asks for less than this
-    ("fan_cut_pct", 5, 0, 50, "%", 10),
+    ("fan_cut_pct", 2, 0, 50, "%", 10),
     #: Low-noise fan speed cap (lifted by the HP and discharge-temperature safeties)
     ("fan_cap_pct", 100, 20, 100, "%", 10),
     #: Fan PI gain
