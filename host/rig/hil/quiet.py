@@ -35,16 +35,33 @@ class QuietGate:
         self.short_steps = 0
         self._fw: dict | None = None  # the firmware sample last seen, and its alarm words
         self._alarms: tuple = ()
+        # the envelope (lo, hi) of the buckets before the last one: it changes only when a
+        # bucket is added or dropped, so ok() need not go through the whole window per step
+        self._closed: tuple[list[float], list[float]] | None = None
 
     def ok(self) -> bool:
         """Quiet: a full window without a discrete change, every value within its band."""
         if self.quiet_s < BUCKET_S * WINDOW_BUCKETS or not self._buckets:
             return False
-        b = self._buckets
+        lo, hi = self._buckets[-1]
+        closed = self._closed
+        if closed is None:
+            return all(h - low <= band for low, h, band in zip(lo, hi, BANDS, strict=True))
+        c_lo, c_hi = closed
         for i, band in enumerate(BANDS):
-            if max(x[1][i] for x in b) - min(x[0][i] for x in b) > band:
+            if max(hi[i], c_hi[i]) - min(lo[i], c_lo[i]) > band:
                 return False
         return True
+
+    def _close_buckets(self) -> None:
+        """The envelope of every bucket but the last (None when there is only one)."""
+        b = self._buckets[:-1]
+        if not b:
+            self._closed = None
+            return
+        n = len(BANDS)
+        self._closed = ([min(x[0][i] for x in b) for i in range(n)],
+                        [max(x[1][i] for x in b) for i in range(n)])
 
     def observe(self, dt_s: float, plant, outputs, fw: dict, eventful: bool) -> None:
         """After a step of dt_s: the plant as it is now, the firmware's last outputs and
@@ -62,6 +79,7 @@ class QuietGate:
             self._discrete = discrete
             self.quiet_s = 0.0
             self._buckets = []
+            self._closed = None
         else:
             self.quiet_s += dt_s
         b = self._buckets
@@ -70,6 +88,7 @@ class QuietGate:
             self._bucket_t = self._t
             if len(b) > WINDOW_BUCKETS:
                 b.pop(0)
+            self._close_buckets()
             return
         lo, hi = b[-1]
         for i, v in enumerate(values):
