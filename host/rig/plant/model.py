@@ -209,7 +209,7 @@ class Plant:
         self._h3 = P.h_pt(self.p_gc, pp.t_amb0_c + 3.0)
         self._slope_hs = 0.5  # last dM/dp of the high side, kg/bar
         self._dt = 1.0
-        self._proj: list | None = None  # the states step_quiet projects
+        self._proj: tuple[list, list] | None = None  # the states step_quiet projects
         self.pack.speed_hz = 0.5 * (pp.comp.speed_min_hz + pp.comp.speed_max_hz)
         self._high_side(self.pack.speed_hz, Actuators(), self._bnd)
         self.m_hs = self._gc[4]
@@ -251,17 +251,19 @@ class Plant:
         if dt_s <= inner_s + 1e-9 or self._coil is None or self._h_dis_lag is None:
             self.step(dt_s, act, bnd)  # (not yet run: the lags are not states yet)
             return
-        fields = self._continuous()
-        s0 = [_value(o, a) for o, a in fields]
+        scalars, lists = self._continuous()
+        s0 = [getattr(o, a) for o, a in scalars]
+        l0 = [list(getattr(o, a)) for o, a in lists]
         self.step(inner_s, act, bnd)
         f = (dt_s - inner_s) / inner_s
-        for (o, a), v0 in zip(fields, s0, strict=True):
+        for (o, a), v0 in zip(scalars, s0, strict=True):
             v1 = getattr(o, a)
-            if isinstance(v1, list):
-                for i, x in enumerate(v1):
-                    v1[i] = x + (x - v0[i]) * f
-            elif v1 != v0:
+            if v1 != v0:
                 setattr(o, a, v1 + (v1 - v0) * f)
+        for (o, a), v0 in zip(lists, l0, strict=True):
+            v1 = getattr(o, a)
+            for i, x in enumerate(v1):
+                v1[i] = x + (x - v0[i]) * f
         self.cases.e_stored_j = max(0.0, self.cases.e_stored_j)
         # The valves, pump and fans are not projected: they travel in seconds, so the 1 s
         # change carried over dt_s would overshoot the command (unstable). They go on
@@ -273,24 +275,26 @@ class Plant:
         st.hr_valve_pos_pct, st.fan_speed_pct = self.hr_valve.pos_pct, self.fan.y
         self._publish_static()
 
-    def _continuous(self) -> list:
+    def _continuous(self) -> tuple[list, list]:
         """(object, attribute) of every continuous state (floats and float lists of the
-        plant and its parts; iteration hints and constants excluded), found once."""
+        plant and its parts; iteration hints and constants excluded), found once: the
+        float states, then the float lists."""
         if self._proj is None:
             parts = [self, self.pack, self.cases, self.hrhx, self.water, self.t_disch_lag]
-            out = []
+            scalars, lists = [], []
             for o in parts:
                 names = getattr(o, "__slots__", None) or list(vars(o))
                 for a in names:
                     if a in _NOT_PROJECTED:
                         continue
                     v = getattr(o, a)
-                    if (isinstance(v, float) or (isinstance(v, list) and v
-                                                 and all(isinstance(x, float) for x in v))):
-                        out.append((o, a))
+                    if isinstance(v, float):
+                        scalars.append((o, a))
+                    elif isinstance(v, list) and v and all(isinstance(x, float) for x in v):
+                        lists.append((o, a))
             st = self.state
-            out += [(st, "t_s"), (st, "energy_kwh"), (st, "heat_kwh")]
-            self._proj = out
+            scalars += [(st, "t_s"), (st, "energy_kwh"), (st, "heat_kwh")]
+            self._proj = (scalars, lists)
         return self._proj
 
     # -- internals ----------------------------------------------------------------------
@@ -601,11 +605,6 @@ class Plant:
 _NOT_PROJECTED = frozenset(("_slope_hs", "_dt", "_h3", "stroke_s", "tau_s", "q_use_w",
                             "m_layer_kg", "m_hs", "m_rec", "u_rec", "m_suc", "u_suc",
                             "p_gc", "p_rec", "p_suc", "speed_hz"))
-
-
-def _value(o, a):
-    v = getattr(o, a)
-    return list(v) if isinstance(v, list) else v
 
 
 def _limit(m: float, dp_bar: float, c_up: float, c_down: float, dt: float) -> float:
