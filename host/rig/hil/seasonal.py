@@ -10,7 +10,8 @@ forced operation / that extra work) from rig.hil.metrics.heat; and the plant's e
 balance over the run (cooling + compressor work against the heat rejected to air and
 water), which must close to within BALANCE_LIMIT.
 
-The heating season is October to April (the months space heating runs in Denmark).
+The seasons are the tax seasons the firmware's calendar counters keep (docs/control.md,
+"Calendar counters"): the heating season 1 October - 31 March, and April - September.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rig.plant.year import MONTH_DAYS
 
 STATES = {0: "stopped", 1: "refrigeration_only", 2: "forced"}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-HEATING_MONTHS = frozenset((0, 1, 2, 3, 9, 10, 11))
+HEATING_MONTHS = frozenset((0, 1, 2, 9, 10, 11))  # October - March
 BALANCE_LIMIT = 0.005
 
 
@@ -62,8 +63,8 @@ def figures(tr: dict, step_s: float, heat: dict) -> dict:
     out["by_month"] = {MONTHS[m]: _sums(tr, months == m, hours) for m in range(12)
                        if (months == m).any()}
     heating = np.isin(months, sorted(HEATING_MONTHS))
-    out["by_season"] = {"heating_oct_apr": _sums(tr, heating, hours),
-                        "summer_may_sep": _sums(tr, ~heating, hours)}
+    out["by_season"] = {"heating_oct_mar": _sums(tr, heating, hours),
+                        "summer_apr_sep": _sums(tr, ~heating, hours)}
     tot = out["total"]
     q_gc = float((np.nan_to_num(np.asarray(tr["plant.q_gc_kw"], dtype=float)) * hours).sum())
     inflow = tot["q_evap_kwh"] + tot["w_comp_kwh"]
@@ -168,14 +169,14 @@ def year_from_days(days: list[dict]) -> dict:
         return acc
 
     out = {"total": {}, "by_state": {n: {} for n in STATES.values()},
-           "by_season": {"heating_oct_apr": {}, "summer_may_sep": {}}, "by_month": {}}
+           "by_season": {"heating_oct_mar": {}, "summer_apr_sep": {}}, "by_month": {}}
     q_f = extra = forced_h = inflow = rejected = 0.0
     for d in sorted(days, key=lambda d: d["month"]):
         k = float(MD[d["month"]])
         add(out["total"], d["total"], k)
         for n in STATES.values():
             add(out["by_state"][n], d["by_state"][n], k)
-        season = "heating_oct_apr" if d["month"] in HEATING_MONTHS else "summer_may_sep"
+        season = "heating_oct_mar" if d["month"] in HEATING_MONTHS else "summer_apr_sep"
         add(out["by_season"][season], d["total"], k)
         out["by_month"][MONTHS[d["month"]]] = d["total"]
         hr = d["heat_recovery"]
