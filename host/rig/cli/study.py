@@ -3,6 +3,8 @@ study on Dask).
 
 rig year [--scenario FILE] [--hours H] [--start-h H0] --out DIR
     -> DIR/summary.json (with "seasonal"), DIR/trace.csv; the figures on stdout
+rig scop [--workers N] [--json FILE]
+    -> the heat pump's SCOP by the EN 14825 bin method: calculator and closed loop
 rig sweep SPEC --out DIR [--scheduler tcp://HOST:PORT] [--workers N] [--serial]
     -> DIR/results.parquet (or .csv), DIR/summary.html, DIR/runs/<id>.json (resumable)
 """
@@ -163,6 +165,25 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_scop(args) -> int:
+    import json
+
+    from rig.hil import scop
+
+    if args.workers > 1:
+        from distributed import Client
+
+        with local_cluster(args.workers) as cluster, Client(cluster) as client:
+            res = scop.run(client=client)
+    else:
+        res = scop.run()
+    for ln in scop.lines(res):
+        print(ln)
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1) + "\n")
+    return 0
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("year", help="a closed-loop year on sil and its seasonal figures",
                        description="Run the supermarket rig through a year (studies/"
@@ -182,6 +203,15 @@ def add_parsers(sub) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_year)
+    p = sub.add_parser("scop", help="the heat pump's SCOP (EN 14825 bins): calculator and "
+                       "closed loop", description="The heat pump's seasonal COP by the EN "
+                       "14825 bin method (average climate, -10..15 degC): from the cycle "
+                       "calculator and from the closed loop (firmware supply loop and HPEV "
+                       "reference on the plant), side by side. docs/studies.md")
+    p.add_argument("--workers", type=int, default=2,
+                   help="Dask LocalCluster worker processes (default 2; 1: in this process)")
+    p.add_argument("--json", help="write the bins and the SCOPs to this file")
+    p.set_defaults(func=cmd_scop)
     p = sub.add_parser("sweep", help="a parameter study on Dask (scenario x settings x plant)",
                        description="Run every variant of a sweep spec closed loop on sil, in "
                        "parallel on a Dask cluster (a LocalCluster by default); resumable: "
