@@ -22,6 +22,9 @@ BANDS = (3.0, 1.0, 1.2, 8.0, 8.0, 5.0, 25.0, 5.0)
 N_ANALOG = 5  # OUTPUTS order: the analogue outputs first, then the discrete ones
 BUCKET_S = 30.0  # the window is kept as per-bucket envelopes
 WINDOW_BUCKETS = 6  # 3 minutes
+_N = len(BANDS)
+_INF = float("inf")
+_EMPTY = ([_INF] * _N, [-_INF] * _N)  # the envelope of no bucket (never changed in place)
 
 
 class QuietGate:
@@ -37,31 +40,24 @@ class QuietGate:
         self._alarms: tuple = ()
         # the envelope (lo, hi) of the buckets before the last one: it changes only when a
         # bucket is added or dropped, so ok() need not go through the whole window per step
-        self._closed: tuple[list[float], list[float]] | None = None
+        self._closed: tuple[list[float], list[float]] = _EMPTY
 
     def ok(self) -> bool:
         """Quiet: a full window without a discrete change, every value within its band."""
         if self.quiet_s < BUCKET_S * WINDOW_BUCKETS or not self._buckets:
             return False
         lo, hi = self._buckets[-1]
-        closed = self._closed
-        if closed is None:
-            return all(h - low <= band for low, h, band in zip(lo, hi, BANDS, strict=True))
-        c_lo, c_hi = closed
+        c_lo, c_hi = self._closed
         for i, band in enumerate(BANDS):
             if max(hi[i], c_hi[i]) - min(lo[i], c_lo[i]) > band:
                 return False
         return True
 
     def _close_buckets(self) -> None:
-        """The envelope of every bucket but the last (None when there is only one)."""
+        """The envelope of every bucket but the last (empty: +inf / -inf)."""
         b = self._buckets[:-1]
-        if not b:
-            self._closed = None
-            return
-        n = len(BANDS)
-        self._closed = ([min(x[0][i] for x in b) for i in range(n)],
-                        [max(x[1][i] for x in b) for i in range(n)])
+        self._closed = ([min((x[0][i] for x in b), default=_INF) for i in range(_N)],
+                        [max((x[1][i] for x in b), default=-_INF) for i in range(_N)])
 
     def observe(self, dt_s: float, plant, outputs, fw: dict, eventful: bool) -> None:
         """After a step of dt_s: the plant as it is now, the firmware's last outputs and
@@ -79,7 +75,7 @@ class QuietGate:
             self._discrete = discrete
             self.quiet_s = 0.0
             self._buckets = []
-            self._closed = None
+            self._closed = _EMPTY
         else:
             self.quiet_s += dt_s
         b = self._buckets

@@ -87,11 +87,11 @@ def scop(points: list[dict], method: str) -> float:
 
 def run(temps=None, client=None) -> dict:
     """Every bin (or the temps given), on a Dask client when one is given."""
-    temps = sorted(EN14825_AVERAGE_BINS) if temps is None else list(temps)
+    temps = [float(t) for t in (sorted(EN14825_AVERAGE_BINS) if temps is None else temps)]
     if client is None:
-        points = [point(float(t)) for t in temps]
+        points = [point(t) for t in temps]
     else:
-        points = client.gather(client.map(point, [float(t) for t in temps], pure=False))
+        points = client.gather(client.map(point, temps, pure=False))
     return {"bins": points, "scop": {m: scop(points, m) for m in METHODS}}
 
 
