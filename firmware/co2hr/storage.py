@@ -18,9 +18,10 @@
 # cannot make the older copy look newer; files from before it have no "seq", no
 # "boots" and no "faults", and load as they are (older firmware ignores the new keys).
 #
-# Validation: nothing read from flash may raise out of load() or attach(). A copy
+# Validation (co2hr.store_load, boot-only code that attach() drops once the copy is
+# in): nothing read from flash may raise out of attach(). A copy
 # counts only if every field is what this firmware writes: the canonical header
-# (magic, format, seq in range, length, CRC), JSON with at most _MAX_BRACKETS
+# (magic, format, seq in range, length, CRC), JSON with at most 8
 # brackets (no nesting to exhaust the parser or the heap), the known top-level keys
 # only, v == 1 (an int, not 1.0 or true), settings a dict whose known names hold a
 # number of the setting's kind (an int where the schema holds ints, finite), the
@@ -29,7 +30,7 @@
 # its own instead: a number of the right kind outside its *current* schema range
 # (ranges narrow between firmware versions; refusing the whole copy would also
 # reset the Modbus address and every other setting). It keeps its default, is
-# named in `rejected` and raises the fault. At most _MAX_FILE bytes are read.
+# named in `rejected` and raises the fault. At most MAX_FILE bytes are read.
 #
 # Faults (`fault`, `reason`; the controller's storage alarm): a slot that is
 # present but not a valid copy (corrupt, unreadable), a stored value refused, a
@@ -69,16 +70,14 @@
 #
 # File access goes through a small fs object (open/rename/remove/mkdir) so a test
 # can cut the power after any byte; OsFs is the real one.
-import errno
 import json
 
 from micropython import const
 
-from co2hr.settings import SCHEMA
 from co2hr.ticks import ticks_add, ticks_diff
 
-_FORMAT = const(1)  # slot file layout
-_SCHEMA_VERSION = const(1)  # payload layout
+FORMAT = const(1)  # slot file layout
+SCHEMA_VERSION = const(1)  # payload layout
 MAGIC = "co2hr-store"
 SLOTS = ("store_a.dat", "store_b.dat")
 SETTLE_MS = const(1000)
@@ -87,14 +86,10 @@ MIN_INTERVAL_MS = const(5000)
 SETTINGS_DELAY_MS = SETTLE_MS  # the older name
 COUNTERS_PERIOD_MS = const(600000)
 _RETRY_MS = const(5000)  # after a failed write
-_MAX_FILE = const(16384)  # bytes read from a slot; a copy this firmware writes is ~1.5 KB
-_MAX_HEADER = const(80)
-_MAX_BRACKETS = const(8)  # a valid payload has 3: {, settings {, counters [
-_MAX_COUNTERS = const(192)  # the counters and their calendar (co2hr.energy)
-_SEQ_MOD = const(0x40000000)
+MAX_FILE = const(16384)  # bytes read from a slot; a copy this firmware writes is ~1.5 KB
+SEQ_MOD = const(0x40000000)
 _SEQ_HALF = const(0x20000000)
-_U32 = 0xFFFFFFFF  # a long int on a 32-bit port: not a const()
-_KEYS = ("v", "seq", "settings", "counters", "boots", "faults")
+U32 = 0xFFFFFFFF  # a long int on a 32-bit port: not a const()
 
 # where the settings came from at load (Store.loaded)
 LOAD_NEWEST = const(0)  # the newest copy, every other slot valid or absent
@@ -145,130 +140,24 @@ class OsFs:
         os.mkdir(path)
 
 
-def _header(seq, n, crc):
-    return ("%s %d %d %d %08x\n" % (MAGIC, _FORMAT, seq, n, crc)).encode()
+def header_line(seq, n, crc):
+    """The header line encode_slot() writes (the only one a load accepts)."""
+    return ("%s %d %d %d %08x\n" % (MAGIC, FORMAT, seq, n, crc)).encode()
 
 
 def encode_slot(seq, payload):
     """One slot file's bytes: header line + payload."""
-    return _header(seq, len(payload), crc32_of(payload)) + payload
+    return header_line(seq, len(payload), crc32_of(payload)) + payload
 
 
 def newer(a, b):
     """True if seq a was written after seq b (serial-number arithmetic, mod 2**30)."""
-    d = (a - b) % _SEQ_MOD
+    d = (a - b) % SEQ_MOD
     return 0 < d < _SEQ_HALF
 
 
 def _inc32(n):
-    return n + 1 if n < _U32 else n  # a count that saturates, never looks like a new board
-
-
-def _u32(x):
-    return type(x) is int and 0 <= x <= _U32  # type(): true/false are not counts
-
-
-def _setting_kind_ok(i, x):
-    """x is a number of the kind setting i holds (the range is checked later)."""
-    if type(x) is int:
-        return True
-    if type(x) is not float or not (x - x == 0.0):  # NaN and inf fail x - x == 0
-        return False
-    return not SCHEMA.holds_int(i)
-
-
-def _check_settings(d):
-    if type(d) is not dict:
-        return "settings"
-    for i in range(len(SCHEMA)):
-        name = SCHEMA.name(i)
-        if name in d and not _setting_kind_ok(i, d[name]):
-            return "setting " + name
-    return ""
-
-
-def check_payload(d, seq):
-    """'' if the payload dict is one this firmware would write for seq, else why not."""
-    if type(d) is not dict:
-        return "payload"
-    for k in d:
-        if k not in _KEYS:
-            return "key"
-    v = d.get("v")
-    if type(v) is not int or v != _SCHEMA_VERSION:  # not 1.0, not true
-        return "schema"
-    s = d.get("seq", seq)  # files from before "seq" have none
-    if type(s) is not int or s != seq:
-        return "seq mismatch"
-    why = _check_settings(d.get("settings"))
-    if why:
-        return why
-    c = d.get("counters")
-    if type(c) is not list or len(c) > _MAX_COUNTERS:
-        return "counters"
-    for x in c:
-        if not _u32(x):
-            return "counters"
-    if not _u32(d.get("boots", 0)) or not _u32(d.get("faults", 0)):
-        return "boots/faults"
-    return ""
-
-
-def _parse_header(data):
-    """(seq, payload bytes) or (-1, reason)."""
-    nl = data.find(b"\n", 0, _MAX_HEADER)
-    if nl < 0:
-        return -1, "no header"
-    try:
-        f = data[:nl].decode().split()
-        if len(f) != 5 or f[0] != MAGIC:
-            return -1, "bad header"
-        fmt = int(f[1])
-        seq = int(f[2])
-        n = int(f[3])
-        crc = int(f[4], 16)
-    except (ValueError, UnicodeError):
-        return -1, "bad header"
-    if fmt != _FORMAT:
-        return -1, "format %d" % fmt
-    if not (0 <= seq < _SEQ_MOD) or not (0 <= crc <= _U32) or n < 0:
-        return -1, "bad header"
-    if data[:nl + 1] != _header(seq, n, crc):  # only what encode_slot writes: no "+5", "05"
-        return -1, "bad header"
-    payload = data[nl + 1:]
-    if len(payload) != n:
-        return -1, "length"
-    if crc32_of(payload) != crc:
-        return -1, "crc"
-    return seq, payload
-
-
-def _decode(data):
-    if not data:
-        return -1, "empty"
-    if len(data) > _MAX_FILE:
-        return -1, "too large"
-    seq, payload = _parse_header(data)
-    if seq < 0:
-        return seq, payload
-    if payload.count(b"[") + payload.count(b"{") > _MAX_BRACKETS:
-        return -1, "structure"
-    try:
-        d = json.loads(payload)
-    except ValueError:
-        return -1, "json"
-    why = check_payload(d, seq)
-    if why:
-        return -1, why
-    return seq, d
-
-
-def decode_slot(data):
-    """(seq, payload dict) of a slot file, or (-1, reason str) if it is not a valid copy."""
-    try:
-        return _decode(data)
-    except Exception as e:  # noqa: BLE001  MemoryError, or a parser's own limit: still corrupt
-        return -1, "unreadable (%s)" % type(e).__name__
+    return n + 1 if n < U32 else n  # a count that saturates, never looks like a new board
 
 
 class Store:
@@ -311,7 +200,8 @@ class Store:
         self.reason = r
         self.fault = 1 if r else 0
 
-    def _load_fault(self, why):
+    def load_fault(self, why):
+        """A fault found at load (co2hr.store_load): it stays for the boot."""
         self._load_reason = self._load_reason + "; " + why if self._load_reason else why
         self._update_fault()
 
@@ -320,84 +210,16 @@ class Store:
         self._load_reason = ""
         self._update_fault()
 
-    # --- load ----------------------------------------------------------------------
-    def _read(self, path):
-        """(None, "missing") or (bytes, "") or (None, why unreadable)."""
-        try:
-            f = self.fs.open(path, "rb")
-        except OSError as e:
-            if e.args and e.args[0] == errno.ENOENT:  # (2 on the boards, 44 in WASI)
-                return None, "missing"
-            return None, "unreadable"
-        try:
-            return f.read(_MAX_FILE + 1), ""
-        except (OSError, MemoryError):
-            return None, "unreadable"
-        finally:
-            f.close()
-
-    def load(self):
-        """The newest valid payload dict, or None (defaults). Sets loaded, first_boot,
-        fallback and, for a slot present but unusable, the fault."""
-        best = None
-        self.seq = 0
-        self.slot = -1
-        self._load_reason = ""
-        self.rejected = []
-        bad = []
-        for k in range(2):
-            data, why = self._read(self.paths[k])
-            if data is not None:
-                seq, d = decode_slot(data)
-                if seq < 0:
-                    why = d
-                else:
-                    self.slot_state[k] = "ok %d" % seq
-                    if best is None or newer(seq, self.seq):
-                        best, self.seq, self.slot = d, seq, k
-                    continue
-            if why == "missing":
-                self.slot_state[k] = why
-            else:
-                self.slot_state[k] = "corrupt: " + why
-                bad.append("%s %s" % (SLOTS[k], why))
-        self.first_boot = best is None and not bad
-        self.fallback = bool(bad)
-        if self.first_boot:
-            self.loaded = LOAD_FIRST_BOOT
-        elif best is None:
-            self.loaded = LOAD_DEFAULTS
-            self._load_fault("stored settings unusable (%s): defaults loaded" % ", ".join(bad))
-        elif bad:
-            self.loaded = LOAD_FALLBACK
-            self._load_fault("%s: %s (seq %d) loaded" % (", ".join(bad), SLOTS[self.slot],
-                                                         self.seq))
-        else:
-            self.loaded = LOAD_NEWEST
-        return best
-
-    def _apply(self, d):
-        """Put a validated payload into the settings and the controller's counters."""
-        settings = self.settings
-        if settings is not None:
-            self.rejected = settings.load_dict(d["settings"])
-            if self.rejected:
-                self._load_fault("stored settings refused by the schema: " + ",".join(
-                    self.rejected))
-        self.control.restore_counters(d["counters"])  # type: ignore[union-attr]
-        self.boot_count = d.get("boots", 0)
-        self.fault_count = d.get("faults", 0)
-
     # --- save ----------------------------------------------------------------------
     def payload(self):
-        d = {"v": _SCHEMA_VERSION, "seq": self._next_seq(), "boots": self.boot_count,
+        d = {"v": SCHEMA_VERSION, "seq": self._next_seq(), "boots": self.boot_count,
              "faults": self.fault_count}  # type: dict
         d["settings"] = self.settings.to_dict() if self.settings is not None else {}
         d["counters"] = list(self.control.counters)  # type: ignore[union-attr]
         return json.dumps(d).encode()
 
     def _next_seq(self):
-        return (self.seq + 1) % _SEQ_MOD if self.slot >= 0 else 1
+        return (self.seq + 1) % SEQ_MOD if self.slot >= 0 else 1
 
     def save(self):
         """Write a new copy into the slot not holding the newest one. True on success;
@@ -406,7 +228,7 @@ class Store:
         seq = self._next_seq()
         try:
             data = encode_slot(seq, self.payload())
-            if len(data) > _MAX_FILE:  # it could not be loaded back: keep the last copy
+            if len(data) > MAX_FILE:  # it could not be loaded back: keep the last copy
                 raise OSError("copy too large (%d bytes)" % len(data))
             self._write(self.paths[k], data)
         except (OSError, MemoryError) as e:
@@ -449,12 +271,18 @@ class Store:
         control: what holds the counters (`counters`, a list of ints, and
         `restore_counters(values)`: co2hr.controller.Controller). Returns the payload
         found (None if defaults are in use)."""
+        from co2hr import unload
+        from co2hr.store_load import apply, load
+
         self.settings = settings
         self.control = control
         self.clock = clock
-        d = self.load()
-        if d is not None:
-            self._apply(d)
+        try:
+            d = load(self)
+            if d is not None:
+                apply(self, d)
+        finally:  # boot-only code: off the heap once the copy is in
+            unload("co2hr.store_load")
         self.boot_count = _inc32(self.boot_count)
         if self._load_reason:  # one fault per boot, however many things were wrong
             self.fault_count = _inc32(self.fault_count)

@@ -48,3 +48,28 @@ def test_a_second_board_hardware_builds_it_again():
     assert [k for k in hw.out_kind] == [k for k in first.out_kind]
     assert [w for w in hw.wire] == [w for w in first.wire]
 
+
+
+def test_the_store_loader_is_dropped_once_the_copy_is_in():
+    # Boot-only as well: reading and checking the slot files (co2hr.store_load). A
+    # second boot on the same flash finds what the first saved, with the loader
+    # imported afresh and dropped again.
+    from fakefs import FakeFs
+    from storekit import boot, numeric_setting
+
+    import co2hr
+
+    fs = FakeFs()
+    st, s, _c, clock = boot(fs)
+    assert "co2hr.store_load" not in sys.modules
+    assert not hasattr(co2hr, "store_load")
+    assert st.first_boot and st.fault == 0
+    i = numeric_setting()
+    s.set_index(i, s.values[i] + 1)
+    clock[0] += 10000
+    st.poll()
+    assert st.saves == 1
+    st2, s2, _c2, _clock2 = boot(fs)
+    assert "co2hr.store_load" not in sys.modules
+    assert not st2.first_boot and st2.fault == 0 and s2.values[i] == s.values[i]
+    assert st2.boot_count == 2
