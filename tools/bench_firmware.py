@@ -66,8 +66,10 @@ def figures(board: dict) -> None:
         for romfs in (False, True):
             r = board_heap(board, romfs, site)
             budget = "64 KB" if romfs else "80 KB"
+            code = "" if romfs else (f", of which {r['code']:,} B the bytecode of "
+                                     f"{r['functions']} functions")
             figs.append(f"{r['heap']:,} B from {'ROMFS' if romfs else 'the filesystem'} "
-                        f"(~{r['board']:,} B on a board; budget {budget})")
+                        f"(~{r['board']:,} B on a board{code}; budget {budget})")
         print(f"mpy: heap in use after boot, board configuration (main.py without hil.flag, "
               f"BoardHardware; {what}): {figs[0]}, {figs[1]}; measured "
               f"with the test fakes standing in for `machine` and `network` ({r['fakes']:,}"

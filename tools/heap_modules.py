@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
 import rig  # noqa: E402,F401  (makes the firmware package importable)
 import rig.fw  # noqa: E402
 from rig.boards import load_board  # noqa: E402
+from rig.deploy.mpyinfo import kept_code  # noqa: E402
 from rig.targets.vm import FROM_FS, FROM_ROMFS, MicroPythonVM, prepare_root  # noqa: E402
 
 SITE = '{"net": "wlan", "ssid": "Plantroom", "key": "secret-key", "ip": "dhcp"}'
@@ -162,11 +163,32 @@ def _run(board: dict, romfs: bool, site: str | None, pre: list[str]) -> dict:
                     out["modules"] = line.split()[1:]
                 elif line.startswith("R "):
                     out["heap"], out["fakes"], out["n"] = (int(x) for x in line.split()[1:])
+                    if not romfs:
+                        out["code"], out["functions"] = _kept(root, out["modules"])
                     return out
         finally:
             vm.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _module_file(root: Path, name: str, suffix: str) -> Path:
+    """Where the module co2hr.<...> name is, under root (a package: its __init__)."""
+    p = root.joinpath(*name.split("."))
+    return p / ("__init__" + suffix) if (p / ("__init__" + suffix)).exists() \
+        else p.with_suffix(suffix)
+
+
+def _kept(root: Path, modules: list[str]) -> tuple[int, int]:
+    """(bytes, functions): the bytecode the loaded modules keep on the heap from the
+    filesystem (rig.deploy.mpyinfo; their bodies and class bodies are collected)."""
+    code = n = 0
+    for m in modules:
+        src = _module_file(rig.fw.FIRMWARE_DIR, m, ".py").read_text()
+        c, k = kept_code(_module_file(root, m, ".mpy"), src)
+        code += c
+        n += k
+    return code, n
 
 
 def _top_imports(name: str) -> list[str]:
@@ -274,6 +296,10 @@ def main() -> int:
     print(f"on a board (no fakes; the firmware's {r['qstrs'] - r['q_base']:,} qstrs from the "
           f"interpreter's {r['q_start']}: {nq:,}, the 7th pool from {_POOLS[6][0]:,}): "
           f"~{est:,} B")
+    if not a.romfs:
+        print(f"of which bytecode: {r['code']:,} B in the {r['functions']} functions and "
+              "methods of the loaded modules (their .mpy files: rig.deploy.mpyinfo); "
+              "from ROMFS it stays in flash")
     print(f"{'bytes':>8} {'qstrs':>6}  module")
     for what, n, q, p in sorted(rows, key=lambda x: -x[1]):
         print(f"{n:8,} {q:6}  {what}{'  +pool' if p else ''}")
