@@ -252,14 +252,17 @@ def test_site_none_is_no_network_without_complaint():
 def test_no_network_loads_nothing_of_it():
     import sys
 
-    for name in ("co2hr.hw.net", "co2hr.sitefile"):
+    for name in ("co2hr.hw.net", "co2hr.sitefile", "co2hr.hw.tcp_socket"):
         sys.modules.pop(name, None)
     t = Link(site=None)  # no site file
     assert t.link.site == SITE_MISSING and t.link.state == N.ST_OFF
     assert "co2hr.hw.net" not in sys.modules and "co2hr.sitefile" not in sys.modules
     assert not [p for p in t.hw.comm_ports() if p.kind == "tcp"]
-    Link()  # with a site file the link module is loaded, the checks are not kept
+    assert "co2hr.hw.tcp_socket" not in sys.modules  # no Modbus TCP socket code either
+    t = Link()  # with a site file the link module is loaded, the checks are not kept
     assert "co2hr.hw.net" in sys.modules and "co2hr.sitefile" not in sys.modules
+    assert [p for p in t.hw.comm_ports() if p.kind == "tcp"]
+    assert "co2hr.hw.tcp_socket" in sys.modules
 
 
 # --- on the board: BoardHardware, the App and the register map -----------------------

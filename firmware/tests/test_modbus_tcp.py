@@ -231,7 +231,7 @@ def test_idle_and_half_sent_connections_let_a_client_in_within_the_idle_timeout(
     assert waited <= FRAME_MS + 1000
 
 
-# --- the board's socket wrapper (co2hr.hw.comm_ports) on a fake socket module
+# --- the board's socket wrapper (co2hr.hw.tcp_socket) on a fake socket module
 
 
 class _FakeSock:
@@ -280,7 +280,7 @@ class _FakeSocketModule:
 
 
 def test_board_sockets_give_the_peer_address_for_the_allowlist():
-    from co2hr.hw.comm_ports import SocketTcpListener
+    from co2hr.hw.tcp_socket import SocketTcpListener
     from co2hr.modbus.tcp import allowed
 
     mod = _FakeSocketModule()

@@ -28,7 +28,7 @@
 from micropython import const
 
 from co2hr.hal import Hardware
-from co2hr.hw.comm_ports import SocketTcpListener, UartRtuPort
+from co2hr.hw.comm_ports import UartRtuPort
 from co2hr.hw.watchdog import Watchdog
 from co2hr.io import N_IN, N_OUT, SAFE_OUTPUTS
 from co2hr.signals import K_DI, K_MA420, K_NTC, K_PT1000, K_RATIO, K_V010
@@ -299,6 +299,8 @@ class BoardHardware(Hardware):
                                      u.get("baud", 19200), _PARITY.get(u.get("parity", "E"), 2),
                                      1))
         if self.net is not None and self.net.kind:
+            from co2hr.hw.tcp_socket import SocketTcpListener
+
             s = self._socket
             if s is None:
                 import socket as s
