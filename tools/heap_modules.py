@@ -184,8 +184,7 @@ def _kept(root: Path, modules: list[str]) -> tuple[int, int]:
     filesystem (rig.deploy.mpyinfo; their bodies and class bodies are collected)."""
     code = n = 0
     for m in modules:
-        src = _module_file(rig.fw.FIRMWARE_DIR, m, ".py").read_text()
-        c, k = kept_code(_module_file(root, m, ".mpy"), src)
+        c, k = kept_code(_module_file(root, m, ".mpy"))
         code += c
         n += k
     return code, n

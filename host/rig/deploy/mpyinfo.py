@@ -10,13 +10,13 @@ can be read as "this much bytecode" (tools/heap_modules.py, make bench).
 The layout read is MicroPython's .mpy version 6 (py/persistentcode.c): a 4-byte
 header, the qstr table, the constant objects, then the raw code tree, each entry
 `(length << 3) | (has children << 2) | kind`, its bytecode, and its children. A
-function's name is the first qstr of its bytecode prelude. read() must consume the
-file exactly, which is its own check that the layout was read right.
+function's name is the first field of its bytecode prelude; a class body is told by
+its first opcode (_prelude()). read() must consume the file exactly, which is its own
+check that the layout was read right.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,16 +28,19 @@ _OBJ_SINGLE = {0, 1, 2, 3, 4}  # the fun table, None, False, True, Ellipsis: no 
 _OBJ_STR, _OBJ_BYTES, _OBJ_TUPLE = 5, 6, 10  # str and bytes end with a NUL
 _OBJ_NUMBERS = {7, 8, 9}  # int, float, complex: their text
 _KIND_BYTECODE = 0
+_OP_LOAD_NAME = 0x11  # py/bc0.h: MP_BC_BASE_QSTR_O + 1
 
 
 @dataclass(frozen=True)
 class RawCode:
     """One compiled function (or a module or class body): its dotted path in the
-    module (`Class.method`; "" for the module body), its bytecode bytes and depth."""
+    module (`Class.method`; "" for the module body), its bytecode bytes, its depth and
+    whether it is a class body."""
 
     path: str
     size: int
     depth: int
+    is_class: bool
 
 
 def _uint(b: bytes, i: int) -> tuple[int, int]:
@@ -68,14 +71,29 @@ def _skip_obj(b: bytes, i: int) -> int:
     raise ValueError(f"unknown constant type {t}")
 
 
-def _prelude_name(code: bytes) -> int:
-    """The qstr index of a bytecode function's name (after the two prelude fields)."""
+def _prelude(code: bytes) -> tuple[int, bool]:
+    """(the qstr index of the function's name, whether it is a class body).
+
+    The prelude: the signature (bytes with the top bit set continue it), then the
+    sizes of the info and cell parts (xIIIIIIC per byte, least significant first),
+    the info (its first field the name), the cells, then the opcodes. A class body
+    starts with LOAD_NAME __name__ (it sets __module__); a function never loads by
+    name (it has fast locals and globals), so that first opcode tells them apart."""
     j = 0
-    for _ in range(2):  # the signature, then the sizes: each ends at a byte < 0x80
-        while code[j] & 0x80:
-            j += 1
+    while code[j] & 0x80:
         j += 1
-    return _uint(code, j)[0]
+    j += 1
+    n_info = n_cell = shift = 0
+    while True:
+        z = code[j]
+        j += 1
+        n_cell |= (z & 1) << (shift // 6)
+        n_info |= ((z & 0x7E) >> 1) << shift
+        shift += 6
+        if not z & 0x80:
+            break
+    start = j + n_info + n_cell
+    return _uint(code, j)[0], start < len(code) and code[start] == _OP_LOAD_NAME
 
 
 def read(data: bytes) -> list[RawCode]:
@@ -103,10 +121,10 @@ def read(data: bytes) -> list[RawCode]:
         if kind_len & 3 != _KIND_BYTECODE:
             raise ValueError("native code: only bytecode .mpy files are read")
         n = kind_len >> 3
-        q = _prelude_name(data[i:i + n])
+        q, is_class = _prelude(data[i:i + n])
         name = names[q] if q < len(names) else f"<qstr {q}>"
         path = "" if depth == 0 else (f"{parent}.{name}" if parent else name)
-        out.append(RawCode(path, n, depth))
+        out.append(RawCode(path, n, depth, is_class and depth > 0))
         i += n
         if kind_len & 4:
             n_children, i = _uint(data, i)
@@ -120,28 +138,8 @@ def read(data: bytes) -> list[RawCode]:
     return out
 
 
-def _class_paths(source: str) -> set[str]:
-    """The dotted paths of the classes a source defines (their bodies run once)."""
-    found: set[str] = set()
-
-    def visit(nodes, prefix):
-        for node in nodes:
-            if isinstance(node, ast.ClassDef):
-                path = f"{prefix}{node.name}"
-                found.add(path)
-                visit(node.body, path + ".")
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                visit(node.body, f"{prefix}{node.name}.")
-
-    visit(ast.parse(source).body, "")
-    return found
-
-
-def kept_code(mpy: Path, source: str) -> tuple[int, int]:
-    """(bytes, functions): the bytecode of the functions a module built from source
-    keeps once imported (its body and its class bodies left out). Names shortened by
-    the build are not in source: a raw code counts as a class body only by a class
-    name the source spells, and the firmware's classes keep their names."""
-    classes = _class_paths(source)
-    kept = [rc for rc in read(mpy.read_bytes()) if rc.depth and rc.path not in classes]
+def kept_code(mpy: Path) -> tuple[int, int]:
+    """(bytes, functions): the bytecode of the functions a compiled module keeps once
+    imported (its body and its class bodies left out)."""
+    kept = [rc for rc in read(mpy.read_bytes()) if rc.depth and not rc.is_class]
     return sum(rc.size for rc in kept), len(kept)

