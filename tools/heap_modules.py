@@ -13,7 +13,9 @@ globals, and the qstrs of its names. Qstrs are allocated in pools that double in
 so the import that opens a new pool carries the whole pool (qstrs column: the names
 the import added; "+pool" marks it). The last rows: the objects the boot built (the
 hardware, the controller, the register map, the store...) and modules the boot
-imported and dropped again.
+imported and dropped again. From the filesystem it also gives the bytecode the
+loaded modules keep (read from their .mpy files, rig.deploy.mpyinfo): what ROMFS
+would leave in flash.
 """
 
 from __future__ import annotations
