@@ -6,7 +6,7 @@ per season: winter with forced heat recovery, the shoulders, summer), and extrap
 their mean speed to the year; the line says so. A whole year in one run (`rig year`)
 is in docs/studies.md. Also the process's CPU time (on a
 machine shared with other work the wall time is what the load left over; the CPU time is
-what the run itself cost) and the plant's energy balance over the two days. Goal: a
+what the run itself cost) and the plant's energy balance over each day. Goal: a
 year in <= 20 min on one core (>= 26 000x real time). What a year pays once (the
 synthetic reference year's construction) is done before the clock starts, so the two
 days' time extrapolates to the year's.

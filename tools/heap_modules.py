@@ -194,9 +194,7 @@ def _kept(root: Path, modules: list[str]) -> tuple[int, int]:
 
 def _top_imports(name: str) -> list[str]:
     """The co2hr modules `name` imports at its top level (not inside functions)."""
-    rel = name.split(".")[1:]
-    src = rig.fw.FIRMWARE_DIR.joinpath(*(["co2hr"] + rel))
-    path = src / "__init__.py" if src.is_dir() else src.with_suffix(".py")
+    path = _module_file(rig.fw.FIRMWARE_DIR, name, ".py")
     found = []
 
     def visit(nodes):

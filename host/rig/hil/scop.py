@@ -65,13 +65,14 @@ def speed_hz(t_c: float) -> float:
 def point(t_c: float) -> dict:
     """One bin's conditions and its three COPs (a closed loop of ~2 h simulated)."""
     t_sup = supply_c(t_c)
+    hz = speed_hz(t_c)
     calc = H.solve(t_c, T_RETURN_C, t_sup, p_max_bar=P_MAX_BAR, return_cost=False)
-    r = hp_loop.run_point(t_c, RH, T_RETURN_C, t_sup, speed_hz(t_c))
+    r = hp_loop.run_point(t_c, RH, T_RETURN_C, t_sup, hz)
     same = H.solve(t_c, T_RETURN_C, t_sup, dt_evap_k=t_c - r.t_evap_c,
                    approach_k=max(0.5, r.t3_c - T_RETURN_C), p_max_bar=P_MAX_BAR,
                    return_cost=False)
     return {"t_c": t_c, "hours": EN14825_AVERAGE_BINS[int(t_c)], "part_load": part_load(t_c),
-            "t_supply_c": t_sup, "speed_hz": speed_hz(t_c),
+            "t_supply_c": t_sup, "speed_hz": hz,
             "calculator": calc["cop_heating"], "closed_loop": r.cop,
             "calculator_same": same["cop_heating"], "p_gc_bar": r.p_gc_bar,
             "p_gc_calc_bar": calc["p_gc_bar"], "supply_err_k": r.supply_err_max_k,

@@ -24,6 +24,7 @@ from rig.plant.year import MONTH_DAYS
 STATES = {0: "stopped", 1: "refrigeration_only", 2: "forced"}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 HEATING_MONTHS = frozenset((0, 1, 2, 9, 10, 11))  # October - March
+HEATING, SUMMER = "heating_oct_mar", "summer_apr_sep"  # the keys of "by_season"
 BALANCE_LIMIT = 0.005
 
 
@@ -63,8 +64,7 @@ def figures(tr: dict, step_s: float, heat: dict) -> dict:
     out["by_month"] = {MONTHS[m]: _sums(tr, months == m, hours) for m in range(12)
                        if (months == m).any()}
     heating = np.isin(months, sorted(HEATING_MONTHS))
-    out["by_season"] = {"heating_oct_mar": _sums(tr, heating, hours),
-                        "summer_apr_sep": _sums(tr, ~heating, hours)}
+    out["by_season"] = {HEATING: _sums(tr, heating, hours), SUMMER: _sums(tr, ~heating, hours)}
     tot = out["total"]
     q_gc = float((np.nan_to_num(np.asarray(tr["plant.q_gc_kw"], dtype=float)) * hours).sum())
     inflow = tot["q_evap_kwh"] + tot["w_comp_kwh"]
@@ -169,14 +169,14 @@ def year_from_days(days: list[dict]) -> dict:
         return acc
 
     out = {"total": {}, "by_state": {n: {} for n in STATES.values()},
-           "by_season": {"heating_oct_mar": {}, "summer_apr_sep": {}}, "by_month": {}}
+           "by_season": {HEATING: {}, SUMMER: {}}, "by_month": {}}
     q_f = extra = forced_h = inflow = rejected = 0.0
     for d in sorted(days, key=lambda d: d["month"]):
         k = float(MD[d["month"]])
         add(out["total"], d["total"], k)
         for n in STATES.values():
             add(out["by_state"][n], d["by_state"][n], k)
-        season = "heating_oct_mar" if d["month"] in HEATING_MONTHS else "summer_apr_sep"
+        season = HEATING if d["month"] in HEATING_MONTHS else SUMMER
         add(out["by_season"][season], d["total"], k)
         out["by_month"][MONTHS[d["month"]]] = d["total"]
         hr = d["heat_recovery"]
